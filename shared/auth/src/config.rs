@@ -1,0 +1,197 @@
+//! Settings, read from the environment and validated once per cold start.
+
+use std::fmt;
+
+/// A JWT secret shorter than this is refused: HS256 wants a key at least as
+/// long as its 256-bit output (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+const DEFAULT_BCRYPT_COST: u32 = 12;
+/// bcrypt's own bounds on the cost (log2 of the rounds).
+const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
+const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 3600;
+
+#[derive(Clone)]
+pub struct Config {
+    pub jwt_secret: Secret,
+    pub users_table: String,
+    pub revoked_tokens_table: String,
+    pub bcrypt_cost: u32,
+    pub access_token_ttl_seconds: u64,
+}
+
+/// The signing key. Its `Debug` never shows the bytes, so a logged `Config`
+/// cannot leak it.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("jwt_secret", &self.jwt_secret)
+            .field("users_table", &self.users_table)
+            .field("revoked_tokens_table", &self.revoked_tokens_table)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
+            .finish()
+    }
+}
+
+/// What is wrong with the environment, worded for the one log line a failed
+/// cold start writes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is required but not set")))
+        };
+
+        let jwt_secret = required("JWT_SECRET")?.into_bytes();
+        if jwt_secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {}",
+                jwt_secret.len()
+            )));
+        }
+
+        let bcrypt_cost = parse_or(&lookup, "BCRYPT_COST", DEFAULT_BCRYPT_COST)?;
+        if !BCRYPT_COSTS.contains(&bcrypt_cost) {
+            return Err(ConfigError(format!(
+                "BCRYPT_COST must be between {} and {}, got {bcrypt_cost}",
+                BCRYPT_COSTS.start(),
+                BCRYPT_COSTS.end()
+            )));
+        }
+
+        let access_token_ttl_seconds = parse_or(
+            &lookup,
+            "ACCESS_TOKEN_TTL_SECONDS",
+            DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+        )?;
+        if access_token_ttl_seconds == 0 {
+            return Err(ConfigError(
+                "ACCESS_TOKEN_TTL_SECONDS must be at least 1".into(),
+            ));
+        }
+
+        Ok(Self {
+            jwt_secret: Secret(jwt_secret),
+            users_table: required("USERS_TABLE")?,
+            revoked_tokens_table: required("REVOKED_TOKENS_TABLE")?,
+            bcrypt_cost,
+            access_token_ttl_seconds,
+        })
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} must be a whole number, got {raw:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn complete() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("JWT_SECRET", SECRET),
+            ("USERS_TABLE", "users"),
+            ("REVOKED_TOKENS_TABLE", "revoked"),
+        ]
+    }
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let config = Config::from_lookup(env(&complete())).unwrap();
+        assert_eq!(config.bcrypt_cost, 12);
+        assert_eq!(config.access_token_ttl_seconds, 3600);
+        assert_eq!(config.users_table, "users");
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        let mut pairs = complete();
+        pairs[0] = ("JWT_SECRET", "too-short");
+        let err = Config::from_lookup(env(&pairs)).unwrap_err();
+        assert!(err.0.contains("at least 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_secret_is_refused_and_named() {
+        let err = Config::from_lookup(env(&complete()[1..])).unwrap_err();
+        assert_eq!(err.0, "JWT_SECRET is required but not set");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused() {
+        for (name, value) in [
+            ("BCRYPT_COST", "twelve"),
+            ("BCRYPT_COST", "3"),
+            ("BCRYPT_COST", "32"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "-1"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+        ] {
+            let mut pairs = complete();
+            pairs.push((name, value));
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert!(err.0.starts_with(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let config = Config::from_lookup(env(&complete())).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("32 bytes"));
+    }
+}

@@ -1,0 +1,131 @@
+//! The `{"email", "password"}` body of register and login, and the rules both obey.
+
+use crate::error::ApiError;
+use serde::Deserialize;
+
+/// RFC 5321 caps a forward path at 254 bytes, and its local part at 64.
+const MAX_EMAIL_BYTES: usize = 254;
+const MAX_LOCAL_PART_BYTES: usize = 64;
+/// bcrypt reads at most 72 bytes: a longer password would be cut silently, so
+/// it is refused instead.
+pub const MAX_PASSWORD_BYTES: usize = 72;
+pub const MIN_PASSWORD_BYTES: usize = 8;
+
+/// A normalised, plausible email and a password within bcrypt's limits.
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// The body as sent; fields are optional so a missing one gets our own message.
+#[derive(Deserialize)]
+#[serde(expecting = "a JSON object with \"email\" and \"password\"")]
+struct CredentialsBody {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+impl Credentials {
+    pub fn from_request(request: &lambda_http::Request) -> Result<Self, ApiError> {
+        let body: CredentialsBody = crate::request::json_body(request)?;
+        let email = body
+            .email
+            .ok_or_else(|| ApiError::bad_request("email is required."))?;
+        let password = body
+            .password
+            .ok_or_else(|| ApiError::bad_request("password is required."))?;
+        let email = normalize_email(&email)?;
+        check_password(&password)?;
+        Ok(Self { email, password })
+    }
+}
+
+/// Trims and lower-cases, so `" Joe@Gmail.com"` and `"joe@gmail.com"` are one
+/// account, then checks the result is plausibly an address. This is not full
+/// RFC 5322 parsing: quoted local parts and IP-literal domains are refused, as
+/// most providers do.
+pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(ApiError::bad_request("email is required."));
+    }
+    let invalid = || ApiError::bad_request("email is not a valid email address.");
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let plausible = !local.is_empty()
+        && local.len() <= MAX_LOCAL_PART_BYTES
+        && !domain.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"');
+    if plausible { Ok(email) } else { Err(invalid()) }
+}
+
+/// 8 to 72 bytes of UTF-8 without NUL. Within these bounds bcrypt uses every
+/// byte, so two passwords that differ anywhere never share a hash.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.len() < MIN_PASSWORD_BYTES || password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "password must be {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes long."
+        )));
+    }
+    if password.contains('\0') {
+        return Err(ApiError::bad_request(
+            "password must not contain NUL characters.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            normalize_email(" Joe@Gmail.com\t").unwrap(),
+            "joe@gmail.com"
+        );
+    }
+
+    #[test]
+    fn implausible_emails_are_refused() {
+        for bad in [
+            "joe",
+            "@gmail.com",
+            "joe@",
+            "joe@gmail",
+            "joe@@gmail.com",
+            "jo e@gmail.com",
+            "joe@gmail..com",
+            "joe@.com",
+            "\"joe\"@gmail.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad} was accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(MAX_LOCAL_PART_BYTES + 1));
+        assert!(normalize_email(&long).is_err());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_bytes() {
+        assert!(check_password(&"a".repeat(7)).is_err());
+        assert!(check_password(&"a".repeat(8)).is_ok());
+        assert!(check_password(&"a".repeat(72)).is_ok());
+        assert!(check_password(&"a".repeat(73)).is_err());
+        // 18 four-byte emoji are 72 bytes; 19 are 76.
+        assert!(check_password(&"\u{1F600}".repeat(18)).is_ok());
+        assert!(check_password(&"\u{1F600}".repeat(19)).is_err());
+    }
+
+    #[test]
+    fn nul_is_refused() {
+        let err = check_password("abcdefgh\0ijk").unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest(m) if m.contains("NUL")));
+    }
+}

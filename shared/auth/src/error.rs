@@ -1,0 +1,82 @@
+//! The one error type of the API, and the one place it becomes an HTTP answer.
+
+use crate::response::{Reply, fail};
+use lambda_http::http::StatusCode;
+
+/// Why a bearer token was not accepted. Each reason has its own fixed message,
+/// taken from the tutorial's API so existing clients keep working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// No `Authorization` header, or an empty token.
+    Missing,
+    /// A header that is not `Bearer <token>`.
+    Malformed,
+    Expired,
+    /// Bad signature, other algorithm, garbage, a missing claim, an unknown user.
+    Invalid,
+    /// Revoked by logout.
+    Revoked,
+}
+
+impl TokenRejection {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => "Provide a valid auth token.",
+            Self::Malformed => "Bearer token malformed.",
+            Self::Expired => "Signature expired. Please log in again.",
+            Self::Invalid => "Invalid token. Please log in again.",
+            Self::Revoked => "Token blacklisted. Please log in again.",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request itself is wrong; the message says how, and never echoes a secret.
+    BadRequest(String),
+    PayloadTooLarge,
+    /// Registration of an email that already has an account.
+    UserExists,
+    /// Unknown email or wrong password: one answer for both, so it tells nobody
+    /// which emails have accounts.
+    LoginFailed,
+    Token(TokenRejection),
+    /// Logout without any token: the tutorial answers 403 here, not 401.
+    LogoutWithoutToken,
+    /// Storage could not answer. The detail is logged, never sent.
+    Unavailable(String),
+}
+
+impl From<TokenRejection> for ApiError {
+    fn from(rejection: TokenRejection) -> Self {
+        Self::Token(rejection)
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn into_reply(self) -> Reply {
+        match self {
+            Self::BadRequest(message) => fail(StatusCode::BAD_REQUEST, &message),
+            Self::PayloadTooLarge => {
+                fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
+            }
+            Self::UserExists => fail(StatusCode::ACCEPTED, "User already exists. Please Log in."),
+            Self::LoginFailed => fail(StatusCode::NOT_FOUND, "User does not exist."),
+            Self::Token(rejection) => fail(StatusCode::UNAUTHORIZED, rejection.message()),
+            Self::LogoutWithoutToken => {
+                fail(StatusCode::FORBIDDEN, TokenRejection::Missing.message())
+            }
+            Self::Unavailable(detail) => {
+                tracing::error!(%detail, "storage unavailable");
+                fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable. Please try again.",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The auth service's one shared crate: every Lambda in `functions/` is a thin
+//! `main.rs` over [`lambda::serve`], and everything they have in common lives here.
+//!
+//! Layout, from the outside in:
+//! - [`endpoint`]: the routes (method + path) and their handlers, which turn a
+//!   `lambda_http::Request` into a `Response` through the domain modules below.
+//! - [`error`]: the one error type, and the one place it becomes an HTTP answer.
+//! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON envelope.
+//! - [`credentials`], [`password`], [`token`]: the rules for emails and passwords,
+//!   bcrypt, and JWTs.
+//! - [`store`]: the storage trait, with a DynamoDB adapter and an in-memory one
+//!   for unit tests.
+//! - [`config`] and [`lambda`]: settings read once per cold start, and the runtime glue.
+
+pub mod config;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod lambda;
+pub mod password;
+pub mod request;
+pub mod response;
+pub mod store;
+pub mod token;
+
+pub use config::Config;
+pub use endpoint::{App, Endpoint};
+pub use error::ApiError;
+
+/// Seconds since the Unix epoch: the unit of JWT `iat`/`exp` and of DynamoDB TTLs.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}

@@ -1,0 +1,36 @@
+//! The JSON envelope every answer uses: `{"status": "success" | "fail", ...}`.
+
+use lambda_http::{
+    Body, Response,
+    http::{HeaderValue, StatusCode, header},
+};
+use serde_json::{Map, Value, json};
+
+pub type Reply = Response<Body>;
+
+/// A success answer: `fields` (a JSON object) with `"status": "success"` added.
+pub fn success(status: StatusCode, fields: Value) -> Reply {
+    let mut body = match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    body.insert("status".into(), "success".into());
+    reply(status, &Value::Object(body))
+}
+
+pub fn fail(status: StatusCode, message: &str) -> Reply {
+    reply(status, &json!({ "status": "fail", "message": message }))
+}
+
+fn reply(status: StatusCode, body: &Value) -> Reply {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // Answers carry tokens and account data: no cache may keep them (RFC 6749 §5.1).
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,466 @@
+//! The API contract, end to end against DynamoDB Local: every row of the
+//! contract in issue #2, and the clean answers where the tutorial crashed.
+
+mod support;
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use support::*;
+
+// ---- register --------------------------------------------------------------
+
+#[tokio::test]
+async fn register_creates_an_account_and_returns_a_working_token() {
+    let app = app().await;
+    let email = unique_email();
+    let answer = register(&app, &email).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["status"], "success");
+    assert_eq!(answer.message(), "Successfully registered.");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    let status = status(&app, &answer.token()).await;
+    assert_eq!(status.status, 200);
+    assert_eq!(status.body["data"]["email"], email.as_str());
+}
+
+#[tokio::test]
+async fn register_twice_answers_202_even_with_case_and_spaces() {
+    let app = app().await;
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    register(&app, &email)
+        .await
+        .assert_fail(202, "User already exists. Please Log in.");
+    let look_alike = format!("  {}\t", email.to_uppercase());
+    register(&app, &look_alike)
+        .await
+        .assert_fail(202, "User already exists. Please Log in.");
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_registrations_of_one_email_create_exactly_one_account() {
+    let app = Arc::new(app().await);
+    let email = unique_email();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (app, email) = (app.clone(), email.clone());
+        tasks.spawn(async move { register(&app, &email).await.status.as_u16() });
+    }
+    let codes: Vec<u16> = tasks.join_all().await;
+    assert_eq!(codes.iter().filter(|&&c| c == 201).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 202).count(), 19, "{codes:?}");
+    assert_eq!(accounts_with_email(&email).await, 1);
+}
+
+#[tokio::test]
+async fn a_registration_that_fails_half_way_writes_nothing() {
+    // The email is claimed already, so the second of the two writes fails;
+    // the first (the profile) must not be left behind.
+    let email = unique_email();
+    let client = client().await;
+    client
+        .put_item()
+        .table_name(config().users_table)
+        .item("pk", s(&format!("EMAIL#{email}")))
+        .item("user_id", s("someone-else"))
+        .item("password_hash", s("x"))
+        .send()
+        .await
+        .unwrap();
+    let app = app().await;
+    register(&app, &email)
+        .await
+        .assert_fail(202, "User already exists. Please Log in.");
+    assert_eq!(
+        accounts_with_email(&email).await,
+        0,
+        "a profile was left behind"
+    );
+}
+
+// ---- login -----------------------------------------------------------------
+
+#[tokio::test]
+async fn login_returns_a_new_token_each_time() {
+    let app = app().await;
+    let email = unique_email();
+    let registered = register(&app, &email).await.token();
+    let first = login(&app, &email, PASSWORD).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["status"], "success");
+    assert_eq!(first.message(), "Successfully logged in.");
+    let second = login(&app, &format!(" {} ", email.to_uppercase()), PASSWORD).await;
+    assert_eq!(second.status, 200);
+    let tokens = [registered, first.token(), second.token()];
+    assert_ne!(tokens[0], tokens[1]);
+    assert_ne!(tokens[1], tokens[2]);
+    for token in &tokens {
+        assert_eq!(status(&app, token).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_identical_answers() {
+    let app = app().await;
+    let email = unique_email();
+    register(&app, &email).await;
+    let wrong_password = login(&app, &email, "not the password").await;
+    let unknown_email = login(&app, &unique_email(), PASSWORD).await;
+    wrong_password.assert_fail(404, "User does not exist.");
+    assert_eq!(wrong_password.status, unknown_email.status);
+    assert_eq!(wrong_password.headers, unknown_email.headers);
+    assert_eq!(wrong_password.body, unknown_email.body);
+}
+
+// ---- status ----------------------------------------------------------------
+
+#[tokio::test]
+async fn status_shows_the_user() {
+    let app = app().await;
+    let email = unique_email();
+    let token = register(&app, &email).await.token();
+    let answer = status(&app, &token).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["status"], "success");
+    let data = &answer.body["data"];
+    assert_eq!(data["user_id"], claims_of(&token)["sub"]);
+    assert_eq!(data["email"], email.as_str());
+    assert_eq!(data["admin"], false);
+    let registered_on = data["registered_on"].as_str().unwrap();
+    let parsed = aws_sdk_dynamodb::primitives::DateTime::from_str(
+        registered_on,
+        aws_sdk_dynamodb::primitives::DateTimeFormat::DateTime,
+    )
+    .unwrap_or_else(|e| panic!("{registered_on} is not RFC 3339: {e}"));
+    assert!((parsed.secs() - auth::now() as i64).abs() < 60);
+    assert_eq!(
+        answer.body.as_object().unwrap().len(),
+        2,
+        "only status and data"
+    );
+}
+
+#[tokio::test]
+async fn status_without_a_token_asks_for_one() {
+    let app = app().await;
+    for header in [None, Some(""), Some("Bearer"), Some("Bearer   ")] {
+        call(&app, "GET", "/auth/status", header, None)
+            .await
+            .assert_fail(401, "Provide a valid auth token.");
+    }
+}
+
+#[tokio::test]
+async fn status_with_a_header_not_of_the_bearer_form_is_malformed() {
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    for header in [
+        token.clone(),
+        format!("Token {token}"),
+        format!("Bearer {token} extra"),
+    ] {
+        call(&app, "GET", "/auth/status", Some(&header), None)
+            .await
+            .assert_fail(401, "Bearer token malformed.");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_as_expired() {
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    let mut claims = claims_of(&token);
+    let now = auth::now();
+    claims["iat"] = json!(now - 120);
+    claims["exp"] = json!(now - 1);
+    let expired = sign(&claims, Algorithm::HS256, config().jwt_secret.expose());
+    status(&app, &expired)
+        .await
+        .assert_fail(401, "Signature expired. Please log in again.");
+}
+
+#[tokio::test]
+async fn forged_and_broken_tokens_are_invalid() {
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    let claims = claims_of(&token);
+    let secret = config().jwt_secret;
+    let mut without_jti = claims.clone();
+    without_jti.as_object_mut().unwrap().remove("jti");
+    let forged = [
+        (
+            "another secret",
+            sign(
+                &claims,
+                Algorithm::HS256,
+                b"another-secret-of-32-bytes-at-least",
+            ),
+        ),
+        ("HS512", sign(&claims, Algorithm::HS512, secret.expose())),
+        ("alg none", alg_none(&claims)),
+        ("garbage", "garbage".to_owned()),
+        (
+            "missing claim",
+            sign(&without_jti, Algorithm::HS256, secret.expose()),
+        ),
+        ("tampered", tamper(&token)),
+    ];
+    for (what, bad) in forged {
+        let answer = status(&app, &bad).await;
+        assert_eq!(
+            answer.message(),
+            "Invalid token. Please log in again.",
+            "{what}"
+        );
+        answer.assert_fail(401, "Invalid token. Please log in again.");
+    }
+}
+
+#[tokio::test]
+async fn a_token_for_a_deleted_user_is_invalid() {
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    let user_id = claims_of(&token)["sub"].as_str().unwrap().to_owned();
+    client()
+        .await
+        .delete_item()
+        .table_name(config().users_table)
+        .key("pk", s(&format!("USER#{user_id}")))
+        .send()
+        .await
+        .unwrap();
+    status(&app, &token)
+        .await
+        .assert_fail(401, "Invalid token. Please log in again.");
+}
+
+// ---- logout ----------------------------------------------------------------
+
+#[tokio::test]
+async fn logout_revokes_that_token_and_no_other() {
+    let app = app().await;
+    let email = unique_email();
+    let first = register(&app, &email).await.token();
+    let second = login(&app, &email, PASSWORD).await.token();
+    let answer = logout(&app, &first).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["status"], "success");
+    assert_eq!(answer.message(), "Successfully logged out.");
+    status(&app, &first)
+        .await
+        .assert_fail(401, "Token blacklisted. Please log in again.");
+    assert_eq!(status(&app, &second).await.status, 200);
+    logout(&app, &first)
+        .await
+        .assert_fail(401, "Token blacklisted. Please log in again.");
+}
+
+#[tokio::test]
+async fn logout_without_a_token_is_forbidden() {
+    let app = app().await;
+    call(&app, "POST", "/auth/logout", None, None)
+        .await
+        .assert_fail(403, "Provide a valid auth token.");
+}
+
+#[tokio::test]
+async fn logout_with_a_bad_token_gives_the_status_messages() {
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    let mut claims = claims_of(&token);
+    claims["exp"] = json!(auth::now() - 1);
+    let expired = sign(&claims, Algorithm::HS256, config().jwt_secret.expose());
+    call(
+        &app,
+        "POST",
+        "/auth/logout",
+        Some(&format!("Token {token}")),
+        None,
+    )
+    .await
+    .assert_fail(401, "Bearer token malformed.");
+    logout(&app, &expired)
+        .await
+        .assert_fail(401, "Signature expired. Please log in again.");
+    logout(&app, "garbage")
+        .await
+        .assert_fail(401, "Invalid token. Please log in again.");
+}
+
+#[tokio::test]
+async fn a_revocation_past_its_expiry_no_longer_counts() {
+    // DynamoDB deletes expired items up to days late: a lingering entry whose
+    // `expires_at` has passed must be ignored, and may be written over.
+    let app = app().await;
+    let token = register(&app, &unique_email()).await.token();
+    let jti = claims_of(&token)["jti"].as_str().unwrap().to_owned();
+    client()
+        .await
+        .put_item()
+        .table_name(config().revoked_tokens_table)
+        .item("jti", s(&jti))
+        .item(
+            "expires_at",
+            aws_sdk_dynamodb::types::AttributeValue::N((auth::now() - 10).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(&app, &token).await.status, 200);
+    assert_eq!(logout(&app, &token).await.status, 200);
+    status(&app, &token)
+        .await
+        .assert_fail(401, "Token blacklisted. Please log in again.");
+}
+
+// ---- bad input -------------------------------------------------------------
+
+#[tokio::test]
+async fn bad_bodies_get_a_400_that_names_the_problem() {
+    let app = app().await;
+    let email = unique_email();
+    let long = "a".repeat(73);
+    let cases: Vec<(String, &str)> = vec![
+        ("{\"email\": ".into(), "Malformed JSON body."),
+        ("".into(), "Request body must be a JSON object."),
+        ("[1, 2]".into(), "Request body must be a JSON object."),
+        (
+            json!([email, PASSWORD]).to_string(),
+            "Request body must be a JSON object.",
+        ),
+        (
+            "\"just a string\"".into(),
+            "Request body must be a JSON object.",
+        ),
+        (
+            json!({ "password": PASSWORD }).to_string(),
+            "email is required.",
+        ),
+        (
+            json!({ "email": email }).to_string(),
+            "password is required.",
+        ),
+        (credentials("", PASSWORD), "email is required."),
+        (credentials("   ", PASSWORD), "email is required."),
+        (
+            json!({ "email": 42, "password": PASSWORD }).to_string(),
+            "invalid type: integer",
+        ),
+        (
+            json!({ "email": email, "password": ["x"] }).to_string(),
+            "invalid type: sequence",
+        ),
+        (
+            json!({ "email": null, "password": PASSWORD }).to_string(),
+            "email is required.",
+        ),
+        (
+            credentials("not-an-email", PASSWORD),
+            "email is not a valid email address.",
+        ),
+        (
+            credentials(&email, ""),
+            "password must be 8 to 72 bytes long.",
+        ),
+        (
+            credentials(&email, "short"),
+            "password must be 8 to 72 bytes long.",
+        ),
+        (
+            credentials(&email, &long),
+            "password must be 8 to 72 bytes long.",
+        ),
+        (
+            credentials(&email, "abcdefgh\u{0}ijk"),
+            "password must not contain NUL characters.",
+        ),
+    ];
+    for path in ["/auth/register", "/auth/login"] {
+        for (body, expected) in &cases {
+            let answer = call(&app, "POST", path, None, Some(body)).await;
+            assert_eq!(answer.status, 400, "{path} {body}: {}", answer.body);
+            assert_eq!(answer.body["status"], "fail");
+            assert!(
+                answer.message().contains(expected),
+                "{path} {body}: {:?} lacks {expected:?}",
+                answer.message()
+            );
+        }
+    }
+    // None of those created the account.
+    assert_eq!(accounts_with_email(&email).await, 0);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = app().await;
+    let body = credentials(&unique_email(), &"a".repeat(64 * 1024));
+    call(&app, "POST", "/auth/register", None, Some(&body))
+        .await
+        .assert_fail(413, "Request body is too large.");
+}
+
+// ---- storage down ----------------------------------------------------------
+
+#[tokio::test]
+async fn with_storage_down_every_endpoint_answers_503_and_accepts_nothing() {
+    let good = app().await;
+    let email = unique_email();
+    let token = register(&good, &email).await.token();
+
+    let down = app_without_storage().await;
+    let unavailable = "Service unavailable. Please try again.";
+    register(&down, &unique_email())
+        .await
+        .assert_fail(503, unavailable);
+    login(&down, &email, PASSWORD)
+        .await
+        .assert_fail(503, unavailable);
+    status(&down, &token).await.assert_fail(503, unavailable);
+    logout(&down, &token).await.assert_fail(503, unavailable);
+    // The logout that failed did not revoke anything.
+    assert_eq!(status(&good, &token).await.status, 200);
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+fn s(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())
+}
+
+/// Profiles stored with this email (a scan: fine for a test table).
+async fn accounts_with_email(email: &str) -> usize {
+    let mut count = 0;
+    let mut pages = client()
+        .await
+        .scan()
+        .table_name(config().users_table)
+        .filter_expression("email = :email AND begins_with(pk, :user)")
+        .expression_attribute_values(":email", s(email))
+        .expression_attribute_values(":user", s("USER#"))
+        .consistent_read(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        count += page.unwrap().items().len();
+    }
+    count
+}
+
+fn alg_none(claims: &Value) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT" }).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{header}.{payload}.")
+}
+
+/// The same token with its payload changed to another user, signature kept.
+fn tamper(token: &str) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = claims_of(token);
+    claims["sub"] = json!("someone-else");
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{}.{payload}.{}", parts[0], parts[2])
+}
