@@ -162,3 +162,113 @@ fn rfc3339(epoch_seconds: u64) -> String {
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use lambda_http::Body;
+    use serde_json::Value;
+
+    fn app() -> App<MemoryStore> {
+        let config = Config::from_lookup(|name| match name {
+            "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+            "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
+            "BCRYPT_COST" => Some("4".into()),
+            _ => None,
+        })
+        .unwrap();
+        App::new(config, MemoryStore::default())
+    }
+
+    async fn call(
+        app: &App<MemoryStore>,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
+        let mut request = Request::new(Body::Text(body.into()));
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().unwrap();
+            request.headers_mut().insert("authorization", value);
+        }
+        let response = endpoint.handle(app, request).await;
+        let status = response.status().as_u16();
+        (status, serde_json::from_slice(response.body()).unwrap())
+    }
+
+    const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
+
+    #[tokio::test]
+    async fn register_status_logout_round_trip() {
+        let app = app();
+        let (code, body) = call(&app, Endpoint::Register, None, JOE).await;
+        assert_eq!(code, 201, "{body}");
+        let token = body["auth_token"].as_str().unwrap().to_owned();
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["data"]["email"].as_str()),
+            (200, Some("joe@example.com"))
+        );
+        assert_eq!(call(&app, Endpoint::Logout, Some(&token), "").await.0, 200);
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (401, Some(TokenRejection::Revoked.message()))
+        );
+    }
+
+    #[tokio::test]
+    async fn storage_failure_is_a_generic_503_and_accepts_nothing() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.store.set_unavailable(true);
+        for (endpoint, token, body) in [
+            (Endpoint::Register, None, JOE),
+            (Endpoint::Login, None, JOE),
+            (Endpoint::Status, Some(token.as_str()), ""),
+            (Endpoint::Logout, Some(token.as_str()), ""),
+        ] {
+            let (code, body) = call(&app, endpoint, token, body).await;
+            assert_eq!(code, 503, "{endpoint:?}");
+            assert_eq!(
+                body,
+                serde_json::json!({
+                    "status": "fail",
+                    "message": "Service unavailable. Please try again.",
+                })
+            );
+        }
+        app.store.set_unavailable(false);
+        assert_eq!(call(&app, Endpoint::Status, Some(&token), "").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_token_outlives_its_user_only_as_an_invalid_token() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let user_id = app.tokens.verify(&token, crate::now()).unwrap().sub;
+        app.store.delete_user(&user_id);
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (401, Some(TokenRejection::Invalid.message()))
+        );
+    }
+
+    #[test]
+    fn routes_are_distinct_and_named_after_their_functions() {
+        let routes: std::collections::HashSet<_> =
+            Endpoint::ALL.iter().map(|e| e.route()).collect();
+        assert_eq!(routes.len(), Endpoint::ALL.len());
+        for endpoint in Endpoint::ALL {
+            assert!(endpoint.route().1.ends_with(endpoint.function_name()));
+        }
+    }
+}

@@ -151,6 +151,10 @@ mod tests {
             message(json_body::<Probe>(&with_body("{\"name\":")).unwrap_err()),
             "Malformed JSON body."
         );
+        assert_eq!(
+            message(json_body::<Probe>(&with_body("[\"x\"]")).unwrap_err()),
+            "Request body must be a JSON object."
+        );
         let wrong_type = message(json_body::<Probe>(&with_body("{\"name\": 5}")).unwrap_err());
         assert!(wrong_type.contains("invalid type: integer"), "{wrong_type}");
     }
