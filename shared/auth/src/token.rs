@@ -76,6 +76,10 @@ impl Tokens {
         if claims.exp <= now {
             return Err(TokenRejection::Expired);
         }
+        // We never issue a token dated in the future; one that is was not ours.
+        if claims.iat > now {
+            return Err(TokenRejection::Invalid);
+        }
         Ok(claims)
     }
 }
@@ -208,14 +212,18 @@ mod tests {
     }
 
     #[test]
-    fn wrong_issuer_and_future_nbf_are_invalid() {
+    fn wrong_issuer_future_dates_and_mistyped_claims_are_invalid() {
         let tokens = tokens();
         let now = crate::now();
         let mut other_issuer = good_claims(now);
         other_issuer["iss"] = json!("someone-else");
         let mut not_yet = good_claims(now);
         not_yet["nbf"] = json!(now + 30);
-        for claims in [other_issuer, not_yet] {
+        let mut issued_later = good_claims(now);
+        issued_later["iat"] = json!(now + 30);
+        let mut iat_as_string = good_claims(now);
+        iat_as_string["iat"] = json!(now.to_string());
+        for claims in [other_issuer, not_yet, issued_later, iat_as_string] {
             let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
             assert_eq!(
                 tokens.verify(&token, now),

@@ -24,7 +24,7 @@ type Item = HashMap<String, AttributeValue>;
 
 /// How often a registration is retried when DynamoDB cancels it for a
 /// conflict with a concurrent transaction on the same items.
-const TRANSACTION_ATTEMPTS: u32 = 4;
+const TRANSACTION_ATTEMPTS: u32 = 6;
 
 /// Shared SDK settings: region and credentials from the environment as usual
 /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local), plus explicit
@@ -109,6 +109,17 @@ fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Exponential backoff from 20 ms, with up to as much again of random jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base = 20u64 << attempt.min(6);
+    let mut random = [0u8; 2];
+    let jitter = match getrandom::fill(&mut random) {
+        Ok(()) => u64::from(u16::from_le_bytes(random)) % base,
+        Err(_) => base / 2,
+    };
+    Duration::from_millis(base + jitter)
+}
+
 impl Store for DynamoStore {
     async fn create_user(&self, user: &NewUser) -> Result<Registration, StoreError> {
         let profile = HashMap::from([
@@ -133,6 +144,10 @@ impl Store for DynamoStore {
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                // Makes the SDK's own retries idempotent: if a commit succeeded
+                // but its answer was lost, the retry reports success rather than
+                // "email taken". (At most 36 characters.)
+                .client_request_token(format!("{}-{attempt}", user.user_id.replace('-', "")))
                 .send()
                 .await;
             let error = match result {
@@ -155,10 +170,17 @@ impl Store for DynamoStore {
                 return Err(StoreError(format!("registration cancelled: {reasons:?}")));
             }
             // Another registration of this email is in flight; once it settles,
-            // the retry either wins or sees the email taken.
-            tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt))).await;
+            // the retry either wins or sees the email taken. Jitter keeps the
+            // losers of a race from colliding again in step.
+            if attempt < TRANSACTION_ATTEMPTS {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
         }
-        Err(StoreError("registration kept conflicting".into()))
+        // Still conflicting: if the email has an owner by now, that is the answer.
+        match self.login_record(&user.email).await? {
+            Some(_) => Ok(Registration::EmailTaken),
+            None => Err(StoreError("registration kept conflicting".into())),
+        }
     }
 
     async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
