@@ -1,11 +1,19 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test tools lint fmt
+.PHONY: run test invoke deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
 
 test:  ## every check, against a DynamoDB Local of its own
 	scripts/test.sh
+
+invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
+	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh
+
+deploy: ## build for arm64 and deploy with SAM, asking for the parameters
+	scripts/tools.sh
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 sam build --beta-features
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" sam deploy --guided
 
 tools: ## cargo-lambda, the SAM CLI and DynamoDB Local, into .tools/
 	scripts/tools.sh

@@ -21,3 +21,6 @@ export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
 cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1
 cargo test --workspace --locked
+# Every file in events/ through the Lambda emulator, against release builds.
+cargo lambda build --release --locked
+.tools/venv/bin/python scripts/rie.py events

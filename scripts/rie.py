@@ -1,0 +1,177 @@
+"""Runs release bootstraps under the Lambda Runtime Interface Emulator.
+
+This is the emulator `sam local invoke` runs inside its container (shipped in
+the aws-sam-cli package); with no Docker engine here, it runs the bootstrap
+directly, on the same invoke path, and prints Lambda's own INIT REPORT and
+REPORT lines.
+
+  rie.py invoke FUNCTION EVENT_FILE [--token TOKEN]
+      One invocation: prints the emulator's report lines and the response.
+  rie.py events
+      Every event in events/manifest.json, in order, through its function;
+      checks each status code. Ends with "N passed, N failed".
+
+Both expect the environment of scripts/local-env.sh plus JWT_SECRET and the
+bootstraps in target/lambda/<function>/bootstrap (cargo lambda build --release).
+"""
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import samcli
+
+EVENTS = "events"
+# What a Lambda sandbox sets and the Rust runtime reads (the emulator adds
+# AWS_LAMBDA_RUNTIME_API itself).
+SANDBOX_ENV = {
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+    "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/local",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+}
+PLACEHOLDER = "REPLACE-WITH-A-TOKEN-FROM-LOGIN"
+
+
+def emulator_binary():
+    arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    return os.path.join(os.path.dirname(samcli.__file__), "local", "rapid", f"aws-lambda-rie-{arch}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    """One function under its own emulator, on ports of its own."""
+
+    def __init__(self, function, echo=False):
+        bootstrap = os.path.join("target", "lambda", function, "bootstrap")
+        if not os.path.exists(bootstrap):
+            sys.exit(f"{bootstrap} is missing: run cargo lambda build --release")
+        self.port = free_port()
+        env = dict(os.environ, AWS_LAMBDA_FUNCTION_NAME=function, **SANDBOX_ENV)
+        self.lines = []
+        self.process = subprocess.Popen(
+            [emulator_binary(), "--log-level", "info",
+             "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", f"127.0.0.1:{free_port()}",
+             os.path.abspath(bootstrap)],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )
+        threading.Thread(target=self._collect, args=(echo,), daemon=True).start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        sys.exit(f"the emulator for {function} did not start:\n" + "".join(self.lines))
+
+    def _collect(self, echo):
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if echo:
+                sys.stderr.write(line)
+
+    def invoke(self, event):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
+            data=json.dumps(event).encode(), method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def reports(self):
+        """The emulator's `INIT REPORT(durationMs: …)` and per-invoke `REPORT` lines."""
+        return [l.rstrip() for l in self.lines if "INIT REPORT" in l or l.startswith("REPORT")]
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def load_event(name, token=None):
+    with open(os.path.join(EVENTS, name)) as f:
+        text = f.read()
+    if token:
+        text = text.replace(PLACEHOLDER, token)
+    return json.loads(text)
+
+
+def shown(body):
+    """A response body for the terminal, with any token cut short: tokens stay out of logs."""
+    if isinstance(body, dict) and "auth_token" in body:
+        body = dict(body, auth_token=body["auth_token"][:12] + "…")
+    return json.dumps(body)
+
+
+def invoke(function, path, token):
+    emulator = Emulator(function)
+    try:
+        response = emulator.invoke(load_event(os.path.relpath(path, EVENTS), token))
+        time.sleep(0.2)  # the REPORT line follows the response
+        for line in emulator.reports():
+            print(line)
+        print(json.dumps(response, indent=2))
+        # The full response, token included, is what this command is for.
+    finally:
+        emulator.close()
+
+
+def events():
+    with open(os.path.join(EVENTS, "manifest.json")) as f:
+        manifest = json.load(f)
+    emulators = {}
+    token = None
+    passed = failed = 0
+    try:
+        for entry in manifest:
+            function = entry["function"]
+            if function not in emulators:
+                emulators[function] = Emulator(function)
+            response = emulators[function].invoke(load_event(entry["event"], token if entry.get("token") else None))
+            code = response.get("statusCode")
+            body = json.loads(response.get("body") or "null")
+            if entry["event"] == "login-ok.json" and isinstance(body, dict):
+                token = body.get("auth_token")
+            ok = code == entry["status"]
+            passed += ok
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {entry['event']}: {code} (expected {entry['status']}) {shown(body)}")
+        for function, emulator in emulators.items():
+            init = [l for l in emulator.reports() if "INIT REPORT" in l]
+            print(f"{function}: {init[0].split('(rapid) ')[-1] if init else 'no INIT REPORT line'}")
+    finally:
+        for emulator in emulators.values():
+            emulator.close()
+    print(f"events: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["events"]:
+        return events()
+    if args[:1] == ["invoke"] and len(args) in (3, 5):
+        token = args[4] if len(args) == 5 and args[3] == "--token" else None
+        return invoke(args[1], args[2], token)
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
