@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 type Routes = BTreeSet<(String, String, String)>; // (method, path, function)
 
 fn repo_file(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -69,14 +71,25 @@ fn template_routes() -> Routes {
 fn template_watch_router_and_code_declare_the_same_routes() {
     let code = code_routes();
     assert_eq!(code.len(), Endpoint::ALL.len());
-    assert_eq!(template_routes(), code, "template.yaml differs from auth::Endpoint");
-    assert_eq!(watch_routes(), code, "Cargo.toml's watch router differs from auth::Endpoint");
+    assert_eq!(
+        template_routes(),
+        code,
+        "template.yaml differs from auth::Endpoint"
+    );
+    assert_eq!(
+        watch_routes(),
+        code,
+        "Cargo.toml's watch router differs from auth::Endpoint"
+    );
 }
 
 #[test]
 fn every_routed_function_is_a_package_in_functions() {
     for (_, _, function) in code_routes() {
         let manifest = repo_file(&format!("functions/{function}/Cargo.toml"));
-        assert!(manifest.contains(&format!("name = \"{function}\"")), "{function}");
+        assert!(
+            manifest.contains(&format!("name = \"{function}\"")),
+            "{function}"
+        );
     }
 }
