@@ -8,17 +8,16 @@ cd "$(dirname "$0")/.."
 : "${FN:?set FN to a function: register, login, status or logout}"
 : "${EVENT:?set EVENT to an event file, e.g. events/status-ok.json}"
 scripts/tools.sh
+endpoint="http://127.0.0.1:8000"
 source scripts/local-env.sh
 
 cargo lambda build --release --bin "$FN" >&2
 
-endpoint="http://127.0.0.1:8000"
 if ! (exec 3<>/dev/tcp/127.0.0.1/8000) 2>/dev/null; then
   pid=$(scripts/dynamodb-local.sh 8000 .tools/dynamodb-local.log)
   trap 'kill "$pid" 2>/dev/null || true' EXIT
   echo "invoke: started DynamoDB Local on $endpoint for this call (pid $pid)" >&2
 fi
-export AWS_ENDPOINT_URL_DYNAMODB="$endpoint"
 .tools/venv/bin/python scripts/create_tables.py "$endpoint" 2>/dev/null
 
 # One local secret for all invocations, so a token from one call works in the next.
