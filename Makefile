@@ -1,11 +1,14 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test invoke deploy tools lint fmt
+.PHONY: run test test-e2e invoke deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
 
 test:  ## every check, against a DynamoDB Local of its own
 	scripts/test.sh
+
+test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, else cargo lambda watch
+	scripts/test-e2e.sh
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh

@@ -1,8 +1,11 @@
-//! What the end-to-end tests share: the app wired to DynamoDB Local exactly as a
-//! Lambda wires it to DynamoDB, and a way to call it by method and path.
+//! What the API tests share: one way to call the API, in-process or over HTTP,
+//! and direct access to the service's database and secret where there is one.
 //!
-//! `make test` starts DynamoDB Local, creates the tables from template.yaml and
-//! sets the environment these read; run the tests through it.
+//! - In `make test`, the app runs in-process, wired to DynamoDB Local exactly
+//!   as a Lambda wires it to DynamoDB.
+//! - With `API_URL` set (`make test-e2e`), every call goes over HTTP: to
+//!   `cargo lambda watch`, or to a deployed stack. Against a deployment the
+//!   tests that need the database or the secret ([`backstage`]) skip, saying so.
 
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::{App, Config, Endpoint};
@@ -12,40 +15,79 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub type TestApp = App<DynamoStore>;
+pub enum TestApp {
+    InProcess(Box<App<DynamoStore>>),
+    Http {
+        base: String,
+        client: reqwest::Client,
+    },
+}
 
-pub fn config() -> Config {
-    Config::from_env().unwrap_or_else(|error| {
-        panic!("{error}: run these tests through `make test`, which sets up DynamoDB Local")
+/// The service's own database client and configuration: present when the
+/// environment names them (make test, make test-e2e), absent for a deployment.
+pub struct Backstage {
+    pub client: Client,
+    pub config: Config,
+}
+
+pub async fn backstage() -> Option<Backstage> {
+    let config = Config::from_env().ok()?;
+    Some(Backstage {
+        client: Client::new(&sdk_config().await),
+        config,
     })
 }
 
-pub async fn client() -> Client {
-    Client::new(&sdk_config().await)
+/// For tests that cannot run without [`backstage`]: prints why they skip.
+pub async fn backstage_or_skip(test: &str) -> Option<Backstage> {
+    let backstage = backstage().await;
+    if backstage.is_none() {
+        eprintln!("{test}: skipped, it needs the service's database and secret");
+    }
+    backstage
 }
 
 pub async fn app() -> TestApp {
-    let config = config();
-    App::new(config.clone(), DynamoStore::new(client().await, &config))
+    match std::env::var("API_URL") {
+        Ok(base) => TestApp::Http {
+            base: base.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+        },
+        Err(_) => TestApp::InProcess(Box::new(in_process_app().await)),
+    }
 }
 
-/// The app pointed at a port where nothing listens: storage is down.
-pub async fn app_without_storage() -> TestApp {
-    let config = config();
+/// The app as a Lambda builds it, over DynamoDB Local.
+pub async fn in_process_app() -> App<DynamoStore> {
+    let config = Config::from_env().unwrap_or_else(|error| {
+        panic!("{error}: run these tests through `make test`, which sets up DynamoDB Local")
+    });
+    App::new(
+        config.clone(),
+        DynamoStore::new(Client::new(&sdk_config().await), &config),
+    )
+}
+
+/// The in-process app pointed at a port where nothing listens: storage is down.
+pub async fn app_without_storage(config: &Config) -> App<DynamoStore> {
     let sdk = sdk_config().await;
     let client = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
             .build(),
     );
-    App::new(config.clone(), DynamoStore::new(client, &config))
+    App::new(config.clone(), DynamoStore::new(client, config))
 }
 
 /// An email no other test uses, so tests can share one database.
 pub fn unique_email() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    format!("user{}-{n}-{}@example.com", std::process::id(), auth::now())
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("user{}-{n}-{nanos}@example.com", std::process::id())
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -75,9 +117,34 @@ impl Answer {
         assert_eq!(self.body["status"], "fail", "body: {}", self.body);
         assert_eq!(self.message(), message, "body: {}", self.body);
     }
+
+    /// The headers the service chose, without those every hop adds per response
+    /// (date, request ids, CORS), so two answers can be compared.
+    pub fn own_headers(&self) -> Vec<(String, String)> {
+        let mut own: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or("").to_owned(),
+                )
+            })
+            .filter(|(name, _)| {
+                !matches!(name.as_str(), "date" | "vary" | "connection")
+                    && !name.contains("request-id")
+                    && !name.contains("requestid")
+                    && !name.starts_with("access-control-")
+                    && !name.starts_with("x-amzn")
+            })
+            .collect();
+        own.sort();
+        own
+    }
 }
 
-/// Routes `method path` to its endpoint as API Gateway would, and answers.
+/// Calls `method path`: in-process through the endpoint API Gateway would route
+/// it to, or over HTTP.
 pub async fn call(
     app: &TestApp,
     method: &str,
@@ -85,28 +152,50 @@ pub async fn call(
     authorization: Option<&str>,
     body: Option<&str>,
 ) -> Answer {
-    let endpoint = Endpoint::ALL
-        .into_iter()
-        .find(|endpoint| endpoint.route() == (method, path))
-        .unwrap_or_else(|| panic!("no route for {method} {path}"));
-    let mut request = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())));
-    *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap();
-    *request.uri_mut() = path.parse().unwrap();
-    if let Some(value) = authorization {
-        request
-            .headers_mut()
-            .insert("authorization", value.parse().unwrap());
-    }
-    let response = endpoint.handle(app, request).await;
-    let (parts, body) = response.into_parts();
+    let (status, headers, bytes) = match app {
+        TestApp::InProcess(app) => {
+            let endpoint = Endpoint::ALL
+                .into_iter()
+                .find(|endpoint| endpoint.route() == (method, path))
+                .unwrap_or_else(|| panic!("no route for {method} {path}"));
+            let mut request = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())));
+            *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap();
+            *request.uri_mut() = path.parse().unwrap();
+            if let Some(value) = authorization {
+                request
+                    .headers_mut()
+                    .insert("authorization", value.parse().unwrap());
+            }
+            let (parts, body) = endpoint.handle(app, request).await.into_parts();
+            (parts.status, parts.headers, body.to_vec())
+        }
+        TestApp::Http { base, client } => {
+            let mut request = client.request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{base}{path}"),
+            );
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            if let Some(body) = body {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body.to_owned());
+            }
+            let response = request.send().await.expect("the API answers");
+            let (status, headers) = (response.status(), response.headers().clone());
+            (status, headers, response.bytes().await.unwrap().to_vec())
+        }
+    };
     assert_eq!(
-        parts.headers["content-type"], "application/json",
+        headers.get("content-type").map(|v| v.to_str().unwrap()),
+        Some("application/json"),
         "every answer is JSON"
     );
-    let body: Value = serde_json::from_slice(body.as_ref()).expect("every body is JSON");
+    let body: Value = serde_json::from_slice(&bytes).expect("every body is JSON");
     Answer {
-        status: parts.status,
-        headers: parts.headers,
+        status,
+        headers,
         body,
     }
 }
@@ -116,51 +205,26 @@ pub fn credentials(email: &str, password: &str) -> String {
 }
 
 pub async fn register(app: &TestApp, email: &str) -> Answer {
-    call(
-        app,
-        "POST",
-        "/auth/register",
-        None,
-        Some(&credentials(email, PASSWORD)),
-    )
-    .await
+    let body = credentials(email, PASSWORD);
+    call(app, "POST", "/auth/register", None, Some(&body)).await
 }
 
 pub async fn login(app: &TestApp, email: &str, password: &str) -> Answer {
-    call(
-        app,
-        "POST",
-        "/auth/login",
-        None,
-        Some(&credentials(email, password)),
-    )
-    .await
+    let body = credentials(email, password);
+    call(app, "POST", "/auth/login", None, Some(&body)).await
 }
 
 pub async fn status(app: &TestApp, token: &str) -> Answer {
-    call(
-        app,
-        "GET",
-        "/auth/status",
-        Some(&format!("Bearer {token}")),
-        None,
-    )
-    .await
+    let bearer = format!("Bearer {token}");
+    call(app, "GET", "/auth/status", Some(&bearer), None).await
 }
 
 pub async fn logout(app: &TestApp, token: &str) -> Answer {
-    call(
-        app,
-        "POST",
-        "/auth/logout",
-        Some(&format!("Bearer {token}")),
-        None,
-    )
-    .await
+    let bearer = format!("Bearer {token}");
+    call(app, "POST", "/auth/logout", Some(&bearer), None).await
 }
 
-/// Signs arbitrary claims with the service's own secret, to forge the tokens
-/// an attacker or a clock could produce.
+/// Signs arbitrary claims, to forge the tokens an attacker or a clock could produce.
 pub fn sign(claims: &Value, algorithm: jsonwebtoken::Algorithm, secret: &[u8]) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(algorithm),

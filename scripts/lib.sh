@@ -1,0 +1,69 @@
+# Sourced by the scripts in this folder: starting and stopping the local stack.
+# Everything started here is stopped when the sourcing script exits.
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/tools.sh
+
+export PATH="$PWD/.tools/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+export USERS_TABLE=UsersTable REVOKED_TOKENS_TABLE=RevokedTokensTable
+
+started_pids=()
+cleanup_files=()
+stop_stack() {
+  local pid
+  for pid in "${started_pids[@]}"; do
+    # Each was started in a session of its own: stop its whole process group.
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  rm -f "${cleanup_files[@]}"
+}
+trap stop_stack EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(48))'; }
+
+# use_dynamodb PORT: DynamoDB Local on 127.0.0.1:PORT, started unless one
+# already listens there, with the tables of template.yaml.
+use_dynamodb() {
+  local port=$1
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+  if port_open "$port"; then
+    echo "stack: using the DynamoDB Local already on $AWS_ENDPOINT_URL_DYNAMODB" >&2
+  else
+    local log=.tools/dynamodb-local-$port.log
+    started_pids+=("$(setsid scripts/dynamodb-local.sh "$port" "$log")")
+    echo "stack: started DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB (log $log)" >&2
+  fi
+  .tools/venv/bin/python scripts/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
+}
+
+# write_function_env FILE: the functions' settings, for cargo lambda watch. A
+# file (mode 600, removed on exit), not the command line, where `ps` shows it.
+write_function_env() {
+  local file=$1
+  (umask 077; cat >"$file") <<ENV
+JWT_SECRET=$JWT_SECRET
+BCRYPT_COST=$BCRYPT_COST
+ACCESS_TOKEN_TTL_SECONDS=$ACCESS_TOKEN_TTL_SECONDS
+USERS_TABLE=$USERS_TABLE
+REVOKED_TOKENS_TABLE=$REVOKED_TOKENS_TABLE
+AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+ENV
+  cleanup_files+=("$file")
+}
+
+# watch_command PORT CONCURRENCY ENV_FILE: cargo lambda watch serving every
+# function at its API Gateway path (the router in Cargo.toml).
+watch_command() {
+  echo cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
+    --concurrency "$2" --env-file "$3"
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make test-e2e`: the API suite (tests/api.rs) over HTTP.
+#   API_URL=https://…  against that deployment; tests that need the service's
+#                      database or secret say so and skip.
+#   no API_URL         against `cargo lambda watch` on a free port, over the
+#                      DynamoDB Local that the environment names (make test's),
+#                      or one started here.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+if [ -n "${API_URL:-}" ]; then
+  unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE JWT_SECRET
+  exec cargo test --locked -p api-tests --test api
+fi
+
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  use_dynamodb "$(free_port)"
+fi
+JWT_SECRET=${JWT_SECRET:-$(random_secret)}
+export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
+
+port=$(free_port)
+env_file=$(mktemp)
+write_function_env "$env_file"
+log=.tools/watch-$port.log
+setsid $(watch_command "$port" 4 "$env_file") >"$log" 2>&1 </dev/null &
+started_pids+=("$!")
+
+# The first request to each function compiles it; wait for status to answer.
+export API_URL="http://127.0.0.1:$port"
+for _ in $(seq 1 300); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$API_URL/auth/status" || true)
+  [ "$code" = 401 ] && break
+  sleep 1
+done
+[ "$code" = 401 ] || { echo "cargo lambda watch did not answer on $API_URL:" >&2; tail -n 30 "$log" >&2; exit 1; }
+echo "test-e2e: cargo lambda watch on $API_URL (log $log)" >&2
+cargo test --locked -p api-tests --test api
