@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e invoke deploy tools lint fmt
+.PHONY: run test test-e2e invoke build deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -13,10 +13,12 @@ test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh
 
-deploy: ## build for arm64 and deploy with SAM, asking for the parameters
+build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda is a SAM beta feature)
 	scripts/tools.sh
-	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 sam build --beta-features
-	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" sam deploy --guided
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 sam build --beta-features
+
+deploy: build ## then sam deploy --guided, asking for the parameters
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 sam deploy --guided
 
 tools: ## cargo-lambda, the SAM CLI and DynamoDB Local, into .tools/
 	scripts/tools.sh
