@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e invoke build deploy tools lint fmt
+.PHONY: run test test-e2e invoke bench build deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -12,6 +12,9 @@ test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, 
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh
+
+bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips: one table, also in bench/results.md
+	scripts/bench.sh
 
 build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda is a SAM beta feature)
 	scripts/tools.sh

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release bootstraps (the functions and the bench/*
+# helpers), starts a DynamoDB Local of its own on a free port (stopped at the
+# end), and runs scripts/bench.py, which prints one table and writes it to
+# bench/results.md. Loopback only; every step is bounded in count and time.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+# wrk, the HTTP load tool, from the distribution's archive; the load step is
+# skipped (and says so) if it cannot be installed.
+if ! command -v wrk >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "bench: installing wrk" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+    || echo "bench: could not install wrk; the load step will be skipped" >&2
+fi
+
+# Every binary of the workspace, x86_64 or arm64 as the host: the functions,
+# bench-hello, bench-dynamo-floor and bench-bcrypt-verify.
+cargo lambda build --release --locked
+
+use_dynamodb "$(free_port)"
+JWT_SECRET=$(random_secret)
+# The deployed cost (template.yaml's BcryptCost default), since login is measured.
+export JWT_SECRET BCRYPT_COST=12 ACCESS_TOKEN_TTL_SECONDS=3600
+.tools/venv/bin/python scripts/bench.py
