@@ -11,7 +11,7 @@ test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, 
 	scripts/test-e2e.sh
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
-	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh
+	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/invoke.sh
 
 build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda is a SAM beta feature)
 	scripts/tools.sh
