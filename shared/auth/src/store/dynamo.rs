@@ -156,10 +156,6 @@ fn session_from(item: &Item) -> Result<Session, StoreError> {
         refresh_hash: string_of(item, "refresh_hash")?,
         previous_hash: string_of(item, "previous_hash").ok(),
         rotated_at: number("rotated_at")?,
-        retired_hashes: match item.get("retired_hashes") {
-            Some(AttributeValue::Ss(hashes)) => hashes.clone(),
-            _ => Vec::new(),
-        },
     })
 }
 
@@ -466,13 +462,12 @@ impl Store for DynamoStore {
             .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
             .update_expression(
                 "SET refresh_hash = :new, previous_hash = :old, rotated_at = :now, \
-                 last_used_at = :now ADD retired_hashes :retired",
+                 last_used_at = :now",
             )
             .condition_expression("refresh_hash = :old")
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":retired", AttributeValue::Ss(vec![old_hash.to_owned()]))
             .return_values(ReturnValue::None)
             .send()
             .await;

@@ -188,7 +188,6 @@ impl Store for MemoryStore {
         if session.refresh_hash != old_hash {
             return Ok(false);
         }
-        session.retired_hashes.push(old_hash.to_owned());
         session.previous_hash = Some(old_hash.to_owned());
         session.refresh_hash = new_hash.to_owned();
         session.rotated_at = now;

@@ -52,8 +52,6 @@ pub struct Session {
     /// window it still gets the same successor.
     pub previous_hash: Option<String>,
     pub rotated_at: u64,
-    /// Every refresh token this session has retired: using one is theft.
-    pub retired_hashes: Vec<String>,
 }
 
 impl Session {
