@@ -11,7 +11,7 @@ test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, 
 	scripts/test-e2e.sh
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
-	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) scripts/invoke.sh
+	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/invoke.sh
 
 bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips: one table, also in bench/results.md
 	scripts/bench.sh

@@ -2,7 +2,8 @@
 # `make invoke FN=<function> EVENT=events/<file>.json [TOKEN=<jwt>]`: one
 # invocation of the release bootstrap under the Lambda Runtime Interface
 # Emulator, over DynamoDB Local on 127.0.0.1:8000 (started for this call alone
-# unless one already listens). TOKEN replaces the placeholder token in the event.
+# unless one already listens). TOKEN and REFRESH_TOKEN replace the placeholder
+# tokens in the event.
 set -euo pipefail
 : "${FN:?set FN to a function: register, login, status or logout}"
 : "${EVENT:?set EVENT to an event file, e.g. events/status-ok.json}"
@@ -17,4 +18,5 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat .tools/invoke-jwt-secret)
 fi
 export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-12}
-.tools/venv/bin/python scripts/rie.py invoke "$FN" "$EVENT" ${TOKEN:+--token "$TOKEN"}
+.tools/venv/bin/python scripts/rie.py invoke "$FN" "$EVENT" ${TOKEN:+--token "$TOKEN"} \
+  ${REFRESH_TOKEN:+--refresh-token "$REFRESH_TOKEN"}

@@ -5,7 +5,7 @@ the aws-sam-cli package); with no Docker engine here, it runs the bootstrap
 directly, on the same invoke path, and prints Lambda's own INIT REPORT and
 REPORT lines.
 
-  rie.py invoke FUNCTION EVENT_FILE [--token TOKEN]
+  rie.py invoke FUNCTION EVENT_FILE [--token TOKEN] [--refresh-token TOKEN]
       One invocation: prints the emulator's report lines and the response.
   rie.py events
       Every event in events/manifest.json, in order, through its function;
@@ -37,6 +37,7 @@ SANDBOX_ENV = {
     "AWS_LAMBDA_LOG_STREAM_NAME": "local",
 }
 PLACEHOLDER = "REPLACE-WITH-A-TOKEN-FROM-LOGIN"
+REFRESH_PLACEHOLDER = "REPLACE-WITH-A-REFRESH-TOKEN-FROM-LOGIN"
 
 
 def emulator_binary():
@@ -105,25 +106,27 @@ class Emulator:
             self.process.kill()
 
 
-def load_event(name, token=None):
+def load_event(name, token=None, refresh_token=None):
     with open(os.path.join(EVENTS, name)) as f:
         text = f.read()
     if token:
         text = text.replace(PLACEHOLDER, token)
+    if refresh_token:
+        text = text.replace(REFRESH_PLACEHOLDER, refresh_token)
     return json.loads(text)
 
 
 def shown(body):
     """A response body for the terminal, with any token cut short: tokens stay out of logs."""
-    if isinstance(body, dict) and "auth_token" in body:
-        body = dict(body, auth_token=body["auth_token"][:12] + "…")
+    if isinstance(body, dict):
+        body = {k: (v[:12] + "…" if k.endswith("_token") else v) for k, v in body.items()}
     return json.dumps(body)
 
 
-def invoke(function, path, token):
+def invoke(function, path, token, refresh_token):
     emulator = Emulator(function)
     try:
-        response = emulator.invoke(load_event(os.path.relpath(path, EVENTS), token))
+        response = emulator.invoke(load_event(os.path.relpath(path, EVENTS), token, refresh_token))
         time.sleep(0.2)  # the REPORT line follows the response
         for line in emulator.reports():
             print(line)
@@ -137,18 +140,20 @@ def events():
     with open(os.path.join(EVENTS, "manifest.json")) as f:
         manifest = json.load(f)
     emulators = {}
-    token = None
+    token = refresh_token = None
     passed = failed = 0
     try:
         for entry in manifest:
             function = entry["function"]
             if function not in emulators:
                 emulators[function] = Emulator(function)
-            response = emulators[function].invoke(load_event(entry["event"], token if entry.get("token") else None))
+            fresh = entry.get("token")
+            event = load_event(entry["event"], token if fresh else None, refresh_token if fresh else None)
+            response = emulators[function].invoke(event)
             code = response.get("statusCode")
             body = json.loads(response.get("body") or "null")
             if entry["event"] == "login-ok.json" and isinstance(body, dict):
-                token = body.get("auth_token")
+                token, refresh_token = body.get("auth_token"), body.get("refresh_token")
             ok = code == entry["status"]
             passed += ok
             failed += not ok
@@ -167,9 +172,9 @@ def main():
     args = sys.argv[1:]
     if args[:1] == ["events"]:
         return events()
-    if args[:1] == ["invoke"] and len(args) in (3, 5):
-        token = args[4] if len(args) == 5 and args[3] == "--token" else None
-        return invoke(args[1], args[2], token)
+    if args[:1] == ["invoke"] and len(args) >= 3:
+        options = dict(zip(args[3::2], args[4::2]))
+        return invoke(args[1], args[2], options.get("--token"), options.get("--refresh-token"))
     sys.exit(__doc__)
 
 

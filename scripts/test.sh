@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 use_dynamodb "$(free_port)"
 # A fresh random secret and the cheapest bcrypt cost.
 JWT_SECRET=$(random_secret)
-export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
+# A short reuse grace window, so tests can wait it out.
+export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
 
 cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1

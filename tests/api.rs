@@ -69,6 +69,7 @@ async fn a_registration_that_fails_half_way_writes_nothing() {
         .put_item()
         .table_name(&backstage.config.users_table)
         .item("pk", s(&format!("EMAIL#{email}")))
+        .item("sk", s("LOGIN"))
         .item("user_id", s("someone-else"))
         .item("password_hash", s("x"))
         .send()
@@ -240,6 +241,7 @@ async fn a_token_for_a_deleted_user_is_invalid() {
         .delete_item()
         .table_name(&backstage.config.users_table)
         .key("pk", s(&format!("USER#{user_id}")))
+        .key("sk", s("PROFILE"))
         .send()
         .await
         .unwrap();
@@ -500,9 +502,9 @@ async fn accounts_with_email(backstage: &Backstage, email: &str) -> usize {
         .client
         .scan()
         .table_name(&backstage.config.users_table)
-        .filter_expression("email = :email AND begins_with(pk, :user)")
+        .filter_expression("email = :email AND sk = :profile")
         .expression_attribute_values(":email", s(email))
-        .expression_attribute_values(":user", s("USER#"))
+        .expression_attribute_values(":profile", s("PROFILE"))
         .consistent_read(true)
         .into_paginator()
         .send();

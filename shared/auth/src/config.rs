@@ -12,6 +12,10 @@ const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 3600;
 /// Access tokens are bearer credentials that only logout can revoke; a month
 /// is already far longer than a careful deployment would choose.
 const MAX_ACCESS_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
+const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
+const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
+const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
+const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 300;
 
 #[derive(Clone)]
 pub struct Config {
@@ -20,6 +24,11 @@ pub struct Config {
     pub revoked_tokens_table: String,
     pub bcrypt_cost: u32,
     pub access_token_ttl_seconds: u64,
+    /// A session's whole life: its refresh tokens die with it.
+    pub refresh_token_ttl_seconds: u64,
+    /// How long after a rotation the previous refresh token still gets the same
+    /// successor, for clients that retry a refresh whose answer they lost.
+    pub refresh_reuse_grace_seconds: u64,
 }
 
 /// The signing key. Its `Debug` never shows the bytes, so a logged `Config`
@@ -47,6 +56,11 @@ impl fmt::Debug for Config {
             .field("revoked_tokens_table", &self.revoked_tokens_table)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
+            .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
+            .field(
+                "refresh_reuse_grace_seconds",
+                &self.refresh_reuse_grace_seconds,
+            )
             .finish()
     }
 }
@@ -94,17 +108,24 @@ impl Config {
             )));
         }
 
-        let access_token_ttl_seconds = parse_or(
+        let access_token_ttl_seconds = bounded(
             &lookup,
             "ACCESS_TOKEN_TTL_SECONDS",
             DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+            1..=MAX_ACCESS_TOKEN_TTL_SECONDS,
         )?;
-        if !(1..=MAX_ACCESS_TOKEN_TTL_SECONDS).contains(&access_token_ttl_seconds) {
-            return Err(ConfigError(format!(
-                "ACCESS_TOKEN_TTL_SECONDS must be between 1 and {MAX_ACCESS_TOKEN_TTL_SECONDS}, \
-                 got {access_token_ttl_seconds}"
-            )));
-        }
+        let refresh_token_ttl_seconds = bounded(
+            &lookup,
+            "REFRESH_TOKEN_TTL_SECONDS",
+            DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+            1..=MAX_REFRESH_TOKEN_TTL_SECONDS,
+        )?;
+        let refresh_reuse_grace_seconds = bounded(
+            &lookup,
+            "REFRESH_REUSE_GRACE_SECONDS",
+            DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+            0..=MAX_REFRESH_REUSE_GRACE_SECONDS,
+        )?;
 
         Ok(Self {
             jwt_secret: Secret(jwt_secret),
@@ -112,7 +133,28 @@ impl Config {
             revoked_tokens_table: required("REVOKED_TOKENS_TABLE")?,
             bcrypt_cost,
             access_token_ttl_seconds,
+            refresh_token_ttl_seconds,
+            refresh_reuse_grace_seconds,
         })
+    }
+}
+
+/// A whole number of seconds from `name`, `default` when unset, within `range`.
+fn bounded(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value = parse_or(lookup, name, default)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError(format!(
+            "{name} must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        )))
     }
 }
 
@@ -184,6 +226,8 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "-1"),
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
             ("ACCESS_TOKEN_TTL_SECONDS", "18446744073709551615"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "301"),
         ] {
             let mut pairs = complete();
             pairs.push((name, value));

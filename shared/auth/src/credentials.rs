@@ -12,10 +12,15 @@ const MAX_LOCAL_PART_BYTES: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 72;
 pub const MIN_PASSWORD_BYTES: usize = 8;
 
-/// A normalised, plausible email and a password within bcrypt's limits.
+/// Device names are for people to read in a list; longer ones are cut.
+const MAX_DEVICE_CHARS: usize = 100;
+
+/// A normalised, plausible email and a password within bcrypt's limits, and
+/// the name of the device signing in, if the client gave one.
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    pub device: Option<String>,
 }
 
 /// The body as sent. Fields are untyped here so that a missing or mistyped one
@@ -24,6 +29,7 @@ pub struct Credentials {
 struct CredentialsBody {
     email: Option<Value>,
     password: Option<Value>,
+    device: Option<Value>,
 }
 
 impl Credentials {
@@ -33,11 +39,33 @@ impl Credentials {
         let password = required_string("password", body.password)?;
         let email = normalize_email(&email)?;
         check_password(&password)?;
-        Ok(Self { email, password })
+        let device = match body.device {
+            None | Some(Value::Null) => None,
+            Some(Value::String(device)) => Some(device_name(&device)),
+            Some(_) => return Err(ApiError::bad_request("device must be a string.")),
+        };
+        Ok(Self {
+            email,
+            password,
+            device,
+        })
     }
 }
 
-fn required_string(name: &str, value: Option<Value>) -> Result<String, ApiError> {
+/// A device name fit for a list: trimmed, without control characters, at most
+/// [`MAX_DEVICE_CHARS`] characters.
+pub fn device_name(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(MAX_DEVICE_CHARS)
+        .collect()
+}
+
+/// A field that must be present and a string; the message never shows the value.
+pub fn required_string(name: &str, value: Option<Value>) -> Result<String, ApiError> {
     match value {
         None | Some(Value::Null) => Err(ApiError::bad_request(format!("{name} is required."))),
         Some(Value::String(text)) => Ok(text),

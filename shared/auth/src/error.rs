@@ -14,7 +14,7 @@ pub enum TokenRejection {
     Expired,
     /// Bad signature, other algorithm, garbage, a missing claim, an unknown user.
     Invalid,
-    /// Revoked by logout.
+    /// Revoked by logout, or its session ended.
     Revoked,
 }
 
@@ -43,6 +43,16 @@ pub enum ApiError {
     Token(TokenRejection),
     /// Logout without any token: the tutorial answers 403 here, not 401.
     LogoutWithoutToken,
+    /// A refresh token that is not ours, or whose session is gone.
+    RefreshRejected,
+    /// A refresh token already rotated away, used again: the session is ended.
+    RefreshReused,
+    /// No such session among the caller's (someone else's looks the same).
+    SessionNotFound,
+    /// A password change whose current password is wrong.
+    WrongPassword,
+    /// Another password change won the race; nothing was changed.
+    PasswordConflict,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -70,6 +80,20 @@ impl ApiError {
             Self::LogoutWithoutToken => {
                 fail(StatusCode::FORBIDDEN, TokenRejection::Missing.message())
             }
+            Self::RefreshRejected => fail(
+                StatusCode::UNAUTHORIZED,
+                "Invalid refresh token. Please log in again.",
+            ),
+            Self::RefreshReused => fail(
+                StatusCode::UNAUTHORIZED,
+                "Refresh token already used; the session has been ended. Please log in again.",
+            ),
+            Self::SessionNotFound => fail(StatusCode::NOT_FOUND, "Session not found."),
+            Self::WrongPassword => fail(StatusCode::FORBIDDEN, "Current password is incorrect."),
+            Self::PasswordConflict => fail(
+                StatusCode::CONFLICT,
+                "The password was changed meanwhile. Please try again.",
+            ),
             Self::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 fail(

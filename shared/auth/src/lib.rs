@@ -6,8 +6,8 @@
 //!   `lambda_http::Request` into a `Response` through the domain modules below.
 //! - [`error`]: the one error type, and the one place it becomes an HTTP answer.
 //! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON envelope.
-//! - [`credentials`], [`password`], [`token`]: the rules for emails and passwords,
-//!   bcrypt, and JWTs.
+//! - [`credentials`], [`password`], [`token`], [`refresh`]: the rules for emails
+//!   and passwords, bcrypt, access tokens (JWTs) and refresh tokens.
 //! - [`store`]: the storage trait, with a DynamoDB adapter and an in-memory one
 //!   for unit tests.
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the runtime glue.
@@ -18,6 +18,7 @@ pub mod endpoint;
 pub mod error;
 pub mod lambda;
 pub mod password;
+pub mod refresh;
 pub mod request;
 pub mod response;
 pub mod store;

@@ -23,6 +23,8 @@ pub struct Claims {
     /// The token's own id, the key under which logout revokes it.
     pub jti: String,
     pub iss: String,
+    /// The session (device) the token belongs to; revoking the session kills it.
+    pub sid: String,
 }
 
 pub struct Tokens {
@@ -49,13 +51,23 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, user_id: &str, now: u64) -> Result<(String, Claims), ApiError> {
+    pub fn ttl_seconds(&self) -> u64 {
+        self.ttl_seconds
+    }
+
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+    ) -> Result<(String, Claims), ApiError> {
         let claims = Claims {
             sub: user_id.to_owned(),
             iat: now,
             exp: now + self.ttl_seconds,
-            jti: random_id()?,
+            jti: random_token(JTI_BYTES)?,
             iss: ISSUER.to_owned(),
+            sid: session_id.to_owned(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Unavailable(format!("signing failed: {e}")))?;
@@ -84,9 +96,9 @@ impl Tokens {
     }
 }
 
-/// A URL-safe random id of 128 bits from the OS generator.
-pub fn random_id() -> Result<String, ApiError> {
-    let mut bytes = [0u8; JTI_BYTES];
+/// `len` random bytes from the OS generator, URL-safe base64.
+pub fn random_token(len: usize) -> Result<String, ApiError> {
+    let mut bytes = vec![0u8; len];
     getrandom::fill(&mut bytes)
         .map_err(|e| ApiError::Unavailable(format!("no randomness: {e}")))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
@@ -115,14 +127,14 @@ mod tests {
     }
 
     fn good_claims(now: u64) -> serde_json::Value {
-        json!({"sub": "u1", "iat": now, "exp": now + 60, "jti": "j1", "iss": ISSUER})
+        json!({"sub": "u1", "iat": now, "exp": now + 60, "jti": "j1", "iss": ISSUER, "sid": "s1"})
     }
 
     #[test]
     fn an_issued_token_verifies_with_its_claims() {
         let tokens = tokens();
         let now = crate::now();
-        let (token, claims) = tokens.issue("user-1", now).unwrap();
+        let (token, claims) = tokens.issue("user-1", "session-1", now).unwrap();
         assert_eq!(tokens.verify(&token, now).unwrap(), claims);
         assert_eq!(claims.exp, now + 3600);
         assert_eq!(claims.jti.len(), 22, "128 bits in unpadded base64");
@@ -132,8 +144,8 @@ mod tests {
     fn each_token_gets_its_own_jti() {
         let tokens = tokens();
         let now = crate::now();
-        let (_, a) = tokens.issue("u", now).unwrap();
-        let (_, b) = tokens.issue("u", now).unwrap();
+        let (_, a) = tokens.issue("u", "s", now).unwrap();
+        let (_, b) = tokens.issue("u", "s", now).unwrap();
         assert_ne!(a.jti, b.jti);
     }
 
@@ -199,7 +211,7 @@ mod tests {
     fn every_issued_claim_is_required() {
         let tokens = tokens();
         let now = crate::now();
-        for missing in ["sub", "iat", "exp", "jti", "iss"] {
+        for missing in ["sub", "iat", "exp", "jti", "iss", "sid"] {
             let mut claims = good_claims(now);
             claims.as_object_mut().unwrap().remove(missing);
             let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);

@@ -1,21 +1,33 @@
 //! The DynamoDB adapter.
 //!
-//! Users table (partition key `pk`), two items per user:
-//! - `USER#<id>`: the profile (`user_id`, `email`, `admin`, `registered_on`);
-//! - `EMAIL#<email>`: the login record (`user_id`, `password_hash`). Its key makes
-//!   the email unique, and login finds everything it needs in this one item.
+//! Users table (partition key `pk`, sort key `sk`; TTL attribute `expires_at`):
+//! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`, `registered_on`);
+//! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`). Its
+//!   key makes the email unique, and login finds all it needs in this one item;
+//! - `USER#<id>` / `SESSION#<session id>`: one signed-in device, with the hash of
+//!   its live refresh token. A user's sessions are one `Query` away, and a token
+//!   check reads profile and session in the same `BatchGetItem`.
 //!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
 //! `exp`, after which the entry is meaningless and DynamoDB may delete it.
+//!
+//! DynamoDB deletes expired items up to days late, so every read checks
+//! `expires_at` itself.
 
 use super::*;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, SdkError},
-    operation::{put_item::PutItemError, transact_write_items::TransactWriteItemsError},
-    types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem},
+    operation::{
+        delete_item::DeleteItemError, transact_write_items::TransactWriteItemsError,
+        update_item::UpdateItemError,
+    },
+    types::{
+        AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
+        TransactWriteItem, WriteRequest,
+    },
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -60,12 +72,26 @@ impl DynamoStore {
     }
 }
 
-fn user_key(user_id: &str) -> String {
-    format!("USER#{user_id}")
+const PROFILE: &str = "PROFILE";
+const LOGIN: &str = "LOGIN";
+const SESSION_PREFIX: &str = "SESSION#";
+/// BatchWriteItem takes at most 25 requests.
+const BATCH_WRITE_LIMIT: usize = 25;
+
+fn user_pk(user_id: &str) -> AttributeValue {
+    s(&format!("USER#{user_id}"))
 }
 
-fn email_key(email: &str) -> String {
-    format!("EMAIL#{email}")
+fn email_pk(email: &str) -> AttributeValue {
+    s(&format!("EMAIL#{email}"))
+}
+
+fn session_sk(session_id: &str) -> AttributeValue {
+    s(&format!("{SESSION_PREFIX}{session_id}"))
+}
+
+fn item_key(pk: AttributeValue, sk: AttributeValue) -> Item {
+    HashMap::from([("pk".to_owned(), pk), ("sk".to_owned(), sk)])
 }
 
 fn s(value: &str) -> AttributeValue {
@@ -84,6 +110,10 @@ where
     StoreError(DisplayErrorContext(error).to_string())
 }
 
+fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError(e.to_string()))
+}
+
 fn string_of(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(value)) => Ok(value.clone()),
@@ -98,15 +128,64 @@ fn number_of(item: &Item, name: &str) -> Option<u64> {
     }
 }
 
+fn session_item(session: &Session) -> Item {
+    let mut item = item_key(user_pk(&session.user_id), session_sk(&session.session_id));
+    item.extend([
+        ("user_id".to_owned(), s(&session.user_id)),
+        ("session_id".to_owned(), s(&session.session_id)),
+        ("device".to_owned(), s(&session.device)),
+        ("created_at".to_owned(), n(session.created_at)),
+        ("last_used_at".to_owned(), n(session.last_used_at)),
+        ("expires_at".to_owned(), n(session.expires_at)),
+        ("rotated_at".to_owned(), n(session.rotated_at)),
+        ("refresh_hash".to_owned(), s(&session.refresh_hash)),
+    ]);
+    item
+}
+
+fn session_from(item: &Item) -> Result<Session, StoreError> {
+    let number =
+        |name| number_of(item, name).ok_or_else(|| StoreError(format!("session lacks {name}")));
+    Ok(Session {
+        user_id: string_of(item, "user_id")?,
+        session_id: string_of(item, "session_id")?,
+        device: string_of(item, "device")?,
+        created_at: number("created_at")?,
+        last_used_at: number("last_used_at")?,
+        expires_at: number("expires_at")?,
+        refresh_hash: string_of(item, "refresh_hash")?,
+        previous_hash: string_of(item, "previous_hash").ok(),
+        rotated_at: number("rotated_at")?,
+    })
+}
+
 /// A `Put` that only succeeds if no item has this key yet.
 fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(|e| StoreError(e.to_string()))?;
+    let put = built(
+        Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build(),
+    )?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The cancellation codes of a cancelled transaction, in the order of its
+/// items; `None` for any other failure.
+fn cancellation_codes(
+    error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+) -> Option<Vec<String>> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// Exponential backoff from 20 ms, with up to as much again of random jitter.
@@ -121,22 +200,27 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl Store for DynamoStore {
-    async fn create_user(&self, user: &NewUser) -> Result<Registration, StoreError> {
-        let profile = HashMap::from([
-            ("pk".to_owned(), s(&user_key(&user.user_id))),
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        session: &Session,
+    ) -> Result<Registration, StoreError> {
+        let mut profile = item_key(user_pk(&user.user_id), s(PROFILE));
+        profile.extend([
             ("user_id".to_owned(), s(&user.user_id)),
             ("email".to_owned(), s(&user.email)),
             ("admin".to_owned(), AttributeValue::Bool(false)),
             ("registered_on".to_owned(), s(&user.registered_on)),
         ]);
-        let login = HashMap::from([
-            ("pk".to_owned(), s(&email_key(&user.email))),
+        let mut login = item_key(email_pk(&user.email), s(LOGIN));
+        login.extend([
             ("user_id".to_owned(), s(&user.user_id)),
             ("password_hash".to_owned(), s(&user.password_hash)),
         ]);
         let items = vec![
             put_new(&self.users_table, profile)?,
             put_new(&self.users_table, login)?,
+            put_new(&self.users_table, session_item(session))?,
         ];
 
         for attempt in 1..=TRANSACTION_ATTEMPTS {
@@ -154,13 +238,8 @@ impl Store for DynamoStore {
                 Ok(_) => return Ok(Registration::Created),
                 Err(error) => error,
             };
-            let reasons: Vec<String> = match error.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|reason| reason.code().unwrap_or("None").to_owned())
-                    .collect(),
-                _ => return Err(unavailable(error)),
+            let Some(reasons) = cancellation_codes(&error) else {
+                return Err(unavailable(error));
             };
             // Reasons come in the order of `items`: the email claim is second.
             if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") {
@@ -188,7 +267,7 @@ impl Store for DynamoStore {
             .client
             .get_item()
             .table_name(&self.users_table)
-            .key("pk", s(&email_key(email)))
+            .set_key(Some(item_key(email_pk(email), s(LOGIN))))
             .consistent_read(true)
             .send()
             .await
@@ -204,30 +283,42 @@ impl Store for DynamoStore {
             .transpose()
     }
 
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.users_table)
+            .set_item(Some(session_item(session)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn token_subject(
         &self,
         user_id: &str,
+        session_id: &str,
         jti: &str,
         now: u64,
     ) -> Result<TokenSubject, StoreError> {
-        let consistent = |key: Item| {
+        let users_keys = built(
             KeysAndAttributes::builder()
-                .keys(key)
+                .keys(item_key(user_pk(user_id), s(PROFILE)))
+                .keys(item_key(user_pk(user_id), session_sk(session_id)))
                 .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError(e.to_string()))
-        };
+                .build(),
+        )?;
+        let revoked_keys = built(
+            KeysAndAttributes::builder()
+                .keys(HashMap::from([("jti".to_owned(), s(jti))]))
+                .consistent_read(true)
+                .build(),
+        )?;
         let output = self
             .client
             .batch_get_item()
-            .request_items(
-                &self.users_table,
-                consistent(HashMap::from([("pk".to_owned(), s(&user_key(user_id)))]))?,
-            )
-            .request_items(
-                &self.revoked_tokens_table,
-                consistent(HashMap::from([("jti".to_owned(), s(jti))]))?,
-            )
+            .request_items(&self.users_table, users_keys)
+            .request_items(&self.revoked_tokens_table, revoked_keys)
             .send()
             .await
             .map_err(unavailable)?;
@@ -239,49 +330,250 @@ impl Store for DynamoStore {
         {
             return Err(StoreError("batch read left keys unprocessed".into()));
         }
-        let first = |table: &str| {
+        let items = |table: &str| {
             output
                 .responses()
                 .and_then(|responses| responses.get(table))
-                .and_then(|items| items.first())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
         };
-        let profile = first(&self.users_table)
-            .map(|item| {
-                Ok::<_, StoreError>(Profile {
+        let mut subject = TokenSubject {
+            profile: None,
+            session_live: false,
+            revoked: false,
+        };
+        for item in items(&self.users_table) {
+            if item.get("sk") == Some(&s(PROFILE)) {
+                subject.profile = Some(Profile {
                     user_id: string_of(item, "user_id")?,
                     email: string_of(item, "email")?,
                     admin: matches!(item.get("admin"), Some(AttributeValue::Bool(true))),
                     registered_on: string_of(item, "registered_on")?,
-                })
-            })
-            .transpose()?;
+                });
+            } else {
+                subject.session_live = number_of(item, "expires_at").is_some_and(|end| end > now);
+            }
+        }
         // An entry without a readable expiry is treated as revoked: fail closed.
-        let revoked = first(&self.revoked_tokens_table)
-            .is_some_and(|item| number_of(item, "expires_at").is_none_or(|until| until > now));
-        Ok(TokenSubject { profile, revoked })
+        subject.revoked = items(&self.revoked_tokens_table)
+            .iter()
+            .any(|item| number_of(item, "expires_at").is_none_or(|until| until > now));
+        Ok(subject)
     }
 
-    async fn revoke(&self, jti: &str, expires_at: u64, now: u64) -> Result<Revocation, StoreError> {
+    async fn end_token_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        jti: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<Revocation, StoreError> {
+        let revoke = built(
+            Put::builder()
+                .table_name(&self.revoked_tokens_table)
+                .item("jti", s(jti))
+                .item("expires_at", n(expires_at))
+                // An expired entry not yet deleted by TTL may be overwritten.
+                .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
+                .expression_attribute_values(":now", n(now))
+                .build(),
+        )?;
+        // A session already ended (revoked, or logged out) means the token
+        // was dead already: the whole logout is then "already revoked".
+        let end_session = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
+                .condition_expression("attribute_exists(pk) AND expires_at > :now")
+                .expression_attribute_values(":now", n(now))
+                .build(),
+        )?;
         let result = self
             .client
-            .put_item()
-            .table_name(&self.revoked_tokens_table)
-            .item("jti", s(jti))
-            .item("expires_at", n(expires_at))
-            // An expired entry not yet deleted by TTL may be overwritten.
-            .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
-            .expression_attribute_values(":now", n(now))
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(revoke).build())
+            .transact_items(TransactWriteItem::builder().delete(end_session).build())
             .send()
             .await;
         match result {
             Ok(_) => Ok(Revocation::Revoked),
+            Err(error) => match cancellation_codes(&error) {
+                Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
+                    Ok(Revocation::AlreadyRevoked)
+                }
+                _ => Err(unavailable(error)),
+            },
+        }
+    }
+
+    async fn session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.users_table)
+            .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item().map(session_from).transpose()
+    }
+
+    async fn sessions(&self, user_id: &str, now: u64) -> Result<Vec<Session>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.users_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :session)")
+            .expression_attribute_values(":pk", user_pk(user_id))
+            .expression_attribute_values(":session", s(SESSION_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut sessions = Vec::new();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(unavailable)?.items() {
+                let session = session_from(item)?;
+                if session.is_live(now) {
+                    sessions.push(session);
+                }
+            }
+        }
+        Ok(sessions)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
+            .update_expression(
+                "SET refresh_hash = :new, previous_hash = :old, rotated_at = :now, \
+                 last_used_at = :now",
+            )
+            .condition_expression("refresh_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::None)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
             Err(error)
                 if matches!(
                     error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
                 ) =>
             {
-                Ok(Revocation::AlreadyRevoked)
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.users_table)
+            .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
+        // Expired sessions too: 0 as "now" lists every one still stored.
+        let doomed: Vec<WriteRequest> = self
+            .sessions(user_id, 0)
+            .await?
+            .into_iter()
+            .filter(|session| Some(session.session_id.as_str()) != keep)
+            .map(|session| {
+                let key = item_key(user_pk(user_id), session_sk(&session.session_id));
+                let delete = built(DeleteRequest::builder().set_key(Some(key)).build())?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for chunk in doomed.chunks(BATCH_WRITE_LIMIT) {
+            let mut pending = chunk.to_vec();
+            for attempt in 1..=TRANSACTION_ATTEMPTS {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.users_table, pending)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                pending = output
+                    .unprocessed_items()
+                    .and_then(|items| items.get(&self.users_table))
+                    .cloned()
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == TRANSACTION_ATTEMPTS {
+                    return Err(StoreError("sessions left undeleted after retries".into()));
+                }
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        email: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(item_key(email_pk(email), s(LOGIN))))
+            .update_expression("SET password_hash = :new")
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
             }
             Err(error) => Err(unavailable(error)),
         }

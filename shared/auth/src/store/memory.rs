@@ -16,6 +16,8 @@ pub struct MemoryStore {
 struct State {
     users: HashMap<String, NewUser>,
     user_id_by_email: HashMap<String, String>,
+    /// Keyed by (user id, session id).
+    sessions: HashMap<(String, String), Session>,
     revoked_until: HashMap<String, u64>,
 }
 
@@ -48,8 +50,16 @@ impl MemoryStore {
     }
 }
 
+fn key(user_id: &str, session_id: &str) -> (String, String) {
+    (user_id.to_owned(), session_id.to_owned())
+}
+
 impl Store for MemoryStore {
-    async fn create_user(&self, user: &NewUser) -> Result<Registration, StoreError> {
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        session: &Session,
+    ) -> Result<Registration, StoreError> {
         self.check()?;
         let mut state = self.lock();
         if state.user_id_by_email.contains_key(&user.email) {
@@ -59,6 +69,9 @@ impl Store for MemoryStore {
             .user_id_by_email
             .insert(user.email.clone(), user.user_id.clone());
         state.users.insert(user.user_id.clone(), user.clone());
+        state
+            .sessions
+            .insert(key(&session.user_id, &session.session_id), session.clone());
         Ok(Registration::Created)
     }
 
@@ -75,9 +88,18 @@ impl Store for MemoryStore {
             }))
     }
 
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.check()?;
+        self.lock()
+            .sessions
+            .insert(key(&session.user_id, &session.session_id), session.clone());
+        Ok(())
+    }
+
     async fn token_subject(
         &self,
         user_id: &str,
+        session_id: &str,
         jti: &str,
         now: u64,
     ) -> Result<TokenSubject, StoreError> {
@@ -90,6 +112,10 @@ impl Store for MemoryStore {
                 admin: false,
                 registered_on: user.registered_on.clone(),
             }),
+            session_live: state
+                .sessions
+                .get(&key(user_id, session_id))
+                .is_some_and(|session| session.is_live(now)),
             revoked: state
                 .revoked_until
                 .get(jti)
@@ -97,17 +123,112 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn revoke(&self, jti: &str, expires_at: u64, now: u64) -> Result<Revocation, StoreError> {
+    async fn end_token_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        jti: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<Revocation, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        if state
-            .revoked_until
-            .get(jti)
-            .is_some_and(|&until| until > now)
+        let session_live = state
+            .sessions
+            .get(&key(user_id, session_id))
+            .is_some_and(|session| session.is_live(now));
+        if !session_live
+            || state
+                .revoked_until
+                .get(jti)
+                .is_some_and(|&until| until > now)
         {
             return Ok(Revocation::AlreadyRevoked);
         }
         state.revoked_until.insert(jti.to_owned(), expires_at);
+        state.sessions.remove(&key(user_id, session_id));
         Ok(Revocation::Revoked)
+    }
+
+    async fn session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        self.check()?;
+        Ok(self.lock().sessions.get(&key(user_id, session_id)).cloned())
+    }
+
+    async fn sessions(&self, user_id: &str, now: u64) -> Result<Vec<Session>, StoreError> {
+        self.check()?;
+        let mut sessions: Vec<Session> = self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id && s.is_live(now))
+            .cloned()
+            .collect();
+        sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        Ok(sessions)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(session) = state.sessions.get_mut(&key(user_id, session_id)) else {
+            return Ok(false);
+        };
+        if session.refresh_hash != old_hash {
+            return Ok(false);
+        }
+        session.previous_hash = Some(old_hash.to_owned());
+        session.refresh_hash = new_hash.to_owned();
+        session.rotated_at = now;
+        session.last_used_at = now;
+        Ok(true)
+    }
+
+    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        Ok(self
+            .lock()
+            .sessions
+            .remove(&key(user_id, session_id))
+            .is_some())
+    }
+
+    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
+        self.check()?;
+        self.lock()
+            .sessions
+            .retain(|(user, session), _| user != user_id || Some(session.as_str()) == keep);
+        Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        email: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(user_id) = state.user_id_by_email.get(email).cloned() else {
+            return Ok(false);
+        };
+        match state.users.get_mut(&user_id) {
+            Some(user) if user.password_hash == old_hash => {
+                user.password_hash = new_hash.to_owned();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

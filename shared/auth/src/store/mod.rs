@@ -1,8 +1,8 @@
 //! Storage, behind one narrow trait: [`dynamo::DynamoStore`] in Lambda and in
 //! the integration tests, [`memory::MemoryStore`] in unit tests.
 //!
-//! Each method is one DynamoDB round trip, so a request's cost in storage
-//! calls can be read off the handler.
+//! Each method is one DynamoDB round trip unless its comment says otherwise,
+//! so a request's cost in storage calls can be read off the handler.
 
 pub mod dynamo;
 pub mod memory;
@@ -36,6 +36,30 @@ pub struct LoginRecord {
     pub password_hash: String,
 }
 
+/// One signed-in device. Times are epoch seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub session_id: String,
+    pub device: String,
+    pub created_at: u64,
+    pub last_used_at: u64,
+    /// The session's end; its TTL in DynamoDB, and checked on every read.
+    pub expires_at: u64,
+    /// SHA-256 of the live refresh token's secret.
+    pub refresh_hash: String,
+    /// The refresh token the last rotation replaced, and when: within the grace
+    /// window it still gets the same successor.
+    pub previous_hash: Option<String>,
+    pub rotated_at: u64,
+}
+
+impl Session {
+    pub fn is_live(&self, now: u64) -> bool {
+        self.expires_at > now
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registration {
     Created,
@@ -53,6 +77,8 @@ pub enum Revocation {
 pub struct TokenSubject {
     /// `None` when the user no longer exists.
     pub profile: Option<Profile>,
+    /// Whether the token's session exists and has not expired.
+    pub session_live: bool,
     /// True only for a revocation that has not expired: an entry past its TTL
     /// that DynamoDB has not deleted yet does not count.
     pub revoked: bool,
@@ -69,12 +95,13 @@ impl From<StoreError> for ApiError {
 }
 
 pub trait Store: Send + Sync {
-    /// Writes the user and claims the email in one atomic step: either both
-    /// are written or neither, and of concurrent registrations of one email
-    /// exactly one is `Created`.
+    /// Writes the user, claims the email and opens the first session in one
+    /// atomic step: all or nothing, and of concurrent registrations of one
+    /// email exactly one is `Created`.
     fn create_user(
         &self,
         user: &NewUser,
+        session: &Session,
     ) -> impl Future<Output = Result<Registration, StoreError>> + Send;
 
     /// The account registered under a normalised email, read consistently.
@@ -83,19 +110,79 @@ pub trait Store: Send + Sync {
         email: &str,
     ) -> impl Future<Output = Result<Option<LoginRecord>, StoreError>> + Send;
 
-    /// The user behind a token and whether the token is revoked, in one read.
+    fn create_session(
+        &self,
+        session: &Session,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The user behind a token, its session, and whether the token is revoked,
+    /// in one read.
     fn token_subject(
         &self,
         user_id: &str,
+        session_id: &str,
         jti: &str,
         now: u64,
     ) -> impl Future<Output = Result<TokenSubject, StoreError>> + Send;
 
-    /// Revokes a token until `expires_at` (its own `exp`), unless it already is.
-    fn revoke(
+    /// Logs one token out: revokes it until `expires_at` (its own `exp`) and
+    /// ends its session, in one atomic write. `AlreadyRevoked` if the token was.
+    fn end_token_session(
         &self,
+        user_id: &str,
+        session_id: &str,
         jti: &str,
         expires_at: u64,
         now: u64,
     ) -> impl Future<Output = Result<Revocation, StoreError>> + Send;
+
+    /// One session, read consistently (expired ones too: the caller decides).
+    fn session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// The user's sessions that have not expired.
+    fn sessions(
+        &self,
+        user_id: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
+    /// Swaps the session's refresh hash from `old_hash` to `new_hash`, only if
+    /// `old_hash` is still the live one: of concurrent rotations one wins
+    /// (`true`), the others see `false`.
+    fn rotate_refresh(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends one session; `false` if there was none.
+    fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends every session of the user but `keep`. (A query, then batched
+    /// deletes: a few round trips.)
+    fn delete_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces the password hash, only if it is still `old_hash` (so of two
+    /// concurrent changes, one fails rather than both "succeeding").
+    fn set_password_hash(
+        &self,
+        email: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

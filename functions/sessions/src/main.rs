@@ -1,0 +1,6 @@
+//! `GET /auth/sessions`: the handler is [`auth::Endpoint::Sessions`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::Sessions).await
+}
