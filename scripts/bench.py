@@ -95,14 +95,38 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+DATABASE = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+
+
+def open_session(user_id, ttl):
+    """A session item as login writes it (a token is only good with a live
+    session), put straight into the users table: setup, not measured."""
+    now = int(time.time())
+    session_id = b64url(secrets.token_bytes(16))
+    # The database itself, never the counting proxy: setup is not a round trip.
+    client = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"],
+                          endpoint_url=DATABASE)
+    number = lambda n: {"N": str(n)}
+    client.put_item(TableName=os.environ["USERS_TABLE"], Item={
+        "pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"SESSION#{session_id}"},
+        "user_id": {"S": user_id}, "session_id": {"S": session_id},
+        "device": {"S": "bench"}, "created_at": number(now), "last_used_at": number(now),
+        "expires_at": number(now + ttl), "rotated_at": number(now),
+        "refresh_hash": {"S": b64url(secrets.token_bytes(32))},
+    })
+    return session_id
+
+
 def mint_token(user_id, ttl=3600):
-    """A token as the functions issue it (HS256; sub, iat, exp, jti, iss), signed
-    with the run's JWT_SECRET: logout needs a fresh one per call, and minting
-    here keeps bcrypt logins out of the logout and status numbers."""
+    """A token as the functions issue it (HS256; sub, iat, exp, jti, iss, sid),
+    signed with the run's JWT_SECRET, for a session of its own: logout needs a
+    fresh one per call, and minting here keeps bcrypt logins out of the logout
+    and status numbers."""
     now = int(time.time())
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     claims = {"sub": user_id, "iat": now, "exp": now + ttl,
-              "jti": b64url(secrets.token_bytes(16)), "iss": "token-auth"}
+              "jti": b64url(secrets.token_bytes(16)), "iss": "token-auth",
+              "sid": open_session(user_id, ttl)}
     signing_input = f"{header}.{b64url(json.dumps(claims).encode())}"
     key = os.environ["JWT_SECRET"].encode()
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
