@@ -3,17 +3,18 @@
 //! call's duration in milliseconds, one a line. The first line is the client's
 //! first call, which opens the connection: the cold floor.
 //!
-//!   status USER_ID JTI   BatchGetItem of USER#<id> and a revoked-token key, consistent
-//!   login EMAIL          GetItem of EMAIL#<email>, consistent
-//!   logout               conditional PutItem of a new revoked-token entry
-//!   register             TransactWriteItems of two conditional puts (new keys)
+//!   status USER_ID JTI   BatchGetItem of the profile, a session and a revoked-token key, consistent
+//!   login EMAIL          GetItem of EMAIL#<email>, consistent, then PutItem of a new session
+//!   logout               TransactWriteItems: conditional put of a revoked-token entry and
+//!                        conditional delete of a session (both succeed)
+//!   register             TransactWriteItems of three conditional puts (new keys)
 //!
 //! Tables from USERS_TABLE and REVOKED_TOKENS_TABLE; endpoint, region and
 //! credentials from the environment, as for the functions.
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -47,6 +48,26 @@ fn now() -> u64 {
         .as_secs()
 }
 
+fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// A session item shaped like the functions' (see shared/auth/src/store/dynamo.rs).
+fn session(user_id: &str, session_id: &str) -> HashMap<String, AttributeValue> {
+    let mut item = key(&format!("USER#{user_id}"), &format!("SESSION#{session_id}"));
+    item.extend([
+        ("user_id".to_owned(), s(user_id)),
+        ("session_id".to_owned(), s(session_id)),
+        ("device".to_owned(), s("bench")),
+        ("created_at".to_owned(), n(now())),
+        ("last_used_at".to_owned(), n(now())),
+        ("expires_at".to_owned(), n(now() + 3600)),
+        ("rotated_at".to_owned(), n(now())),
+        ("refresh_hash".to_owned(), s("not-a-real-hash")),
+    ]);
+    item
+}
+
 fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> Result<TransactWriteItem, Error> {
     let put = Put::builder()
         .table_name(table)
@@ -56,7 +77,13 @@ fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> Result<Transac
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-async fn call(client: &Client, op: &str, args: &[String], i: u32) -> Result<(), Error> {
+/// Issues one operation; returns its own duration where setup had to come first.
+async fn call(
+    client: &Client,
+    op: &str,
+    args: &[String],
+    i: u32,
+) -> Result<Option<std::time::Duration>, Error> {
     let users = env("USERS_TABLE");
     let revoked = env("REVOKED_TOKENS_TABLE");
     match op {
@@ -71,10 +98,11 @@ async fn call(client: &Client, op: &str, args: &[String], i: u32) -> Result<(), 
                 .batch_get_item()
                 .request_items(
                     &users,
-                    consistent(HashMap::from([(
-                        "pk".into(),
-                        s(&format!("USER#{}", args[0])),
-                    )]))?,
+                    KeysAndAttributes::builder()
+                        .keys(key(&format!("USER#{}", args[0]), "PROFILE"))
+                        .keys(key(&format!("USER#{}", args[0]), "SESSION#bench"))
+                        .consistent_read(true)
+                        .build()?,
                 )
                 .request_items(
                     &revoked,
@@ -87,33 +115,59 @@ async fn call(client: &Client, op: &str, args: &[String], i: u32) -> Result<(), 
             client
                 .get_item()
                 .table_name(&users)
-                .key("pk", s(&format!("EMAIL#{}", args[0])))
+                .set_key(Some(key(&format!("EMAIL#{}", args[0]), "LOGIN")))
                 .consistent_read(true)
+                .send()
+                .await?;
+            client
+                .put_item()
+                .table_name(&users)
+                .set_item(Some(session("floor", &unique(i))))
                 .send()
                 .await?;
         }
         "logout" => {
+            // The session to end is written first, outside the timed call.
+            let session_id = unique(i);
             client
                 .put_item()
+                .table_name(&users)
+                .set_item(Some(session("floor", &session_id)))
+                .send()
+                .await?;
+            let start = Instant::now();
+            let revoke = Put::builder()
                 .table_name(&revoked)
                 .item("jti", s(&unique(i)))
                 .item("expires_at", n(now() + 3600))
                 .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
                 .expression_attribute_values(":now", n(now()))
+                .build()?;
+            let end = Delete::builder()
+                .table_name(&users)
+                .set_key(Some(key("USER#floor", &format!("SESSION#{session_id}"))))
+                .condition_expression("attribute_exists(pk) AND expires_at > :now")
+                .expression_attribute_values(":now", n(now()))
+                .build()?;
+            client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(revoke).build())
+                .transact_items(TransactWriteItem::builder().delete(end).build())
                 .send()
                 .await?;
+            return Ok(Some(start.elapsed()));
         }
         "register" => {
             let id = unique(i);
-            let profile = HashMap::from([
-                ("pk".to_owned(), s(&format!("USER#{id}"))),
+            let mut profile = key(&format!("USER#{id}"), "PROFILE");
+            profile.extend([
                 ("user_id".to_owned(), s(&id)),
                 ("email".to_owned(), s(&format!("{id}@example.com"))),
                 ("admin".to_owned(), AttributeValue::Bool(false)),
                 ("registered_on".to_owned(), s("2026-01-01T00:00:00Z")),
             ]);
-            let login = HashMap::from([
-                ("pk".to_owned(), s(&format!("EMAIL#{id}@example.com"))),
+            let mut login = key(&format!("EMAIL#{id}@example.com"), "LOGIN");
+            login.extend([
                 ("user_id".to_owned(), s(&id)),
                 ("password_hash".to_owned(), s("$2b$12$not-a-real-hash")),
             ]);
@@ -127,13 +181,14 @@ async fn call(client: &Client, op: &str, args: &[String], i: u32) -> Result<(), 
                 .transact_write_items()
                 .transact_items(put_new(&users, profile)?)
                 .transact_items(put_new(&users, login)?)
+                .transact_items(put_new(&users, session(&id, "first"))?)
                 .client_request_token(token)
                 .send()
                 .await?;
         }
         other => return Err(format!("unknown operation {other}").into()),
     }
-    Ok(())
+    Ok(None)
 }
 
 #[tokio::main]
@@ -152,8 +207,9 @@ async fn main() -> Result<(), Error> {
     let client = Client::new(&aws_config::defaults(BehaviorVersion::latest()).load().await);
     for i in 0..count {
         let start = Instant::now();
-        call(&client, op, &args[2..], i).await?;
-        println!("{:.3}", start.elapsed().as_secs_f64() * 1000.0);
+        let own = call(&client, op, &args[2..], i).await?;
+        let elapsed = own.unwrap_or_else(|| start.elapsed());
+        println!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     }
     Ok(())
 }
