@@ -19,11 +19,8 @@ use super::*;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{
     Client,
-    error::{DisplayErrorContext, SdkError},
-    operation::{
-        delete_item::DeleteItemError, transact_write_items::TransactWriteItemsError,
-        update_item::UpdateItemError,
-    },
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    operation::transact_write_items::TransactWriteItemsError,
     types::{
         AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
         TransactWriteItem, WriteRequest,
@@ -157,6 +154,25 @@ fn session_from(item: &Item) -> Result<Session, StoreError> {
         previous_hash: string_of(item, "previous_hash").ok(),
         rotated_at: number("rotated_at")?,
     })
+}
+
+/// The outcome of a conditional write: `true` if it was made, `false` if its
+/// condition did not hold; any other failure is storage being unavailable.
+fn conditional<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(unavailable(error)),
+    }
 }
 
 /// A `Put` that only succeeds if no item has this key yet.
@@ -471,18 +487,7 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::None)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        conditional(result)
     }
 
     async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
@@ -494,18 +499,7 @@ impl Store for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        conditional(result)
     }
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
@@ -565,17 +559,6 @@ impl Store for DynamoStore {
             .expression_attribute_values(":old", s(old_hash))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        conditional(result)
     }
 }
