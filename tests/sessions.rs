@@ -161,6 +161,23 @@ async fn refresh_and_access_tokens_are_never_taken_for_each_other() {
 }
 
 #[tokio::test]
+async fn a_forged_refresh_token_for_a_real_session_is_refused_and_ends_nothing() {
+    // Session and user ids are in every access token; the tag keeps anyone who
+    // saw one from forging a "reused" refresh token to end the session.
+    let app = app().await;
+    let answer = register(&app, &unique_email()).await;
+    let genuine = refresh_token_of(&answer);
+    let parts: Vec<&str> = genuine.split(':').collect();
+    assert_eq!(parts.len(), 4, "user:session:secret:tag");
+    let forged = format!("{}:{}:{}:{}", parts[0], parts[1], "A".repeat(43), parts[3]);
+    refresh(&app, &forged)
+        .await
+        .assert_fail(401, INVALID_REFRESH);
+    assert_eq!(status(&app, &answer.token()).await.status, 200);
+    assert_eq!(refresh(&app, &genuine).await.status, 200);
+}
+
+#[tokio::test]
 async fn sessions_lists_each_device_and_marks_the_callers_own() {
     let app = app().await;
     let email = unique_email();
@@ -251,7 +268,8 @@ async fn logout_scopes_local_others_and_global() {
     let app = app().await;
     let email = unique_email();
     register(&app, &email).await;
-    let laptop = sign_in(&app, &email, "laptop").await.token();
+    let laptop_answer = sign_in(&app, &email, "laptop").await;
+    let laptop = laptop_answer.token();
     let phone = sign_in(&app, &email, "phone").await.token();
     let tablet = sign_in(&app, &email, "tablet").await.token();
 
@@ -263,6 +281,9 @@ async fn logout_scopes_local_others_and_global() {
     assert_eq!(status(&app, &phone).await.status, 200);
     status(&app, &laptop).await.assert_fail(401, BLACKLISTED);
     status(&app, &tablet).await.assert_fail(401, BLACKLISTED);
+    refresh(&app, &refresh_token_of(&laptop_answer))
+        .await
+        .assert_fail(401, INVALID_REFRESH);
     assert_eq!(list_sessions(&app, &phone).await.len(), 1);
 
     let desktop = sign_in(&app, &email, "desktop").await.token();
@@ -270,9 +291,13 @@ async fn logout_scopes_local_others_and_global() {
     status(&app, &desktop).await.assert_fail(401, BLACKLISTED);
     status(&app, &phone).await.assert_fail(401, BLACKLISTED);
 
-    let again = sign_in(&app, &email, "again").await.token();
+    let again_answer = sign_in(&app, &email, "again").await;
+    let again = again_answer.token();
     assert_eq!(logout_scope(&app, &again, "local").await.status, 200);
     status(&app, &again).await.assert_fail(401, BLACKLISTED);
+    refresh(&app, &refresh_token_of(&again_answer))
+        .await
+        .assert_fail(401, INVALID_REFRESH);
 }
 
 #[tokio::test]
@@ -281,7 +306,8 @@ async fn a_password_change_ends_every_other_session() {
     let email = unique_email();
     register(&app, &email).await;
     let laptop = sign_in(&app, &email, "laptop").await;
-    let phone = sign_in(&app, &email, "phone").await.token();
+    let phone_answer = sign_in(&app, &email, "phone").await;
+    let phone = phone_answer.token();
     let bearer = format!("Bearer {}", laptop.token());
     let change = |current: &str, new: &str| {
         json!({ "current_password": current, "new_password": new }).to_string()
@@ -332,6 +358,9 @@ async fn a_password_change_ends_every_other_session() {
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(changed.message(), "Password changed.");
     status(&app, &phone).await.assert_fail(401, BLACKLISTED);
+    refresh(&app, &refresh_token_of(&phone_answer))
+        .await
+        .assert_fail(401, INVALID_REFRESH);
     assert_eq!(status(&app, &laptop.token()).await.status, 200);
     login(&app, &email, PASSWORD)
         .await
@@ -375,6 +404,9 @@ async fn an_expired_session_not_yet_deleted_counts_for_nothing() {
     let fresh = login(&app, &claims_email(&backstage, &user_id).await, PASSWORD)
         .await
         .token();
+    revoke(&app, &fresh, &session_of(&token))
+        .await
+        .assert_fail(404, "Session not found.");
     let listed = list_sessions(&app, &fresh).await;
     assert_eq!(listed.len(), 1, "only the new session: {listed:?}");
 }

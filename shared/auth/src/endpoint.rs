@@ -2,7 +2,7 @@
 
 use crate::credentials::{Credentials, check_password, device_name, required_string};
 use crate::error::{ApiError, TokenRejection};
-use crate::refresh::{RefreshToken, Successors};
+use crate::refresh::{RefreshKeys, RefreshToken};
 use crate::request::{bearer_token, json_body};
 use crate::response::{Reply, success};
 use crate::store::{NewUser, Profile, Registration, Revocation, Session, Store};
@@ -21,18 +21,18 @@ const SESSION_ID_BYTES: usize = 16;
 pub struct App<S> {
     pub config: Config,
     pub tokens: Tokens,
-    pub successors: Successors,
+    pub refresh_keys: RefreshKeys,
     pub store: S,
 }
 
 impl<S: Store> App<S> {
     pub fn new(config: Config, store: S) -> Self {
         let tokens = Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
-        let successors = Successors::new(&config.jwt_secret);
+        let refresh_keys = RefreshKeys::new(&config.jwt_secret);
         Self {
             config,
             tokens,
-            successors,
+            refresh_keys,
             store,
         }
     }
@@ -179,7 +179,7 @@ fn tokens_reply<S: Store>(
         json!({
             "message": message,
             "auth_token": auth_token,
-            "refresh_token": refresh.encode(),
+            "refresh_token": app.refresh_keys.encode(refresh),
             "expires_in": app.tokens.ttl_seconds(),
         }),
     ))
@@ -233,7 +233,14 @@ async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiEr
     };
     let now = crate::now();
     let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
-    app.store.create_session(&session).await?;
+    if !app
+        .store
+        .create_session(&session, &email, &record.password_hash)
+        .await?
+    {
+        // The password changed while we checked it: the old one opens nothing.
+        return Err(ApiError::LoginFailed);
+    }
     tokens_reply(
         app,
         StatusCode::OK,
@@ -307,7 +314,10 @@ async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, Api
     }
     let body: RefreshBody = json_body(request)?;
     let raw = required_string("refresh_token", body.refresh_token)?;
-    let presented = RefreshToken::parse(&raw).ok_or(ApiError::RefreshRejected)?;
+    let presented = app
+        .refresh_keys
+        .parse(&raw)
+        .ok_or(ApiError::RefreshRejected)?;
     let (user_id, session_id) = (&presented.user_id, &presented.session_id);
     let now = crate::now();
     let read_live = || async {
@@ -319,7 +329,7 @@ async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, Api
 
     let session = read_live().await?;
     let presented_hash = presented.hash();
-    let successor = app.successors.of(&presented);
+    let successor = app.refresh_keys.successor_of(&presented);
     if presented_hash == session.refresh_hash {
         let rotated = app
             .store
@@ -340,10 +350,9 @@ async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, Api
 /// grace window after its own rotation it gets the same successor again.
 /// Anything else is a retired (so copied) token, and ends the session.
 ///
-/// No list of retired hashes is needed for that: only someone who holds one of
-/// the session's tokens knows its random session id, and a wrong secret under
-/// the right id is either an old token or a forgery by such a holder, who could
-/// end the session anyway.
+/// No list of retired hashes is needed for that: the token's tag proves we
+/// issued it, and a token we issued for this session that is neither the live
+/// one nor the one just rotated can only be an older, retired one.
 async fn refresh_retired<S: Store>(
     app: &App<S>,
     session: &Session,
@@ -358,7 +367,7 @@ async fn refresh_retired<S: Store>(
     }
     tracing::warn!(session = %session.session_id, "refresh token reused; session ended");
     app.store
-        .delete_session(&session.user_id, &session.session_id)
+        .delete_session(&session.user_id, &session.session_id, now)
         .await?;
     Err(ApiError::RefreshReused)
 }
@@ -400,7 +409,11 @@ async fn revoke_session<S: Store>(app: &App<S>, request: &Request) -> Result<Rep
         .ok_or(ApiError::SessionNotFound)?;
     // The key holds the caller's own user id, so another user's session id
     // finds nothing, exactly like an unknown one.
-    if !app.store.delete_session(&claims.sub, session_id).await? {
+    if !app
+        .store
+        .delete_session(&claims.sub, session_id, crate::now())
+        .await?
+    {
         return Err(ApiError::SessionNotFound);
     }
     Ok(success(
@@ -429,8 +442,20 @@ async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Re
         .store
         .login_record(&profile.email)
         .await?
+        .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
     if !password::verify(&current, Some(&record.password_hash), cost).await {
+        // A retry of a change whose session clean-up failed: the password is
+        // already the new one, so finish the job instead of refusing forever.
+        if password::verify(&new, Some(&record.password_hash), cost).await {
+            app.store
+                .delete_sessions(&claims.sub, Some(&claims.sid))
+                .await?;
+            return Ok(success(
+                StatusCode::OK,
+                json!({ "message": "Password changed." }),
+            ));
+        }
         return Err(ApiError::WrongPassword);
     }
     let new_hash = password::hash(&new, cost).await?;

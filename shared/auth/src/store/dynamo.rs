@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::{
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
     types::{
-        AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
+        AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
         TransactWriteItem, WriteRequest,
     },
 };
@@ -299,15 +299,44 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.users_table)
-            .set_item(Some(session_item(session)))
+    async fn create_session(
+        &self,
+        session: &Session,
+        email: &str,
+        verified_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let check = built(
+            ConditionCheck::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(item_key(email_pk(email), s(LOGIN))))
+                .condition_expression("password_hash = :verified")
+                .expression_attribute_values(":verified", s(verified_hash))
+                .build(),
+        )?;
+        let put = built(
+            Put::builder()
+                .table_name(&self.users_table)
+                .set_item(Some(session_item(session)))
+                .build(),
+        )?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
             .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match cancellation_codes(&error) {
+                Some(codes)
+                    if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+                {
+                    Ok(false)
+                }
+                _ => Err(unavailable(error)),
+            },
+        }
     }
 
     async fn token_subject(
@@ -490,13 +519,19 @@ impl Store for DynamoStore {
         conditional(result)
     }
 
-    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+    async fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.users_table)
             .set_key(Some(item_key(user_pk(user_id), session_sk(session_id))))
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND expires_at > :now")
+            .expression_attribute_values(":now", n(now))
             .send()
             .await;
         conditional(result)

@@ -88,12 +88,26 @@ impl Store for MemoryStore {
             }))
     }
 
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        email: &str,
+        verified_hash: &str,
+    ) -> Result<bool, StoreError> {
         self.check()?;
-        self.lock()
+        let mut state = self.lock();
+        let current = state
+            .user_id_by_email
+            .get(email)
+            .and_then(|id| state.users.get(id))
+            .map(|user| user.password_hash.clone());
+        if current.as_deref() != Some(verified_hash) {
+            return Ok(false);
+        }
+        state
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
-        Ok(())
+        Ok(true)
     }
 
     async fn token_subject(
@@ -195,13 +209,18 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+    async fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
         self.check()?;
-        Ok(self
-            .lock()
-            .sessions
-            .remove(&key(user_id, session_id))
-            .is_some())
+        let mut state = self.lock();
+        let key = key(user_id, session_id);
+        let live = state.sessions.get(&key).is_some_and(|s| s.is_live(now));
+        state.sessions.remove(&key);
+        Ok(live)
     }
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {

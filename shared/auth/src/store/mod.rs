@@ -110,10 +110,15 @@ pub trait Store: Send + Sync {
         email: &str,
     ) -> impl Future<Output = Result<Option<LoginRecord>, StoreError>> + Send;
 
+    /// Opens a session for a login, only if the password hash it verified is
+    /// still the account's (`false` otherwise): a login that raced a password
+    /// change must not leave a session the change meant to end.
     fn create_session(
         &self,
         session: &Session,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        email: &str,
+        verified_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The user behind a token, its session, and whether the token is revoked,
     /// in one read.
@@ -162,11 +167,12 @@ pub trait Store: Send + Sync {
         now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Ends one session; `false` if there was none.
+    /// Ends one live session; `false` if there was none, or only an expired one.
     fn delete_session(
         &self,
         user_id: &str,
         session_id: &str,
+        now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Ends every session of the user but `keep`. (A query, then batched
