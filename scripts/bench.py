@@ -297,9 +297,14 @@ def boto3_floor(operation, count, events):
                 revoked: {"Keys": [{"jti": {"S": b64url(secrets.token_bytes(16))}}], "ConsistentRead": True},
             })
         elif operation == "login":
-            client.get_item(TableName=users, ConsistentRead=True,
-                            Key={"pk": {"S": f"EMAIL#{events.email}"}, "sk": {"S": "LOGIN"}})
-            client.put_item(TableName=users, Item=session("boto", secrets.token_hex(16), now))
+            login_key = {"pk": {"S": f"EMAIL#{events.email}"}, "sk": {"S": "LOGIN"}}
+            record = client.get_item(TableName=users, ConsistentRead=True, Key=login_key)
+            client.transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": users, "Key": login_key,
+                                    "ConditionExpression": "password_hash = :verified",
+                                    "ExpressionAttributeValues": {":verified": record["Item"]["password_hash"]}}},
+                {"Put": {"TableName": users, "Item": session("boto", secrets.token_hex(16), now)}},
+            ])
         elif operation == "logout":
             session_id = secrets.token_hex(16)
             client.put_item(TableName=users, Item=session("boto", session_id, now))

@@ -4,7 +4,8 @@
 //! first call, which opens the connection: the cold floor.
 //!
 //!   status USER_ID JTI   BatchGetItem of the profile, a session and a revoked-token key, consistent
-//!   login EMAIL          GetItem of EMAIL#<email>, consistent, then PutItem of a new session
+//!   login EMAIL          GetItem of EMAIL#<email>, consistent, then a transaction: a check
+//!                        that its hash is unchanged and the put of a new session
 //!   logout               TransactWriteItems: conditional put of a revoked-token entry and
 //!                        conditional delete of a session (both succeed)
 //!   register             TransactWriteItems of three conditional puts (new keys)
@@ -14,7 +15,9 @@
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
+};
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -112,17 +115,34 @@ async fn call(
                 .await?;
         }
         "login" => {
-            client
+            let login_key = key(&format!("EMAIL#{}", args[0]), "LOGIN");
+            let record = client
                 .get_item()
                 .table_name(&users)
-                .set_key(Some(key(&format!("EMAIL#{}", args[0]), "LOGIN")))
+                .set_key(Some(login_key.clone()))
                 .consistent_read(true)
                 .send()
                 .await?;
-            client
-                .put_item()
+            let hash = record
+                .item()
+                .and_then(|item| item.get("password_hash"))
+                .cloned()
+                .ok_or("no login record for that email")?;
+            // The session is written only if the verified hash is still current.
+            let check = ConditionCheck::builder()
+                .table_name(&users)
+                .set_key(Some(login_key))
+                .condition_expression("password_hash = :verified")
+                .expression_attribute_values(":verified", hash)
+                .build()?;
+            let put = Put::builder()
                 .table_name(&users)
                 .set_item(Some(session("floor", &unique(i))))
+                .build()?;
+            client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().condition_check(check).build())
+                .transact_items(TransactWriteItem::builder().put(put).build())
                 .send()
                 .await?;
         }
