@@ -4,8 +4,10 @@
 
 mod support;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use support::*;
 
@@ -290,14 +292,7 @@ async fn a_revocation_without_a_readable_expiry_still_revokes() {
     let app = app().await;
     let token = register(&app, &unique_email()).await.token();
     let jti = claims_of(&token)["jti"].as_str().unwrap().to_owned();
-    backstage
-        .client
-        .put_item()
-        .table_name(&backstage.config.revoked_tokens_table)
-        .item("jti", s(&jti))
-        .send()
-        .await
-        .unwrap();
+    revoke_directly(&backstage, &jti, None).await;
     status(&app, &token)
         .await
         .assert_fail(401, "Token blacklisted. Please log in again.");
@@ -340,18 +335,7 @@ async fn a_revocation_past_its_expiry_no_longer_counts() {
     let app = app().await;
     let token = register(&app, &unique_email()).await.token();
     let jti = claims_of(&token)["jti"].as_str().unwrap().to_owned();
-    backstage
-        .client
-        .put_item()
-        .table_name(&backstage.config.revoked_tokens_table)
-        .item("jti", s(&jti))
-        .item(
-            "expires_at",
-            aws_sdk_dynamodb::types::AttributeValue::N((auth::now() - 10).to_string()),
-        )
-        .send()
-        .await
-        .unwrap();
+    revoke_directly(&backstage, &jti, Some(auth::now() - 10)).await;
     assert_eq!(status(&app, &token).await.status, 200);
     assert_eq!(logout(&app, &token).await.status, 200);
     status(&app, &token)
@@ -491,8 +475,27 @@ async fn with_storage_down_every_endpoint_answers_503_and_accepts_nothing() {
 
 // ---- helpers ---------------------------------------------------------------
 
-fn s(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+/// Writes a revocation entry behind the service's back, with this expiry or none.
+async fn revoke_directly(backstage: &Backstage, jti: &str, expires_at: Option<u64>) {
+    let mut item = HashMap::from([("jti".to_owned(), s(jti))]);
+    if let Some(expires_at) = expires_at {
+        item.insert(
+            "expires_at".to_owned(),
+            AttributeValue::N(expires_at.to_string()),
+        );
+    }
+    backstage
+        .client
+        .put_item()
+        .table_name(&backstage.config.revoked_tokens_table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Profiles stored with this email (a scan: fine for a test table).

@@ -175,6 +175,21 @@ where
     }
 }
 
+/// The outcome of a transaction with conditions: `true` if it was written,
+/// `false` if any condition did not hold; any other failure is storage being
+/// unavailable.
+fn conditional_transaction<O, R: std::fmt::Debug>(
+    result: Result<O, SdkError<TransactWriteItemsError, R>>,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) => match cancellation_codes(&error) {
+            Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => Ok(false),
+            _ => Err(unavailable(error)),
+        },
+    }
+}
+
 /// A `Put` that only succeeds if no item has this key yet.
 fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = built(
@@ -326,17 +341,7 @@ impl Store for DynamoStore {
             .transact_items(TransactWriteItem::builder().put(put).build())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match cancellation_codes(&error) {
-                Some(codes)
-                    if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-                {
-                    Ok(false)
-                }
-                _ => Err(unavailable(error)),
-            },
-        }
+        conditional_transaction(result)
     }
 
     async fn token_subject(
@@ -441,15 +446,11 @@ impl Store for DynamoStore {
             .transact_items(TransactWriteItem::builder().delete(end_session).build())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Revocation::Revoked),
-            Err(error) => match cancellation_codes(&error) {
-                Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
-                    Ok(Revocation::AlreadyRevoked)
-                }
-                _ => Err(unavailable(error)),
-            },
-        }
+        Ok(if conditional_transaction(result)? {
+            Revocation::Revoked
+        } else {
+            Revocation::AlreadyRevoked
+        })
     }
 
     async fn session(
