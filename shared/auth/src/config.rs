@@ -16,6 +16,12 @@ const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
 const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
 const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
 const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 300;
+/// Cognito's threshold: the sixth failed login in a row waits.
+const DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY: u64 = 5;
+/// Many users can share one address (offices, mobile carriers' NAT), so a
+/// source gets far more failures than an account before its logins wait.
+const DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY: u64 = 100;
+const LOGIN_FAILURES_BEFORE_DELAY: std::ops::RangeInclusive<u64> = 1..=100_000;
 
 #[derive(Clone)]
 pub struct Config {
@@ -29,6 +35,11 @@ pub struct Config {
     /// How long after a rotation the previous refresh token still gets the same
     /// successor, for clients that retry a refresh whose answer they lost.
     pub refresh_reuse_grace_seconds: u64,
+    /// Failed logins of one account (any source) before its logins must wait.
+    pub account_login_failures_before_delay: u32,
+    /// Failed logins from one source address (any account) before its logins
+    /// must wait.
+    pub source_login_failures_before_delay: u32,
 }
 
 /// The signing key. Its `Debug` never shows the bytes, so a logged `Config`
@@ -60,6 +71,14 @@ impl fmt::Debug for Config {
             .field(
                 "refresh_reuse_grace_seconds",
                 &self.refresh_reuse_grace_seconds,
+            )
+            .field(
+                "account_login_failures_before_delay",
+                &self.account_login_failures_before_delay,
+            )
+            .field(
+                "source_login_failures_before_delay",
+                &self.source_login_failures_before_delay,
             )
             .finish()
     }
@@ -127,6 +146,19 @@ impl Config {
             0..=MAX_REFRESH_REUSE_GRACE_SECONDS,
         )?;
 
+        let failures_before_delay = |name, default| {
+            bounded(&lookup, name, default, LOGIN_FAILURES_BEFORE_DELAY)
+                .map(|value| u32::try_from(value).unwrap_or(u32::MAX))
+        };
+        let account_login_failures_before_delay = failures_before_delay(
+            "ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY",
+            DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY,
+        )?;
+        let source_login_failures_before_delay = failures_before_delay(
+            "SOURCE_LOGIN_FAILURES_BEFORE_DELAY",
+            DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY,
+        )?;
+
         Ok(Self {
             jwt_secret: Secret(jwt_secret),
             users_table: required("USERS_TABLE")?,
@@ -135,6 +167,8 @@ impl Config {
             access_token_ttl_seconds,
             refresh_token_ttl_seconds,
             refresh_reuse_grace_seconds,
+            account_login_failures_before_delay,
+            source_login_failures_before_delay,
         })
     }
 }
@@ -201,6 +235,8 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 12);
         assert_eq!(config.access_token_ttl_seconds, 3600);
         assert_eq!(config.users_table, "users");
+        assert_eq!(config.account_login_failures_before_delay, 5);
+        assert_eq!(config.source_login_failures_before_delay, 100);
     }
 
     #[test]
@@ -228,6 +264,8 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "18446744073709551615"),
             ("REFRESH_TOKEN_TTL_SECONDS", "0"),
             ("REFRESH_REUSE_GRACE_SECONDS", "301"),
+            ("ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY", "0"),
+            ("SOURCE_LOGIN_FAILURES_BEFORE_DELAY", "100001"),
         ] {
             let mut pairs = complete();
             pairs.push((name, value));

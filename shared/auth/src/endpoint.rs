@@ -3,11 +3,11 @@
 use crate::credentials::{Credentials, check_password, device_name, required_string};
 use crate::error::{ApiError, TokenRejection};
 use crate::refresh::{RefreshKeys, RefreshToken};
-use crate::request::{bearer_token, json_body};
+use crate::request::{bearer_token, json_body, source_ip};
 use crate::response::{Reply, success};
-use crate::store::{NewUser, Profile, Registration, Revocation, Session, Store};
+use crate::store::{LoginAttempt, NewUser, Profile, Registration, Revocation, Session, Store};
 use crate::token::{Claims, Tokens, random_token};
-use crate::{Config, password};
+use crate::{Config, password, throttle};
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde::Deserialize;
@@ -215,27 +215,48 @@ async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, Ap
     )
 }
 
-/// `POST /auth/login`: one read, one bcrypt verify (also for unknown emails),
-/// one write for the new session.
+/// `POST /auth/login`: one read (the account and its failed-login counters),
+/// one bcrypt verify (also for unknown emails), then one write: the new session,
+/// or the failure counted.
 async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Credentials {
         email,
         password,
         device,
     } = Credentials::from_request(request)?;
-    let record = app.store.login_record(&email).await?;
-    let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
-    if !password::verify(&password, stored_hash, app.config.bcrypt_cost).await {
-        return Err(ApiError::LoginFailed);
-    }
-    let Some(record) = record else {
-        return Err(ApiError::LoginFailed);
-    };
     let now = crate::now();
+    let account = throttle::account_counter(&email, app.config.account_login_failures_before_delay);
+    let counters: Vec<_> = std::iter::once(account)
+        .chain(source_ip(request).and_then(|ip| {
+            throttle::source_counter(ip, app.config.source_login_failures_before_delay)
+        }))
+        .collect();
+    let LoginAttempt { record, failures } = app.store.login_attempt(&email, &counters, now).await?;
+    // A throttled attempt is refused before bcrypt: waiting costs the attacker
+    // time and us nothing.
+    if let Some(retry_after) = throttle::wait(&counters, &failures, now) {
+        return Err(ApiError::TooManyLogins { retry_after });
+    }
+    // bcrypt runs for unknown emails too (against a dummy hash), so both take
+    // the same time.
+    let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
+    let verified = password::verify(&password, stored_hash, app.config.bcrypt_cost).await;
+    let record = match record {
+        Some(record) if verified => record,
+        _ => {
+            // Unknown emails are counted too, so counting tells nothing. If
+            // the count cannot be written, the attempt fails closed (503).
+            app.store.record_login_failure(&counters, now).await?;
+            return Err(ApiError::LoginFailed);
+        }
+    };
     let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
+    // The account counter starts again from zero; the source's does not, so
+    // one good login cannot launder an address's failures on other accounts.
+    let reset = (failures[0].count > 0).then_some(&counters[0]);
     if !app
         .store
-        .create_session(&session, &email, &record.password_hash)
+        .create_session(&session, &email, &record.password_hash, reset)
         .await?
     {
         // The password changed while we checked it: the old one opens nothing.

@@ -1,7 +1,7 @@
 //! The one error type of the API, and the one place it becomes an HTTP answer.
 
 use crate::response::{Reply, fail};
-use lambda_http::http::StatusCode;
+use lambda_http::http::{HeaderValue, StatusCode, header};
 
 /// Why a bearer token was not accepted. Each reason has its own fixed message,
 /// taken from the tutorial's API so existing clients keep working.
@@ -53,6 +53,11 @@ pub enum ApiError {
     WrongPassword,
     /// Another password change won the race; nothing was changed.
     PasswordConflict,
+    /// Too many failed logins for this account or from this source: the next
+    /// attempt must wait this many seconds (see [`crate::throttle`]).
+    TooManyLogins {
+        retry_after: u64,
+    },
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -94,6 +99,16 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "The password was changed meanwhile. Please try again.",
             ),
+            Self::TooManyLogins { retry_after } => {
+                let mut reply = fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed logins. Please try again later.",
+                );
+                reply
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                reply
+            }
             Self::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 fail(

@@ -10,6 +10,7 @@
 //!   and passwords, bcrypt, access tokens (JWTs) and refresh tokens.
 //! - [`store`]: the storage trait, with a DynamoDB adapter and an in-memory one
 //!   for unit tests.
+//! - [`throttle`]: brute-force delays for password logins.
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the runtime glue.
 
 pub mod config;
@@ -22,6 +23,7 @@ pub mod refresh;
 pub mod request;
 pub mod response;
 pub mod store;
+pub mod throttle;
 pub mod token;
 
 pub use config::Config;

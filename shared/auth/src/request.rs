@@ -2,7 +2,8 @@
 //! Every failure here is the client's, so every one is a 4xx with a message.
 
 use crate::error::{ApiError, TokenRejection};
-use lambda_http::{Body, Request, http::header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, http::header};
 use serde::de::DeserializeOwned;
 
 /// Larger bodies are refused before any parsing. Credentials need a few hundred
@@ -39,6 +40,17 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
             }
         }
     })
+}
+
+/// The client's address as API Gateway saw the connection: from its request
+/// context, never from a header such as `X-Forwarded-For` that the client
+/// writes itself. `None` outside API Gateway.
+pub fn source_ip(request: &Request) -> Option<&str> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
+        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.as_deref(),
+        _ => None,
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

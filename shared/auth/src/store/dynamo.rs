@@ -7,6 +7,9 @@
 //! - `USER#<id>` / `SESSION#<session id>`: one signed-in device, with the hash of
 //!   its live refresh token. A user's sessions are one `Query` away, and a token
 //!   check reads profile and session in the same `BatchGetItem`.
+//! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
+//!   address (`failures`, `last_failure_at`), read together with the login
+//!   record; `expires_at` forgets them after the failure window.
 //!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
@@ -16,6 +19,7 @@
 //! `expires_at` itself.
 
 use super::*;
+use crate::throttle::FAILURE_WINDOW_SECONDS;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{
     Client,
@@ -67,6 +71,47 @@ impl DynamoStore {
             revoked_tokens_table: config.revoked_tokens_table.clone(),
         }
     }
+
+    /// Counts one failed login against `counter`: an atomic increment, unless
+    /// the counter outlived its window (TTL deletes late), when it starts
+    /// again from one.
+    async fn count_failure(&self, counter: &Counter, now: u64) -> Result<(), StoreError> {
+        let key = failures_key(counter);
+        let expires_at = n(now + FAILURE_WINDOW_SECONDS);
+        let incremented = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(key.clone()))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, \
+                 last_failure_at = :now, expires_at = :expires",
+            )
+            .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":expires", expires_at.clone())
+            .send()
+            .await;
+        if conditional(incremented)? {
+            return Ok(());
+        }
+        let mut item = key;
+        item.extend([
+            ("failures".to_owned(), n(1)),
+            ("last_failure_at".to_owned(), n(now)),
+            ("expires_at".to_owned(), expires_at),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.users_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
 }
 
 const PROFILE: &str = "PROFILE";
@@ -81,6 +126,10 @@ fn user_pk(user_id: &str) -> AttributeValue {
 
 fn email_pk(email: &str) -> AttributeValue {
     s(&format!("EMAIL#{email}"))
+}
+
+fn failures_key(counter: &Counter) -> Item {
+    item_key(s(&format!("FAILED#{}", counter.key)), s(LOGIN))
 }
 
 fn session_sk(session_id: &str) -> AttributeValue {
@@ -314,11 +363,87 @@ impl Store for DynamoStore {
             .transpose()
     }
 
+    async fn login_attempt(
+        &self,
+        email: &str,
+        counters: &[Counter],
+        now: u64,
+    ) -> Result<LoginAttempt, StoreError> {
+        let login_key = item_key(email_pk(email), s(LOGIN));
+        let keys = built(
+            KeysAndAttributes::builder()
+                .set_keys(Some(
+                    [login_key.clone()]
+                        .into_iter()
+                        .chain(counters.iter().map(failures_key))
+                        .collect(),
+                ))
+                .consistent_read(true)
+                .build(),
+        )?;
+        let output = self
+            .client
+            .batch_get_item()
+            .request_items(&self.users_table, keys)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        // Unread counters could let an attacker past the throttle: fail closed.
+        if output
+            .unprocessed_keys()
+            .is_some_and(|unprocessed| !unprocessed.is_empty())
+        {
+            return Err(StoreError("batch read left keys unprocessed".into()));
+        }
+        let items = output
+            .responses()
+            .and_then(|responses| responses.get(&self.users_table))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let find = |key: &Item| {
+            items
+                .iter()
+                .find(|item| item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk"))
+        };
+        let record = find(&login_key)
+            .map(|item| {
+                Ok::<_, StoreError>(LoginRecord {
+                    user_id: string_of(item, "user_id")?,
+                    password_hash: string_of(item, "password_hash")?,
+                })
+            })
+            .transpose()?;
+        let failures = counters
+            .iter()
+            .map(|counter| {
+                find(&failures_key(counter))
+                    // A counter past its window that TTL has not deleted yet is forgotten.
+                    .filter(|item| number_of(item, "expires_at").is_some_and(|end| end > now))
+                    .map(|item| Failures {
+                        count: number_of(item, "failures")
+                            .map_or(u32::MAX, |count| u32::try_from(count).unwrap_or(u32::MAX)),
+                        last_at: number_of(item, "last_failure_at").unwrap_or(now),
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
+        Ok(LoginAttempt { record, failures })
+    }
+
+    async fn record_login_failure(&self, counters: &[Counter], now: u64) -> Result<(), StoreError> {
+        let count_each = counters
+            .iter()
+            .map(|counter| self.count_failure(counter, now));
+        futures_util::future::try_join_all(count_each).await?;
+        Ok(())
+    }
+
     async fn create_session(
         &self,
         session: &Session,
         email: &str,
         verified_hash: &str,
+        reset: Option<&Counter>,
     ) -> Result<bool, StoreError> {
         let check = built(
             ConditionCheck::builder()
@@ -334,11 +459,23 @@ impl Store for DynamoStore {
                 .set_item(Some(session_item(session)))
                 .build(),
         )?;
+        let mut items = vec![
+            TransactWriteItem::builder().condition_check(check).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        if let Some(counter) = reset {
+            let delete = built(
+                Delete::builder()
+                    .table_name(&self.users_table)
+                    .set_key(Some(failures_key(counter)))
+                    .build(),
+            )?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         conditional_transaction(result)

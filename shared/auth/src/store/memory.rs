@@ -2,6 +2,7 @@
 //! and a switch that makes every call fail like an unreachable database.
 
 use super::*;
+use crate::throttle::FAILURE_WINDOW_SECONDS;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,8 @@ struct State {
     /// Keyed by (user id, session id).
     sessions: HashMap<(String, String), Session>,
     revoked_until: HashMap<String, u64>,
+    /// Failed logins by counter key, with the window's end.
+    failures: HashMap<String, (Failures, u64)>,
 }
 
 impl MemoryStore {
@@ -88,11 +91,50 @@ impl Store for MemoryStore {
             }))
     }
 
+    async fn login_attempt(
+        &self,
+        email: &str,
+        counters: &[Counter],
+        now: u64,
+    ) -> Result<LoginAttempt, StoreError> {
+        let record = self.login_record(email).await?;
+        let state = self.lock();
+        let failures = counters
+            .iter()
+            .map(|counter| match state.failures.get(&counter.key) {
+                Some((failures, until)) if *until > now => *failures,
+                _ => Failures::default(),
+            })
+            .collect();
+        Ok(LoginAttempt { record, failures })
+    }
+
+    async fn record_login_failure(&self, counters: &[Counter], now: u64) -> Result<(), StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        for counter in counters {
+            let entry = state
+                .failures
+                .entry(counter.key.clone())
+                .or_insert((Failures::default(), 0));
+            let count = if entry.1 > now { entry.0.count + 1 } else { 1 };
+            *entry = (
+                Failures {
+                    count,
+                    last_at: now,
+                },
+                now + FAILURE_WINDOW_SECONDS,
+            );
+        }
+        Ok(())
+    }
+
     async fn create_session(
         &self,
         session: &Session,
         email: &str,
         verified_hash: &str,
+        reset: Option<&Counter>,
     ) -> Result<bool, StoreError> {
         self.check()?;
         let mut state = self.lock();
@@ -103,6 +145,9 @@ impl Store for MemoryStore {
             .map(|user| user.password_hash.clone());
         if current.as_deref() != Some(verified_hash) {
             return Ok(false);
+        }
+        if let Some(counter) = reset {
+            state.failures.remove(&counter.key);
         }
         state
             .sessions

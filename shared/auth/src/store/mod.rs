@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod memory;
 
 use crate::error::ApiError;
+use crate::throttle::{Counter, Failures};
 use std::future::Future;
 
 /// A user about to be written; the password is already hashed.
@@ -34,6 +35,16 @@ pub struct Profile {
 pub struct LoginRecord {
     pub user_id: String,
     pub password_hash: String,
+}
+
+/// What a login reads before it checks a password, in one round trip.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    /// `None` for an email without an account.
+    pub record: Option<LoginRecord>,
+    /// The failures counted against each of the attempt's counters, in their
+    /// order (zero for a counter past its window).
+    pub failures: Vec<Failures>,
 }
 
 /// One signed-in device. Times are epoch seconds.
@@ -110,14 +121,34 @@ pub trait Store: Send + Sync {
         email: &str,
     ) -> impl Future<Output = Result<Option<LoginRecord>, StoreError>> + Send;
 
+    /// The account registered under a normalised email and the failed-login
+    /// counts of `counters`, read consistently together.
+    fn login_attempt(
+        &self,
+        email: &str,
+        counters: &[Counter],
+        now: u64,
+    ) -> impl Future<Output = Result<LoginAttempt, StoreError>> + Send;
+
+    /// Counts one failed login against each of `counters`, atomically per
+    /// counter (concurrent failures are all counted). One write per counter,
+    /// sent together: one round trip.
+    fn record_login_failure(
+        &self,
+        counters: &[Counter],
+        now: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Opens a session for a login, only if the password hash it verified is
     /// still the account's (`false` otherwise): a login that raced a password
-    /// change must not leave a session the change meant to end.
+    /// change must not leave a session the change meant to end. Clears the
+    /// `reset` counter in the same write.
     fn create_session(
         &self,
         session: &Session,
         email: &str,
         verified_hash: &str,
+        reset: Option<&Counter>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The user behind a token, its session, and whether the token is revoked,

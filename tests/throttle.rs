@@ -1,0 +1,267 @@
+//! Brute force: failed logins are counted per account and per source address
+//! in DynamoDB, and past the free failures further attempts get 429 with
+//! `Retry-After`, on Cognito's schedule (see `auth::throttle`).
+//!
+//! Run in-process over DynamoDB Local by `make test`, and over HTTP by
+//! `make test-e2e`; the tests that pick the client's address or write counters
+//! directly need the in-process app or the service's database, and skip
+//! otherwise.
+
+mod support;
+
+use auth::Endpoint;
+use auth::throttle::MAX_DELAY_SECONDS;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use std::time::Duration;
+use support::*;
+
+/// The default number of failed logins an account gets before it must wait.
+const ACCOUNT_FREE_FAILURES: usize = 5;
+/// The default for a source address.
+const SOURCE_FREE_FAILURES: usize = 100;
+const THROTTLED: &str = "Too many failed logins. Please try again later.";
+
+fn retry_after(answer: &Answer) -> u64 {
+    answer
+        .headers
+        .get("retry-after")
+        .unwrap_or_else(|| panic!("a 429 carries Retry-After: {}", answer.body))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn fail_logins(app: &TestApp, email: &str, times: usize) {
+    for attempt in 1..=times {
+        let answer = login(app, email, "not the password").await;
+        assert_eq!(answer.status, 404, "failure {attempt}: {}", answer.body);
+    }
+}
+
+/// Waits out a `Retry-After` (whole seconds, so add a little for the clock).
+async fn wait_out(seconds: u64) {
+    tokio::time::sleep(Duration::from_millis(seconds * 1000 + 300)).await;
+}
+
+#[tokio::test]
+async fn an_account_waits_after_five_failures_and_the_waits_double() {
+    let app = app().await;
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
+
+    // Even the right password is not checked while the account waits.
+    let throttled = login(&app, &email, PASSWORD).await;
+    throttled.assert_fail(429, THROTTLED);
+    assert_eq!(retry_after(&throttled), 1, "2^0 s after the fifth failure");
+
+    wait_out(1).await;
+    fail_logins(&app, &email, 1).await;
+    let throttled = login(&app, &email, PASSWORD).await;
+    throttled.assert_fail(429, THROTTLED);
+    assert_eq!(retry_after(&throttled), 2, "2^1 s after the sixth failure");
+
+    wait_out(2).await;
+    let answer = login(&app, &email, PASSWORD).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // The success reset the account: five free failures again.
+    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_fail(429, THROTTLED);
+}
+
+#[tokio::test]
+async fn unknown_emails_are_throttled_exactly_like_known_ones() {
+    let app = app().await;
+    let known = unique_email();
+    assert_eq!(register(&app, &known).await.status, 201);
+    let unknown = unique_email();
+    fail_logins(&app, &known, ACCOUNT_FREE_FAILURES).await;
+    fail_logins(&app, &unknown, ACCOUNT_FREE_FAILURES).await;
+
+    let for_known = login(&app, &known, "not the password").await;
+    let for_unknown = login(&app, &unknown, "not the password").await;
+    for_known.assert_fail(429, THROTTLED);
+    assert_eq!(for_unknown.status, for_known.status);
+    assert_eq!(for_unknown.body, for_known.body);
+    assert_eq!(for_unknown.own_headers(), for_known.own_headers());
+}
+
+#[tokio::test]
+async fn a_throttled_account_keeps_its_open_sessions() {
+    let app = app().await;
+    let email = unique_email();
+    let registered = register(&app, &email).await;
+    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_fail(429, THROTTLED);
+
+    assert_eq!(status(&app, &registered.token()).await.status, 200);
+    let refresh_token = registered.body["refresh_token"].as_str().unwrap();
+    let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
+    let refreshed = call(&app, "POST", "/auth/refresh", None, Some(&body)).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+}
+
+/// A login as API Gateway delivers it: with the client's address in the
+/// request context.
+async fn login_from(
+    app: &auth::App<auth::store::dynamo::DynamoStore>,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(ip.to_owned());
+    let body = credentials(email, password);
+    let request =
+        Request::new(Body::Text(body)).with_request_context(RequestContext::ApiGatewayV2(context));
+    Endpoint::Login.handle(app, request).await.status().as_u16()
+}
+
+/// A private address that no other test is likely to use.
+fn unique_ip() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let [_, a, b, c] = nanos.to_be_bytes();
+    format!("10.{a}.{b}.{}", c.max(1))
+}
+
+#[tokio::test]
+async fn a_source_address_waits_after_many_failures_on_any_accounts() {
+    if std::env::var("API_URL").is_ok() {
+        eprintln!("source throttle: skipped over HTTP, it needs to choose the client's address");
+        return;
+    }
+    let test_app = app().await;
+    let TestApp::InProcess(app) = &test_app else {
+        unreachable!("without API_URL the app runs in-process")
+    };
+    let (attacker, bystander) = (unique_ip(), "2001:db8:77::1");
+    let victim = unique_email();
+    assert_eq!(register(&test_app, &victim).await.status, 201);
+
+    // Every guess on a different account: no account counter ever trips.
+    for guess in 1..=SOURCE_FREE_FAILURES {
+        let code = login_from(app, &attacker, &unique_email(), "a wrong guess").await;
+        assert_eq!(code, 404, "guess {guess}");
+    }
+    assert_eq!(
+        login_from(app, &attacker, &unique_email(), "a wrong guess").await,
+        429
+    );
+    assert_eq!(login_from(app, &attacker, &victim, PASSWORD).await, 429);
+    // Other addresses are not affected, nor is the victim's account.
+    assert_eq!(login_from(app, bystander, &victim, PASSWORD).await, 200);
+}
+
+/// Writes an account's failure counter as the service stores it.
+async fn write_counter(
+    backstage: &Backstage,
+    email: &str,
+    failures: u64,
+    last_at: u64,
+    expires_at: u64,
+) {
+    let number = |value: u64| AttributeValue::N(value.to_string());
+    backstage
+        .client
+        .put_item()
+        .table_name(&backstage.config.users_table)
+        .item("pk", AttributeValue::S(format!("FAILED#account:{email}")))
+        .item("sk", AttributeValue::S("LOGIN".into()))
+        .item("failures", number(failures))
+        .item("last_failure_at", number(last_at))
+        .item("expires_at", number(expires_at))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn stored_failures(backstage: &Backstage, email: &str) -> Option<u64> {
+    let item = backstage
+        .client
+        .get_item()
+        .table_name(&backstage.config.users_table)
+        .key("pk", AttributeValue::S(format!("FAILED#account:{email}")))
+        .key("sk", AttributeValue::S("LOGIN".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap_or_default();
+    item.get("failures")
+        .and_then(|value| value.as_n().ok())
+        .map(|count| count.parse().unwrap())
+}
+
+#[tokio::test]
+async fn no_wait_is_longer_than_fifteen_minutes() {
+    let app = app().await;
+    let Some(backstage) = backstage_or_skip("wait cap").await else {
+        return;
+    };
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    let now = auth::now();
+
+    // A thousand failures ten seconds ago: the wait is the cap, from then.
+    write_counter(&backstage, &email, 1000, now - 10, now + 3600).await;
+    let throttled = login(&app, &email, PASSWORD).await;
+    throttled.assert_fail(429, THROTTLED);
+    let wait = retry_after(&throttled);
+    assert!(
+        (MAX_DELAY_SECONDS - 11..=MAX_DELAY_SECONDS - 9).contains(&wait),
+        "Retry-After {wait}"
+    );
+
+    // The same failures, the cap ago: the victim gets in, and is reset.
+    write_counter(
+        &backstage,
+        &email,
+        1000,
+        now - MAX_DELAY_SECONDS,
+        now + 3600,
+    )
+    .await;
+    assert_eq!(login(&app, &email, PASSWORD).await.status, 200);
+    assert_eq!(stored_failures(&backstage, &email).await, None);
+}
+
+#[tokio::test]
+async fn a_counter_past_its_window_is_forgotten_even_before_ttl_deletes_it() {
+    let app = app().await;
+    let Some(backstage) = backstage_or_skip("lingering counter").await else {
+        return;
+    };
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    let now = auth::now();
+    write_counter(&backstage, &email, 50, now - 5, now - 1).await;
+
+    assert_eq!(login(&app, &email, "not the password").await.status, 404);
+    assert_eq!(stored_failures(&backstage, &email).await, Some(1));
+}
+
+#[tokio::test]
+async fn every_failure_is_counted_even_when_they_race() {
+    let app = app().await;
+    let Some(backstage) = backstage_or_skip("racing failures").await else {
+        return;
+    };
+    let email = unique_email();
+    let attempts = (0..4).map(|_| login(&app, &email, "not the password"));
+    for answer in futures_util::future::join_all(attempts).await {
+        assert_eq!(answer.status, 404, "{}", answer.body);
+    }
+    assert_eq!(stored_failures(&backstage, &email).await, Some(4));
+}
