@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 if [ -n "${API_URL:-}" ]; then
   unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE JWT_SECRET
-  exec cargo test --locked -p api-tests --test api --test sessions
+  exec cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
 fi
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
@@ -35,4 +35,4 @@ for _ in $(seq 1 300); do
 done
 [ "$code" = 401 ] || { echo "cargo lambda watch did not answer on $API_URL:" >&2; tail -n 30 "$log" >&2; exit 1; }
 echo "test-e2e: cargo lambda watch on $API_URL (log $log)" >&2
-cargo test --locked -p api-tests --test api --test sessions
+cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
