@@ -265,3 +265,48 @@ async fn every_failure_is_counted_even_when_they_race() {
     }
     assert_eq!(stored_failures(&backstage, &email).await, Some(4));
 }
+
+#[tokio::test]
+async fn wrong_current_passwords_count_like_failed_logins() {
+    let app = app().await;
+    let email = unique_email();
+    let bearer = format!("Bearer {}", register(&app, &email).await.token());
+    let change = |current: &str| {
+        json_body(&[
+            ("current_password", current),
+            ("new_password", "a brand new password"),
+        ])
+    };
+    for attempt in 1..=ACCOUNT_FREE_FAILURES {
+        let answer = call(
+            &app,
+            "POST",
+            "/auth/password",
+            Some(&bearer),
+            Some(&change("a wrong guess")),
+        )
+        .await;
+        assert_eq!(answer.status, 403, "guess {attempt}: {}", answer.body);
+    }
+    // The right password now waits too, here and at login: one counter.
+    call(
+        &app,
+        "POST",
+        "/auth/password",
+        Some(&bearer),
+        Some(&change(PASSWORD)),
+    )
+    .await
+    .assert_fail(429, THROTTLED);
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_fail(429, THROTTLED);
+}
+
+fn json_body(fields: &[(&str, &str)]) -> String {
+    let map: serde_json::Map<_, _> = fields
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}

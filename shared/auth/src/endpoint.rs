@@ -459,10 +459,22 @@ async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Re
     check_password(&new)?;
 
     let cost = app.config.bcrypt_cost;
-    let record = app
+    // A stolen access token must not buy unlimited guesses at the password
+    // either: wrong current passwords count against the account like failed
+    // logins, and wait like them.
+    let now = crate::now();
+    let account = [throttle::account_counter(
+        &profile.email,
+        app.config.account_login_failures_before_delay,
+    )];
+    let LoginAttempt { record, failures } = app
         .store
-        .login_record(&profile.email)
-        .await?
+        .login_attempt(&profile.email, &account, now)
+        .await?;
+    if let Some(retry_after) = throttle::wait(&account, &failures, now) {
+        return Err(ApiError::TooManyLogins { retry_after });
+    }
+    let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
     if !password::verify(&current, Some(&record.password_hash), cost).await {
@@ -477,6 +489,7 @@ async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Re
                 json!({ "message": "Password changed." }),
             ));
         }
+        app.store.record_login_failure(&account, now).await?;
         return Err(ApiError::WrongPassword);
     }
     let new_hash = password::hash(&new, cost).await?;

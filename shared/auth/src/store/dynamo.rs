@@ -72,6 +72,28 @@ impl DynamoStore {
         }
     }
 
+    /// The account registered under a normalised email, read consistently.
+    async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.users_table)
+            .set_key(Some(item_key(email_pk(email), s(LOGIN))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .item()
+            .map(|item| {
+                Ok(LoginRecord {
+                    user_id: string_of(item, "user_id")?,
+                    password_hash: string_of(item, "password_hash")?,
+                })
+            })
+            .transpose()
+    }
+
     /// Counts one failed login against `counter`: an atomic increment, unless
     /// the counter outlived its window (TTL deletes late), when it starts
     /// again from one.
@@ -340,27 +362,6 @@ impl Store for DynamoStore {
             Some(_) => Ok(Registration::EmailTaken),
             None => Err(StoreError("registration kept conflicting".into())),
         }
-    }
-
-    async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.users_table)
-            .set_key(Some(item_key(email_pk(email), s(LOGIN))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output
-            .item()
-            .map(|item| {
-                Ok(LoginRecord {
-                    user_id: string_of(item, "user_id")?,
-                    password_hash: string_of(item, "password_hash")?,
-                })
-            })
-            .transpose()
     }
 
     async fn login_attempt(

@@ -37,6 +37,19 @@ impl MemoryStore {
         }
     }
 
+    async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
+        self.check()?;
+        let state = self.lock();
+        Ok(state
+            .user_id_by_email
+            .get(email)
+            .and_then(|id| state.users.get(id))
+            .map(|user| LoginRecord {
+                user_id: user.user_id.clone(),
+                password_hash: user.password_hash.clone(),
+            }))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock means a test already panicked; its state is still usable.
         self.state
@@ -76,19 +89,6 @@ impl Store for MemoryStore {
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
         Ok(Registration::Created)
-    }
-
-    async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
-        self.check()?;
-        let state = self.lock();
-        Ok(state
-            .user_id_by_email
-            .get(email)
-            .and_then(|id| state.users.get(id))
-            .map(|user| LoginRecord {
-                user_id: user.user_id.clone(),
-                password_hash: user.password_hash.clone(),
-            }))
     }
 
     async fn login_attempt(

@@ -115,12 +115,6 @@ pub trait Store: Send + Sync {
         session: &Session,
     ) -> impl Future<Output = Result<Registration, StoreError>> + Send;
 
-    /// The account registered under a normalised email, read consistently.
-    fn login_record(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = Result<Option<LoginRecord>, StoreError>> + Send;
-
     /// The account registered under a normalised email and the failed-login
     /// counts of `counters`, read consistently together.
     fn login_attempt(
