@@ -136,7 +136,7 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
     for header in &attacker_headers {
         let name = format!(
             "attacker-signed with {}",
-            header.as_object().unwrap().keys().last().unwrap()
+            header.as_object().unwrap().keys().next_back().unwrap()
         );
         cases.push((name, raw_token(header, &claims, ATTACKER_KEY), INVALID));
     }
