@@ -79,16 +79,23 @@ pub async fn app_without_storage(config: &Config) -> App<DynamoStore> {
 /// settings (timeouts, retries). Region and credentials are fixed, so it needs
 /// nothing from the environment: for a fake DynamoDB, or one a test started.
 pub async fn app_with_storage_at(config: &Config, url: &str) -> App<DynamoStore> {
+    App::new(
+        config.clone(),
+        DynamoStore::new(client_at(url).await, config),
+    )
+}
+
+/// A DynamoDB client as the service builds one, for the DynamoDB at `url`.
+pub async fn client_at(url: &str) -> Client {
     use aws_sdk_dynamodb::config::{Credentials, Region};
     let sdk = sdk_config().await;
-    let client = Client::from_conf(
+    Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url(url)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
             .build(),
-    );
-    App::new(config.clone(), DynamoStore::new(client, config))
+    )
 }
 
 /// A configuration of its own, for tests that bring their own storage.
