@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# `make test-e2e`: the API suites (tests/api.rs, tests/sessions.rs) over HTTP.
+# `make test-e2e`: the API suites (tests/api.rs, sessions.rs, hostile.rs,
+# throttle.rs) over HTTP.
 #   API_URL=https://…  against that deployment; tests that need the service's
 #                      database or secret say so and skip.
 #   no API_URL         against `cargo lambda watch` on a free port, over the
 #                      DynamoDB Local that the environment names (make test's),
-#                      or one started here.
+#                      or one started here. Then the functions' log must hold
+#                      none of the run's passwords, tokens or JWT secret, at
+#                      log level FUNCTION_RUST_LOG (default debug).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -22,6 +25,13 @@ export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCES
 port=$(free_port)
 env_file=$(mktemp)
 write_function_env "$env_file"
+echo "RUST_LOG=${FUNCTION_RUST_LOG:-debug}" >>"$env_file"
+# Every secret the run uses, for the log check at the end: the tests add the
+# passwords they send and the tokens they see (tests/support.rs).
+secrets=$(mktemp)
+cleanup_files+=("$secrets")
+printf 'jwt_secret\t%s\n' "$JWT_SECRET" >>"$secrets"
+export SECRETS_SEEN_FILE=$secrets
 log=.tools/watch-$port.log
 setsid $(watch_command "$port" 4 "$env_file") >"$log" 2>&1 </dev/null &
 started_pids+=("$!")
@@ -36,3 +46,4 @@ done
 [ "$code" = 401 ] || { echo "cargo lambda watch did not answer on $API_URL:" >&2; tail -n 30 "$log" >&2; exit 1; }
 echo "test-e2e: cargo lambda watch on $API_URL (log $log)" >&2
 cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
+.tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$log"

@@ -41,21 +41,60 @@ async fn register_twice_answers_202_even_with_case_and_spaces() {
         .assert_fail(202, "User already exists. Please Log in.");
 }
 
-#[tokio::test]
-async fn twenty_simultaneous_registrations_of_one_email_create_exactly_one_account() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_simultaneous_registrations_of_one_email_create_exactly_one_account() {
     let app = Arc::new(app().await);
     let email = unique_email();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let (app, email) = (app.clone(), email.clone());
-        tasks.spawn(async move { register(&app, &email).await.status.as_u16() });
+        tasks.spawn(async move {
+            let answer = register(&app, &email).await;
+            (answer.status.as_u16(), answer.message().to_owned())
+        });
     }
-    let codes: Vec<u16> = tasks.join_all().await;
-    assert_eq!(codes.iter().filter(|&&c| c == 201).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|&&c| c == 202).count(), 19, "{codes:?}");
+    let answers = tasks.join_all().await;
+    let created = answers.iter().filter(|(code, _)| *code == 201).count();
+    let exists = answers
+        .iter()
+        .filter(|answer| *answer == &(202, "User already exists. Please Log in.".to_owned()))
+        .count();
+    assert_eq!((created, exists), (1, 49), "{answers:?}");
     if let Some(backstage) = backstage().await {
         assert_eq!(accounts_with_email(&backstage, &email).await, 1);
+        assert_eq!(login_records_of(&backstage, &email).await, 1);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_simultaneous_logouts_of_one_token_succeed_once_and_never_fail_the_server() {
+    let app = Arc::new(app().await);
+    let token = register(&app, &unique_email()).await.token();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.spawn(async move {
+            let answer = logout(&app, &token).await;
+            (answer.status.as_u16(), answer.message().to_owned())
+        });
+    }
+    let answers = tasks.join_all().await;
+    assert!(
+        answers.iter().all(|(code, _)| *code < 500),
+        "a server error: {answers:?}"
+    );
+    let done = answers
+        .iter()
+        .filter(|answer| *answer == &(200, "Successfully logged out.".to_owned()))
+        .count();
+    let blacklisted = answers
+        .iter()
+        .filter(|answer| *answer == &(401, "Token blacklisted. Please log in again.".to_owned()))
+        .count();
+    assert_eq!((done, blacklisted), (1, 19), "{answers:?}");
+    status(&app, &token)
+        .await
+        .assert_fail(401, "Token blacklisted. Please log in again.");
 }
 
 #[tokio::test]
@@ -496,6 +535,21 @@ async fn revoke_directly(backstage: &Backstage, jti: &str, expires_at: Option<u6
         .send()
         .await
         .unwrap();
+}
+
+/// Login records (`EMAIL#` items) of this email: one key, so at most one.
+async fn login_records_of(backstage: &Backstage, email: &str) -> usize {
+    let output = backstage
+        .client
+        .get_item()
+        .table_name(&backstage.config.users_table)
+        .key("pk", s(&format!("EMAIL#{email}")))
+        .key("sk", s("LOGIN"))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    usize::from(output.item().is_some())
 }
 
 /// Profiles stored with this email (a scan: fine for a test table).

@@ -72,13 +72,42 @@ pub async fn in_process_app() -> App<DynamoStore> {
 
 /// The in-process app pointed at a port where nothing listens: storage is down.
 pub async fn app_without_storage(config: &Config) -> App<DynamoStore> {
+    app_with_storage_at(config, "http://127.0.0.1:9").await
+}
+
+/// The in-process app over the DynamoDB at `url`, with the service's own SDK
+/// settings (timeouts, retries). Region and credentials are fixed, so it needs
+/// nothing from the environment: for a fake DynamoDB, or one a test started.
+pub async fn app_with_storage_at(config: &Config, url: &str) -> App<DynamoStore> {
+    App::new(
+        config.clone(),
+        DynamoStore::new(client_at(url).await, config),
+    )
+}
+
+/// A DynamoDB client as the service builds one, for the DynamoDB at `url`.
+pub async fn client_at(url: &str) -> Client {
+    use aws_sdk_dynamodb::config::{Credentials, Region};
     let sdk = sdk_config().await;
-    let client = Client::from_conf(
+    Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .endpoint_url("http://127.0.0.1:9")
+            .endpoint_url(url)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
             .build(),
-    );
-    App::new(config.clone(), DynamoStore::new(client, config))
+    )
+}
+
+/// A configuration of its own, for tests that bring their own storage.
+pub fn local_config() -> Config {
+    Config::from_lookup(|name| match name {
+        "JWT_SECRET" => Some("a-test-secret-of-at-least-32-bytes-long".into()),
+        "USERS_TABLE" => Some("UsersTable".into()),
+        "REVOKED_TOKENS_TABLE" => Some("RevokedTokensTable".into()),
+        "BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .unwrap()
 }
 
 /// An email no other test uses, so tests can share one database.
@@ -154,6 +183,7 @@ pub async fn call(
     authorization: Option<&str>,
     body: Option<&str>,
 ) -> Answer {
+    record_secrets_sent(authorization, body);
     let (status, headers, bytes) = match app {
         TestApp::InProcess(app) => {
             let endpoint = Endpoint::ALL
@@ -195,11 +225,59 @@ pub async fn call(
         "every answer is JSON"
     );
     let body: Value = serde_json::from_slice(&bytes).expect("every body is JSON");
+    record_secrets(["auth_token", "refresh_token"].map(|field| ("token", body[field].as_str())));
     Answer {
         status,
         headers,
         body,
     }
+}
+
+/// With `SECRETS_SEEN_FILE` set (make test-e2e), every password a test sends
+/// and every token it sends or receives is appended to that file, one
+/// `kind<TAB>value` a line, so the function logs can be searched for them.
+fn record_secrets_sent(authorization: Option<&str>, body: Option<&str>) {
+    let bearer = authorization.and_then(|value| value.strip_prefix("Bearer "));
+    record_secrets([("token", bearer)]);
+    let Some(Ok(Value::Object(fields))) = body.map(serde_json::from_str::<Value>) else {
+        return;
+    };
+    record_secrets(
+        [
+            ("password", "password"),
+            ("password", "current_password"),
+            ("password", "new_password"),
+            ("token", "refresh_token"),
+        ]
+        .map(|(kind, field)| (kind, fields.get(field).and_then(Value::as_str))),
+    );
+}
+
+fn record_secrets<'a>(values: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("SECRETS_SEEN_FILE") else {
+        return;
+    };
+    let lines: String = values
+        .into_iter()
+        .filter_map(|(kind, value)| Some((kind, value?.trim())))
+        // Too short to be told apart from ordinary log text ("short", "garbage"),
+        // or not a value a line can hold: not worth searching for.
+        .filter(|(_, value)| (8..=1024).contains(&value.len()))
+        .filter(|(_, value)| !value.chars().any(char::is_control))
+        .map(|(kind, value)| format!("{kind}\t{value}\n"))
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    // One append per call, so lines from parallel tests do not interleave.
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("SECRETS_SEEN_FILE can be opened");
+    file.write_all(lines.as_bytes())
+        .expect("SECRETS_SEEN_FILE can be written");
 }
 
 /// Whether API Gateway would route `method path` (query string ignored) to

@@ -1,0 +1,305 @@
+//! Storage faults DynamoDB Local cannot stage, injected through a fake DynamoDB
+//! (tests/fake_dynamo.rs): a database that hangs, one that throttles every
+//! request, and transactions cancelled for a conflict. Every endpoint must
+//! fail closed with the generic 503, in bounded time, after a bounded number
+//! of attempts. In-process only; needs nothing from the environment.
+
+mod fake_dynamo;
+mod support;
+
+use auth::refresh::RefreshToken;
+use fake_dynamo::{FakeDynamo, Reply, cancelled};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+
+const UNAVAILABLE: &str = "Service unavailable. Please try again.";
+
+/// The SDK settings of `sdk_config`: at most 3 attempts per operation, and
+/// 5 s for all of them together. A call has a handful of operations, but
+/// the first failing one ends it, so this bound is generous: a call still
+/// running after it hangs.
+const HANG_BOUND: Duration = Duration::from_secs(30);
+const MAX_ATTEMPTS: usize = 3;
+
+/// One call of each endpoint (and each logout scope), with everything it
+/// needs to get as far as storage: valid credentials, a validly signed access
+/// token, a refresh token of ours.
+struct Call {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+    bearer: Option<String>,
+    body: Option<String>,
+}
+
+fn every_call() -> Vec<Call> {
+    let config = local_config();
+    let tokens = auth::token::Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
+    let keys = auth::refresh::RefreshKeys::new(&config.jwt_secret);
+    let (user_id, session_id) = ("a-user", "a-session");
+    let access = tokens.issue(user_id, session_id, auth::now()).unwrap().0;
+    let refresh = keys.encode(&RefreshToken::new(user_id, session_id).unwrap());
+    let bearer = Some(format!("Bearer {access}"));
+    let call = |name, method, path, bearer: &Option<String>, body: Option<String>| Call {
+        name,
+        method,
+        path,
+        bearer: bearer.clone(),
+        body,
+    };
+    let none = None;
+    vec![
+        call(
+            "register",
+            "POST",
+            "/auth/register",
+            &none,
+            Some(credentials(&unique_email(), PASSWORD)),
+        ),
+        call(
+            "login",
+            "POST",
+            "/auth/login",
+            &none,
+            Some(credentials(&unique_email(), PASSWORD)),
+        ),
+        call("status", "GET", "/auth/status", &bearer, None),
+        call("logout", "POST", "/auth/logout", &bearer, None),
+        call(
+            "logout others",
+            "POST",
+            "/auth/logout?scope=others",
+            &bearer,
+            None,
+        ),
+        call(
+            "logout global",
+            "POST",
+            "/auth/logout?scope=global",
+            &bearer,
+            None,
+        ),
+        call(
+            "refresh",
+            "POST",
+            "/auth/refresh",
+            &none,
+            Some(json!({ "refresh_token": refresh }).to_string()),
+        ),
+        call("sessions", "GET", "/auth/sessions", &bearer, None),
+        call(
+            "revoke session",
+            "DELETE",
+            "/auth/sessions/another-session",
+            &bearer,
+            None,
+        ),
+        call(
+            "password",
+            "POST",
+            "/auth/password",
+            &bearer,
+            Some(
+                json!({ "current_password": PASSWORD, "new_password": "a new password" })
+                    .to_string(),
+            ),
+        ),
+    ]
+}
+
+/// Makes every call, each against a fake DynamoDB of its own from `fake`, all
+/// at once; asserts each ends, within [`HANG_BOUND`], in the generic 503.
+/// Returns, per call, the operations the fake received.
+async fn every_call_answers_503<F, Fut>(fake: F) -> Vec<(&'static str, Vec<String>)>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = FakeDynamo> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, call_) in every_call().into_iter().enumerate() {
+        let fake = fake();
+        tasks.spawn(async move {
+            let fake = fake.await;
+            let app = TestApp::InProcess(Box::new(
+                app_with_storage_at(&local_config(), &fake.url).await,
+            ));
+            let answer = tokio::time::timeout(
+                HANG_BOUND,
+                call(
+                    &app,
+                    call_.method,
+                    call_.path,
+                    call_.bearer.as_deref(),
+                    call_.body.as_deref(),
+                ),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{} still running after {HANG_BOUND:?}", call_.name));
+            assert_eq!(answer.status, 503, "{}: {}", call_.name, answer.body);
+            answer.assert_fail(503, UNAVAILABLE);
+            (index, call_.name, fake.operations())
+        });
+    }
+    let mut seen = tasks.join_all().await;
+    seen.sort_by_key(|(index, _, _)| *index);
+    let seen: Vec<_> = seen.into_iter().map(|(_, name, ops)| (name, ops)).collect();
+    for (name, operations) in &seen {
+        eprintln!("{name}: {} request(s): {operations:?}", operations.len());
+    }
+    seen
+}
+
+/// Every request of a call is attempts at one operation: the first that
+/// fails ends the call, and nothing after it is tried.
+fn attempts_of_one_operation(name: &str, operations: &[String]) -> usize {
+    assert!(!operations.is_empty(), "{name}: storage was never asked");
+    assert!(
+        operations.iter().all(|op| *op == operations[0]),
+        "{name}: went on after a failed operation: {operations:?}"
+    );
+    operations.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hanging_database_gets_a_503_from_every_endpoint_in_bounded_time() {
+    let seen = every_call_answers_503(FakeDynamo::silent).await;
+    for (name, operations) in &seen {
+        let attempts = attempts_of_one_operation(name, operations);
+        // 2 s per attempt within 5 s in all: 2 or 3 attempts start.
+        assert!(
+            (1..=MAX_ATTEMPTS).contains(&attempts),
+            "{name}: {attempts} attempts"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_throttling_database_gets_a_503_from_every_endpoint_after_bounded_retries() {
+    for error in [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+    ] {
+        eprintln!("-- every request answered with {error}");
+        let seen = every_call_answers_503(move || FakeDynamo::failing_with(error)).await;
+        for (name, operations) in &seen {
+            let attempts = attempts_of_one_operation(name, operations);
+            // Throttling is retried (more than one attempt), up to the bound.
+            assert!(
+                (2..=MAX_ATTEMPTS).contains(&attempts),
+                "{name}: {attempts} attempts under {error}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_database_answering_500_gets_a_503_from_every_endpoint() {
+    let seen = every_call_answers_503(|| {
+        FakeDynamo::start(Arc::new(|_: &str, _: usize| {
+            Some((500, r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#.to_owned()))
+        }))
+    })
+    .await;
+    for (name, operations) in &seen {
+        let attempts = attempts_of_one_operation(name, operations);
+        assert!((1..=MAX_ATTEMPTS).contains(&attempts), "{name}: {attempts}");
+    }
+}
+
+// ---- transactions cancelled for a conflict ---------------------------------
+//
+// DynamoDB cancels a transaction with `TransactionConflict` when another
+// transaction is writing one of its items at the time; DynamoDB Local runs
+// transactions one at a time and never does. The caller is to retry: the
+// conflict says nothing about the request itself.
+
+/// A fake that answers `TransactWriteItems` from `transactions` in turn (the
+/// last one for ever after), and `GetItem` with `item` (JSON) if any.
+async fn fake_with(transactions: Vec<Reply>, item: Option<String>) -> FakeDynamo {
+    FakeDynamo::start(Arc::new(move |operation: &str, n: usize| match operation {
+        "TransactWriteItems" => Some(transactions[n.min(transactions.len() - 1)].clone()),
+        "GetItem" => Some((200, item.clone().unwrap_or_else(|| "{}".into()))),
+        _ => Some(fake_dynamo::error("ValidationException", "unexpected", "")),
+    }))
+    .await
+}
+
+fn transactions(operations: &[String]) -> usize {
+    operations
+        .iter()
+        .filter(|op| *op == "TransactWriteItems")
+        .count()
+}
+
+#[tokio::test]
+async fn a_registration_cancelled_for_a_conflict_is_retried() {
+    let fake = fake_with(
+        vec![
+            cancelled(&["None", "TransactionConflict", "None"]),
+            (200, "{}".into()),
+        ],
+        None,
+    )
+    .await;
+    let app = TestApp::InProcess(Box::new(
+        app_with_storage_at(&local_config(), &fake.url).await,
+    ));
+    let answer = register(&app, &unique_email()).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(transactions(&fake.operations()), 2);
+}
+
+#[tokio::test]
+async fn a_logout_that_conflicts_with_a_concurrent_logout_is_told_the_token_is_revoked() {
+    // The first attempt meets the other logout's transaction; once that has
+    // committed, the token is revoked and its session gone.
+    let fake = fake_with(
+        vec![
+            cancelled(&["TransactionConflict", "None"]),
+            cancelled(&["ConditionalCheckFailed", "ConditionalCheckFailed"]),
+        ],
+        None,
+    )
+    .await;
+    let app = app_with_storage_at(&local_config(), &fake.url).await;
+    let token = app
+        .tokens
+        .issue("a-user", "a-session", auth::now())
+        .unwrap()
+        .0;
+    let app = TestApp::InProcess(Box::new(app));
+    let answer = logout(&app, &token).await;
+    eprintln!("operations: {:?}", fake.operations());
+    answer.assert_fail(401, "Token blacklisted. Please log in again.");
+}
+
+#[tokio::test]
+async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retried() {
+    // Two logins of one account both condition their session on the login
+    // record, so each can meet the other's transaction.
+    let email = unique_email();
+    let hash = auth::password::hash(PASSWORD, 4).await.unwrap();
+    let item = json!({ "Item": {
+        "pk": { "S": format!("EMAIL#{email}") },
+        "sk": { "S": "LOGIN" },
+        "user_id": { "S": "a-user" },
+        "password_hash": { "S": hash },
+    }});
+    let fake = fake_with(
+        vec![
+            cancelled(&["TransactionConflict", "None"]),
+            (200, "{}".into()),
+        ],
+        Some(item.to_string()),
+    )
+    .await;
+    let app = TestApp::InProcess(Box::new(
+        app_with_storage_at(&local_config(), &fake.url).await,
+    ));
+    let answer = login(&app, &email, PASSWORD).await;
+    eprintln!("operations: {:?}", fake.operations());
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}

@@ -1,0 +1,261 @@
+//! DynamoDB goes away in the middle of a run and comes back: the same app
+//! object (one warm Lambda) fails closed while it is gone, recovers without a
+//! restart, and no registration is left half-written.
+//!
+//! The test runs a DynamoDB Local of its own (scripts/dynamodb-local.sh, with
+//! its data in files so they outlive the restart), so it needs the tools
+//! `make test` installs, and nothing else from the environment.
+
+mod support;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+
+const UNAVAILABLE: &str = "Service unavailable. Please try again.";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A DynamoDB Local on a port and a data directory of its own; killed (and
+/// its files removed) when dropped.
+struct DynamoLocal {
+    port: u16,
+    dir: PathBuf,
+    pid: Option<u32>,
+}
+
+impl DynamoLocal {
+    fn new() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("outage-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            port,
+            dir,
+            pid: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it and waits until it listens (the script does).
+    fn start(&mut self) {
+        let log = self.dir.join("dynamodb-local.log");
+        let output = Command::new("scripts/dynamodb-local.sh")
+            .current_dir(repo_root())
+            .arg(self.port.to_string())
+            .arg(&log)
+            .arg(self.dir.join("data"))
+            .output()
+            .expect("scripts/dynamodb-local.sh runs");
+        assert!(
+            output.status.success(),
+            "DynamoDB Local did not start (run through `make test`, which installs it): {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let pid = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        self.pid = Some(pid);
+    }
+
+    /// Stops it and waits until the port is closed. SIGTERM, not SIGKILL: killed
+    /// outright, DynamoDB Local loses writes it has already acknowledged (its
+    /// files lag behind), which DynamoDB never does, so the test could not
+    /// tell the service's losses from the emulator's.
+    fn kill(&mut self) {
+        let Some(pid) = self.pid.take() else { return };
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("DynamoDB Local still listens on {} after kill", self.port);
+    }
+
+    fn create_tables(&self) {
+        let status = Command::new(".tools/venv/bin/python")
+            .current_dir(repo_root())
+            .args(["scripts/create_tables.py", &self.url()])
+            .status()
+            .expect("scripts/create_tables.py runs");
+        assert!(status.success(), "the tables were not created");
+    }
+}
+
+impl Drop for DynamoLocal {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> Answer {
+    let body = json!({ "refresh_token": refresh_token }).to_string();
+    call(app, "POST", "/auth/refresh", None, Some(&body)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_service_fails_closed_while_dynamodb_is_down_and_recovers_when_it_is_back() {
+    let mut dynamo = DynamoLocal::new();
+    dynamo.start();
+    dynamo.create_tables();
+    let config = local_config();
+    // One app for the whole test, as one warm Lambda keeps it.
+    let app = Arc::new(TestApp::InProcess(Box::new(
+        app_with_storage_at(&config, &dynamo.url()).await,
+    )));
+
+    let email = unique_email();
+    let registered = register(&app, &email).await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let token = registered.token();
+    let refresh_token = registered.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(status(&app, &token).await.status, 200);
+
+    // Registrations in flight when DynamoDB dies: each either made it or
+    // gets the 503, whatever the moment of the stop.
+    let mut in_flight = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let app = app.clone();
+        in_flight.spawn(async move {
+            let email = unique_email();
+            let answer = register(&app, &email).await;
+            (email, answer.status.as_u16(), answer.message().to_owned())
+        });
+    }
+    // The stop comes as soon as the first of them is answered.
+    let first = in_flight.join_next().await.unwrap().unwrap();
+    dynamo.kill();
+    let mut in_flight = in_flight.join_all().await;
+    in_flight.push(first);
+    for (_, code, message) in &in_flight {
+        assert!(
+            *code == 201 || (*code == 503 && message == UNAVAILABLE),
+            "{code} {message}"
+        );
+    }
+    let created: Vec<&String> = in_flight
+        .iter()
+        .filter(|(_, code, _)| *code == 201)
+        .map(|(email, _, _)| email)
+        .collect();
+    eprintln!(
+        "registrations in flight at the stop: {} created, {} answered 503",
+        created.len(),
+        in_flight.len() - created.len()
+    );
+
+    // Down: every endpoint fails closed.
+    let newcomer = unique_email();
+    status(&app, &token).await.assert_fail(503, UNAVAILABLE);
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    register(&app, &newcomer)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    logout(&app, &token).await.assert_fail(503, UNAVAILABLE);
+    refresh(&app, &refresh_token)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+
+    // Back, on the same port and data: the same app answers as before.
+    dynamo.start();
+    let answer = status(&app, &token).await;
+    assert_eq!(
+        answer.status, 200,
+        "the old token after the restart: {}",
+        answer.body
+    );
+    assert_eq!(answer.body["data"]["email"], email.as_str());
+    let answer = login(&app, &email, PASSWORD).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = refresh(&app, &refresh_token).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // The registration refused during the outage left no trace: the email
+    // is free, and takes a registration now.
+    login(&app, &newcomer, PASSWORD)
+        .await
+        .assert_fail(404, "User does not exist.");
+
+    let client = client_at(&dynamo.url()).await;
+    let accounts = accounts(&client, &config.users_table).await;
+    assert!(accounts.contains_key(&email));
+    assert!(
+        !accounts.contains_key(&newcomer),
+        "a refused registration was written"
+    );
+    for email in created {
+        assert!(accounts.contains_key(email), "a 201 for {email} was lost");
+    }
+    let answer = register(&app, &newcomer).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+/// Every account in the table, by email, after checking that each is whole:
+/// each login record (`EMAIL#`) has the profile (`USER#`) it names, and each
+/// profile the login record of its email.
+async fn accounts(client: &Client, table: &str) -> BTreeMap<String, String> {
+    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+        item.get(name)
+            .and_then(|value| value.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut logins = BTreeMap::new(); // email -> user id
+    let mut profiles = BTreeSet::new(); // (email, user id)
+    let mut pages = client
+        .scan()
+        .table_name(table)
+        .consistent_read(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for item in page.unwrap().items() {
+            let (pk, sk) = (text(item, "pk"), text(item, "sk"));
+            if let (Some(email), "LOGIN") = (pk.strip_prefix("EMAIL#"), sk.as_str()) {
+                logins.insert(email.to_owned(), text(item, "user_id"));
+            } else if sk == "PROFILE" {
+                assert_eq!(pk, format!("USER#{}", text(item, "user_id")));
+                profiles.insert((text(item, "email"), text(item, "user_id")));
+            }
+        }
+    }
+    let from_logins: BTreeSet<(String, String)> = logins.clone().into_iter().collect();
+    assert_eq!(
+        from_logins
+            .symmetric_difference(&profiles)
+            .collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "half-written accounts"
+    );
+    logins
+}
