@@ -7,7 +7,7 @@
 #                      DynamoDB Local that the environment names (make test's),
 #                      or one started here. Then the functions' log must hold
 #                      none of the run's passwords, tokens or JWT secret, at
-#                      log level FUNCTION_RUST_LOG (default debug).
+#                      log level FUNCTION_RUST_LOG (default trace, the most verbose).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -25,7 +25,7 @@ export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCES
 port=$(free_port)
 env_file=$(mktemp)
 write_function_env "$env_file"
-echo "RUST_LOG=${FUNCTION_RUST_LOG:-debug}" >>"$env_file"
+echo "RUST_LOG=${FUNCTION_RUST_LOG:-trace}" >>"$env_file"
 # Every secret the run uses, for the log check at the end: the tests add the
 # passwords they send and the tokens they see (tests/support.rs).
 secrets=$(mktemp)

@@ -217,11 +217,18 @@ async fn a_database_answering_500_gets_a_503_from_every_endpoint() {
 // conflict says nothing about the request itself.
 
 /// A fake that answers `TransactWriteItems` from `transactions` in turn (the
-/// last one for ever after), and `GetItem` with `item` (JSON) if any.
-async fn fake_with(transactions: Vec<Reply>, item: Option<String>) -> FakeDynamo {
+/// last one for ever after), and `BatchGetItem` with the users-table `item`
+/// (JSON) if any.
+async fn fake_with(transactions: Vec<Reply>, item: Option<serde_json::Value>) -> FakeDynamo {
+    let users_table = local_config().users_table;
+    let batch = json!({
+        "Responses": { users_table: item.into_iter().collect::<Vec<_>>() },
+        "UnprocessedKeys": {},
+    })
+    .to_string();
     FakeDynamo::start(Arc::new(move |operation: &str, n: usize| match operation {
         "TransactWriteItems" => Some(transactions[n.min(transactions.len() - 1)].clone()),
-        "GetItem" => Some((200, item.clone().unwrap_or_else(|| "{}".into()))),
+        "BatchGetItem" => Some((200, batch.clone())),
         _ => Some(fake_dynamo::error("ValidationException", "unexpected", "")),
     }))
     .await
@@ -282,18 +289,18 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
     // record, so each can meet the other's transaction.
     let email = unique_email();
     let hash = auth::password::hash(PASSWORD, 4).await.unwrap();
-    let item = json!({ "Item": {
+    let item = json!({
         "pk": { "S": format!("EMAIL#{email}") },
         "sk": { "S": "LOGIN" },
         "user_id": { "S": "a-user" },
         "password_hash": { "S": hash },
-    }});
+    });
     let fake = fake_with(
         vec![
             cancelled(&["TransactionConflict", "None"]),
             (200, "{}".into()),
         ],
-        Some(item.to_string()),
+        Some(item),
     )
     .await;
     let app = TestApp::InProcess(Box::new(

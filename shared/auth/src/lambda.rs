@@ -8,7 +8,7 @@ use std::convert::Infallible;
 
 /// Runs `endpoint` as a Lambda function until the runtime stops it.
 pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -26,4 +26,34 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
         Ok::<_, Infallible>(endpoint.handle(app, request).await)
     }))
     .await
+}
+
+/// `lambda_http`'s default subscriber (level from `AWS_LAMBDA_LOG_LEVEL`, else
+/// `RUST_LOG`, else INFO; JSON if `AWS_LAMBDA_LOG_FORMAT=json`), with one cap:
+/// `lambda_runtime` logs every raw event at TRACE ("raw JSON event received
+/// from Lambda"), which holds request bodies (passwords) and headers (tokens),
+/// so it never logs below INFO, whatever the level asked for.
+fn init_logging() {
+    use lambda_http::tracing::subscriber::{EnvFilter, filter::LevelFilter};
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
+    let level = level
+        .as_deref()
+        .unwrap_or("INFO")
+        .parse::<LevelFilter>()
+        .unwrap_or(LevelFilter::INFO);
+    let filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .from_env_lossy()
+        .add_directive("lambda_runtime=info".parse().expect("a valid directive"));
+    let subscriber = lambda_http::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
+        .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
+    if json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
 }

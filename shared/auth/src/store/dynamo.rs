@@ -72,6 +72,42 @@ impl DynamoStore {
         }
     }
 
+    /// Writes a transaction with conditions: `true` if it was written, `false`
+    /// if any condition did not hold; any other failure is storage being
+    /// unavailable. A cancellation for a conflict with a concurrent transaction
+    /// on the same items says nothing about this one, so it is retried, and
+    /// the retry sees the items as the other transaction left them.
+    async fn conditional_transaction(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
+        for attempt in 1.. {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(true),
+                Err(error) => error,
+            };
+            match cancellation_codes(&error) {
+                Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
+                    return Ok(false);
+                }
+                Some(codes)
+                    if codes.iter().any(|code| code == "TransactionConflict")
+                        && attempt < TRANSACTION_ATTEMPTS =>
+                {
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                _ => return Err(unavailable(error)),
+            }
+        }
+        unreachable!("the attempts end in a return")
+    }
+
     /// The account registered under a normalised email, read consistently.
     async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
         let output = self
@@ -243,21 +279,6 @@ where
             Ok(false)
         }
         Err(error) => Err(unavailable(error)),
-    }
-}
-
-/// The outcome of a transaction with conditions: `true` if it was written,
-/// `false` if any condition did not hold; any other failure is storage being
-/// unavailable.
-fn conditional_transaction<O, R: std::fmt::Debug>(
-    result: Result<O, SdkError<TransactWriteItemsError, R>>,
-) -> Result<bool, StoreError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(error) => match cancellation_codes(&error) {
-            Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => Ok(false),
-            _ => Err(unavailable(error)),
-        },
     }
 }
 
@@ -473,13 +494,7 @@ impl Store for DynamoStore {
             )?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        conditional_transaction(result)
+        self.conditional_transaction(items).await
     }
 
     async fn token_subject(
@@ -577,14 +592,13 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":now", n(now))
                 .build(),
         )?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(revoke).build())
-            .transact_items(TransactWriteItem::builder().delete(end_session).build())
-            .send()
-            .await;
-        Ok(if conditional_transaction(result)? {
+        let written = self
+            .conditional_transaction(vec![
+                TransactWriteItem::builder().put(revoke).build(),
+                TransactWriteItem::builder().delete(end_session).build(),
+            ])
+            .await?;
+        Ok(if written {
             Revocation::Revoked
         } else {
             Revocation::AlreadyRevoked
