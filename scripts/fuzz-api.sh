@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make fuzz-api`: Schemathesis against openapi.yaml, over `cargo lambda watch`
-# on a free port and a DynamoDB Local of its own (both stopped at the end).
+# on a free port and the DynamoDB Local that the environment names, or one of
+# its own (what it starts is stopped at the end).
 # Fails on any answer that is a 5xx, has a status code, Content-Type, headers
 # or body that openapi.yaml does not document for it. Two passes:
 #   1. every operation without a valid token (none, or generated ones);
 #   2. the operations behind a token, with a real one (scripts/fuzz_hooks.py).
-# FUZZ_MAX_EXAMPLES (default 30) bounds the test cases per operation and phase;
+# FUZZ_MAX_EXAMPLES (default 100) bounds the test cases per operation and phase;
 # FUZZ_SEED repeats a run; further arguments go to both `st run`s.
 set -euo pipefail
 extra_args=("$@")
@@ -18,8 +19,11 @@ if [ ! -f .tools/schemathesis/.installed ] || ! cmp -s scripts/fuzz-requirements
   cp scripts/fuzz-requirements.txt .tools/schemathesis/.installed
 fi
 
-use_dynamodb "$(free_port)"
-JWT_SECRET=$(random_secret)
+# The DynamoDB Local that the environment names (make test's), or one of its own.
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  use_dynamodb "$(free_port)"
+fi
+JWT_SECRET=${JWT_SECRET:-$(random_secret)}
 export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
 start_watch 4
 
@@ -44,7 +48,7 @@ st() {
   (cd "$scratch" && SCHEMATHESIS_HOOKS="$root/scripts/fuzz_hooks.py" \
     "$root/.tools/schemathesis/bin/st" run "$root/openapi.yaml" --url "$API_URL" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --seed "${FUZZ_SEED:-$RANDOM}" \
+    --max-examples "${FUZZ_MAX_EXAMPLES:-100}" --seed "${FUZZ_SEED:-$RANDOM}" \
     --workers 2 --request-timeout 30 --no-color "${extra_args[@]}" "$@") 2>&1 | mask_tokens
 }
 
