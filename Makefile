@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e invoke bench build deploy tools lint fmt
+.PHONY: run test test-e2e fuzz-api invoke bench build deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -9,6 +9,9 @@ test:  ## every check, against a DynamoDB Local of its own
 
 test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, else cargo lambda watch
 	scripts/test-e2e.sh
+
+fuzz-api: ## Schemathesis over openapi.yaml against cargo lambda watch: fails on a 5xx or an undocumented answer
+	scripts/fuzz-api.sh
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/invoke.sh

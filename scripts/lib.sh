@@ -16,7 +16,7 @@ stop_stack() {
     # Each was started in a session of its own: stop its whole process group.
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
   done
-  rm -f "${cleanup_files[@]}"
+  rm -rf "${cleanup_files[@]}"
 }
 trap stop_stack EXIT
 
@@ -68,4 +68,34 @@ ENV
 watch_command() {
   echo cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
     --concurrency "$2" --env-file "$3"
+}
+
+# start_watch CONCURRENCY: `cargo lambda watch` on a free port, over the
+# function settings in the environment (see write_function_env) at log level
+# FUNCTION_RUST_LOG (default info). Exports WATCH_LOG, its log, and API_URL
+# once GET /auth/status answers (the first request to each function compiles
+# it, so this can take a while on a cold target/).
+start_watch() {
+  local port env_file log code=
+  port=$(free_port)
+  env_file=$(mktemp)
+  write_function_env "$env_file"
+  echo "RUST_LOG=${FUNCTION_RUST_LOG:-info}" >>"$env_file"
+  log=.tools/watch-$port.log
+  export WATCH_LOG=$log
+  # shellcheck disable=SC2046 # watch_command's words are the command line
+  setsid $(watch_command "$port" "$1" "$env_file") >"$log" 2>&1 </dev/null &
+  started_pids+=("$!")
+  export API_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 300); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$API_URL/auth/status" || true)
+    [ "$code" = 401 ] && break
+    sleep 1
+  done
+  if [ "$code" != 401 ]; then
+    echo "cargo lambda watch did not answer on $API_URL:" >&2
+    tail -n 30 "$log" >&2
+    return 1
+  fi
+  echo "stack: cargo lambda watch on $API_URL (log $log)" >&2
 }

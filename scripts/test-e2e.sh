@@ -22,28 +22,12 @@ fi
 JWT_SECRET=${JWT_SECRET:-$(random_secret)}
 export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 
-port=$(free_port)
-env_file=$(mktemp)
-write_function_env "$env_file"
-echo "RUST_LOG=${FUNCTION_RUST_LOG:-trace}" >>"$env_file"
 # Every secret the run uses, for the log check at the end: the tests add the
 # passwords they send and the tokens they see (tests/support.rs).
 secrets=$(mktemp)
 cleanup_files+=("$secrets")
 printf 'jwt_secret\t%s\n' "$JWT_SECRET" >>"$secrets"
 export SECRETS_SEEN_FILE=$secrets
-log=.tools/watch-$port.log
-setsid $(watch_command "$port" 4 "$env_file") >"$log" 2>&1 </dev/null &
-started_pids+=("$!")
-
-# The first request to each function compiles it; wait for status to answer.
-export API_URL="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "$API_URL/auth/status" || true)
-  [ "$code" = 401 ] && break
-  sleep 1
-done
-[ "$code" = 401 ] || { echo "cargo lambda watch did not answer on $API_URL:" >&2; tail -n 30 "$log" >&2; exit 1; }
-echo "test-e2e: cargo lambda watch on $API_URL (log $log)" >&2
+FUNCTION_RUST_LOG=${FUNCTION_RUST_LOG:-trace} start_watch 4
 cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
-.tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$log"
+.tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$WATCH_LOG"

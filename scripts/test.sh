@@ -2,7 +2,8 @@
 # `make test`: every check, against a DynamoDB Local of its own on a free port
 # (stopped again at the end):
 #   1. format, template lint, unit tests and the API suite in-process;
-#   2. the API suite again over HTTP through `cargo lambda watch`;
+#   2. the API suite again over HTTP through `cargo lambda watch`, then the
+#      functions' log checked for secrets, and Schemathesis over openapi.yaml;
 #   3. every file in events/ through the Lambda emulator, on release builds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +20,9 @@ cargo test --workspace --locked
 
 echo "test: the API suite over HTTP, through cargo lambda watch" >&2
 scripts/test-e2e.sh
+
+echo "test: Schemathesis over openapi.yaml" >&2
+scripts/fuzz-api.sh
 
 echo "test: events/ through the Lambda emulator" >&2
 cargo lambda build --release --locked

@@ -1,6 +1,7 @@
 //! Local and deployed paths cannot drift: the routes API Gateway gets from
-//! template.yaml, the routes `cargo lambda watch` gets from Cargo.toml, and the
-//! routes the code declares (`auth::Endpoint`) are one and the same set.
+//! template.yaml, the routes `cargo lambda watch` gets from Cargo.toml, the
+//! operations openapi.yaml documents, and the routes the code declares
+//! (`auth::Endpoint`) are one and the same set.
 
 use auth::Endpoint;
 use serde_yaml_ng::Value as Yaml;
@@ -65,6 +66,40 @@ fn template_routes() -> Routes {
         }
     }
     routes
+}
+
+/// The (method, path) of every operation in openapi.yaml.
+fn openapi_routes() -> BTreeSet<(String, String)> {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let spec: Yaml = serde_yaml_ng::from_str(&repo_file("openapi.yaml")).unwrap();
+    let mut routes = BTreeSet::new();
+    for (path, item) in spec["paths"].as_mapping().expect("openapi.yaml has paths") {
+        let path = path.as_str().expect("paths are strings");
+        for (key, _) in item.as_mapping().expect("a path item is a mapping") {
+            let key = key.as_str().expect("path item keys are strings");
+            if METHODS.contains(&key) {
+                let route = (key.to_ascii_uppercase(), path.to_owned());
+                assert!(routes.insert(route), "{key} {path} twice in openapi.yaml");
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn openapi_documents_exactly_the_code_routes() {
+    let code: BTreeSet<(String, String)> = code_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    assert_eq!(code.len(), Endpoint::ALL.len());
+    assert_eq!(
+        openapi_routes(),
+        code,
+        "openapi.yaml's operations differ from auth::Endpoint"
+    );
 }
 
 #[test]

@@ -1,0 +1,79 @@
+"""Schemathesis hooks for `make fuzz-api`.
+
+Bodies that are not UTF-8 go out as `application/octet-stream`: `cargo lambda
+watch` answers a 500 of its own, before any function runs, to a JSON or text
+body that is not UTF-8 (it puts such bodies in the event as strings), while
+binary types reach the function base64-encoded, as API Gateway delivers them.
+So the function still gets those bytes, and a 500 means a bug of ours.
+
+With FUZZ_AUTH=1, every request gets the access token of a real account, so
+the fuzzer reaches past the token check. The account is made here on first use, with a random
+password that never leaves this process; the token is never printed
+(Schemathesis also filters Authorization headers and token fields from its
+output). A 401 (logout revoked the token, a global logout or a session
+revocation ended its session) makes Schemathesis ask for a new token, by
+logging in again, and replay the request.
+"""
+
+import json
+import os
+import secrets
+import urllib.error
+import urllib.request
+
+import schemathesis
+
+API_URL = os.environ.get("API_URL", "")
+ACCOUNT = {
+    "email": f"fuzz-{secrets.token_hex(8)}@example.com",
+    "password": secrets.token_urlsafe(24),
+    "device": "make fuzz-api",
+}
+
+
+def _post(path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        API_URL + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if isinstance(case.body, (bytes, bytearray)):
+        try:
+            bytes(case.body).decode("utf-8")
+        except UnicodeDecodeError:
+            case.headers = case.headers or {}
+            case.headers["Content-Type"] = "application/octet-stream"
+
+
+class FuzzAccount:
+    registered = False
+
+    def get(self, case, context):
+        if not FuzzAccount.registered:
+            code, answer = _post("/auth/register", ACCOUNT)
+            if code != 201:
+                raise RuntimeError(f"register answered {code}: {answer.get('message')}")
+            FuzzAccount.registered = True
+            return answer["auth_token"]
+        code, answer = _post("/auth/login", ACCOUNT)
+        if code != 200:
+            raise RuntimeError(f"login answered {code}: {answer.get('message')}")
+        return answer["auth_token"]
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+if os.environ.get("FUZZ_AUTH") == "1":
+    schemathesis.auth()(FuzzAccount)
