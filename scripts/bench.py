@@ -164,7 +164,12 @@ class Events:
         return self._with_body("login-ok.json", {"email": self.email, "password": PASSWORD})
 
     def login_unknown(self):
-        return self._with_body("login-unknown-email.json", {"email": self.new_email(), "password": PASSWORD})
+        event = self._with_body("login-unknown-email.json", {"email": self.new_email(), "password": PASSWORD})
+        # Each failure from an address of its own (documentation range), so the
+        # series never reaches the per-address throttle: it measures a failed
+        # login, not a 429.
+        event["requestContext"]["http"]["sourceIp"] = f"198.51.100.{self.serial % 250 + 1}"
+        return event
 
     def status(self):
         return load_event("status-ok.json", self.status_token)
@@ -297,12 +302,18 @@ def boto3_floor(operation, count, events):
                 revoked: {"Keys": [{"jti": {"S": b64url(secrets.token_bytes(16))}}], "ConsistentRead": True},
             })
         elif operation == "login":
+            # The login record and the account's and the address's failed-login
+            # counters in one read, as login does.
             login_key = {"pk": {"S": f"EMAIL#{events.email}"}, "sk": {"S": "LOGIN"}}
-            record = client.get_item(TableName=users, ConsistentRead=True, Key=login_key)
+            counters = [{"pk": {"S": f"FAILED#{key}"}, "sk": {"S": "LOGIN"}}
+                        for key in (f"account:{events.email}", "source:192.0.2.1")]
+            read = client.batch_get_item(RequestItems={
+                users: {"Keys": [login_key, *counters], "ConsistentRead": True}})
+            record = next(item for item in read["Responses"][users] if item["pk"] == login_key["pk"])
             client.transact_write_items(TransactItems=[
                 {"ConditionCheck": {"TableName": users, "Key": login_key,
                                     "ConditionExpression": "password_hash = :verified",
-                                    "ExpressionAttributeValues": {":verified": record["Item"]["password_hash"]}}},
+                                    "ExpressionAttributeValues": {":verified": record["password_hash"]}}},
                 {"Put": {"TableName": users, "Item": session("boto", secrets.token_hex(16), now)}},
             ])
         elif operation == "logout":

@@ -4,8 +4,9 @@
 //! first call, which opens the connection: the cold floor.
 //!
 //!   status USER_ID JTI   BatchGetItem of the profile, a session and a revoked-token key, consistent
-//!   login EMAIL          GetItem of EMAIL#<email>, consistent, then a transaction: a check
-//!                        that its hash is unchanged and the put of a new session
+//!   login EMAIL          BatchGetItem of EMAIL#<email> and its two failed-login counters,
+//!                        consistent, then a transaction: a check that its hash is
+//!                        unchanged and the put of a new session
 //!   logout               TransactWriteItems: conditional put of a revoked-token entry and
 //!                        conditional delete of a session (both succeed)
 //!   register             TransactWriteItems of three conditional puts (new keys)
@@ -115,16 +116,28 @@ async fn call(
                 .await?;
         }
         "login" => {
+            // The login record with the account's and the address's
+            // failed-login counters, in one read, as login does.
             let login_key = key(&format!("EMAIL#{}", args[0]), "LOGIN");
-            let record = client
-                .get_item()
-                .table_name(&users)
-                .set_key(Some(login_key.clone()))
-                .consistent_read(true)
+            let read = client
+                .batch_get_item()
+                .request_items(
+                    &users,
+                    KeysAndAttributes::builder()
+                        .keys(login_key.clone())
+                        .keys(key(&format!("FAILED#account:{}", args[0]), "LOGIN"))
+                        .keys(key("FAILED#source:192.0.2.1", "LOGIN"))
+                        .consistent_read(true)
+                        .build()?,
+                )
                 .send()
                 .await?;
-            let hash = record
-                .item()
+            let hash = read
+                .responses()
+                .and_then(|responses| responses.get(&users))
+                .into_iter()
+                .flatten()
+                .find(|item| item.get("pk") == login_key.get("pk"))
                 .and_then(|item| item.get("password_hash"))
                 .cloned()
                 .ok_or("no login record for that email")?;
