@@ -21,6 +21,7 @@
 use super::*;
 use crate::throttle::FAILURE_WINDOW_SECONDS;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
@@ -39,12 +40,26 @@ type Item = HashMap<String, AttributeValue>;
 /// conflict with a concurrent transaction on the same items.
 const TRANSACTION_ATTEMPTS: u32 = 6;
 
-/// Shared SDK settings: region and credentials from the environment as usual
-/// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local), plus explicit
-/// bounds, so an unreachable or slow database ends in a 503 well inside the
-/// function's timeout instead of hanging.
+/// Shared SDK settings, built from what a Lambda sandbox always sets rather
+/// than through aws-config's default provider chains (profile files, SSO, web
+/// identity, IMDS…), which a function never needs and which cost init time and
+/// binary size: the region from `AWS_REGION`, the credentials from
+/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`) for DynamoDB Local.
+/// TLS trusts only the Amazon Trust Services roots DynamoDB's certificates
+/// chain to, so a cold start does not load and parse the system's whole CA
+/// store. Explicit bounds, so an unreachable or slow database ends in a 503
+/// well inside the function's timeout instead of hanging.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(
+            env("AWS_REGION")
+                .or_else(|| env("AWS_DEFAULT_REGION"))
+                .map(Region::new),
+        )
+        .http_client(amazon_https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
@@ -52,9 +67,35 @@ pub async fn sdk_config() -> SdkConfig {
                 .operation_timeout(Duration::from_secs(5))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        let credentials =
+            Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "Environment");
+        config = config.credentials_provider(SharedCredentialsProvider::new(credentials));
+    }
+    if let Some(url) = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")) {
+        config = config.endpoint_url(url);
+    }
+    config.build()
+}
+
+/// Amazon Root CA 1–4 and Starfield Services Root CA G2: the roots AWS
+/// documents for its service endpoints.
+const AMAZON_ROOT_CAS: &[u8] = include_bytes!("amazon-root-cas.pem");
+
+fn amazon_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOT_CAS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("the TLS context takes the bundled roots");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 pub struct DynamoStore {
