@@ -82,6 +82,9 @@ bodies = {
     "nul-password": {"email": "joe@example.com", "password": "abcdefgh\u0000ijk"},
     "bad-email": {"email": "joe@@example..com", "password": "correct horse battery"},
     "device-object": {"email": "joe@example.com", "password": "correct horse battery", "device": {}},
+    # Found by the fuzzer: cut at 100 characters, a device name ended in a space.
+    "device-cut-at-space": {"email": "joe@example.com", "password": "correct horse battery",
+                            "device": "d" * 99 + "   x"},
 }
 for name, body in bodies.items():
     write("request_body", name + ".json", json.dumps(body))

@@ -100,7 +100,11 @@ fuzz_target!(|body: &[u8]| {
             if let Some(device) = &credentials.device {
                 assert!(device.chars().count() <= 100);
                 assert!(!device.chars().any(char::is_control));
-                assert_eq!(device.trim(), device);
+                assert_eq!(
+                    device.trim(),
+                    device,
+                    "a device name with whitespace around"
+                );
             }
         }
         Err(error) => {
