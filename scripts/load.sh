@@ -90,9 +90,23 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H @- "$api/auth/status" <<<"Autho
 
 echo "load: $LOAD_REQUESTS x GET /auth/status, $LOAD_CONCURRENCY connections ($LOAD_THREADS wrk threads)," \
   "$LOAD_INSTANCES status instances ($LOAD_BUILD build), router $api (log $log)" >&2
-output=$(LOAD_TOKEN=$LOAD_TOKEN LOAD_REQUESTS=$LOAD_REQUESTS LOAD_THREADS=$LOAD_THREADS \
+# Each wrk thread stops after its share and says so in done_file; wrk itself
+# waits for -d unless interrupted, so it gets SIGINT once all have said so.
+done_file=$(mktemp) wrk_output=$(mktemp)
+cleanup_files+=("$done_file" "$wrk_output")
+LOAD_TOKEN=$LOAD_TOKEN LOAD_REQUESTS=$LOAD_REQUESTS LOAD_THREADS=$LOAD_THREADS LOAD_DONE_FILE=$done_file \
   wrk -t "$LOAD_THREADS" -c "$LOAD_CONCURRENCY" -d "${LOAD_MAX_SECONDS}s" --timeout 10s \
-    -s scripts/load.lua "$api/auth/status")
+    -s scripts/load.lua "$api/auth/status" >"$wrk_output" &
+wrk_pid=$!
+while kill -0 "$wrk_pid" 2>/dev/null; do
+  if [ "$(wc -l <"$done_file")" -ge "$LOAD_THREADS" ]; then
+    kill -INT "$wrk_pid"
+    break
+  fi
+  sleep 0.2
+done
+wait "$wrk_pid" || { echo "load: wrk failed:" >&2; cat "$wrk_output" >&2; exit 1; }
+output=$(cat "$wrk_output")
 echo "$output"
 
 result=$(grep '^load-result ' <<<"$output") || { echo "load: no result from wrk" >&2; exit 1; }
