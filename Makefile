@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e fuzz-api invoke bench build deploy tools lint fmt
+.PHONY: run test test-e2e fuzz-api fuzz load invoke bench build deploy tools lint fmt
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -18,6 +18,12 @@ invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: 
 
 bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips: one table, also in bench/results.md
 	scripts/bench.sh
+
+fuzz: ## cargo-fuzz (stable, no sanitizer) on the token, body and refresh-token parsers: FUZZ_SECONDS (60) per target; fails on a crash
+	scripts/fuzz.sh
+
+load: ## wrk: LOAD_REQUESTS (10000) GET /auth/status with a valid token at LOAD_CONCURRENCY (32); fails on any error
+	scripts/load.sh
 
 build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda is a SAM beta feature)
 	scripts/tools.sh
