@@ -168,7 +168,7 @@ async fn write_counter(
     backstage: &Backstage,
     email: &str,
     failures: u64,
-    last_at: u64,
+    last_at_ms: u64,
     expires_at: u64,
 ) {
     let number = |value: u64| AttributeValue::N(value.to_string());
@@ -179,7 +179,7 @@ async fn write_counter(
         .item("pk", AttributeValue::S(format!("FAILED#account:{email}")))
         .item("sk", AttributeValue::S("LOGIN".into()))
         .item("failures", number(failures))
-        .item("last_failure_at", number(last_at))
+        .item("last_failure_ms", number(last_at_ms))
         .item("expires_at", number(expires_at))
         .send()
         .await
@@ -212,10 +212,11 @@ async fn no_wait_is_longer_than_fifteen_minutes() {
     };
     let email = unique_email();
     assert_eq!(register(&app, &email).await.status, 201);
-    let now = auth::now();
+    let now_ms = auth::now_millis();
+    let now = now_ms / 1000;
 
     // A thousand failures ten seconds ago: the wait is the cap, from then.
-    write_counter(&backstage, &email, 1000, now - 10, now + 3600).await;
+    write_counter(&backstage, &email, 1000, now_ms - 10_000, now + 3600).await;
     let throttled = login(&app, &email, PASSWORD).await;
     throttled.assert_fail(429, THROTTLED);
     let wait = retry_after(&throttled);
@@ -229,7 +230,7 @@ async fn no_wait_is_longer_than_fifteen_minutes() {
         &backstage,
         &email,
         1000,
-        now - MAX_DELAY_SECONDS,
+        now_ms - MAX_DELAY_SECONDS * 1000,
         now + 3600,
     )
     .await;
@@ -245,8 +246,8 @@ async fn a_counter_past_its_window_is_forgotten_even_before_ttl_deletes_it() {
     };
     let email = unique_email();
     assert_eq!(register(&app, &email).await.status, 201);
-    let now = auth::now();
-    write_counter(&backstage, &email, 50, now - 5, now - 1).await;
+    let now_ms = auth::now_millis();
+    write_counter(&backstage, &email, 50, now_ms - 5_000, now_ms / 1000 - 1).await;
 
     assert_eq!(login(&app, &email, "not the password").await.status, 404);
     assert_eq!(stored_failures(&backstage, &email).await, Some(1));
@@ -309,4 +310,26 @@ fn json_body(fields: &[(&str, &str)]) -> String {
         .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
         .collect();
     serde_json::Value::Object(map).to_string()
+}
+
+#[tokio::test]
+async fn parallel_attempts_at_the_last_free_failure_get_one_guess_between_them() {
+    let app = app().await;
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES - 1).await;
+
+    // Ten guesses at once where one is left: one is checked, the rest wait.
+    let guesses = (0..10).map(|_| login(&app, &email, "not the password"));
+    let mut codes: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|answer| answer.status.as_u16())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, [vec![404], vec![429; 9]].concat());
+    if let Some(backstage) = backstage().await {
+        let counted = stored_failures(&backstage, &email).await;
+        assert_eq!(counted, Some(ACCOUNT_FREE_FAILURES as u64));
+    }
 }

@@ -215,6 +215,92 @@ async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, Ap
     )
 }
 
+/// A password check under the brute-force throttle ([`throttle`]), for login
+/// and password change alike.
+struct PasswordAttempt {
+    /// The account's counter first, then the source address's, if known.
+    counters: Vec<throttle::Counter>,
+    failures: Vec<throttle::Failures>,
+    /// Counters on which this attempt's failure is already counted (claimed).
+    claimed: Vec<bool>,
+}
+
+impl PasswordAttempt {
+    /// Reads the account's login record with its counters, then refuses the
+    /// attempt while any counter makes it wait: before bcrypt, so waiting costs
+    /// an attacker time and us nothing. From the last free failure on, the
+    /// attempt claims its failure first, so of parallel attempts one goes on.
+    async fn begin<S: Store>(
+        app: &App<S>,
+        email: &str,
+        counters: Vec<throttle::Counter>,
+    ) -> Result<(Option<crate::store::LoginRecord>, Self), ApiError> {
+        let now_ms = crate::now_millis();
+        let LoginAttempt { record, failures } =
+            app.store.login_attempt(email, &counters, now_ms).await?;
+        if let Some(retry_after) = throttle::wait(&counters, &failures, now_ms) {
+            return Err(ApiError::TooManyLogins { retry_after });
+        }
+        let claimed: Vec<bool> = counters
+            .iter()
+            .zip(&failures)
+            .map(|(counter, failures)| failures.at_edge(counter.free_failures))
+            .collect();
+        let claims: Vec<_> = counters
+            .iter()
+            .zip(&failures)
+            .zip(&claimed)
+            .filter(|(_, claimed)| **claimed)
+            .map(|((counter, failures), _)| (counter, *failures))
+            .collect();
+        if !claims.is_empty() && !app.store.claim_login_attempt(&claims, now_ms).await? {
+            // A parallel attempt claimed first: this one waits as if it had
+            // failed as well.
+            let retry_after = claims
+                .iter()
+                .filter_map(|(counter, seen)| {
+                    seen.and_one_more(now_ms)
+                        .wait(counter.free_failures, now_ms)
+                })
+                .max()
+                .unwrap_or(1);
+            return Err(ApiError::TooManyLogins { retry_after });
+        }
+        let attempt = Self {
+            counters,
+            failures,
+            claimed,
+        };
+        Ok((record, attempt))
+    }
+
+    /// Counts the failure on every counter the claim has not counted already.
+    /// A failure that cannot be counted fails closed (503): it would be a free
+    /// guess.
+    async fn failed<S: Store>(&self, app: &App<S>) -> Result<(), ApiError> {
+        let unclaimed: Vec<_> = self
+            .counters
+            .iter()
+            .zip(&self.claimed)
+            .filter(|(_, claimed)| !**claimed)
+            .map(|(counter, _)| counter.clone())
+            .collect();
+        if !unclaimed.is_empty() {
+            app.store
+                .record_login_failure(&unclaimed, crate::now_millis())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// After a success the account's counter starts again from zero; the
+    /// source's does not, so one good login cannot launder an address's
+    /// failures on other accounts.
+    fn reset(&self) -> Option<&throttle::Counter> {
+        (self.failures[0].count > 0 || self.claimed[0]).then_some(&self.counters[0])
+    }
+}
+
 /// `POST /auth/login`: one read (the account and its failed-login counters),
 /// one bcrypt verify (also for unknown emails), then one write: the new session,
 /// or the failure counted.
@@ -231,12 +317,7 @@ async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiEr
             throttle::source_counter(ip, app.config.source_login_failures_before_delay)
         }))
         .collect();
-    let LoginAttempt { record, failures } = app.store.login_attempt(&email, &counters, now).await?;
-    // A throttled attempt is refused before bcrypt: waiting costs the attacker
-    // time and us nothing.
-    if let Some(retry_after) = throttle::wait(&counters, &failures, now) {
-        return Err(ApiError::TooManyLogins { retry_after });
-    }
+    let (record, attempt) = PasswordAttempt::begin(app, &email, counters).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
     let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
@@ -244,19 +325,15 @@ async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiEr
     let record = match record {
         Some(record) if verified => record,
         _ => {
-            // Unknown emails are counted too, so counting tells nothing. If
-            // the count cannot be written, the attempt fails closed (503).
-            app.store.record_login_failure(&counters, now).await?;
+            // Unknown emails are counted too, so counting tells nothing.
+            attempt.failed(app).await?;
             return Err(ApiError::LoginFailed);
         }
     };
     let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
-    // The account counter starts again from zero; the source's does not, so
-    // one good login cannot launder an address's failures on other accounts.
-    let reset = (failures[0].count > 0).then_some(&counters[0]);
     if !app
         .store
-        .create_session(&session, &email, &record.password_hash, reset)
+        .create_session(&session, &email, &record.password_hash, attempt.reset())
         .await?
     {
         // The password changed while we checked it: the old one opens nothing.
@@ -462,22 +539,17 @@ async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Re
     // A stolen access token must not buy unlimited guesses at the password
     // either: wrong current passwords count against the account like failed
     // logins, and wait like them.
-    let now = crate::now();
-    let account = [throttle::account_counter(
+    let account = throttle::account_counter(
         &profile.email,
         app.config.account_login_failures_before_delay,
-    )];
-    let LoginAttempt { record, failures } = app
-        .store
-        .login_attempt(&profile.email, &account, now)
-        .await?;
-    if let Some(retry_after) = throttle::wait(&account, &failures, now) {
-        return Err(ApiError::TooManyLogins { retry_after });
-    }
+    );
+    let (record, attempt) = PasswordAttempt::begin(app, &profile.email, vec![account]).await?;
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
     if !password::verify(&current, Some(&record.password_hash), cost).await {
+        // Counted first, so the check below is no uncounted second guess.
+        attempt.failed(app).await?;
         // A retry of a change whose session clean-up failed: the password is
         // already the new one, so finish the job instead of refusing forever.
         if password::verify(&new, Some(&record.password_hash), cost).await {
@@ -489,7 +561,6 @@ async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Re
                 json!({ "message": "Password changed." }),
             ));
         }
-        app.store.record_login_failure(&account, now).await?;
         return Err(ApiError::WrongPassword);
     }
     let new_hash = password::hash(&new, cost).await?;

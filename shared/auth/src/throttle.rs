@@ -2,7 +2,9 @@
 //! logins are counted per account and per source address; past a number of
 //! free failures, each further attempt must wait 2^(n - free) seconds after the
 //! last failure, capped at [`MAX_DELAY_SECONDS`], and is answered 429 with
-//! `Retry-After` meanwhile.
+//! `Retry-After` meanwhile. From the last free failure on, an attempt claims
+//! its failure before bcrypt runs (a conditional write on the count it read),
+//! so of many parallel attempts only one gets a guess.
 //!
 //! Why an attacker cannot lock a victim out for long:
 //! - the wait is a delay, never a lock: it is capped at 15 minutes, and the
@@ -27,18 +29,36 @@ pub const FAILURE_WINDOW_SECONDS: u64 = 60 * 60;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Failures {
     pub count: u32,
-    /// Epoch seconds of the last failure.
-    pub last_at: u64,
+    /// Epoch milliseconds of the last failure: a wait of "1 second" must last
+    /// one, not end at the next tick of a seconds clock.
+    pub last_at_ms: u64,
 }
 
 impl Failures {
-    /// Seconds to wait before the next attempt, if any: none for the first
-    /// `free` failures, then 2^(count - free), capped, from the last failure.
-    pub fn wait(&self, free: u32, now: u64) -> Option<u64> {
+    /// Whole seconds to wait before the next attempt (rounded up), if any:
+    /// none for the first `free` failures, then 2^(count - free), capped, from
+    /// the last failure.
+    pub fn wait(&self, free: u32, now_ms: u64) -> Option<u64> {
         let excess = self.count.checked_sub(free)?;
-        let delay = (1u64 << excess.min(32)).min(MAX_DELAY_SECONDS);
-        let until = self.last_at.saturating_add(delay);
-        (until > now).then(|| until - now)
+        let delay_ms = (1u64 << excess.min(32)).min(MAX_DELAY_SECONDS) * 1000;
+        let until = self.last_at_ms.saturating_add(delay_ms);
+        // A last failure stamped in the future (another instance's clock
+        // ahead of ours) still never waits longer than the cap.
+        (until > now_ms).then(|| (until - now_ms).div_ceil(1000).min(MAX_DELAY_SECONDS))
+    }
+
+    /// Whether one more failure would make the next attempt wait: from here
+    /// on, parallel attempts must not all get a guess.
+    pub fn at_edge(&self, free: u32) -> bool {
+        self.count.saturating_add(1) >= free
+    }
+
+    /// These failures and one more, now.
+    pub fn and_one_more(&self, now_ms: u64) -> Self {
+        Self {
+            count: self.count.saturating_add(1),
+            last_at_ms: now_ms,
+        }
     }
 }
 
@@ -77,11 +97,11 @@ pub fn source_counter(source_ip: &str, free_failures: u32) -> Option<Counter> {
 }
 
 /// The longest wait any of `counters` imposes, given their `failures` (same order).
-pub fn wait(counters: &[Counter], failures: &[Failures], now: u64) -> Option<u64> {
+pub fn wait(counters: &[Counter], failures: &[Failures], now_ms: u64) -> Option<u64> {
     counters
         .iter()
         .zip(failures)
-        .filter_map(|(counter, failures)| failures.wait(counter.free_failures, now))
+        .filter_map(|(counter, failures)| failures.wait(counter.free_failures, now_ms))
         .max()
 }
 
@@ -89,44 +109,61 @@ pub fn wait(counters: &[Counter], failures: &[Failures], now: u64) -> Option<u64
 mod tests {
     use super::*;
 
-    fn failures(count: u32, last_at: u64) -> Failures {
-        Failures { count, last_at }
+    fn failures(count: u32, last_at_ms: u64) -> Failures {
+        Failures { count, last_at_ms }
     }
+
+    const T: u64 = 1_000_000;
 
     #[test]
     fn the_free_failures_impose_no_wait() {
         for count in 0..5 {
-            assert_eq!(failures(count, 1000).wait(5, 1000), None, "{count}");
+            assert_eq!(failures(count, T).wait(5, T), None, "{count}");
         }
     }
 
     #[test]
     fn waits_double_past_the_free_failures_then_cap() {
-        let waits: Vec<_> = (5..17)
-            .map(|count| failures(count, 1000).wait(5, 1000))
-            .collect();
+        let waits: Vec<_> = (5..17).map(|count| failures(count, T).wait(5, T)).collect();
         let expected: Vec<_> = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
             .into_iter()
             .map(Some)
             .collect();
         assert_eq!(waits, expected);
-        assert_eq!(failures(u32::MAX, 1000).wait(5, 1000), Some(900));
+        assert_eq!(failures(u32::MAX, T).wait(5, T), Some(900));
     }
 
     #[test]
-    fn the_wait_counts_from_the_last_failure() {
-        let after_seven = failures(7, 1000); // 2^2 = 4 s
-        assert_eq!(after_seven.wait(5, 1001), Some(3));
-        assert_eq!(after_seven.wait(5, 1003), Some(1));
-        assert_eq!(after_seven.wait(5, 1004), None);
+    fn the_wait_counts_from_the_last_failure_to_the_millisecond() {
+        let after_seven = failures(7, T); // 2^2 = 4 s
+        assert_eq!(after_seven.wait(5, T + 1), Some(4), "3.999 s round up");
+        assert_eq!(after_seven.wait(5, T + 3_000), Some(1));
+        assert_eq!(after_seven.wait(5, T + 3_999), Some(1));
+        assert_eq!(after_seven.wait(5, T + 4_000), None);
+    }
+
+    #[test]
+    fn a_failure_stamped_in_the_future_waits_no_longer_than_the_cap() {
+        assert_eq!(
+            failures(50, T + 3_600_000).wait(5, T),
+            Some(MAX_DELAY_SECONDS)
+        );
+    }
+
+    #[test]
+    fn the_edge_is_the_last_free_failure_and_beyond() {
+        assert!(!failures(3, T).at_edge(5));
+        assert!(failures(4, T).at_edge(5));
+        assert!(failures(9, T).at_edge(5));
+        assert_eq!(failures(4, T).and_one_more(T + 5).wait(5, T + 5), Some(1));
     }
 
     #[test]
     fn the_longest_wait_of_several_counters_applies() {
         let counters = [account_counter("a@example.com", 5), counter("source:x", 2)];
-        let waits = [failures(6, 1000), failures(5, 1000)]; // 2 s and 8 s
-        assert_eq!(wait(&counters, &waits, 1000), Some(8));
-        assert_eq!(wait(&counters, &[Failures::default(); 2], 1000), None);
+        let waits = [failures(6, T), failures(5, T)]; // 2 s and 8 s
+        assert_eq!(wait(&counters, &waits, T), Some(8));
+        assert_eq!(wait(&counters, &[Failures::default(); 2], T), None);
     }
 
     fn counter(key: &str, free_failures: u32) -> Counter {

@@ -8,7 +8,7 @@
 //!   its live refresh token. A user's sessions are one `Query` away, and a token
 //!   check reads profile and session in the same `BatchGetItem`.
 //! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
-//!   address (`failures`, `last_failure_at`), read together with the login
+//!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
 //!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
     types::{
         AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
-        TransactWriteItem, WriteRequest,
+        TransactWriteItem, Update, WriteRequest,
     },
 };
 use std::collections::HashMap;
@@ -173,43 +173,65 @@ impl DynamoStore {
 
     /// Counts one failed login against `counter`: an atomic increment, unless
     /// the counter outlived its window (TTL deletes late), when it starts
-    /// again from one.
-    async fn count_failure(&self, counter: &Counter, now: u64) -> Result<(), StoreError> {
+    /// again from one. A failure that is not counted would be a free guess, so
+    /// conflicts with a login's transaction on the counter are retried.
+    async fn count_failure(&self, counter: &Counter, now_ms: u64) -> Result<(), StoreError> {
+        let now = now_ms / 1000;
         let key = failures_key(counter);
-        let expires_at = n(now + FAILURE_WINDOW_SECONDS);
-        let incremented = self
-            .client
-            .update_item()
-            .table_name(&self.users_table)
-            .set_key(Some(key.clone()))
-            .update_expression(
-                "SET failures = if_not_exists(failures, :zero) + :one, \
-                 last_failure_at = :now, expires_at = :expires",
-            )
-            .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":expires", expires_at.clone())
-            .send()
-            .await;
-        if conditional(incremented)? {
-            return Ok(());
+        let live = "attribute_not_exists(pk) OR expires_at > :now";
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
+            let incremented = self
+                .client
+                .update_item()
+                .table_name(&self.users_table)
+                .set_key(Some(key.clone()))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :zero) + :one, \
+                     last_failure_ms = :now_ms, expires_at = :expires",
+                )
+                .condition_expression(live)
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":now_ms", n(now_ms))
+                .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
+                .send()
+                .await;
+            let error = match incremented {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            match error_code(&error) {
+                // Expired: start again from one, unless a concurrent failure
+                // just did (then the next round increments theirs).
+                Some("ConditionalCheckFailedException") => {
+                    let mut item = key.clone();
+                    item.extend([
+                        ("failures".to_owned(), n(1)),
+                        ("last_failure_ms".to_owned(), n(now_ms)),
+                        ("expires_at".to_owned(), n(now + FAILURE_WINDOW_SECONDS)),
+                    ]);
+                    let restarted = self
+                        .client
+                        .put_item()
+                        .table_name(&self.users_table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                        .expression_attribute_values(":now", n(now))
+                        .send()
+                        .await;
+                    match restarted {
+                        Ok(_) => return Ok(()),
+                        Err(error) if is_retryable_conflict(&error) => {}
+                        Err(error) => return Err(unavailable(error)),
+                    }
+                }
+                _ if is_retryable_conflict(&error) => {}
+                _ => return Err(unavailable(error)),
+            }
+            tokio::time::sleep(backoff(attempt)).await;
         }
-        let mut item = key;
-        item.extend([
-            ("failures".to_owned(), n(1)),
-            ("last_failure_at".to_owned(), n(now)),
-            ("expires_at".to_owned(), expires_at),
-        ]);
-        self.client
-            .put_item()
-            .table_name(&self.users_table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map(drop)
-            .map_err(unavailable)
+        Err(StoreError("a failed login could not be counted".into()))
     }
 }
 
@@ -302,6 +324,22 @@ fn session_from(item: &Item) -> Result<Session, StoreError> {
         previous_hash: string_of(item, "previous_hash").ok(),
         rotated_at: number("rotated_at")?,
     })
+}
+
+fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+}
+
+/// A write that lost to a concurrent one on the same item, and may be retried:
+/// its condition failed (the caller re-reads by retrying), or it met a
+/// transaction in flight.
+fn is_retryable_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(
+        error_code(error),
+        Some("ConditionalCheckFailedException" | "TransactionConflictException")
+    )
 }
 
 /// The outcome of a conditional write: `true` if it was made, `false` if its
@@ -430,8 +468,9 @@ impl Store for DynamoStore {
         &self,
         email: &str,
         counters: &[Counter],
-        now: u64,
+        now_ms: u64,
     ) -> Result<LoginAttempt, StoreError> {
+        let now = now_ms / 1000;
         let login_key = item_key(email_pk(email), s(LOGIN));
         let keys = built(
             KeysAndAttributes::builder()
@@ -480,12 +519,13 @@ impl Store for DynamoStore {
             .iter()
             .map(|counter| {
                 find(&failures_key(counter))
-                    // A counter past its window that TTL has not deleted yet is forgotten.
-                    .filter(|item| number_of(item, "expires_at").is_some_and(|end| end > now))
+                    // A counter past its window that TTL has not deleted yet is
+                    // forgotten; one without a readable window is not (fail closed).
+                    .filter(|item| number_of(item, "expires_at").is_none_or(|end| end > now))
                     .map(|item| Failures {
                         count: number_of(item, "failures")
                             .map_or(u32::MAX, |count| u32::try_from(count).unwrap_or(u32::MAX)),
-                        last_at: number_of(item, "last_failure_at").unwrap_or(now),
+                        last_at_ms: number_of(item, "last_failure_ms").unwrap_or(now_ms),
                     })
                     .unwrap_or_default()
             })
@@ -493,12 +533,55 @@ impl Store for DynamoStore {
         Ok(LoginAttempt { record, failures })
     }
 
-    async fn record_login_failure(&self, counters: &[Counter], now: u64) -> Result<(), StoreError> {
+    async fn record_login_failure(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
         let count_each = counters
             .iter()
-            .map(|counter| self.count_failure(counter, now));
+            .map(|counter| self.count_failure(counter, now_ms));
         futures_util::future::try_join_all(count_each).await?;
         Ok(())
+    }
+
+    async fn claim_login_attempt(
+        &self,
+        claims: &[(&Counter, Failures)],
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms / 1000;
+        let items = claims
+            .iter()
+            .map(|(counter, seen)| {
+                let update = Update::builder()
+                    .table_name(&self.users_table)
+                    .set_key(Some(failures_key(counter)))
+                    .update_expression(
+                        "SET failures = :claimed, last_failure_ms = :now_ms, expires_at = :expires",
+                    )
+                    .expression_attribute_values(":claimed", n(u64::from(seen.count) + 1))
+                    .expression_attribute_values(":now_ms", n(now_ms))
+                    .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
+                    .expression_attribute_values(":now", n(now));
+                // Only on the counts read: a parallel attempt that claimed
+                // first has changed them.
+                let update = if seen.count == 0 {
+                    update.condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                } else {
+                    update
+                        .condition_expression(
+                            "failures = :seen AND last_failure_ms = :seen_at AND expires_at > :now",
+                        )
+                        .expression_attribute_values(":seen", n(u64::from(seen.count)))
+                        .expression_attribute_values(":seen_at", n(seen.last_at_ms))
+                };
+                Ok(TransactWriteItem::builder()
+                    .update(built(update.build())?)
+                    .build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.conditional_transaction(items).await
     }
 
     async fn create_session(

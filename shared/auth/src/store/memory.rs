@@ -20,7 +20,7 @@ struct State {
     /// Keyed by (user id, session id).
     sessions: HashMap<(String, String), Session>,
     revoked_until: HashMap<String, u64>,
-    /// Failed logins by counter key, with the window's end.
+    /// Failed logins by counter key, with the window's end (epoch seconds).
     failures: HashMap<String, (Failures, u64)>,
 }
 
@@ -66,6 +66,18 @@ impl MemoryStore {
     }
 }
 
+/// A counter's failures, zero once its window has passed.
+fn live_failures(state: &State, key: &str, now_ms: u64) -> Failures {
+    match state.failures.get(key) {
+        Some((failures, until)) if *until > now_ms / 1000 => *failures,
+        _ => Failures::default(),
+    }
+}
+
+fn window_end(now_ms: u64) -> u64 {
+    now_ms / 1000 + FAILURE_WINDOW_SECONDS
+}
+
 fn key(user_id: &str, session_id: &str) -> (String, String) {
     (user_id.to_owned(), session_id.to_owned())
 }
@@ -95,38 +107,53 @@ impl Store for MemoryStore {
         &self,
         email: &str,
         counters: &[Counter],
-        now: u64,
+        now_ms: u64,
     ) -> Result<LoginAttempt, StoreError> {
         let record = self.login_record(email).await?;
         let state = self.lock();
         let failures = counters
             .iter()
-            .map(|counter| match state.failures.get(&counter.key) {
-                Some((failures, until)) if *until > now => *failures,
-                _ => Failures::default(),
-            })
+            .map(|counter| live_failures(&state, &counter.key, now_ms))
             .collect();
         Ok(LoginAttempt { record, failures })
     }
 
-    async fn record_login_failure(&self, counters: &[Counter], now: u64) -> Result<(), StoreError> {
+    async fn record_login_failure(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
         self.check()?;
         let mut state = self.lock();
         for counter in counters {
-            let entry = state
+            let failures = live_failures(&state, &counter.key, now_ms).and_one_more(now_ms);
+            state
                 .failures
-                .entry(counter.key.clone())
-                .or_insert((Failures::default(), 0));
-            let count = if entry.1 > now { entry.0.count + 1 } else { 1 };
-            *entry = (
-                Failures {
-                    count,
-                    last_at: now,
-                },
-                now + FAILURE_WINDOW_SECONDS,
-            );
+                .insert(counter.key.clone(), (failures, window_end(now_ms)));
         }
         Ok(())
+    }
+
+    async fn claim_login_attempt(
+        &self,
+        claims: &[(&Counter, Failures)],
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        if claims
+            .iter()
+            .any(|(counter, seen)| live_failures(&state, &counter.key, now_ms) != *seen)
+        {
+            return Ok(false);
+        }
+        for (counter, seen) in claims {
+            let failures = seen.and_one_more(now_ms);
+            state
+                .failures
+                .insert(counter.key.clone(), (failures, window_end(now_ms)));
+        }
+        Ok(true)
     }
 
     async fn create_session(

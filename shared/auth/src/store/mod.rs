@@ -121,7 +121,7 @@ pub trait Store: Send + Sync {
         &self,
         email: &str,
         counters: &[Counter],
-        now: u64,
+        now_ms: u64,
     ) -> impl Future<Output = Result<LoginAttempt, StoreError>> + Send;
 
     /// Counts one failed login against each of `counters`, atomically per
@@ -130,8 +130,17 @@ pub trait Store: Send + Sync {
     fn record_login_failure(
         &self,
         counters: &[Counter],
-        now: u64,
+        now_ms: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts this attempt's failure in advance on each counter, only if every
+    /// one still holds the failures read (`seen`): of parallel attempts that
+    /// read the same counts, one claims (`true`), the others see `false`.
+    fn claim_login_attempt(
+        &self,
+        claims: &[(&Counter, Failures)],
+        now_ms: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Opens a session for a login, only if the password hash it verified is
     /// still the account's (`false` otherwise): a login that raced a password
