@@ -310,3 +310,32 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
     eprintln!("operations: {:?}", fake.operations());
     assert_eq!(answer.status, 200, "{}", answer.body);
 }
+
+// ---- the invocation's deadline -----------------------------------------------
+
+#[tokio::test]
+async fn a_call_still_waiting_at_the_lambda_deadline_gets_our_503_first() {
+    use lambda_http::{Body, Request, RequestExt, lambda_runtime::Context};
+    let fake = FakeDynamo::silent().await;
+    let app = app_with_storage_at(&local_config(), &fake.url).await;
+    let token = app
+        .tokens
+        .issue("a-user", "a-session", auth::now())
+        .unwrap()
+        .0;
+    // One second to go: less than one 2 s SDK attempt, so without the deadline
+    // the call would go on to a second attempt and past the deadline.
+    let mut context = Context::default();
+    context.deadline = auth::now_millis() + 1_500;
+    let mut request = Request::new(Body::Empty).with_lambda_context(context);
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let reply = tokio::time::timeout(HANG_BOUND, auth::Endpoint::Status.handle(&app, request))
+        .await
+        .expect("the call ends");
+    assert_eq!(reply.status(), 503);
+    let body: serde_json::Value = serde_json::from_slice(reply.body()).unwrap();
+    assert_eq!(body["message"], UNAVAILABLE);
+    assert_eq!(fake.operations().len(), 1, "{:?}", fake.operations());
+}

@@ -9,7 +9,7 @@ use crate::store::{LoginAttempt, NewUser, Profile, Registration, Revocation, Ses
 use crate::token::{Claims, Tokens, random_token};
 use crate::{Config, password, throttle};
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-use lambda_http::{Request, http::StatusCode, http::header};
+use lambda_http::{Request, RequestExt, http::StatusCode, http::header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -92,20 +92,49 @@ impl Endpoint {
     }
 
     /// Answers one request. Every error becomes its HTTP answer here, and
-    /// nowhere else.
+    /// nowhere else. Under Lambda the answer comes before the invocation's
+    /// deadline: a call still waiting on storage then gets our 503, not the
+    /// gateway's bare error after Lambda kills it.
     pub async fn handle<S: Store>(self, app: &App<S>, request: Request) -> Reply {
-        let result = match self {
-            Self::Register => register(app, &request).await,
-            Self::Login => login(app, &request).await,
-            Self::Status => status(app, &request).await,
-            Self::Logout => logout(app, &request).await,
-            Self::Refresh => refresh(app, &request).await,
-            Self::Sessions => sessions(app, &request).await,
-            Self::RevokeSession => revoke_session(app, &request).await,
-            Self::ChangePassword => change_password(app, &request).await,
+        let answer = self.answer(app, &request);
+        let result = match time_left(&request) {
+            Some(budget) => tokio::time::timeout(budget, answer)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ApiError::Unavailable(
+                        "the invocation's deadline came".into(),
+                    ))
+                }),
+            None => answer.await,
         };
         result.unwrap_or_else(ApiError::into_reply)
     }
+
+    async fn answer<S: Store>(self, app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+        match self {
+            Self::Register => register(app, request).await,
+            Self::Login => login(app, request).await,
+            Self::Status => status(app, request).await,
+            Self::Logout => logout(app, request).await,
+            Self::Refresh => refresh(app, request).await,
+            Self::Sessions => sessions(app, request).await,
+            Self::RevokeSession => revoke_session(app, request).await,
+            Self::ChangePassword => change_password(app, request).await,
+        }
+    }
+}
+
+/// Room left before the invocation's deadline for writing the 503 itself.
+const DEADLINE_MARGIN_MS: u64 = 500;
+
+/// How long the handler may take: up to the Lambda deadline less a margin;
+/// `None` outside Lambda, or with a deadline too close or absent to go by.
+fn time_left(request: &Request) -> Option<std::time::Duration> {
+    let deadline = request.lambda_context_ref()?.deadline;
+    let left = deadline
+        .checked_sub(crate::now_millis())?
+        .checked_sub(DEADLINE_MARGIN_MS)?;
+    (left > 0).then(|| std::time::Duration::from_millis(left))
 }
 
 /// A caller whose access token passed every check.

@@ -29,12 +29,18 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
 }
 
 /// `lambda_http`'s default subscriber (level from `AWS_LAMBDA_LOG_LEVEL`, else
-/// `RUST_LOG`, else INFO; JSON if `AWS_LAMBDA_LOG_FORMAT=json`), with one cap:
-/// `lambda_runtime` logs every raw event at TRACE ("raw JSON event received
-/// from Lambda"), which holds request bodies (passwords) and headers (tokens),
-/// so it never logs below INFO, whatever the level asked for.
+/// `RUST_LOG`, else INFO; JSON if `AWS_LAMBDA_LOG_FORMAT=json`), with one cap
+/// that no directive can lift: below INFO nothing is logged from the crates
+/// that then write what a request carries. `lambda_runtime` logs every raw
+/// event at TRACE (bodies with passwords, headers with tokens), and the SDK's
+/// runtime logs request and response bodies (password hashes) at TRACE.
 fn init_logging() {
-    use lambda_http::tracing::subscriber::{EnvFilter, filter::LevelFilter};
+    use lambda_http::tracing::subscriber::{
+        EnvFilter, filter::LevelFilter, filter::filter_fn, layer::SubscriberExt,
+        util::SubscriberInitExt,
+    };
+    use tracing::Level;
+    const CAPPED: [&str; 3] = ["lambda_runtime", "aws_smithy_runtime", "aws_sigv4"];
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
     let level = level
         .as_deref()
@@ -43,8 +49,13 @@ fn init_logging() {
         .unwrap_or(LevelFilter::INFO);
     let filter = EnvFilter::builder()
         .with_default_directive(level.into())
-        .from_env_lossy()
-        .add_directive("lambda_runtime=info".parse().expect("a valid directive"));
+        .from_env_lossy();
+    let cap = filter_fn(|metadata| {
+        *metadata.level() <= Level::INFO
+            || !CAPPED
+                .iter()
+                .any(|target| metadata.target().starts_with(target))
+    });
     let subscriber = lambda_http::tracing::subscriber::fmt()
         .with_target(false)
         .without_time()
@@ -52,8 +63,8 @@ fn init_logging() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     if json {
-        subscriber.json().init();
+        subscriber.json().finish().with(cap).init();
     } else {
-        subscriber.init();
+        subscriber.finish().with(cap).init();
     }
 }

@@ -874,3 +874,20 @@ impl Store for DynamoStore {
         conditional(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AMAZON_ROOT_CAS;
+    use rustls_pki_types::{CertificateDer, pem::PemObject};
+
+    /// DynamoDB Local is plain HTTP, so no test goes through TLS: this at
+    /// least proves the bundled trust store parses, and holds all five roots.
+    #[test]
+    fn the_bundled_trust_store_holds_the_five_amazon_roots() {
+        let certificates: Vec<_> = CertificateDer::pem_slice_iter(AMAZON_ROOT_CAS)
+            .collect::<Result<_, _>>()
+            .expect("the bundled PEM parses");
+        assert_eq!(certificates.len(), 5);
+        assert!(certificates.iter().all(|der| der.len() > 300));
+    }
+}
