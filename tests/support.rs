@@ -87,10 +87,15 @@ pub async fn app_with_storage_at(config: &Config, url: &str) -> App<DynamoStore>
 
 /// A DynamoDB client as the service builds one, for the DynamoDB at `url`.
 pub async fn client_at(url: &str) -> Client {
-    use aws_sdk_dynamodb::config::{Credentials, Region};
+    use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryPartition};
+    // A retry budget of its own: the SDK's is shared per partition across the
+    // process, and fault tests spend it on purpose.
+    static CLIENTS: AtomicU64 = AtomicU64::new(0);
+    let partition = format!("client-at-{}", CLIENTS.fetch_add(1, Ordering::SeqCst));
     let sdk = sdk_config().await;
     Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .retry_partition(RetryPartition::new(partition))
             .endpoint_url(url)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
