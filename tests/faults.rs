@@ -339,3 +339,69 @@ async fn a_call_still_waiting_at_the_lambda_deadline_gets_our_503_first() {
     assert_eq!(body["message"], UNAVAILABLE);
     assert_eq!(fake.operations().len(), 1, "{:?}", fake.operations());
 }
+
+// ---- failed logins that cannot be counted -----------------------------------
+//
+// A failure the service cannot count would be a free guess for an attacker, so
+// when the counting write fails, login fails closed: 503, never the 404 that
+// would confirm the guess was wrong.
+
+/// A fake whose reads find `items` in the users table and whose every write
+/// fails with a 500.
+async fn fake_failing_writes(items: Vec<serde_json::Value>) -> FakeDynamo {
+    let users_table = local_config().users_table;
+    let batch = json!({ "Responses": { users_table: items }, "UnprocessedKeys": {} }).to_string();
+    FakeDynamo::start(Arc::new(move |operation: &str, _| match operation {
+        "BatchGetItem" => Some((200, batch.clone())),
+        _ => Some((
+            500,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#
+                .to_owned(),
+        )),
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn a_failure_that_cannot_be_counted_gets_a_503_not_a_404() {
+    let fake = fake_failing_writes(Vec::new()).await;
+    let app = TestApp::InProcess(Box::new(
+        app_with_storage_at(&local_config(), &fake.url).await,
+    ));
+    login(&app, &unique_email(), PASSWORD)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    assert!(
+        fake.operations().contains(&"UpdateItem".to_owned()),
+        "the count was attempted: {:?}",
+        fake.operations()
+    );
+}
+
+#[tokio::test]
+async fn an_attempt_whose_claim_cannot_be_written_gets_a_503_before_bcrypt() {
+    // The account is at its last free failure, so this attempt must claim it.
+    let email = unique_email();
+    let counter = json!({
+        "pk": { "S": format!("FAILED#account:{email}") },
+        "sk": { "S": "LOGIN" },
+        "failures": { "N": "4" },
+        "last_failure_ms": { "N": auth::now_millis().to_string() },
+        "expires_at": { "N": (auth::now() + 3600).to_string() },
+    });
+    let fake = fake_failing_writes(vec![counter]).await;
+    let app = TestApp::InProcess(Box::new(
+        app_with_storage_at(&local_config(), &fake.url).await,
+    ));
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    let operations = fake.operations();
+    assert!(
+        operations
+            .iter()
+            .all(|op| op == "BatchGetItem" || op == "TransactWriteItems")
+            && operations.contains(&"TransactWriteItems".to_owned()),
+        "a claim, and no count after it: {operations:?}"
+    );
+}

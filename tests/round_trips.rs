@@ -12,12 +12,10 @@ use auth::{App, Endpoint};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::Body;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use support::{PASSWORD, credentials, unique_email};
+use support::{PASSWORD, credentials, request_from, unique_email};
 
 /// Records the DynamoDB operation of each request sent (`X-Amz-Target`).
 #[derive(Debug, Default, Clone)]
@@ -83,10 +81,7 @@ impl Counted {
         token: Option<&str>,
         body: Option<String>,
     ) -> (u16, Value, Vec<String>) {
-        let mut context = ApiGatewayV2httpRequestContext::default();
-        context.http.source_ip = Some("192.0.2.10".into());
-        let mut request = Request::new(body.map_or(Body::Empty, Body::Text))
-            .with_request_context(RequestContext::ApiGatewayV2(context));
+        let mut request = request_from("192.0.2.10", body.map_or(Body::Empty, Body::Text));
         *request.uri_mut() = path.parse().unwrap();
         if let Some(token) = token {
             let value = format!("Bearer {token}").parse().unwrap();

@@ -12,8 +12,10 @@
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::{App, Config, Endpoint};
 use aws_sdk_dynamodb::Client;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
-use lambda_http::{Body, Request};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -341,4 +343,12 @@ pub fn claims_of(token: &str) -> Value {
         .decode(payload)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A request with `body` as API Gateway delivers it from the client address
+/// `ip` (in the request context, where the throttle reads it).
+pub fn request_from(ip: &str, body: Body) -> Request {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(ip.to_owned());
+    Request::new(body).with_request_context(RequestContext::ApiGatewayV2(context))
 }

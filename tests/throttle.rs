@@ -12,9 +12,7 @@ mod support;
 use auth::Endpoint;
 use auth::throttle::MAX_DELAY_SECONDS;
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::Body;
 use std::time::Duration;
 use support::*;
 
@@ -121,11 +119,7 @@ async fn login_from(
     email: &str,
     password: &str,
 ) -> u16 {
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.http.source_ip = Some(ip.to_owned());
-    let body = credentials(email, password);
-    let request =
-        Request::new(Body::Text(body)).with_request_context(RequestContext::ApiGatewayV2(context));
+    let request = request_from(ip, Body::Text(credentials(email, password)));
     Endpoint::Login.handle(app, request).await.status().as_u16()
 }
 
@@ -277,10 +271,8 @@ async fn wrong_current_passwords_count_like_failed_logins() {
     let email = unique_email();
     let bearer = format!("Bearer {}", register(&app, &email).await.token());
     let change = |current: &str| {
-        json_body(&[
-            ("current_password", current),
-            ("new_password", "a brand new password"),
-        ])
+        serde_json::json!({ "current_password": current, "new_password": "a brand new password" })
+            .to_string()
     };
     for attempt in 1..=ACCOUNT_FREE_FAILURES {
         let answer = call(
@@ -306,14 +298,6 @@ async fn wrong_current_passwords_count_like_failed_logins() {
     login(&app, &email, PASSWORD)
         .await
         .assert_fail(429, THROTTLED);
-}
-
-fn json_body(fields: &[(&str, &str)]) -> String {
-    let map: serde_json::Map<_, _> = fields
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
-        .collect();
-    serde_json::Value::Object(map).to_string()
 }
 
 #[tokio::test]
