@@ -109,13 +109,11 @@ impl ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 reply
             }
-            Self::Unavailable(detail) => {
-                tracing::error!(%detail, "storage unavailable");
-                fail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service unavailable. Please try again.",
-                )
-            }
+            // The detail is for the log, which the caller writes.
+            Self::Unavailable(_) => fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable. Please try again.",
+            ),
         }
     }
 }

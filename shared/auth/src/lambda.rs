@@ -19,9 +19,9 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let store = DynamoStore::new(client, &config);
-    // The app lives as long as the process, so it is leaked on purpose: every
-    // invocation borrows it without reference counting.
-    let app: &'static App<DynamoStore> = Box::leak(Box::new(App::new(config, store)));
+    // Borrowed by every invocation: it lives until `run` returns, which is
+    // the process's end (awslabs' `examples/http-shared-resource`).
+    let app = &App::new(config, store);
     lambda_http::run(service_fn(move |request| async move {
         Ok::<_, Infallible>(endpoint.handle(app, request).await)
     }))

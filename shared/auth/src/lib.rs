@@ -45,3 +45,16 @@ pub fn now_millis() -> u64 {
             u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
         })
 }
+
+/// An epoch time as RFC 3339 in UTC, to the second (`2026-11-30T16:05:00Z`):
+/// how the API shows every date.
+pub fn rfc3339(epoch_seconds: u64) -> String {
+    i64::try_from(epoch_seconds)
+        .ok()
+        .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

@@ -83,6 +83,15 @@ pub fn bearer_token(request: &Request) -> Result<&str, TokenRejection> {
     Ok(token)
 }
 
+/// One parameter of the query string (`?scope=others`); our values need no
+/// unescaping.
+pub fn query_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.uri().query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,3 +189,4 @@ mod tests {
         ));
     }
 }
+

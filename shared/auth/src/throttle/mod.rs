@@ -18,6 +18,10 @@
 //! Unknown emails are counted exactly like known ones, so a 429 says nothing
 //! about which emails have accounts.
 
+mod attempt;
+
+pub use attempt::PasswordAttempt;
+
 use std::net::IpAddr;
 
 /// The longest wait a counter can impose, in seconds (Cognito's cap).

@@ -1,0 +1,31 @@
+//! The token check of every protected endpoint.
+
+use super::App;
+use crate::error::{ApiError, TokenRejection};
+use crate::request::bearer_token;
+use crate::store::{Profile, Store};
+use crate::token::Claims;
+use lambda_http::Request;
+
+/// A caller whose access token passed every check.
+pub struct Caller {
+    pub claims: Claims,
+    pub profile: Profile,
+}
+
+/// The token check of every protected endpoint: signature and claims, then one
+/// storage read for the user, the token's session and its revocation together.
+pub async fn authenticate<S: Store>(app: &App<S>, request: &Request) -> Result<Caller, ApiError> {
+    let now = crate::now();
+    let claims = app.tokens.verify(bearer_token(request)?, now)?;
+    let subject = app
+        .store
+        .token_subject(&claims.sub, &claims.sid, &claims.jti, now)
+        .await?;
+    if subject.revoked || !subject.session_live {
+        return Err(TokenRejection::Revoked.into());
+    }
+    // A valid signature for a user who no longer exists is still no valid token.
+    let profile = subject.profile.ok_or(TokenRejection::Invalid)?;
+    Ok(Caller { claims, profile })
+}

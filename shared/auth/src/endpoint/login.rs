@@ -1,0 +1,57 @@
+use super::App;
+use super::session_tokens::{new_session, tokens_reply};
+use crate::credentials::Credentials;
+use crate::error::ApiError;
+use crate::password;
+use crate::request::source_ip;
+use crate::response::Reply;
+use crate::store::Store;
+use crate::throttle::{self, PasswordAttempt};
+use lambda_http::{Request, http::StatusCode};
+
+/// `POST /auth/login`: one read (the account and its failed-login counters),
+/// one bcrypt verify (also for unknown emails), then one write: the new session,
+/// or the failure counted.
+pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    let Credentials {
+        email,
+        password,
+        device,
+    } = Credentials::from_request(request)?;
+    let now = crate::now();
+    let account = throttle::account_counter(&email, app.config.account_login_failures_before_delay);
+    let counters: Vec<_> = std::iter::once(account)
+        .chain(source_ip(request).and_then(|ip| {
+            throttle::source_counter(ip, app.config.source_login_failures_before_delay)
+        }))
+        .collect();
+    let (record, attempt) = PasswordAttempt::begin(app, &email, counters).await?;
+    // bcrypt runs for unknown emails too (against a dummy hash), so both take
+    // the same time.
+    let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
+    let verified = password::verify(&password, stored_hash, app.config.bcrypt_cost).await;
+    let record = match record {
+        Some(record) if verified => record,
+        _ => {
+            // Unknown emails are counted too, so counting tells nothing.
+            attempt.failed(app).await?;
+            return Err(ApiError::LoginFailed);
+        }
+    };
+    let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
+    if !app
+        .store
+        .create_session(&session, &email, &record.password_hash, attempt.reset())
+        .await?
+    {
+        // The password changed while we checked it: the old one opens nothing.
+        return Err(ApiError::LoginFailed);
+    }
+    tokens_reply(
+        app,
+        StatusCode::OK,
+        "Successfully logged in.",
+        &refresh,
+        now,
+    )
+}

@@ -1,0 +1,48 @@
+use super::App;
+use super::authenticate::{Caller, authenticate};
+use crate::error::{ApiError, TokenRejection};
+use crate::request::{bearer_token, query_param};
+use crate::response::{Reply, success};
+use crate::store::{Revocation, Store};
+use lambda_http::{Request, http::StatusCode};
+use serde_json::json;
+
+/// `POST /auth/logout[?scope=local|others|global]`.
+/// - `local` (the default): one atomic write that revokes the token and ends its
+///   session; no read.
+/// - `others`: every other session of the user ends; this one stays.
+/// - `global`: every session ends, this one too.
+pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    let scope = query_param(request, "scope").unwrap_or("local");
+    if !matches!(scope, "local" | "others" | "global") {
+        return Err(ApiError::bad_request(
+            "scope must be local, others or global.",
+        ));
+    }
+    let token = bearer_token(request).map_err(|rejection| match rejection {
+        TokenRejection::Missing => ApiError::LogoutWithoutToken,
+        other => other.into(),
+    })?;
+    let done = || {
+        success(
+            StatusCode::OK,
+            json!({ "message": "Successfully logged out." }),
+        )
+    };
+    if scope == "local" {
+        let now = crate::now();
+        let claims = app.tokens.verify(token, now)?;
+        return match app
+            .store
+            .end_token_session(&claims.sub, &claims.sid, &claims.jti, claims.exp, now)
+            .await?
+        {
+            Revocation::Revoked => Ok(done()),
+            Revocation::AlreadyRevoked => Err(TokenRejection::Revoked.into()),
+        };
+    }
+    let Caller { claims, .. } = authenticate(app, request).await?;
+    let keep = (scope == "others").then_some(claims.sid.as_str());
+    app.store.delete_sessions(&claims.sub, keep).await?;
+    Ok(done())
+}

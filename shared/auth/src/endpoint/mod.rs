@@ -1,0 +1,268 @@
+//! The API: one [`Endpoint`] per Lambda function, each with its route, and
+//! one file per handler, in the style of mini-redis's `cmd/`. This file only
+//! routes: [`App`] (what every handler needs), [`Endpoint`] (name, route,
+//! dispatch) and the invocation's deadline.
+//!
+//! - [`authenticate`]: the token check every protected endpoint starts with;
+//! - [`session_tokens`]: a new session and the answer that hands out tokens;
+//! - one file per endpoint, named after it: [`register`], [`login`],
+//!   [`status`], [`logout`], [`refresh`], [`sessions`], [`revoke_session`],
+//!   [`password`].
+//!
+//! A new endpoint is one new file, plus one line in each table below.
+
+mod authenticate;
+mod login;
+mod logout;
+mod password;
+mod refresh;
+mod register;
+mod revoke_session;
+mod session_tokens;
+mod sessions;
+mod status;
+
+use crate::Config;
+use crate::error::ApiError;
+use crate::refresh::RefreshKeys;
+use crate::response::Reply;
+use crate::store::Store;
+use crate::token::Tokens;
+use lambda_http::{Request, RequestExt};
+
+/// What every handler needs, built once per cold start.
+pub struct App<S> {
+    pub config: Config,
+    pub tokens: Tokens,
+    pub refresh_keys: RefreshKeys,
+    pub store: S,
+}
+
+impl<S: Store> App<S> {
+    pub fn new(config: Config, store: S) -> Self {
+        let tokens = Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
+        let refresh_keys = RefreshKeys::new(&config.jwt_secret);
+        Self {
+            config,
+            tokens,
+            refresh_keys,
+            store,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Register,
+    Login,
+    Status,
+    Logout,
+    Refresh,
+    Sessions,
+    RevokeSession,
+    ChangePassword,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 8] = [
+        Self::Register,
+        Self::Login,
+        Self::Status,
+        Self::Logout,
+        Self::Refresh,
+        Self::Sessions,
+        Self::RevokeSession,
+        Self::ChangePassword,
+    ];
+
+    /// The function's name: its package in `functions/`, its binary, and its
+    /// name in the `cargo lambda watch` router.
+    pub fn function_name(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Login => "login",
+            Self::Status => "status",
+            Self::Logout => "logout",
+            Self::Refresh => "refresh",
+            Self::Sessions => "sessions",
+            Self::RevokeSession => "revoke-session",
+            Self::ChangePassword => "password",
+        }
+    }
+
+    /// Method and path, as API Gateway routes them (`{id}` is a path parameter).
+    pub fn route(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Register => ("POST", "/auth/register"),
+            Self::Login => ("POST", "/auth/login"),
+            Self::Status => ("GET", "/auth/status"),
+            Self::Logout => ("POST", "/auth/logout"),
+            Self::Refresh => ("POST", "/auth/refresh"),
+            Self::Sessions => ("GET", "/auth/sessions"),
+            Self::RevokeSession => ("DELETE", "/auth/sessions/{id}"),
+            Self::ChangePassword => ("POST", "/auth/password"),
+        }
+    }
+
+    /// Answers one request. Every error becomes its HTTP answer here, and
+    /// nowhere else. Under Lambda the answer comes before the invocation's
+    /// deadline: a call still waiting on storage then gets our 503, not the
+    /// gateway's bare error after Lambda kills it.
+    pub async fn handle<S: Store>(self, app: &App<S>, request: Request) -> Reply {
+        let answer = self.answer(app, &request);
+        let result = match time_left(&request) {
+            Some(budget) => tokio::time::timeout(budget, answer)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ApiError::Unavailable(
+                        "the invocation's deadline came".into(),
+                    ))
+                }),
+            None => answer.await,
+        };
+        result.unwrap_or_else(|error| {
+            // The reply says nothing of the cause; the log does.
+            if let ApiError::Unavailable(detail) = &error {
+                tracing::error!(%detail, "storage unavailable");
+            }
+            error.into_reply()
+        })
+    }
+
+    async fn answer<S: Store>(self, app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+        match self {
+            Self::Register => register::register(app, request).await,
+            Self::Login => login::login(app, request).await,
+            Self::Status => status::status(app, request).await,
+            Self::Logout => logout::logout(app, request).await,
+            Self::Refresh => refresh::refresh(app, request).await,
+            Self::Sessions => sessions::sessions(app, request).await,
+            Self::RevokeSession => revoke_session::revoke_session(app, request).await,
+            Self::ChangePassword => password::change_password(app, request).await,
+        }
+    }
+}
+
+/// Room left before the invocation's deadline for writing the 503 itself.
+const DEADLINE_MARGIN_MS: u64 = 500;
+
+/// How long the handler may take: up to the Lambda deadline less a margin;
+/// `None` outside Lambda, or with a deadline too close or absent to go by.
+fn time_left(request: &Request) -> Option<std::time::Duration> {
+    let deadline = request.lambda_context_ref()?.deadline;
+    let left = deadline
+        .checked_sub(crate::now_millis())?
+        .checked_sub(DEADLINE_MARGIN_MS)?;
+    (left > 0).then(|| std::time::Duration::from_millis(left))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TokenRejection;
+    use crate::store::memory::MemoryStore;
+    use lambda_http::Body;
+    use serde_json::Value;
+
+    fn app() -> App<MemoryStore> {
+        let config = Config::from_lookup(|name| match name {
+            "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+            "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
+            "BCRYPT_COST" => Some("4".into()),
+            _ => None,
+        })
+        .unwrap();
+        App::new(config, MemoryStore::default())
+    }
+
+    async fn call(
+        app: &App<MemoryStore>,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
+        let mut request = Request::new(Body::Text(body.into()));
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().unwrap();
+            request.headers_mut().insert("authorization", value);
+        }
+        let response = endpoint.handle(app, request).await;
+        let status = response.status().as_u16();
+        (status, serde_json::from_slice(response.body()).unwrap())
+    }
+
+    const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
+
+    #[tokio::test]
+    async fn register_status_logout_round_trip() {
+        let app = app();
+        let (code, body) = call(&app, Endpoint::Register, None, JOE).await;
+        assert_eq!(code, 201, "{body}");
+        let token = body["auth_token"].as_str().unwrap().to_owned();
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["data"]["email"].as_str()),
+            (200, Some("joe@example.com"))
+        );
+        assert_eq!(call(&app, Endpoint::Logout, Some(&token), "").await.0, 200);
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (401, Some(TokenRejection::Revoked.message()))
+        );
+    }
+
+    #[tokio::test]
+    async fn storage_failure_is_a_generic_503_and_accepts_nothing() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.store.set_unavailable(true);
+        for (endpoint, token, body) in [
+            (Endpoint::Register, None, JOE),
+            (Endpoint::Login, None, JOE),
+            (Endpoint::Status, Some(token.as_str()), ""),
+            (Endpoint::Logout, Some(token.as_str()), ""),
+        ] {
+            let (code, body) = call(&app, endpoint, token, body).await;
+            assert_eq!(code, 503, "{endpoint:?}");
+            assert_eq!(
+                body,
+                serde_json::json!({
+                    "status": "fail",
+                    "message": "Service unavailable. Please try again.",
+                })
+            );
+        }
+        app.store.set_unavailable(false);
+        assert_eq!(call(&app, Endpoint::Status, Some(&token), "").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_token_outlives_its_user_only_as_an_invalid_token() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let user_id = app.tokens.verify(&token, crate::now()).unwrap().sub;
+        app.store.delete_user(&user_id);
+        let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (401, Some(TokenRejection::Invalid.message()))
+        );
+    }
+
+    #[test]
+    fn routes_and_function_names_are_distinct() {
+        let routes: std::collections::HashSet<_> =
+            Endpoint::ALL.iter().map(|e| e.route()).collect();
+        let names: std::collections::HashSet<_> =
+            Endpoint::ALL.iter().map(|e| e.function_name()).collect();
+        assert_eq!(routes.len(), Endpoint::ALL.len());
+        assert_eq!(names.len(), Endpoint::ALL.len());
+    }
+}

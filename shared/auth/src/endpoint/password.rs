@@ -1,0 +1,72 @@
+use super::App;
+use super::authenticate::{Caller, authenticate};
+use crate::credentials::{check_password, required_string};
+use crate::error::{ApiError, TokenRejection};
+use crate::password;
+use crate::request::json_body;
+use crate::response::{Reply, success};
+use crate::store::Store;
+use crate::throttle::{self, PasswordAttempt};
+use lambda_http::{Request, http::StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `POST /auth/password` `{"current_password","new_password"}`: changes the
+/// password and ends every other session.
+pub async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct PasswordBody {
+        current_password: Option<Value>,
+        new_password: Option<Value>,
+    }
+    let Caller { claims, profile } = authenticate(app, request).await?;
+    let body: PasswordBody = json_body(request)?;
+    let current = required_string("current_password", body.current_password)?;
+    let new = required_string("new_password", body.new_password)?;
+    check_password(&current)?;
+    check_password(&new)?;
+
+    let cost = app.config.bcrypt_cost;
+    // A stolen access token must not buy unlimited guesses at the password
+    // either: wrong current passwords count against the account like failed
+    // logins, and wait like them.
+    let account = throttle::account_counter(
+        &profile.email,
+        app.config.account_login_failures_before_delay,
+    );
+    let (record, attempt) = PasswordAttempt::begin(app, &profile.email, vec![account]).await?;
+    let record = record
+        .filter(|record| record.user_id == claims.sub)
+        .ok_or(TokenRejection::Invalid)?;
+    if !password::verify(&current, Some(&record.password_hash), cost).await {
+        // Counted first, so the check below is no uncounted second guess.
+        attempt.failed(app).await?;
+        // A retry of a change whose session clean-up failed: the password is
+        // already the new one, so finish the job instead of refusing forever.
+        if password::verify(&new, Some(&record.password_hash), cost).await {
+            app.store
+                .delete_sessions(&claims.sub, Some(&claims.sid))
+                .await?;
+            return Ok(success(
+                StatusCode::OK,
+                json!({ "message": "Password changed." }),
+            ));
+        }
+        return Err(ApiError::WrongPassword);
+    }
+    let new_hash = password::hash(&new, cost).await?;
+    if !app
+        .store
+        .set_password_hash(&profile.email, &record.password_hash, &new_hash)
+        .await?
+    {
+        return Err(ApiError::PasswordConflict);
+    }
+    app.store
+        .delete_sessions(&claims.sub, Some(&claims.sid))
+        .await?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "message": "Password changed." }),
+    ))
+}

@@ -1,0 +1,78 @@
+use super::App;
+use super::session_tokens::tokens_reply;
+use crate::credentials::required_string;
+use crate::error::ApiError;
+use crate::refresh::RefreshToken;
+use crate::request::json_body;
+use crate::response::Reply;
+use crate::store::{Session, Store};
+use lambda_http::{Request, http::StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `POST /auth/refresh` `{"refresh_token"}`: rotates the refresh token and
+/// issues a new access token for the same session.
+pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct RefreshBody {
+        refresh_token: Option<Value>,
+    }
+    let body: RefreshBody = json_body(request)?;
+    let raw = required_string("refresh_token", body.refresh_token)?;
+    let presented = app
+        .refresh_keys
+        .parse(&raw)
+        .ok_or(ApiError::RefreshRejected)?;
+    let (user_id, session_id) = (&presented.user_id, &presented.session_id);
+    let now = crate::now();
+    let read_live = || async {
+        let session = app.store.session(user_id, session_id).await?;
+        session
+            .filter(|session| session.is_live(now))
+            .ok_or(ApiError::RefreshRejected)
+    };
+
+    let session = read_live().await?;
+    let presented_hash = presented.hash();
+    let successor = app.refresh_keys.successor_of(&presented);
+    if presented_hash == session.refresh_hash {
+        let rotated = app
+            .store
+            .rotate_refresh(user_id, session_id, &presented_hash, &successor.hash(), now)
+            .await?;
+        if rotated {
+            return tokens_reply(app, StatusCode::OK, "Token refreshed.", &successor, now);
+        }
+        // A concurrent refresh with the same token won the rotation: judge
+        // this one as the retry it is, on the session as that one left it.
+        let session = read_live().await?;
+        return refresh_retired(app, &session, &presented_hash, &successor, now).await;
+    }
+    refresh_retired(app, &session, &presented_hash, &successor, now).await
+}
+
+/// A refresh token for a live session that is not its live one: within the
+/// grace window after its own rotation it gets the same successor again.
+/// Anything else is a retired (so copied) token, and ends the session.
+///
+/// No list of retired hashes is needed for that: the token's tag proves we
+/// issued it, and a token we issued for this session that is neither the live
+/// one nor the one just rotated can only be an older, retired one.
+async fn refresh_retired<S: Store>(
+    app: &App<S>,
+    session: &Session,
+    presented_hash: &str,
+    successor: &RefreshToken,
+    now: u64,
+) -> Result<Reply, ApiError> {
+    let just_rotated = session.previous_hash.as_deref() == Some(presented_hash)
+        && now.saturating_sub(session.rotated_at) <= app.config.refresh_reuse_grace_seconds;
+    if just_rotated {
+        return tokens_reply(app, StatusCode::OK, "Token refreshed.", successor, now);
+    }
+    tracing::warn!(session = %session.session_id, "refresh token reused; session ended");
+    app.store
+        .delete_session(&session.user_id, &session.session_id, now)
+        .await?;
+    Err(ApiError::RefreshReused)
+}

@@ -1,0 +1,70 @@
+//! What every sign-in shares (register, login, refresh): a new session, and
+//! the answer that hands out its tokens.
+
+use super::App;
+use crate::credentials::device_name;
+use crate::error::ApiError;
+use crate::refresh::RefreshToken;
+use crate::response::{Reply, success};
+use crate::store::{Session, Store};
+use crate::token::random_token;
+use lambda_http::{Request, http::StatusCode, http::header};
+use serde_json::json;
+
+/// 16 random bytes name a session: unguessable, so one user cannot aim at
+/// another's sessions even by id.
+const SESSION_ID_BYTES: usize = 16;
+
+/// A new session for a user signing in, and the refresh token that opens it.
+pub fn new_session<S: Store>(
+    app: &App<S>,
+    user_id: &str,
+    device: Option<String>,
+    request: &Request,
+    now: u64,
+) -> Result<(Session, RefreshToken), ApiError> {
+    let session_id = random_token(SESSION_ID_BYTES)?;
+    let refresh = RefreshToken::new(user_id, &session_id)?;
+    let device = device
+        .or_else(|| {
+            let agent = request.headers().get(header::USER_AGENT)?.to_str().ok()?;
+            Some(device_name(agent))
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown device".to_owned());
+    let session = Session {
+        user_id: user_id.to_owned(),
+        session_id,
+        device,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + app.config.refresh_token_ttl_seconds,
+        refresh_hash: refresh.hash(),
+        previous_hash: None,
+        rotated_at: now,
+    };
+    Ok((session, refresh))
+}
+
+/// The answer that hands out tokens: an access token for the session, and its
+/// refresh token.
+pub fn tokens_reply<S: Store>(
+    app: &App<S>,
+    code: StatusCode,
+    message: &str,
+    refresh: &RefreshToken,
+    now: u64,
+) -> Result<Reply, ApiError> {
+    let (auth_token, _) = app
+        .tokens
+        .issue(&refresh.user_id, &refresh.session_id, now)?;
+    Ok(success(
+        code,
+        json!({
+            "message": message,
+            "auth_token": auth_token,
+            "refresh_token": app.refresh_keys.encode(refresh),
+            "expires_in": app.tokens.ttl_seconds(),
+        }),
+    ))
+}

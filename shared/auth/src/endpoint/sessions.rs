@@ -1,0 +1,31 @@
+use super::App;
+use super::authenticate::{Caller, authenticate};
+use crate::error::ApiError;
+use crate::response::{Reply, success};
+use crate::store::Store;
+use lambda_http::{Request, http::StatusCode};
+use serde_json::{Value, json};
+
+/// `GET /auth/sessions`: the caller's live sessions, never a token or a hash.
+pub async fn sessions<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    let Caller { claims, .. } = authenticate(app, request).await?;
+    let mut sessions = app.store.sessions(&claims.sub, crate::now()).await?;
+    sessions.sort_by_key(|session| std::cmp::Reverse(session.last_used_at));
+    let listed: Vec<Value> = sessions
+        .iter()
+        .map(|session| {
+            json!({
+                "id": session.session_id,
+                "device": session.device,
+                "created_at": crate::rfc3339(session.created_at),
+                "last_used_at": crate::rfc3339(session.last_used_at),
+                "expires_at": crate::rfc3339(session.expires_at),
+                "current": session.session_id == claims.sid,
+            })
+        })
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        json!({ "data": { "sessions": listed } }),
+    ))
+}

@@ -1,0 +1,22 @@
+use super::App;
+use super::authenticate::{Caller, authenticate};
+use crate::error::ApiError;
+use crate::response::{Reply, success};
+use crate::store::Store;
+use lambda_http::{Request, http::StatusCode};
+use serde_json::json;
+
+/// `GET /auth/status`: the token's user, read together with its session and
+/// revocation.
+pub async fn status<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    let Caller { profile, .. } = authenticate(app, request).await?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "data": {
+            "user_id": profile.user_id,
+            "email": profile.email,
+            "admin": profile.admin,
+            "registered_on": profile.registered_on,
+        }}),
+    ))
+}

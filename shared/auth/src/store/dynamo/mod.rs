@@ -1,0 +1,179 @@
+//! The DynamoDB adapter, in the style of aws-samples/serverless-rust-demo's
+//! `store/dynamodb/`:
+//! - [`client`]: the SDK's settings and TLS, built once per cold start;
+//! - [`schema`]: the tables' keys and item codecs (the only place a key
+//!   prefix is spelled);
+//! - [`retry`]: how a failure is read, and the one loop that retries a write
+//!   lost to a concurrent one;
+//! - this file: [`DynamoStore`] and the steps its operations share;
+//! - [`operations`]: the [`Store`] implementation, one method per operation.
+
+mod client;
+mod operations;
+mod retry;
+pub mod schema;
+
+pub use client::sdk_config;
+
+use super::*;
+use crate::throttle::FAILURE_WINDOW_SECONDS;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update,
+    WriteRequest,
+};
+use retry::{
+    Step, built, cancellation_codes, condition_failed, is_retryable_conflict, retry, unavailable,
+};
+use schema::{Item, n};
+
+/// BatchWriteItem takes at most 25 requests.
+const BATCH_WRITE_LIMIT: usize = 25;
+
+pub struct DynamoStore {
+    client: Client,
+    users_table: String,
+    revoked_tokens_table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, config: &crate::Config) -> Self {
+        Self {
+            client,
+            users_table: config.users_table.clone(),
+            revoked_tokens_table: config.revoked_tokens_table.clone(),
+        }
+    }
+
+    /// Writes a transaction with conditions: `true` if it was written, `false`
+    /// if any condition did not hold; any other failure is storage being
+    /// unavailable. A cancellation for a conflict with a concurrent transaction
+    /// on the same items says nothing about this one, so it is retried, and
+    /// the retry sees the items as the other transaction left them.
+    async fn conditional_transaction(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
+        let items = &items;
+        retry((), |(), _| async move {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let Err(error) = result else {
+                return Ok(Step::Done(true));
+            };
+            match cancellation_codes(&error) {
+                Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
+                    Ok(Step::Done(false))
+                }
+                Some(codes) if codes.iter().any(|code| code == "TransactionConflict") => {
+                    Ok(Step::Again(()))
+                }
+                _ => Err(unavailable(error)),
+            }
+        })
+        .await?
+        .ok_or_else(|| StoreError("a transaction kept conflicting".into()))
+    }
+
+    /// Reads `keys` of the users table consistently, in one `BatchGetItem`
+    /// (with the revoked-tokens table's `revoked` keys, if any).
+    async fn batch_read(
+        &self,
+        keys: Vec<Item>,
+        revoked: Option<Item>,
+    ) -> Result<(Vec<Item>, Vec<Item>), StoreError> {
+        let users_keys = built(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build(),
+        )?;
+        let mut request = self
+            .client
+            .batch_get_item()
+            .request_items(&self.users_table, users_keys);
+        if let Some(key) = revoked {
+            let revoked_keys = built(
+                KeysAndAttributes::builder()
+                    .keys(key)
+                    .consistent_read(true)
+                    .build(),
+            )?;
+            request = request.request_items(&self.revoked_tokens_table, revoked_keys);
+        }
+        let output = request.send().await.map_err(unavailable)?;
+        // DynamoDB may leave keys unread under throttling. Guessing would mean
+        // accepting a token or an attempt we could not check: fail closed.
+        if output
+            .unprocessed_keys()
+            .is_some_and(|unprocessed| !unprocessed.is_empty())
+        {
+            return Err(StoreError("batch read left keys unprocessed".into()));
+        }
+        let mut responses = output.responses.unwrap_or_default();
+        let mut take = |table: &str| responses.remove(table).unwrap_or_default();
+        Ok((take(&self.users_table), take(&self.revoked_tokens_table)))
+    }
+
+    /// Counts one failed login against `counter`: an atomic increment, unless
+    /// the counter outlived its window (TTL deletes late), when it starts
+    /// again from one. A failure that is not counted would be a free guess, so
+    /// conflicts with a login's transaction on the counter are retried.
+    async fn count_failure(&self, counter: &Counter, now_ms: u64) -> Result<(), StoreError> {
+        let now = now_ms / 1000;
+        let key = &schema::failures_key(counter);
+        let counted = retry((), |(), _| async move {
+            let incremented = self
+                .client
+                .update_item()
+                .table_name(&self.users_table)
+                .set_key(Some(key.clone()))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :zero) + :one, \
+                     last_failure_ms = :now_ms, expires_at = :expires",
+                )
+                .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":now_ms", n(now_ms))
+                .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
+                .send()
+                .await;
+            match incremented {
+                Ok(_) => return Ok(Step::Done(())),
+                // Expired: start again from one, below, unless a concurrent
+                // failure just did (then the next round increments theirs).
+                Err(error) if condition_failed(&error) => {}
+                Err(error) if is_retryable_conflict(&error) => return Ok(Step::Again(())),
+                Err(error) => return Err(unavailable(error)),
+            }
+            let mut item = key.clone();
+            item.extend([
+                ("failures".to_owned(), n(1)),
+                ("last_failure_ms".to_owned(), n(now_ms)),
+                ("expires_at".to_owned(), n(now + FAILURE_WINDOW_SECONDS)),
+            ]);
+            let restarted = self
+                .client
+                .put_item()
+                .table_name(&self.users_table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                .expression_attribute_values(":now", n(now))
+                .send()
+                .await;
+            match restarted {
+                Ok(_) => Ok(Step::Done(())),
+                Err(error) if is_retryable_conflict(&error) => Ok(Step::Again(())),
+                Err(error) => Err(unavailable(error)),
+            }
+        })
+        .await?;
+        counted.ok_or_else(|| StoreError("a failed login could not be counted".into()))
+    }
+}

@@ -1,0 +1,196 @@
+//! The users and revoked-tokens tables' key schema and item codecs: the one
+//! place where a key prefix or an attribute name is spelled.
+//!
+//! Users table (partition key `pk`, sort key `sk`; TTL attribute `expires_at`):
+//! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`, `registered_on`);
+//! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`). Its
+//!   key makes the email unique, and login finds all it needs in this one item;
+//! - `USER#<id>` / `SESSION#<session id>`: one signed-in device, with the hash of
+//!   its live refresh token. A user's sessions are one `Query` away, and a token
+//!   check reads profile and session in the same `BatchGetItem`.
+//! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
+//!   address (`failures`, `last_failure_ms`), read together with the login
+//!   record; `expires_at` forgets them after the failure window.
+//!
+//! Revoked-tokens table (partition key `jti`): one item per revoked token, with
+//! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
+//! `exp`, after which the entry is meaningless and DynamoDB may delete it.
+//!
+//! DynamoDB deletes expired items up to days late, so every read checks
+//! `expires_at` itself.
+
+use crate::store::{LoginRecord, NewUser, Profile, Session, StoreError};
+use crate::throttle::{Counter, Failures};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+/// One item, or one key, as the SDK sends it.
+pub type Item = HashMap<String, AttributeValue>;
+
+const USER_PREFIX: &str = "USER#";
+const EMAIL_PREFIX: &str = "EMAIL#";
+const FAILED_PREFIX: &str = "FAILED#";
+/// The sort key prefix of sessions, for the query that lists a user's.
+pub const SESSION_PREFIX: &str = "SESSION#";
+pub const PROFILE: &str = "PROFILE";
+pub const LOGIN: &str = "LOGIN";
+
+pub fn user_pk(user_id: &str) -> String {
+    format!("{USER_PREFIX}{user_id}")
+}
+
+pub fn email_pk(email: &str) -> String {
+    format!("{EMAIL_PREFIX}{email}")
+}
+
+pub fn session_sk(session_id: &str) -> String {
+    format!("{SESSION_PREFIX}{session_id}")
+}
+
+pub fn failures_pk(counter: &Counter) -> String {
+    format!("{FAILED_PREFIX}{}", counter.key)
+}
+
+/// The user id of a profile item's partition key (`None` for any other item).
+pub fn user_id_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix(USER_PREFIX)
+}
+
+/// The email of a login record's partition key (`None` for any other item).
+pub fn email_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix(EMAIL_PREFIX)
+}
+
+pub fn key(pk: String, sk: String) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+pub fn profile_key(user_id: &str) -> Item {
+    key(user_pk(user_id), PROFILE.to_owned())
+}
+
+pub fn login_key(email: &str) -> Item {
+    key(email_pk(email), LOGIN.to_owned())
+}
+
+pub fn session_key(user_id: &str, session_id: &str) -> Item {
+    key(user_pk(user_id), session_sk(session_id))
+}
+
+pub fn failures_key(counter: &Counter) -> Item {
+    key(failures_pk(counter), LOGIN.to_owned())
+}
+
+/// The revoked-tokens table's key.
+pub fn revoked_key(jti: &str) -> Item {
+    HashMap::from([("jti".to_owned(), s(jti))])
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn string_of(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(StoreError(format!("stored item lacks string {name}"))),
+    }
+}
+
+pub fn number_of(item: &Item, name: &str) -> Option<u64> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether `item` has the key `key` (both of its attributes).
+pub fn has_key(item: &Item, key: &Item) -> bool {
+    key.iter()
+        .all(|(name, value)| item.get(name) == Some(value))
+}
+
+pub fn profile_item(user: &NewUser) -> Item {
+    let mut item = profile_key(&user.user_id);
+    item.extend([
+        ("user_id".to_owned(), s(&user.user_id)),
+        ("email".to_owned(), s(&user.email)),
+        ("admin".to_owned(), AttributeValue::Bool(false)),
+        ("registered_on".to_owned(), s(&user.registered_on)),
+    ]);
+    item
+}
+
+pub fn profile_from(item: &Item) -> Result<Profile, StoreError> {
+    Ok(Profile {
+        user_id: string_of(item, "user_id")?,
+        email: string_of(item, "email")?,
+        admin: matches!(item.get("admin"), Some(AttributeValue::Bool(true))),
+        registered_on: string_of(item, "registered_on")?,
+    })
+}
+
+pub fn login_item(user: &NewUser) -> Item {
+    let mut item = login_key(&user.email);
+    item.extend([
+        ("user_id".to_owned(), s(&user.user_id)),
+        ("password_hash".to_owned(), s(&user.password_hash)),
+    ]);
+    item
+}
+
+pub fn login_record_from(item: &Item) -> Result<LoginRecord, StoreError> {
+    Ok(LoginRecord {
+        user_id: string_of(item, "user_id")?,
+        password_hash: string_of(item, "password_hash")?,
+    })
+}
+
+pub fn session_item(session: &Session) -> Item {
+    let mut item = session_key(&session.user_id, &session.session_id);
+    item.extend([
+        ("user_id".to_owned(), s(&session.user_id)),
+        ("session_id".to_owned(), s(&session.session_id)),
+        ("device".to_owned(), s(&session.device)),
+        ("created_at".to_owned(), n(session.created_at)),
+        ("last_used_at".to_owned(), n(session.last_used_at)),
+        ("expires_at".to_owned(), n(session.expires_at)),
+        ("rotated_at".to_owned(), n(session.rotated_at)),
+        ("refresh_hash".to_owned(), s(&session.refresh_hash)),
+    ]);
+    item
+}
+
+pub fn session_from(item: &Item) -> Result<Session, StoreError> {
+    let number =
+        |name| number_of(item, name).ok_or_else(|| StoreError(format!("session lacks {name}")));
+    Ok(Session {
+        user_id: string_of(item, "user_id")?,
+        session_id: string_of(item, "session_id")?,
+        device: string_of(item, "device")?,
+        created_at: number("created_at")?,
+        last_used_at: number("last_used_at")?,
+        expires_at: number("expires_at")?,
+        refresh_hash: string_of(item, "refresh_hash")?,
+        previous_hash: string_of(item, "previous_hash").ok(),
+        rotated_at: number("rotated_at")?,
+    })
+}
+
+/// A counter's failures as stored. A counter past its window that TTL has not
+/// deleted yet is forgotten; one without a readable window is not (fail
+/// closed), and an unreadable count counts as the most.
+pub fn failures_from(item: Option<&Item>, now_ms: u64) -> Failures {
+    let now = now_ms / 1000;
+    item.filter(|item| number_of(item, "expires_at").is_none_or(|end| end > now))
+        .map(|item| Failures {
+            count: number_of(item, "failures")
+                .map_or(u32::MAX, |count| u32::try_from(count).unwrap_or(u32::MAX)),
+            last_at_ms: number_of(item, "last_failure_ms").unwrap_or(now_ms),
+        })
+        .unwrap_or_default()
+}
