@@ -22,6 +22,9 @@ const DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY: u64 = 5;
 /// source gets far more failures than an account before its logins wait.
 const DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY: u64 = 100;
 const LOGIN_FAILURES_BEFORE_DELAY: std::ops::RangeInclusive<u64> = 1..=100_000;
+/// Each registration costs a bcrypt hash; an office or a carrier's NAT shares
+/// one address, so the limit leaves room for a room full of sign-ups.
+const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
 
 #[derive(Clone)]
 pub struct Config {
@@ -40,6 +43,8 @@ pub struct Config {
     /// Failed logins from one source address (any account) before its logins
     /// must wait.
     pub source_login_failures_before_delay: u32,
+    /// Registrations from one source address per hour before it gets 429.
+    pub source_registrations_per_hour: u32,
 }
 
 /// The signing key. Its `Debug` never shows the bytes, so a logged `Config`
@@ -79,6 +84,10 @@ impl fmt::Debug for Config {
             .field(
                 "source_login_failures_before_delay",
                 &self.source_login_failures_before_delay,
+            )
+            .field(
+                "source_registrations_per_hour",
+                &self.source_registrations_per_hour,
             )
             .finish()
     }
@@ -159,6 +168,11 @@ impl Config {
             DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY,
         )?;
 
+        let source_registrations_per_hour = failures_before_delay(
+            "SOURCE_REGISTRATIONS_PER_HOUR",
+            DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR,
+        )?;
+
         Ok(Self {
             jwt_secret: Secret(jwt_secret),
             users_table: required("USERS_TABLE")?,
@@ -169,6 +183,7 @@ impl Config {
             refresh_reuse_grace_seconds,
             account_login_failures_before_delay,
             source_login_failures_before_delay,
+            source_registrations_per_hour,
         })
     }
 }
@@ -237,6 +252,7 @@ mod tests {
         assert_eq!(config.users_table, "users");
         assert_eq!(config.account_login_failures_before_delay, 5);
         assert_eq!(config.source_login_failures_before_delay, 100);
+        assert_eq!(config.source_registrations_per_hour, 100);
     }
 
     #[test]

@@ -52,10 +52,11 @@ impl Credentials {
     }
 }
 
-/// A device name fit for a list: trimmed, without control characters, at most
-/// [`MAX_DEVICE_CHARS`] characters.
+/// A device name fit for a list: trimmed, without control or format characters
+/// (bidi overrides, zero-width ones: "Joe's phone" + U+202E + "gnp.exe" must
+/// not show as "Joe's phoneexe.png"), at most [`MAX_DEVICE_CHARS`] characters.
 pub fn device_name(raw: &str) -> String {
-    let visible: String = raw.chars().filter(|c| !c.is_control()).collect();
+    let visible: String = raw.chars().filter(|&c| !is_invisible(c)).collect();
     let cut: String = visible.trim().chars().take(MAX_DEVICE_CHARS).collect();
     // The cut may land inside a run of spaces (found by `make fuzz`).
     cut.trim_end().to_owned()
@@ -70,12 +71,18 @@ pub fn required_string(name: &str, value: Option<Value>) -> Result<String, ApiEr
     }
 }
 
-/// Trims and lower-cases, so `" Joe@Gmail.com"` and `"joe@gmail.com"` are one
-/// account, then checks the result is plausibly an address. This is not full
-/// RFC 5322 parsing: quoted local parts and IP-literal domains are refused, as
-/// most providers do.
+/// Trims, lower-cases and puts into Unicode NFC, so `" Joe@Gmail.com"` and
+/// `"joe@gmail.com"` are one account, and so are a composed `é` and an `e`
+/// followed by a combining accent; then checks the result is plausibly an
+/// address, without any invisible character (zero-width ones, bidi controls,
+/// soft hyphens, a byte-order mark), which would make a look-alike of another
+/// address. NFC, not NFKC: NFKC would also fold compatibility forms (`ｊｏｅ`,
+/// `ﬁ`) into another mailbox's name, and an address must stay the mailbox
+/// its owner typed. This is not full RFC 5322 parsing: quoted local parts and
+/// IP-literal domains are refused, as most providers do.
 pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
-    let email = raw.trim().to_lowercase();
+    use unicode_normalization::UnicodeNormalization;
+    let email: String = raw.trim().to_lowercase().nfc().collect();
     if email.is_empty() {
         return Err(ApiError::bad_request("email is required."));
     }
@@ -91,8 +98,30 @@ pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
         && domain.split('.').all(|label| !label.is_empty())
         && !email
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"');
+            .any(|c| c.is_whitespace() || is_invisible(c) || c == '"');
     if plausible { Ok(email) } else { Err(invalid()) }
+}
+
+/// A character that shows nothing: controls, format characters (Unicode's
+/// Cf: zero-width space and joiners, bidi controls, soft hyphen, BOM), line
+/// and paragraph separators, private-use and unassigned code points, and the
+/// Hangul fillers and the blank Braille pattern, letters and symbols that
+/// render as blank space.
+fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as Category, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        Category::Control
+            | Category::Format
+            | Category::LineSeparator
+            | Category::ParagraphSeparator
+            | Category::PrivateUse
+            | Category::Surrogate
+            | Category::Unassigned
+    ) || matches!(
+        c,
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}'
+    )
 }
 
 /// 8 to 72 bytes of UTF-8 without NUL. Within these bounds bcrypt uses every
@@ -140,6 +169,67 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(MAX_LOCAL_PART_BYTES + 1));
         assert!(normalize_email(&long).is_err());
+    }
+
+    #[test]
+    fn composed_and_decomposed_accents_are_one_address() {
+        let composed = normalize_email("jos\u{e9}@example.com").unwrap();
+        let decomposed = normalize_email("jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed, "jos\u{e9}@example.com");
+        // NFC, not NFKC: a full-width letter stays another mailbox.
+        assert_eq!(
+            normalize_email("\u{ff4a}oe@example.com").unwrap(),
+            "\u{ff4a}oe@example.com"
+        );
+    }
+
+    #[test]
+    fn invisible_characters_make_no_address() {
+        for invisible in [
+            '\u{200B}', // zero-width space
+            '\u{200C}', // zero-width non-joiner
+            '\u{200D}', // zero-width joiner
+            '\u{2060}', // word joiner
+            '\u{00AD}', // soft hyphen
+            '\u{FEFF}', // byte-order mark
+            '\u{202E}', // right-to-left override
+            '\u{2066}', // left-to-right isolate
+            '\u{180E}', // Mongolian vowel separator
+            '\u{2028}', // line separator
+            '\u{E000}', // private use
+            '\u{3164}', // Hangul filler
+            '\u{0007}', // bell
+        ] {
+            for email in [
+                format!("jo{invisible}e@example.com"),
+                format!("joe@exam{invisible}ple.com"),
+            ] {
+                assert!(
+                    normalize_email(&email).is_err(),
+                    "U+{:04X}",
+                    invisible as u32
+                );
+            }
+        }
+        let with_bom = "\u{FEFF}joe@example.com";
+        assert!(
+            normalize_email(with_bom).is_err(),
+            "a leading BOM is no space to trim"
+        );
+    }
+
+    #[test]
+    fn device_names_lose_format_characters() {
+        assert_eq!(
+            device_name("Joe's phone\u{202E}gnp.exe"),
+            "Joe's phonegnp.exe"
+        );
+        assert_eq!(device_name("i\u{200B}Pad\u{FEFF} \u{2066}"), "iPad");
+        assert_eq!(
+            device_name("Zo\u{eb}'s Pixel \u{1F4F1}"),
+            "Zo\u{eb}'s Pixel \u{1F4F1}"
+        );
     }
 
     #[test]

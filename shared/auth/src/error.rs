@@ -58,6 +58,10 @@ pub enum ApiError {
     TooManyLogins {
         retry_after: u64,
     },
+    /// Too many registrations from this source address in this hour.
+    TooManyRegistrations {
+        retry_after: u64,
+    },
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -99,16 +103,14 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "The password was changed meanwhile. Please try again.",
             ),
-            Self::TooManyLogins { retry_after } => {
-                let mut reply = fail(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed logins. Please try again later.",
-                );
-                reply
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-                reply
-            }
+            Self::TooManyLogins { retry_after } => too_many(
+                "Too many failed logins. Please try again later.",
+                retry_after,
+            ),
+            Self::TooManyRegistrations { retry_after } => too_many(
+                "Too many registrations from this address. Please try again later.",
+                retry_after,
+            ),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => fail(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -116,4 +118,13 @@ impl ApiError {
             ),
         }
     }
+}
+
+/// 429 with the seconds to wait in `Retry-After`.
+fn too_many(message: &str, retry_after: u64) -> Reply {
+    let mut reply = fail(StatusCode::TOO_MANY_REQUESTS, message);
+    reply
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    reply
 }

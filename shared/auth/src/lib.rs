@@ -6,8 +6,9 @@
 //!   `lambda_http::Request` into a `Response` through the domain modules below.
 //! - [`error`]: the one error type, and the one place it becomes an HTTP answer.
 //! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON envelope.
-//! - [`credentials`], [`password`], [`token`], [`refresh`]: the rules for emails
-//!   and passwords, bcrypt, access tokens (JWTs) and refresh tokens.
+//! - [`credentials`], [`password`], [`token`], [`refresh`], [`ids`]: the rules
+//!   for emails and passwords, bcrypt, access tokens (JWTs), refresh tokens, and
+//!   the one shape of each id we issue.
 //! - [`store`]: the storage trait, with a DynamoDB adapter and an in-memory one
 //!   for unit tests.
 //! - [`throttle`]: brute-force delays for password logins.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod ids;
 pub mod lambda;
 pub mod password;
 pub mod refresh;

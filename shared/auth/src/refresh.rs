@@ -11,7 +11,7 @@
 
 use crate::config::Secret;
 use crate::error::ApiError;
-use crate::token::random_token;
+use crate::ids::{is_random_id, is_user_id, random_base64};
 use aws_lc_rs::{digest, hmac};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
@@ -33,7 +33,7 @@ impl RefreshToken {
         Ok(Self {
             user_id: user_id.to_owned(),
             session_id: session_id.to_owned(),
-            secret: random_token(SECRET_BYTES)?,
+            secret: random_base64(SECRET_BYTES)?,
         })
     }
 
@@ -93,7 +93,9 @@ impl RefreshKeys {
         hmac::verify(&self.tag, body.as_bytes(), &tag).ok()?;
         let mut parts = body.split(':');
         let (user_id, session_id, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
+        // The tag proves we issued it; the shapes keep a token issued under
+        // a leaked key from aiming odd keys at storage all the same.
+        if parts.next().is_some() || !is_user_id(user_id) || !is_random_id(session_id) {
             return None;
         }
         Some(RefreshToken {
@@ -124,10 +126,14 @@ mod tests {
     #[test]
     fn a_token_survives_encoding_and_parsing() {
         let keys = keys(ONE);
-        let token = RefreshToken::new("user-1", "session-1").unwrap();
+        let user = crate::ids::new_user_id();
+        let token = RefreshToken::new(&user, &crate::ids::new_random_id().unwrap()).unwrap();
         let encoded = keys.encode(&token);
         assert_eq!(keys.parse(&encoded), Some(token));
         assert!(encoded.len() < 200);
+        // Signed with the right key, but not with ids of our shape.
+        let odd = RefreshToken::new(&user, "session-1").unwrap();
+        assert_eq!(keys.parse(&keys.encode(&odd)), None);
     }
 
     #[test]

@@ -3,16 +3,12 @@
 
 use crate::config::Secret;
 use crate::error::{ApiError, TokenRejection};
-use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// The `iss` of every token we issue; a token signed with the same key for
 /// another purpose is refused.
 pub const ISSUER: &str = "token-auth";
-
-/// 16 random bytes: a `jti` of 128 bits, so ids never collide in practice.
-const JTI_BYTES: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -65,7 +61,7 @@ impl Tokens {
             sub: user_id.to_owned(),
             iat: now,
             exp: now + self.ttl_seconds,
-            jti: random_token(JTI_BYTES)?,
+            jti: crate::ids::new_random_id()?,
             iss: ISSUER.to_owned(),
             sid: session_id.to_owned(),
         };
@@ -77,6 +73,12 @@ impl Tokens {
     /// Checks signature, algorithm, issuer and expiry; storage checks (revoked,
     /// user still there) come after, in the endpoint.
     pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenRejection> {
+        // RFC 7515 §4.1.11: a token naming critical extensions must be refused
+        // by a verifier that does not understand them, and we understand none.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
+        if header.crit.is_some() {
+            return Err(TokenRejection::Invalid);
+        }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => TokenRejection::Expired,
@@ -88,20 +90,17 @@ impl Tokens {
         if claims.exp <= now {
             return Err(TokenRejection::Expired);
         }
-        // We never issue a token dated in the future; one that is was not ours.
-        if claims.iat > now {
+        // We never issue a token dated in the future, nor ids of another
+        // shape; a token that has them was not ours.
+        if claims.iat > now
+            || !crate::ids::is_user_id(&claims.sub)
+            || !crate::ids::is_random_id(&claims.sid)
+            || !crate::ids::is_random_id(&claims.jti)
+        {
             return Err(TokenRejection::Invalid);
         }
         Ok(claims)
     }
-}
-
-/// `len` random bytes from the OS generator, URL-safe base64.
-pub fn random_token(len: usize) -> Result<String, ApiError> {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Unavailable(format!("no randomness: {e}")))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[cfg(test)]
@@ -126,15 +125,20 @@ mod tests {
         jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
     }
 
+    /// Ids of the shapes we issue.
+    const USER: &str = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e";
+    const SID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+    const JTI: &str = "QUJDREVGR0hJSktMTU5PUA";
+
     fn good_claims(now: u64) -> serde_json::Value {
-        json!({"sub": "u1", "iat": now, "exp": now + 60, "jti": "j1", "iss": ISSUER, "sid": "s1"})
+        json!({"sub": USER, "iat": now, "exp": now + 60, "jti": JTI, "iss": ISSUER, "sid": SID})
     }
 
     #[test]
     fn an_issued_token_verifies_with_its_claims() {
         let tokens = tokens();
         let now = crate::now();
-        let (token, claims) = tokens.issue("user-1", "session-1", now).unwrap();
+        let (token, claims) = tokens.issue(USER, SID, now).unwrap();
         assert_eq!(tokens.verify(&token, now).unwrap(), claims);
         assert_eq!(claims.exp, now + 3600);
         assert_eq!(claims.jti.len(), 22, "128 bits in unpadded base64");
@@ -192,7 +196,7 @@ mod tests {
 
     #[test]
     fn alg_none_is_invalid() {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
         let tokens = tokens();
         let now = crate::now();
         for alg in ["none", "None", "NONE"] {
@@ -203,6 +207,49 @@ mod tests {
                 tokens.verify(&token, now),
                 Err(TokenRejection::Invalid),
                 "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_crit_header_is_refused_whatever_it_names() {
+        let tokens = tokens();
+        let now = crate::now();
+        for crit in [vec!["exp".to_owned()], vec!["b64".to_owned()], vec![]] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.crit = Some(crit.clone());
+            let token = sign(&header, &good_claims(now), SECRET);
+            assert_eq!(
+                tokens.verify(&token, now),
+                Err(TokenRejection::Invalid),
+                "{crit:?}"
+            );
+        }
+        let plain = sign(&Header::new(Algorithm::HS256), &good_claims(now), SECRET);
+        assert!(tokens.verify(&plain, now).is_ok());
+    }
+
+    #[test]
+    fn ids_not_of_our_shape_are_refused_before_storage() {
+        let tokens = tokens();
+        let now = crate::now();
+        for (claim, value) in [
+            ("sub", String::new()),
+            ("sub", "u1".to_owned()),
+            ("sub", USER.to_uppercase()),
+            ("sid", String::new()),
+            ("sid", "x".repeat(2048)),
+            ("jti", String::new()),
+            ("jti", "j".repeat(3000)),
+            ("jti", format!("{JTI}=")),
+        ] {
+            let mut claims = good_claims(now);
+            claims[claim] = json!(value);
+            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
+            assert_eq!(
+                tokens.verify(&token, now),
+                Err(TokenRejection::Invalid),
+                "{claim} = {value:.40}"
             );
         }
     }

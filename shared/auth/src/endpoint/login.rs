@@ -10,8 +10,9 @@ use crate::throttle::{self, PasswordAttempt};
 use lambda_http::{Request, http::StatusCode};
 
 /// `POST /auth/login`: one read (the account and its failed-login counters),
-/// one bcrypt verify (also for unknown emails), then one write: the new session,
-/// or the failure counted.
+/// one write claiming the attempt on the counters, one bcrypt verify (also for
+/// unknown emails), then on success one write: the new session, with the
+/// attempt settled.
 pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Credentials {
         email,
@@ -20,28 +21,30 @@ pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, A
     } = Credentials::from_request(request)?;
     let now = crate::now();
     let account = throttle::account_counter(&email, app.config.account_login_failures_before_delay);
-    let counters: Vec<_> = std::iter::once(account)
-        .chain(source_ip(request).and_then(|ip| {
-            throttle::source_counter(ip, app.config.source_login_failures_before_delay)
-        }))
+    let sources = source_ip(request)
+        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
+        .into_iter()
         .collect();
-    let (record, attempt) = PasswordAttempt::begin(app, &email, counters).await?;
+    let (record, attempt) = PasswordAttempt::begin(app, &email, account, sources).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
     let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
     let verified = password::verify(&password, stored_hash, app.config.bcrypt_cost).await;
     let record = match record {
         Some(record) if verified => record,
-        _ => {
-            // Unknown emails are counted too, so counting tells nothing.
-            attempt.failed(app).await?;
-            return Err(ApiError::LoginFailed);
-        }
+        // Already counted by the claim, unknown emails too, so counting
+        // tells nothing.
+        _ => return Err(ApiError::LoginFailed),
     };
     let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
     if !app
         .store
-        .create_session(&session, &email, &record.password_hash, attempt.reset())
+        .create_session(
+            &session,
+            &email,
+            &record.password_hash,
+            attempt.settlement(),
+        )
         .await?
     {
         // The password changed while we checked it: the old one opens nothing.

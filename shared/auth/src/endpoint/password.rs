@@ -13,6 +13,12 @@ use serde_json::{Value, json};
 
 /// `POST /auth/password` `{"current_password","new_password"}`: changes the
 /// password and ends every other session.
+///
+/// A wrong current password is a counted failure and nothing else: no second
+/// check of the new one, which would make each counted failure two guesses.
+/// The other sessions end before the change, so a change that fails half-way
+/// (503) leaves the old password in force and the client's retry works; a
+/// second sweep after it ends any session a login opened in between.
 pub async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct PasswordBody {
@@ -34,37 +40,30 @@ pub async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Resul
         &profile.email,
         app.config.account_login_failures_before_delay,
     );
-    let (record, attempt) = PasswordAttempt::begin(app, &profile.email, vec![account]).await?;
+    let (record, attempt) =
+        PasswordAttempt::begin(app, &profile.email, account, Vec::new()).await?;
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
     if !password::verify(&current, Some(&record.password_hash), cost).await {
-        // Counted first, so the check below is no uncounted second guess.
-        attempt.failed(app).await?;
-        // A retry of a change whose session clean-up failed: the password is
-        // already the new one, so finish the job instead of refusing forever.
-        if password::verify(&new, Some(&record.password_hash), cost).await {
-            app.store
-                .delete_sessions(&claims.sub, Some(&claims.sid))
-                .await?;
-            return Ok(success(
-                StatusCode::OK,
-                json!({ "message": "Password changed." }),
-            ));
-        }
         return Err(ApiError::WrongPassword);
     }
     let new_hash = password::hash(&new, cost).await?;
+    let keep = Some(claims.sid.as_str());
+    app.store.delete_sessions(&claims.sub, keep).await?;
     if !app
         .store
-        .set_password_hash(&profile.email, &record.password_hash, &new_hash)
+        .set_password_hash(
+            &profile.email,
+            &record.password_hash,
+            &new_hash,
+            attempt.settlement(),
+        )
         .await?
     {
         return Err(ApiError::PasswordConflict);
     }
-    app.store
-        .delete_sessions(&claims.sub, Some(&claims.sid))
-        .await?;
+    app.store.delete_sessions(&claims.sub, keep).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "message": "Password changed." }),

@@ -2,24 +2,36 @@ use super::App;
 use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::error::ApiError;
-use crate::password;
+use crate::request::source_ip;
 use crate::response::Reply;
 use crate::store::{NewUser, Registration, Store};
+use crate::{password, throttle};
 use lambda_http::{Request, http::StatusCode};
 
-/// `POST /auth/register`: one transactional write (user, email, first session).
+/// `POST /auth/register`: the source address's registration counted (one
+/// write, before bcrypt, so that a flood of sign-ups costs us no CPU), then one
+/// transactional write (user, email, first session).
 pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Credentials {
         email,
         password,
         device,
     } = Credentials::from_request(request)?;
+    let now = crate::now();
+    let window = source_ip(request).and_then(|ip| {
+        throttle::registration_counter(ip, app.config.source_registrations_per_hour, now)
+    });
+    if let Some((counter, window_end)) = window {
+        if !app.store.count_registration(&counter, window_end).await? {
+            let retry_after = window_end.saturating_sub(now).max(1);
+            return Err(ApiError::TooManyRegistrations { retry_after });
+        }
+    }
     // Hashing comes before the write even when the email turns out to be taken,
     // so "taken" and "created" cost the same time.
     let password_hash = password::hash(&password, app.config.bcrypt_cost).await?;
-    let now = crate::now();
     let user = NewUser {
-        user_id: uuid::Uuid::new_v4().to_string(),
+        user_id: crate::ids::new_user_id(),
         email,
         password_hash,
         registered_on: crate::rfc3339(now),

@@ -15,7 +15,7 @@ pub async fn revoke_session<S: Store>(app: &App<S>, request: &Request) -> Result
         .path()
         .rsplit('/')
         .next()
-        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .filter(|id| crate::ids::is_random_id(id))
         .ok_or(ApiError::SessionNotFound)?;
     // The key holds the caller's own user id, so another user's session id
     // finds nothing, exactly like an unknown one.

@@ -7,13 +7,8 @@ use crate::error::ApiError;
 use crate::refresh::RefreshToken;
 use crate::response::{Reply, success};
 use crate::store::{Session, Store};
-use crate::token::random_token;
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
-
-/// 16 random bytes name a session: unguessable, so one user cannot aim at
-/// another's sessions even by id.
-const SESSION_ID_BYTES: usize = 16;
 
 /// A new session for a user signing in, and the refresh token that opens it.
 pub fn new_session<S: Store>(
@@ -23,7 +18,8 @@ pub fn new_session<S: Store>(
     request: &Request,
     now: u64,
 ) -> Result<(Session, RefreshToken), ApiError> {
-    let session_id = random_token(SESSION_ID_BYTES)?;
+    // Unguessable, so one user cannot aim at another's sessions even by id.
+    let session_id = crate::ids::new_random_id()?;
     let refresh = RefreshToken::new(user_id, &session_id)?;
     let device = device
         .or_else(|| {

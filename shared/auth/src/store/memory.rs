@@ -2,7 +2,7 @@
 //! and a switch that makes every call fail like an unreachable database.
 
 use super::*;
-use crate::throttle::FAILURE_WINDOW_SECONDS;
+use crate::throttle::{FAILURE_WINDOW_SECONDS, Settlement};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +66,22 @@ impl MemoryStore {
     }
 }
 
+impl State {
+    fn password_hash(&self, email: &str) -> Option<&str> {
+        let user_id = self.user_id_by_email.get(email)?;
+        Some(self.users.get(user_id)?.password_hash.as_str())
+    }
+
+    fn settle(&mut self, settlement: &Settlement) {
+        self.failures.remove(&settlement.clear.key);
+        for counter in &settlement.release {
+            if let Some((failures, _)) = self.failures.get_mut(&counter.key) {
+                failures.count = failures.count.saturating_sub(1);
+            }
+        }
+    }
+}
+
 /// A counter's failures, zero once its window has passed.
 fn live_failures(state: &State, key: &str, now_ms: u64) -> Failures {
     match state.failures.get(key) {
@@ -118,42 +134,25 @@ impl Store for MemoryStore {
         Ok(LoginAttempt { record, failures })
     }
 
-    async fn record_login_failure(
-        &self,
-        counters: &[Counter],
-        now_ms: u64,
-    ) -> Result<(), StoreError> {
-        self.check()?;
-        let mut state = self.lock();
-        for counter in counters {
-            let failures = live_failures(&state, &counter.key, now_ms).and_one_more(now_ms);
-            state
-                .failures
-                .insert(counter.key.clone(), (failures, window_end(now_ms)));
-        }
-        Ok(())
-    }
-
-    async fn claim_login_attempt(
+    async fn claim_attempt(
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
     ) -> Result<bool, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        if claims
-            .iter()
-            .any(|(counter, seen)| live_failures(&state, &counter.key, now_ms) != *seen)
-        {
-            return Ok(false);
+        let admitted = claims.iter().all(|(counter, seen)| {
+            live_failures(&state, &counter.key, now_ms).admits(seen, counter.free_failures)
+        });
+        if admitted {
+            for (counter, _) in claims {
+                let failures = live_failures(&state, &counter.key, now_ms).and_one_more(now_ms);
+                state
+                    .failures
+                    .insert(counter.key.clone(), (failures, window_end(now_ms)));
+            }
         }
-        for (counter, seen) in claims {
-            let failures = seen.and_one_more(now_ms);
-            state
-                .failures
-                .insert(counter.key.clone(), (failures, window_end(now_ms)));
-        }
-        Ok(true)
+        Ok(admitted)
     }
 
     async fn create_session(
@@ -161,24 +160,35 @@ impl Store for MemoryStore {
         session: &Session,
         email: &str,
         verified_hash: &str,
-        reset: Option<&Counter>,
+        settlement: &Settlement,
     ) -> Result<bool, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        let current = state
-            .user_id_by_email
-            .get(email)
-            .and_then(|id| state.users.get(id))
-            .map(|user| user.password_hash.clone());
-        if current.as_deref() != Some(verified_hash) {
+        if state.password_hash(email) != Some(verified_hash) {
             return Ok(false);
         }
-        if let Some(counter) = reset {
-            state.failures.remove(&counter.key);
-        }
+        state.settle(settlement);
         state
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
+        Ok(true)
+    }
+
+    async fn count_registration(
+        &self,
+        counter: &Counter,
+        window_end: u64,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let (counted, _) = state
+            .failures
+            .entry(counter.key.clone())
+            .or_insert((Failures::default(), window_end));
+        if counted.count >= counter.free_failures {
+            return Ok(false);
+        }
+        counted.count += 1;
         Ok(true)
     }
 
@@ -308,18 +318,18 @@ impl Store for MemoryStore {
         email: &str,
         old_hash: &str,
         new_hash: &str,
+        settlement: &Settlement,
     ) -> Result<bool, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        let Some(user_id) = state.user_id_by_email.get(email).cloned() else {
+        if state.password_hash(email) != Some(old_hash) {
             return Ok(false);
-        };
-        match state.users.get_mut(&user_id) {
-            Some(user) if user.password_hash == old_hash => {
-                user.password_hash = new_hash.to_owned();
-                Ok(true)
-            }
-            _ => Ok(false),
         }
+        state.settle(settlement);
+        let user_id = state.user_id_by_email[email].clone();
+        if let Some(user) = state.users.get_mut(&user_id) {
+            user.password_hash = new_hash.to_owned();
+        }
+        Ok(true)
     }
 }

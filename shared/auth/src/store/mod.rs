@@ -8,7 +8,7 @@ pub mod dynamo;
 pub mod memory;
 
 use crate::error::ApiError;
-use crate::throttle::{Counter, Failures};
+use crate::throttle::{Counter, Failures, Settlement};
 use std::future::Future;
 
 /// A user about to be written; the password is already hashed.
@@ -124,19 +124,13 @@ pub trait Store: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<LoginAttempt, StoreError>> + Send;
 
-    /// Counts one failed login against each of `counters`, atomically per
-    /// counter (concurrent failures are all counted). One write per counter,
-    /// sent together: one round trip.
-    fn record_login_failure(
-        &self,
-        counters: &[Counter],
-        now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Counts this attempt's failure in advance on each counter, only if every
-    /// one still holds the failures read (`seen`): of parallel attempts that
-    /// read the same counts, one claims (`true`), the others see `false`.
-    fn claim_login_attempt(
+    /// Claims one attempt on each of `claims`' counters before a password
+    /// is checked, counting it as a failure in advance: on each, only while
+    /// the counter still admits it ([`Failures::admits`], given the `seen`
+    /// failures its read found). `false`: some counter had moved on (a
+    /// parallel attempt), and nothing stays claimed. One write per counter,
+    /// sent together: one round trip (two when one is refused).
+    fn claim_attempt(
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
@@ -144,14 +138,23 @@ pub trait Store: Send + Sync {
 
     /// Opens a session for a login, only if the password hash it verified is
     /// still the account's (`false` otherwise): a login that raced a password
-    /// change must not leave a session the change meant to end. Clears the
-    /// `reset` counter in the same write.
+    /// change must not leave a session the change meant to end. Settles the
+    /// login's attempt in the same write.
     fn create_session(
         &self,
         session: &Session,
         email: &str,
         verified_hash: &str,
-        reset: Option<&Counter>,
+        settlement: &Settlement,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts a registration on `counter` (a source's, for one window ending
+    /// at `window_end`), only while it holds fewer than its limit
+    /// (`free_failures`): `false`, and nothing counted, once it is full.
+    fn count_registration(
+        &self,
+        counter: &Counter,
+        window_end: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The user behind a token, its session, and whether the token is revoked,
@@ -218,11 +221,13 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Replaces the password hash, only if it is still `old_hash` (so of two
-    /// concurrent changes, one fails rather than both "succeeding").
+    /// concurrent changes, one fails rather than both "succeeding"), and
+    /// settles the password check that allowed it, in one write.
     fn set_password_hash(
         &self,
         email: &str,
         old_hash: &str,
         new_hash: &str,
+        settlement: &Settlement,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -1,91 +1,61 @@
 //! One password check under the throttle, for login and password change alike.
 
-use super::{Counter, Failures};
+use super::{Counter, Failures, Settlement};
 use crate::App;
 use crate::error::ApiError;
 use crate::store::{LoginAttempt, LoginRecord, Store};
 
-/// A password check under the brute-force throttle ([`super`]).
+/// How often an attempt reads the counters again after a parallel attempt
+/// moved one between its read and its claim. Each round, at least one of the
+/// racing attempts settles, so a burst needs few; past them, the attempt waits.
+const CLAIM_ROUNDS: u32 = 4;
+
+/// A password check under the brute-force throttle ([`super`]), claimed
+/// before bcrypt runs: a failure is already counted, only a success has to be
+/// settled ([`PasswordAttempt::settlement`]).
 pub struct PasswordAttempt {
-    /// The account's counter first, then the source address's, if known.
-    counters: Vec<Counter>,
-    failures: Vec<Failures>,
-    /// Counters on which this attempt's failure is already counted (claimed).
-    claimed: Vec<bool>,
+    settlement: Settlement,
 }
 
 impl PasswordAttempt {
-    /// Reads the account's login record with its counters, then refuses the
+    /// Reads the account's login record with its counters and refuses the
     /// attempt while any counter makes it wait: before bcrypt, so waiting costs
-    /// an attacker time and us nothing. From the last free failure on, the
-    /// attempt claims its failure first, so of parallel attempts one goes on.
+    /// an attacker time and us nothing. Then claims the attempt's failure on
+    /// every counter, conditionally on the counters still allowing it, so of
+    /// parallel attempts only as many go on as the counters allow.
     pub async fn begin<S: Store>(
         app: &App<S>,
         email: &str,
-        counters: Vec<Counter>,
+        account: Counter,
+        sources: Vec<Counter>,
     ) -> Result<(Option<LoginRecord>, Self), ApiError> {
-        let now_ms = crate::now_millis();
-        let LoginAttempt { record, failures } =
-            app.store.login_attempt(email, &counters, now_ms).await?;
-        if let Some(retry_after) = super::wait(&counters, &failures, now_ms) {
-            return Err(ApiError::TooManyLogins { retry_after });
-        }
-        let claimed: Vec<bool> = counters
-            .iter()
-            .zip(&failures)
-            .map(|(counter, failures)| failures.at_edge(counter.free_failures))
+        let counters: Vec<Counter> = std::iter::once(account.clone())
+            .chain(sources.iter().cloned())
             .collect();
-        let claims: Vec<_> = counters
-            .iter()
-            .zip(&failures)
-            .zip(&claimed)
-            .filter(|(_, claimed)| **claimed)
-            .map(|((counter, failures), _)| (counter, *failures))
-            .collect();
-        if !claims.is_empty() && !app.store.claim_login_attempt(&claims, now_ms).await? {
-            // A parallel attempt claimed first: this one waits as if it had
-            // failed as well.
-            let retry_after = claims
-                .iter()
-                .filter_map(|(counter, seen)| {
-                    seen.and_one_more(now_ms)
-                        .wait(counter.free_failures, now_ms)
-                })
-                .max()
-                .unwrap_or(1);
-            return Err(ApiError::TooManyLogins { retry_after });
+        for _ in 0..CLAIM_ROUNDS {
+            let now_ms = crate::now_millis();
+            let LoginAttempt { record, failures } =
+                app.store.login_attempt(email, &counters, now_ms).await?;
+            if let Some(retry_after) = super::wait(&counters, &failures, now_ms) {
+                return Err(ApiError::TooManyLogins { retry_after });
+            }
+            let claims: Vec<(&Counter, Failures)> = counters.iter().zip(failures).collect();
+            if app.store.claim_attempt(&claims, now_ms).await? {
+                let settlement = Settlement {
+                    clear: account,
+                    release: sources,
+                };
+                return Ok((record, Self { settlement }));
+            }
+            // A parallel attempt moved a counter between the read and the
+            // claim: read again, and wait if it now says so.
         }
-        let attempt = Self {
-            counters,
-            failures,
-            claimed,
-        };
-        Ok((record, attempt))
+        Err(ApiError::TooManyLogins { retry_after: 1 })
     }
 
-    /// Counts the failure on every counter the claim has not counted already.
-    /// A failure that cannot be counted fails closed (503): it would be a free
-    /// guess.
-    pub async fn failed<S: Store>(&self, app: &App<S>) -> Result<(), ApiError> {
-        let unclaimed: Vec<_> = self
-            .counters
-            .iter()
-            .zip(&self.claimed)
-            .filter(|(_, claimed)| !**claimed)
-            .map(|(counter, _)| counter.clone())
-            .collect();
-        if !unclaimed.is_empty() {
-            app.store
-                .record_login_failure(&unclaimed, crate::now_millis())
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// After a success the account's counter starts again from zero; the
-    /// source's does not, so one good login cannot launder an address's
-    /// failures on other accounts.
-    pub fn reset(&self) -> Option<&Counter> {
-        (self.failures[0].count > 0 || self.claimed[0]).then_some(&self.counters[0])
+    /// What a success must write: the account's counter cleared, the claim on
+    /// the others taken back.
+    pub fn settlement(&self) -> &Settlement {
+        &self.settlement
     }
 }

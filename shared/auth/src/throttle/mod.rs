@@ -1,10 +1,15 @@
-//! Brute-force throttling of password logins, on Cognito's model: failed
+//! Brute-force throttling of password checks, on Cognito's model: failed
 //! logins are counted per account and per source address; past a number of
 //! free failures, each further attempt must wait 2^(n - free) seconds after the
 //! last failure, capped at [`MAX_DELAY_SECONDS`], and is answered 429 with
-//! `Retry-After` meanwhile. From the last free failure on, an attempt claims
-//! its failure before bcrypt runs (a conditional write on the count it read),
-//! so of many parallel attempts only one gets a guess.
+//! `Retry-After` meanwhile.
+//!
+//! Every attempt claims its failure before bcrypt runs ([`PasswordAttempt`]):
+//! a conditional write that holds only while the counter still allows an
+//! attempt. However many requests arrive at once, on however many instances,
+//! at most the allowed number of passwords are checked. A success then settles
+//! the claim: the account's counter is cleared, and the claim on the source's
+//! is taken back (a success is no failure).
 //!
 //! Why an attacker cannot lock a victim out for long:
 //! - the wait is a delay, never a lock: it is capped at 15 minutes, and the
@@ -17,6 +22,9 @@
 //!
 //! Unknown emails are counted exactly like known ones, so a 429 says nothing
 //! about which emails have accounts.
+//!
+//! Registrations are limited per source address too, in fixed hourly windows
+//! ([`registration_counter`]): each one costs a bcrypt hash.
 
 mod attempt;
 
@@ -51,18 +59,23 @@ impl Failures {
         (until > now_ms).then(|| (until - now_ms).div_ceil(1000).min(MAX_DELAY_SECONDS))
     }
 
-    /// Whether one more failure would make the next attempt wait: from here
-    /// on, parallel attempts must not all get a guess.
-    pub fn at_edge(&self, free: u32) -> bool {
-        self.count.saturating_add(1) >= free
-    }
-
     /// These failures and one more, now.
     pub fn and_one_more(&self, now_ms: u64) -> Self {
         Self {
             count: self.count.saturating_add(1),
             last_at_ms: now_ms,
         }
+    }
+
+    /// Whether a claim may count one more on a counter that now holds these
+    /// failures, having read `seen` (and found no wait) before: below the
+    /// free failures always, past them only if nothing changed since the read.
+    /// `Failures::default()` stands for no live counter at all.
+    pub fn admits(&self, seen: &Failures, free: u32) -> bool {
+        if *seen == Failures::default() {
+            return *self == Failures::default();
+        }
+        *self != Failures::default() && (self.count < free || self == seen)
     }
 }
 
@@ -99,6 +112,34 @@ pub fn source_counter(source_ip: &str, free_failures: u32) -> Option<Counter> {
         free_failures,
     })
 }
+
+/// What a successful password check leaves behind: `clear` (the account's
+/// counter) starts again from zero, and the claims on `release` (the source's)
+/// are taken back, so neither one good login launders an address's failures
+/// on other accounts nor do an office's good logins make its address wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub clear: Counter,
+    pub release: Vec<Counter>,
+}
+
+/// Registrations from one source address in the current hour: the counter
+/// (its key names the hour, so each hour starts from zero) and the hour's end
+/// in epoch seconds. Fixed windows let a burst straddle two of them: at most
+/// twice the limit in an hour, which is enough to keep bcrypt from being
+/// used as a CPU sink.
+pub fn registration_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counter, u64)> {
+    let hour = now / REGISTRATION_WINDOW_SECONDS;
+    let source = source_counter(source_ip, limit)?;
+    let counter = Counter {
+        key: format!("register:{}:{hour}", source.key),
+        free_failures: limit,
+    };
+    Some((counter, (hour + 1) * REGISTRATION_WINDOW_SECONDS))
+}
+
+/// The window of [`registration_counter`].
+pub const REGISTRATION_WINDOW_SECONDS: u64 = 60 * 60;
 
 /// The longest wait any of `counters` imposes, given their `failures` (same order).
 pub fn wait(counters: &[Counter], failures: &[Failures], now_ms: u64) -> Option<u64> {
@@ -155,11 +196,46 @@ mod tests {
     }
 
     #[test]
-    fn the_edge_is_the_last_free_failure_and_beyond() {
-        assert!(!failures(3, T).at_edge(5));
-        assert!(failures(4, T).at_edge(5));
-        assert!(failures(9, T).at_edge(5));
+    fn a_claim_is_admitted_below_the_free_failures_or_on_what_was_read() {
+        let none = Failures::default();
+        assert!(none.admits(&none, 5), "a first failure");
+        assert!(
+            !failures(1, T).admits(&none, 5),
+            "another attempt created it"
+        );
+        assert!(
+            failures(3, T).admits(&failures(2, T - 9), 5),
+            "below the free ones"
+        );
+        assert!(
+            !failures(5, T).admits(&failures(4, T - 9), 5),
+            "the last free one is taken"
+        );
+        assert!(
+            failures(7, T).admits(&failures(7, T), 5),
+            "its wait was over when read"
+        );
+        assert!(
+            !failures(8, T + 1).admits(&failures(7, T), 5),
+            "another took it"
+        );
+        assert!(
+            !none.admits(&failures(7, T), 5),
+            "expired meanwhile: read again"
+        );
+        assert_eq!(failures(3, T).and_one_more(T + 5).wait(5, T + 5), None);
         assert_eq!(failures(4, T).and_one_more(T + 5).wait(5, T + 5), Some(1));
+    }
+
+    #[test]
+    fn registrations_are_counted_per_source_and_hour() {
+        let hour = REGISTRATION_WINDOW_SECONDS;
+        let (counter, end) = registration_counter("203.0.113.7", 3, 5 * hour + 10).unwrap();
+        assert_eq!(counter.key, "register:source:203.0.113.7:5");
+        assert_eq!((counter.free_failures, end), (3, 6 * hour));
+        let (next, _) = registration_counter("203.0.113.7", 3, 6 * hour).unwrap();
+        assert_ne!(next.key, counter.key);
+        assert_eq!(registration_counter("nowhere", 3, hour), None);
     }
 
     #[test]

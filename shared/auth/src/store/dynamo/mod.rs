@@ -17,14 +17,13 @@ pub use client::sdk_config;
 
 use super::*;
 use crate::throttle::FAILURE_WINDOW_SECONDS;
+use crate::throttle::Settlement;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update,
     WriteRequest,
 };
-use retry::{
-    Step, built, cancellation_codes, condition_failed, is_retryable_conflict, retry, unavailable,
-};
+use retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use schema::{Item, n};
 
 /// BatchWriteItem takes at most 25 requests.
@@ -119,61 +118,83 @@ impl DynamoStore {
         Ok((take(&self.users_table), take(&self.revoked_tokens_table)))
     }
 
-    /// Counts one failed login against `counter`: an atomic increment, unless
-    /// the counter outlived its window (TTL deletes late), when it starts
-    /// again from one. A failure that is not counted would be a free guess, so
-    /// conflicts with a login's transaction on the counter are retried.
-    async fn count_failure(&self, counter: &Counter, now_ms: u64) -> Result<(), StoreError> {
+    /// Claims one attempt on `counter` if it still admits one
+    /// ([`Failures::admits`]): an increment on the count `seen` read, or a
+    /// fresh count of one where no live counter was read.
+    async fn claim_one(
+        &self,
+        counter: &Counter,
+        seen: &Failures,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
         let now = now_ms / 1000;
-        let key = &schema::failures_key(counter);
-        let counted = retry((), |(), _| async move {
-            let incremented = self
-                .client
-                .update_item()
-                .table_name(&self.users_table)
-                .set_key(Some(key.clone()))
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::failures_key(counter)))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":now_ms", n(now_ms))
+            .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS));
+        let update = if *seen == Failures::default() {
+            // TTL deletes late: an expired counter starts again from one.
+            update
                 .update_expression(
-                    "SET failures = if_not_exists(failures, :zero) + :one, \
-                     last_failure_ms = :now_ms, expires_at = :expires",
+                    "SET failures = :one, last_failure_ms = :now_ms, expires_at = :expires",
                 )
-                .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":now_ms", n(now_ms))
-                .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
-                .send()
-                .await;
-            match incremented {
-                Ok(_) => return Ok(Step::Done(())),
-                // Expired: start again from one, below, unless a concurrent
-                // failure just did (then the next round increments theirs).
-                Err(error) if condition_failed(&error) => {}
-                Err(error) if is_retryable_conflict(&error) => return Ok(Step::Again(())),
-                Err(error) => return Err(unavailable(error)),
-            }
-            let mut item = key.clone();
-            item.extend([
-                ("failures".to_owned(), n(1)),
-                ("last_failure_ms".to_owned(), n(now_ms)),
-                ("expires_at".to_owned(), n(now + FAILURE_WINDOW_SECONDS)),
-            ]);
-            let restarted = self
-                .client
-                .put_item()
-                .table_name(&self.users_table)
-                .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                .expression_attribute_values(":now", n(now))
-                .send()
-                .await;
-            match restarted {
-                Ok(_) => Ok(Step::Done(())),
-                Err(error) if is_retryable_conflict(&error) => Ok(Step::Again(())),
-                Err(error) => Err(unavailable(error)),
-            }
-        })
-        .await?;
-        counted.ok_or_else(|| StoreError("a failed login could not be counted".into()))
+        } else {
+            update
+                .update_expression(
+                    "SET failures = failures + :one, last_failure_ms = :now_ms, \
+                     expires_at = :expires",
+                )
+                .condition_expression(
+                    "expires_at > :now AND (failures < :free \
+                     OR (failures = :seen AND last_failure_ms = :seen_at))",
+                )
+                .expression_attribute_values(":free", n(u64::from(counter.free_failures)))
+                .expression_attribute_values(":seen", n(u64::from(seen.count)))
+                .expression_attribute_values(":seen_at", n(seen.last_at_ms))
+        };
+        conditional(|| update.clone().send()).await
+    }
+
+    /// The writes that settle a successful password check: the account's
+    /// counter deleted, one claim taken back from each other counter.
+    fn settle(&self, settlement: &Settlement) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let clear = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::failures_key(&settlement.clear)))
+                .build(),
+        )?;
+        let releases = settlement
+            .release
+            .iter()
+            .map(|counter| self.release(counter, crate::now_millis()));
+        std::iter::once(Ok(TransactWriteItem::builder().delete(clear).build()))
+            .chain(releases)
+            .collect()
+    }
+
+    /// Takes one claim back from `counter`. Unconditional, so that it can
+    /// never cancel the transaction it is part of; a counter that vanished
+    /// meanwhile comes back at zero, with a window so that TTL removes it.
+    fn release(&self, counter: &Counter, now_ms: u64) -> Result<TransactWriteItem, StoreError> {
+        let update = built(
+            Update::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::failures_key(counter)))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :one) - :one, \
+                     expires_at = if_not_exists(expires_at, :expires)",
+                )
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":expires", n(now_ms / 1000 + FAILURE_WINDOW_SECONDS))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }

@@ -1,7 +1,9 @@
 //! [`Store`] over DynamoDB: each method is one round trip unless its trait
 //! documentation says otherwise.
 
-use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
+use super::retry::{
+    Step, built, cancellation_codes, conditional, met_transaction, retry, unavailable,
+};
 use super::schema::{self, has_key, n, s};
 use super::*;
 
@@ -91,55 +93,32 @@ impl Store for DynamoStore {
         Ok(LoginAttempt { record, failures })
     }
 
-    async fn record_login_failure(
-        &self,
-        counters: &[Counter],
-        now_ms: u64,
-    ) -> Result<(), StoreError> {
-        let count_each = counters
-            .iter()
-            .map(|counter| self.count_failure(counter, now_ms));
-        futures_util::future::try_join_all(count_each).await?;
-        Ok(())
-    }
-
-    async fn claim_login_attempt(
+    async fn claim_attempt(
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
     ) -> Result<bool, StoreError> {
-        let now = now_ms / 1000;
-        let items = claims
+        // Separate writes, not a transaction: parallel attempts on one counter
+        // then queue on the item instead of cancelling each other.
+        let each = claims
             .iter()
-            .map(|(counter, seen)| {
-                let update = Update::builder()
-                    .table_name(&self.users_table)
-                    .set_key(Some(schema::failures_key(counter)))
-                    .update_expression(
-                        "SET failures = :claimed, last_failure_ms = :now_ms, expires_at = :expires",
-                    )
-                    .expression_attribute_values(":claimed", n(u64::from(seen.count) + 1))
-                    .expression_attribute_values(":now_ms", n(now_ms))
-                    .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
-                    .expression_attribute_values(":now", n(now));
-                // Only on the counts read: a parallel attempt that claimed
-                // first has changed them.
-                let update = if seen.count == 0 {
-                    update.condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                } else {
-                    update
-                        .condition_expression(
-                            "failures = :seen AND last_failure_ms = :seen_at AND expires_at > :now",
-                        )
-                        .expression_attribute_values(":seen", n(u64::from(seen.count)))
-                        .expression_attribute_values(":seen_at", n(seen.last_at_ms))
-                };
-                Ok(TransactWriteItem::builder()
-                    .update(built(update.build())?)
-                    .build())
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.conditional_transaction(items).await
+            .map(|(counter, seen)| self.claim_one(counter, seen, now_ms));
+        let claimed = futures_util::future::join_all(each).await;
+        if claimed.iter().all(|claim| matches!(claim, Ok(true))) {
+            return Ok(true);
+        }
+        // Take back what this attempt did claim, then report why it stopped.
+        let taken: Vec<_> = claims
+            .iter()
+            .zip(&claimed)
+            .filter(|(_, claim)| matches!(claim, Ok(true)))
+            .map(|((counter, _), _)| self.release(counter, now_ms))
+            .collect::<Result<_, _>>()?;
+        if !taken.is_empty() {
+            self.conditional_transaction(taken).await?;
+        }
+        claimed.into_iter().try_for_each(|claim| claim.map(drop))?;
+        Ok(false)
     }
 
     async fn create_session(
@@ -147,7 +126,7 @@ impl Store for DynamoStore {
         session: &Session,
         email: &str,
         verified_hash: &str,
-        reset: Option<&Counter>,
+        settlement: &Settlement,
     ) -> Result<bool, StoreError> {
         let check = built(
             ConditionCheck::builder()
@@ -167,16 +146,29 @@ impl Store for DynamoStore {
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
-        if let Some(counter) = reset {
-            let delete = built(
-                Delete::builder()
-                    .table_name(&self.users_table)
-                    .set_key(Some(schema::failures_key(counter)))
-                    .build(),
-            )?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
-        }
+        items.extend(self.settle(settlement)?);
         self.conditional_transaction(items).await
+    }
+
+    async fn count_registration(
+        &self,
+        counter: &Counter,
+        window_end: u64,
+    ) -> Result<bool, StoreError> {
+        let write = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::failures_key(counter)))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, expires_at = :expires",
+            )
+            .condition_expression("attribute_not_exists(failures) OR failures < :limit")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(u64::from(counter.free_failures)))
+            .expression_attribute_values(":expires", n(window_end));
+        conditional(|| write.clone().send()).await
     }
 
     async fn token_subject(
@@ -297,7 +289,7 @@ impl Store for DynamoStore {
         new_hash: &str,
         now: u64,
     ) -> Result<bool, StoreError> {
-        let result = self
+        let write = self
             .client
             .update_item()
             .table_name(&self.users_table)
@@ -309,10 +301,8 @@ impl Store for DynamoStore {
             .condition_expression("refresh_hash = :old")
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        conditional(result)
+            .expression_attribute_values(":now", n(now));
+        conditional(|| write.clone().send()).await
     }
 
     async fn delete_session(
@@ -321,16 +311,14 @@ impl Store for DynamoStore {
         session_id: &str,
         now: u64,
     ) -> Result<bool, StoreError> {
-        let result = self
+        let write = self
             .client
             .delete_item()
             .table_name(&self.users_table)
             .set_key(Some(schema::session_key(user_id, session_id)))
             .condition_expression("attribute_exists(pk) AND expires_at > :now")
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        conditional(result)
+            .expression_attribute_values(":now", n(now));
+        conditional(|| write.clone().send()).await
     }
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
@@ -347,15 +335,20 @@ impl Store for DynamoStore {
             })
             .collect::<Result<_, StoreError>>()?;
         for chunk in doomed.chunks(BATCH_WRITE_LIMIT) {
-            // What DynamoDB leaves unprocessed (under throttling) is sent again.
+            // What DynamoDB leaves unprocessed (under throttling), or a batch
+            // that met a transaction, is sent again.
             let deleted = retry(chunk.to_vec(), |pending, _| async move {
-                let output = self
+                let sent = self
                     .client
                     .batch_write_item()
-                    .request_items(&self.users_table, pending)
+                    .request_items(&self.users_table, pending.clone())
                     .send()
-                    .await
-                    .map_err(unavailable)?;
+                    .await;
+                let output = match sent {
+                    Ok(output) => output,
+                    Err(error) if met_transaction(&error) => return Ok(Step::Again(pending)),
+                    Err(error) => return Err(unavailable(error)),
+                };
                 let left = output
                     .unprocessed_items()
                     .and_then(|items| items.get(&self.users_table))
@@ -380,18 +373,20 @@ impl Store for DynamoStore {
         email: &str,
         old_hash: &str,
         new_hash: &str,
+        settlement: &Settlement,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::login_key(email)))
-            .update_expression("SET password_hash = :new")
-            .condition_expression("password_hash = :old")
-            .expression_attribute_values(":new", s(new_hash))
-            .expression_attribute_values(":old", s(old_hash))
-            .send()
-            .await;
-        conditional(result)
+        let update = built(
+            Update::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::login_key(email)))
+                .update_expression("SET password_hash = :new")
+                .condition_expression("password_hash = :old")
+                .expression_attribute_values(":new", s(new_hash))
+                .expression_attribute_values(":old", s(old_hash))
+                .build(),
+        )?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.settle(settlement)?);
+        self.conditional_transaction(items).await
     }
 }

@@ -60,25 +60,36 @@ pub fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> b
     error_code(error) == Some("ConditionalCheckFailedException")
 }
 
-/// A write that lost to a concurrent one on the same item, and may be retried:
-/// its condition failed (the caller re-reads by retrying), or it met a
-/// transaction in flight.
-pub fn is_retryable_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    condition_failed(error) || error_code(error) == Some("TransactionConflictException")
+/// A single-item write that met a transaction in flight on its item. The SDK
+/// does not retry it, and a retry once the transaction settles succeeds.
+pub fn met_transaction<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error_code(error) == Some("TransactionConflictException")
 }
 
-/// The outcome of a conditional write: `true` if it was made, `false` if its
-/// condition did not hold; any other failure is storage being unavailable.
-pub fn conditional<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+/// Sends a conditional write (`send` makes one try) until it settles: `true`
+/// if it was made, `false` if its condition did not hold; a try that met a
+/// transaction is sent again, and any other failure is storage being
+/// unavailable.
+pub async fn conditional<O, E, R, F, Fut>(mut send: F) -> Result<bool, StoreError>
 where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match result {
-        Ok(_) => Ok(true),
-        Err(error) if condition_failed(&error) => Ok(false),
-        Err(error) => Err(unavailable(error)),
-    }
+    retry((), |(), _| {
+        let sent = send();
+        async move {
+            match sent.await {
+                Ok(_) => Ok(Step::Done(true)),
+                Err(error) if condition_failed(&error) => Ok(Step::Done(false)),
+                Err(error) if met_transaction(&error) => Ok(Step::Again(())),
+                Err(error) => Err(unavailable(error)),
+            }
+        }
+    })
+    .await?
+    .ok_or_else(|| StoreError("a write kept meeting transactions".into()))
 }
 
 /// The cancellation codes of a cancelled transaction, in the order of its
