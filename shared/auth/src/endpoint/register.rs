@@ -21,11 +21,11 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
     let window = source_ip(request).and_then(|ip| {
         throttle::registration_counter(ip, app.config.source_registrations_per_hour, now)
     });
-    if let Some((counter, window_end)) = window {
-        if !app.store.count_registration(&counter, window_end).await? {
-            let retry_after = window_end.saturating_sub(now).max(1);
-            return Err(ApiError::TooManyRegistrations { retry_after });
-        }
+    if let Some((counter, window_end)) = window
+        && !app.store.count_registration(&counter, window_end).await?
+    {
+        let retry_after = window_end.saturating_sub(now).max(1);
+        return Err(ApiError::TooManyRegistrations { retry_after });
     }
     // Hashing comes before the write even when the email turns out to be taken,
     // so "taken" and "created" cost the same time.
