@@ -20,14 +20,10 @@ use crate::throttle::FAILURE_WINDOW_SECONDS;
 use crate::throttle::Settlement;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update,
-    WriteRequest,
+    ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
 };
 use retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use schema::{Item, n};
-
-/// BatchWriteItem takes at most 25 requests.
-const BATCH_WRITE_LIMIT: usize = 25;
 
 pub struct DynamoStore {
     client: Client,

@@ -1,9 +1,7 @@
 //! [`Store`] over DynamoDB: each method is one round trip unless its trait
 //! documentation says otherwise.
 
-use super::retry::{
-    Step, built, cancellation_codes, conditional, met_transaction, retry, unavailable,
-};
+use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
 
@@ -263,9 +261,8 @@ impl Store for DynamoStore {
             .client
             .query()
             .table_name(&self.users_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :session)")
-            .expression_attribute_values(":pk", s(schema::user_pk(user_id)))
-            .expression_attribute_values(":session", s(schema::SESSION_PREFIX))
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(schema::sessions_pk(user_id)))
             .consistent_read(true)
             .into_paginator()
             .send();
@@ -323,48 +320,21 @@ impl Store for DynamoStore {
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
         // Expired sessions too: 0 as "now" lists every one still stored.
-        let doomed: Vec<WriteRequest> = self
-            .sessions(user_id, 0)
-            .await?
-            .into_iter()
+        let sessions = self.sessions(user_id, 0).await?;
+        // One DeleteItem each, sent together, rather than BatchWriteItem, whose
+        // permission would also allow puts: a user has a handful of sessions.
+        let deletes = sessions
+            .iter()
             .filter(|session| Some(session.session_id.as_str()) != keep)
             .map(|session| {
-                let key = schema::session_key(user_id, &session.session_id);
-                let delete = built(DeleteRequest::builder().set_key(Some(key)).build())?;
-                Ok(WriteRequest::builder().delete_request(delete).build())
-            })
-            .collect::<Result<_, StoreError>>()?;
-        for chunk in doomed.chunks(BATCH_WRITE_LIMIT) {
-            // What DynamoDB leaves unprocessed (under throttling), or a batch
-            // that met a transaction, is sent again.
-            let deleted = retry(chunk.to_vec(), |pending, _| async move {
-                let sent = self
+                let write = self
                     .client
-                    .batch_write_item()
-                    .request_items(&self.users_table, pending.clone())
-                    .send()
-                    .await;
-                let output = match sent {
-                    Ok(output) => output,
-                    Err(error) if met_transaction(&error) => return Ok(Step::Again(pending)),
-                    Err(error) => return Err(unavailable(error)),
-                };
-                let left = output
-                    .unprocessed_items()
-                    .and_then(|items| items.get(&self.users_table))
-                    .cloned()
-                    .unwrap_or_default();
-                Ok(if left.is_empty() {
-                    Step::Done(())
-                } else {
-                    Step::Again(left)
-                })
-            })
-            .await?;
-            if deleted.is_none() {
-                return Err(StoreError("sessions left undeleted after retries".into()));
-            }
-        }
+                    .delete_item()
+                    .table_name(&self.users_table)
+                    .set_key(Some(schema::session_key(user_id, &session.session_id)));
+                async move { conditional(|| write.clone().send()).await }
+            });
+        futures_util::future::try_join_all(deletes).await?;
         Ok(())
     }
 

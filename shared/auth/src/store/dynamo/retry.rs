@@ -62,7 +62,7 @@ pub fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> b
 
 /// A single-item write that met a transaction in flight on its item. The SDK
 /// does not retry it, and a retry once the transaction settles succeeds.
-pub fn met_transaction<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+fn met_transaction<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     error_code(error) == Some("TransactionConflictException")
 }
 

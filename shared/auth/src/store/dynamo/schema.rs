@@ -5,9 +5,11 @@
 //! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`, `registered_on`);
 //! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`). Its
 //!   key makes the email unique, and login finds all it needs in this one item;
-//! - `USER#<id>` / `SESSION#<session id>`: one signed-in device, with the hash of
-//!   its live refresh token. A user's sessions are one `Query` away, and a token
-//!   check reads profile and session in the same `BatchGetItem`.
+//! - `SESSION#<user id>` / `<session id>`: one signed-in device, with the hash
+//!   of its live refresh token. A user's sessions are one `Query` away, and a
+//!   token check reads profile and session in the same `BatchGetItem`. They
+//!   have a partition prefix of their own so that IAM can let login and
+//!   refresh write sessions without letting them write profiles (`admin`).
 //! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
 //!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
@@ -30,8 +32,7 @@ pub type Item = HashMap<String, AttributeValue>;
 const USER_PREFIX: &str = "USER#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 const FAILED_PREFIX: &str = "FAILED#";
-/// The sort key prefix of sessions, for the query that lists a user's.
-pub const SESSION_PREFIX: &str = "SESSION#";
+const SESSION_PREFIX: &str = "SESSION#";
 pub const PROFILE: &str = "PROFILE";
 pub const LOGIN: &str = "LOGIN";
 
@@ -43,8 +44,9 @@ pub fn email_pk(email: &str) -> String {
     format!("{EMAIL_PREFIX}{email}")
 }
 
-pub fn session_sk(session_id: &str) -> String {
-    format!("{SESSION_PREFIX}{session_id}")
+/// The partition of a user's sessions.
+pub fn sessions_pk(user_id: &str) -> String {
+    format!("{SESSION_PREFIX}{user_id}")
 }
 
 pub fn failures_pk(counter: &Counter) -> String {
@@ -74,7 +76,7 @@ pub fn login_key(email: &str) -> Item {
 }
 
 pub fn session_key(user_id: &str, session_id: &str) -> Item {
-    key(user_pk(user_id), session_sk(session_id))
+    key(sessions_pk(user_id), session_id.to_owned())
 }
 
 pub fn failures_key(counter: &Counter) -> Item {
