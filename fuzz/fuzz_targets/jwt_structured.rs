@@ -175,12 +175,12 @@ fn payload_bytes(spec: &ClaimsSpec, now: u64) -> Vec<u8> {
     for (name, claim) in &spec.extra {
         insert(&mut map, name, claim, json!("x"), now);
     }
-    insert(&mut map, "sub", &spec.sub, json!("user-1"), now);
+    insert(&mut map, "sub", &spec.sub, json!("6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e"), now);
     insert(&mut map, "iat", &spec.iat, json!(now), now);
     insert(&mut map, "exp", &spec.exp, json!(now + 3600), now);
-    insert(&mut map, "jti", &spec.jti, json!("jti-1"), now);
+    insert(&mut map, "jti", &spec.jti, json!("QUJDREVGR0hJSktMTU5PUA"), now);
     insert(&mut map, "iss", &spec.iss, json!(ISSUER), now);
-    insert(&mut map, "sid", &spec.sid, json!("session-1"), now);
+    insert(&mut map, "sid", &spec.sid, json!("AAAAAAAAAAAAAAAAAAAAAA"), now);
     insert(&mut map, "nbf", &spec.nbf, Value::Null, now);
     Value::Object(map).to_string().into_bytes()
 }

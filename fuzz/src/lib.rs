@@ -74,6 +74,10 @@ pub fn check_accepted_token(token: &str, claims: &Claims, now: u64) {
     let header: serde_json::Value =
         serde_json::from_slice(&header).expect("accepted a token whose header is not JSON");
     assert_eq!(header["alg"], "HS256", "accepted another algorithm");
+    assert!(header.get("crit").is_none(), "accepted a critical extension");
+    assert!(auth::ids::is_user_id(&claims.sub), "accepted a sub of another shape");
+    assert!(auth::ids::is_random_id(&claims.sid), "accepted a sid of another shape");
+    assert!(auth::ids::is_random_id(&claims.jti), "accepted a jti of another shape");
     assert!(claims.exp > now, "accepted an expired token");
     assert!(claims.iat <= now, "accepted a token issued in the future");
     assert_eq!(claims.iss, ISSUER, "accepted another issuer");
