@@ -256,6 +256,91 @@ mod tests {
         );
     }
 
+    /// Answers to 16 wrong passwords sent together, counted by status code.
+    async fn burst(
+        app: &App<MemoryStore>,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        body: &str,
+    ) -> Vec<u16> {
+        let calls = (0..16).map(|_| call(app, endpoint, token, body));
+        let mut codes: Vec<u16> = futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        codes.sort_unstable();
+        codes
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_wrong_passwords_gets_exactly_the_free_checks() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
+        let mut expected = vec![404; 5];
+        expected.extend([429; 11]);
+        assert_eq!(burst(&app, Endpoint::Login, None, wrong).await, expected);
+
+        // Password change on another account: five 403s, then 429s.
+        let ann = r#"{"email": "ann@example.com", "password": "correct horse"}"#;
+        let ann_token = call(&app, Endpoint::Register, None, ann).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let change = r#"{"current_password": "wrong horse", "new_password": "new horse 1"}"#;
+        let mut expected = vec![403; 5];
+        expected.extend([429; 11]);
+        let codes = burst(&app, Endpoint::ChangePassword, Some(&ann_token), change).await;
+        assert_eq!(codes, expected);
+        assert_eq!(call(&app, Endpoint::Status, Some(&token), "").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_current_password_is_no_second_guess() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The real password sent as the "new" one confirms nothing.
+        let probe = r#"{"current_password": "wrong horse", "new_password": "correct horse"}"#;
+        let (code, body) = call(&app, Endpoint::ChangePassword, Some(&token), probe).await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (403, Some("Current password is incorrect."))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_change_clears_the_account_counter() {
+        let app = app();
+        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
+        for _ in 0..4 {
+            assert_eq!(call(&app, Endpoint::Login, None, wrong).await.0, 404);
+        }
+        let change = r#"{"current_password": "correct horse", "new_password": "new horse 1"}"#;
+        assert_eq!(
+            call(&app, Endpoint::ChangePassword, Some(&token), change)
+                .await
+                .0,
+            200
+        );
+        // Four more typos are free again, and the fifth login is checked.
+        for _ in 0..4 {
+            assert_eq!(call(&app, Endpoint::Login, None, wrong).await.0, 404);
+        }
+        let right = r#"{"email": "joe@example.com", "password": "new horse 1"}"#;
+        assert_eq!(call(&app, Endpoint::Login, None, right).await.0, 200);
+    }
+
     #[test]
     fn routes_and_function_names_are_distinct() {
         let routes: std::collections::HashSet<_> =
