@@ -2,10 +2,11 @@
 
 Usage: python no-secrets-in-log.py SECRETS_FILE LOG...
 
-SECRETS_FILE holds one `kind<TAB>value` a line: what tests/support.rs recorded
-(every password the tests sent, every token they sent or received) and the
-JWT secret. Prints counts only, never a value. An empty or one-sided secrets
-file is a failure too, so the check cannot pass for want of anything to look for.
+SECRETS_FILE holds one `kind<TAB>value` a line: what the tests recorded
+(tests/support/src/secrets.rs: every password they sent, every token they sent
+or received) and the JWT secret. Prints counts only, never a value. An empty or
+one-sided secrets file is a failure too, so the check cannot pass for want of
+anything to look for.
 """
 
 import sys

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test-e2e`: the API suites (tests/api.rs, sessions.rs, hostile.rs,
-# throttle.rs) over HTTP.
+# `make test-e2e`: the API suites over HTTP: the tests/ files marked HTTP in
+# the map in tests/support/src/lib.rs (E2E_TESTS below).
 #   API_URL=https://…  against that deployment; tests that need the service's
 #                      database or secret say so and skip.
 #   no API_URL         against `cargo lambda watch` on a free port, over the
@@ -11,9 +11,15 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# The test binaries that run over HTTP too; the others need the in-process app
+# (faults, outage, round_trips) or no app at all (routes).
+E2E_TESTS=(register login status logout refresh sessions password throttle hostile_tokens hostile_bodies)
+e2e_args=()
+for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
+
 if [ -n "${API_URL:-}" ]; then
   unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE JWT_SECRET
-  exec cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
+  exec cargo test --locked -p api-tests "${e2e_args[@]}"
 fi
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
@@ -27,11 +33,11 @@ export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCES
 export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
 
 # Every secret the run uses, for the log check at the end: the tests add the
-# passwords they send and the tokens they see (tests/support.rs).
+# passwords they send and the tokens they see (tests/support/src/secrets.rs).
 secrets=$(mktemp)
 cleanup_files+=("$secrets")
 printf 'jwt_secret\t%s\n' "$JWT_SECRET" >>"$secrets"
 export SECRETS_SEEN_FILE=$secrets
 FUNCTION_RUST_LOG=${FUNCTION_RUST_LOG:-trace} start_watch 4
-cargo test --locked -p api-tests --test api --test sessions --test hostile --test throttle
+cargo test --locked -p api-tests "${e2e_args[@]}"
 .tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$WATCH_LOG"

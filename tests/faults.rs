@@ -1,20 +1,21 @@
-//! Storage faults DynamoDB Local cannot stage, injected through a fake DynamoDB
-//! (tests/fake_dynamo.rs): a database that hangs, one that throttles every
-//! request, and transactions cancelled for a conflict. Every endpoint must
-//! fail closed with the generic 503, in bounded time, after a bounded number
-//! of attempts. In-process only; needs nothing from the environment.
-
-mod fake_dynamo;
-mod support;
+//! Storage faults, in-process: storage that is down, and the faults DynamoDB
+//! Local cannot stage, injected through a fake DynamoDB
+//! (`test_support::fake_dynamo`): a database that hangs, one that throttles
+//! every request or answers 500, transactions cancelled for a conflict,
+//! writes that fail, and the Lambda deadline. Every endpoint must fail closed
+//! with the generic 503, in bounded time, after a bounded number of attempts.
+//! Only the storage-down test needs the environment (DynamoDB Local); the
+//! fake needs nothing.
 
 use auth::refresh::RefreshToken;
-use fake_dynamo::{FakeDynamo, Reply, cancelled};
-use serde_json::json;
+use auth::store::dynamo::schema::Item;
 use std::sync::Arc;
 use std::time::Duration;
-use support::*;
-
-const UNAVAILABLE: &str = "Service unavailable. Please try again.";
+use test_support::fake_dynamo::{
+    self, FakeDynamo, Reply, batch_get_answer, cancelled, internal_error,
+};
+use test_support::stored::{account_counter_item, login_record_item};
+use test_support::*;
 
 /// The SDK settings of `sdk_config`: at most 3 attempts per operation, and
 /// 5 s for all of them together. A call has a handful of operations, but
@@ -86,7 +87,7 @@ fn every_call() -> Vec<Call> {
             "POST",
             "/auth/refresh",
             &none,
-            Some(json!({ "refresh_token": refresh }).to_string()),
+            Some(refresh_body(&refresh)),
         ),
         call("sessions", "GET", "/auth/sessions", &bearer, None),
         call(
@@ -101,12 +102,14 @@ fn every_call() -> Vec<Call> {
             "POST",
             "/auth/password",
             &bearer,
-            Some(
-                json!({ "current_password": PASSWORD, "new_password": "a new password" })
-                    .to_string(),
-            ),
+            Some(password_change(PASSWORD, "a new password")),
         ),
     ]
+}
+
+/// The in-process app over a fake DynamoDB.
+async fn app_over(fake: &FakeDynamo) -> TestApp {
+    app_with_storage_at(&local_config(), &fake.url).await.into()
 }
 
 /// Makes every call, each against a fake DynamoDB of its own from `fake`, all
@@ -122,9 +125,7 @@ where
         let fake = fake();
         tasks.spawn(async move {
             let fake = fake.await;
-            let app = TestApp::InProcess(Box::new(
-                app_with_storage_at(&local_config(), &fake.url).await,
-            ));
+            let app = app_over(&fake).await;
             let answer = tokio::time::timeout(
                 HANG_BOUND,
                 call(
@@ -198,15 +199,38 @@ async fn a_throttling_database_gets_a_503_from_every_endpoint_after_bounded_retr
 #[tokio::test]
 async fn a_database_answering_500_gets_a_503_from_every_endpoint() {
     let seen = every_call_answers_503(|| {
-        FakeDynamo::start(Arc::new(|_: &str, _: usize| {
-            Some((500, r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#.to_owned()))
-        }))
+        FakeDynamo::start(Arc::new(|_: &str, _: usize| Some(internal_error())))
     })
     .await;
     for (name, operations) in &seen {
         let attempts = attempts_of_one_operation(name, operations);
         assert!((1..=MAX_ATTEMPTS).contains(&attempts), "{name}: {attempts}");
     }
+}
+
+// ---- storage down ----------------------------------------------------------
+
+#[tokio::test]
+async fn with_storage_down_every_endpoint_answers_503_and_accepts_nothing() {
+    // In-process whatever the target, since it takes the app's storage away.
+    let Some(backstage) = backstage_or_skip("storage down").await else {
+        return;
+    };
+    let good = TestApp::from(in_process_app().await);
+    let email = unique_email();
+    let token = register(&good, &email).await.token();
+
+    let down = TestApp::from(app_without_storage(&backstage.config).await);
+    register(&down, &unique_email())
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    login(&down, &email, PASSWORD)
+        .await
+        .assert_fail(503, UNAVAILABLE);
+    status(&down, &token).await.assert_fail(503, UNAVAILABLE);
+    logout(&down, &token).await.assert_fail(503, UNAVAILABLE);
+    // The logout that failed did not revoke anything.
+    assert_eq!(status(&good, &token).await.status, 200);
 }
 
 // ---- transactions cancelled for a conflict ---------------------------------
@@ -218,17 +242,12 @@ async fn a_database_answering_500_gets_a_503_from_every_endpoint() {
 
 /// A fake that answers `TransactWriteItems` from `transactions` in turn (the
 /// last one for ever after), and `BatchGetItem` with the users-table `item`
-/// (JSON) if any.
-async fn fake_with(transactions: Vec<Reply>, item: Option<serde_json::Value>) -> FakeDynamo {
-    let users_table = local_config().users_table;
-    let batch = json!({
-        "Responses": { users_table: item.into_iter().collect::<Vec<_>>() },
-        "UnprocessedKeys": {},
-    })
-    .to_string();
+/// if any.
+async fn fake_with(transactions: Vec<Reply>, item: Option<Item>) -> FakeDynamo {
+    let batch = batch_get_answer(&local_config().users_table, item.as_slice());
     FakeDynamo::start(Arc::new(move |operation: &str, n: usize| match operation {
         "TransactWriteItems" => Some(transactions[n.min(transactions.len() - 1)].clone()),
-        "BatchGetItem" => Some((200, batch.clone())),
+        "BatchGetItem" => Some(batch.clone()),
         _ => Some(fake_dynamo::error("ValidationException", "unexpected", "")),
     }))
     .await
@@ -251,9 +270,7 @@ async fn a_registration_cancelled_for_a_conflict_is_retried() {
         None,
     )
     .await;
-    let app = TestApp::InProcess(Box::new(
-        app_with_storage_at(&local_config(), &fake.url).await,
-    ));
+    let app = app_over(&fake).await;
     let answer = register(&app, &unique_email()).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(transactions(&fake.operations()), 2);
@@ -272,15 +289,11 @@ async fn a_logout_that_conflicts_with_a_concurrent_logout_is_told_the_token_is_r
     )
     .await;
     let app = app_with_storage_at(&local_config(), &fake.url).await;
-    let token = app
-        .tokens
-        .issue("a-user", "a-session", auth::now())
-        .unwrap()
-        .0;
-    let app = TestApp::InProcess(Box::new(app));
+    let token = token_signed_by(&app);
+    let app = TestApp::from(app);
     let answer = logout(&app, &token).await;
     eprintln!("operations: {:?}", fake.operations());
-    answer.assert_fail(401, "Token blacklisted. Please log in again.");
+    answer.assert_fail(401, BLACKLISTED);
 }
 
 #[tokio::test]
@@ -289,12 +302,7 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
     // record, so each can meet the other's transaction.
     let email = unique_email();
     let hash = auth::password::hash(PASSWORD, 4).await.unwrap();
-    let item = json!({
-        "pk": { "S": format!("EMAIL#{email}") },
-        "sk": { "S": "LOGIN" },
-        "user_id": { "S": "a-user" },
-        "password_hash": { "S": hash },
-    });
+    let item = login_record_item(&email, "a-user", &hash);
     let fake = fake_with(
         vec![
             cancelled(&["TransactionConflict", "None"]),
@@ -303,9 +311,7 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
         Some(item),
     )
     .await;
-    let app = TestApp::InProcess(Box::new(
-        app_with_storage_at(&local_config(), &fake.url).await,
-    ));
+    let app = app_over(&fake).await;
     let answer = login(&app, &email, PASSWORD).await;
     eprintln!("operations: {:?}", fake.operations());
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -318,11 +324,7 @@ async fn a_call_still_waiting_at_the_lambda_deadline_gets_our_503_first() {
     use lambda_http::{Body, Request, RequestExt, lambda_runtime::Context};
     let fake = FakeDynamo::silent().await;
     let app = app_with_storage_at(&local_config(), &fake.url).await;
-    let token = app
-        .tokens
-        .issue("a-user", "a-session", auth::now())
-        .unwrap()
-        .0;
+    let token = token_signed_by(&app);
     // One second to go: less than one 2 s SDK attempt, so without the deadline
     // the call would go on to a second attempt and past the deadline.
     let mut context = Context::default();
@@ -348,26 +350,19 @@ async fn a_call_still_waiting_at_the_lambda_deadline_gets_our_503_first() {
 
 /// A fake whose reads find `items` in the users table and whose every write
 /// fails with a 500.
-async fn fake_failing_writes(items: Vec<serde_json::Value>) -> FakeDynamo {
-    let users_table = local_config().users_table;
-    let batch = json!({ "Responses": { users_table: items }, "UnprocessedKeys": {} }).to_string();
+async fn fake_failing_writes(items: &[Item]) -> FakeDynamo {
+    let batch = batch_get_answer(&local_config().users_table, items);
     FakeDynamo::start(Arc::new(move |operation: &str, _| match operation {
-        "BatchGetItem" => Some((200, batch.clone())),
-        _ => Some((
-            500,
-            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#
-                .to_owned(),
-        )),
+        "BatchGetItem" => Some(batch.clone()),
+        _ => Some(internal_error()),
     }))
     .await
 }
 
 #[tokio::test]
 async fn a_failure_that_cannot_be_counted_gets_a_503_not_a_404() {
-    let fake = fake_failing_writes(Vec::new()).await;
-    let app = TestApp::InProcess(Box::new(
-        app_with_storage_at(&local_config(), &fake.url).await,
-    ));
+    let fake = fake_failing_writes(&[]).await;
+    let app = app_over(&fake).await;
     login(&app, &unique_email(), PASSWORD)
         .await
         .assert_fail(503, UNAVAILABLE);
@@ -382,17 +377,9 @@ async fn a_failure_that_cannot_be_counted_gets_a_503_not_a_404() {
 async fn an_attempt_whose_claim_cannot_be_written_gets_a_503_before_bcrypt() {
     // The account is at its last free failure, so this attempt must claim it.
     let email = unique_email();
-    let counter = json!({
-        "pk": { "S": format!("FAILED#account:{email}") },
-        "sk": { "S": "LOGIN" },
-        "failures": { "N": "4" },
-        "last_failure_ms": { "N": auth::now_millis().to_string() },
-        "expires_at": { "N": (auth::now() + 3600).to_string() },
-    });
-    let fake = fake_failing_writes(vec![counter]).await;
-    let app = TestApp::InProcess(Box::new(
-        app_with_storage_at(&local_config(), &fake.url).await,
-    ));
+    let counter = account_counter_item(&email, 4, auth::now_millis(), auth::now() + 3600);
+    let fake = fake_failing_writes(&[counter]).await;
+    let app = app_over(&fake).await;
     login(&app, &email, PASSWORD)
         .await
         .assert_fail(503, UNAVAILABLE);

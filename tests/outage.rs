@@ -6,20 +6,15 @@
 //! its data in files so they outlive the restart), so it needs the tools
 //! `make test` installs, and nothing else from the environment.
 
-mod support;
-
+use auth::store::dynamo::schema::{self, Item};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-use support::*;
-
-const UNAVAILABLE: &str = "Service unavailable. Please try again.";
+use test_support::*;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -114,11 +109,6 @@ impl Drop for DynamoLocal {
     }
 }
 
-async fn refresh(app: &TestApp, refresh_token: &str) -> Answer {
-    let body = json!({ "refresh_token": refresh_token }).to_string();
-    call(app, "POST", "/auth/refresh", None, Some(&body)).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_service_fails_closed_while_dynamodb_is_down_and_recovers_when_it_is_back() {
     let mut dynamo = DynamoLocal::new();
@@ -126,18 +116,15 @@ async fn the_service_fails_closed_while_dynamodb_is_down_and_recovers_when_it_is
     dynamo.create_tables();
     let config = local_config();
     // One app for the whole test, as one warm Lambda keeps it.
-    let app = Arc::new(TestApp::InProcess(Box::new(
+    let app = Arc::new(TestApp::from(
         app_with_storage_at(&config, &dynamo.url()).await,
-    )));
+    ));
 
     let email = unique_email();
     let registered = register(&app, &email).await;
     assert_eq!(registered.status, 201, "{}", registered.body);
     let token = registered.token();
-    let refresh_token = registered.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let refresh_token = registered.refresh_token();
     assert_eq!(status(&app, &token).await.status, 200);
 
     // Registrations in flight when DynamoDB dies: each either made it or
@@ -204,7 +191,7 @@ async fn the_service_fails_closed_while_dynamodb_is_down_and_recovers_when_it_is
     // is free, and takes a registration now.
     login(&app, &newcomer, PASSWORD)
         .await
-        .assert_fail(404, "User does not exist.");
+        .assert_fail(404, USER_DOES_NOT_EXIST);
 
     let client = client_at(&dynamo.url()).await;
     let accounts = accounts(&client, &config.users_table).await;
@@ -221,10 +208,10 @@ async fn the_service_fails_closed_while_dynamodb_is_down_and_recovers_when_it_is
 }
 
 /// Every account in the table, by email, after checking that each is whole:
-/// each login record (`EMAIL#`) has the profile (`USER#`) it names, and each
-/// profile the login record of its email.
+/// each login record has the profile it names, and each profile the login
+/// record of its email.
 async fn accounts(client: &Client, table: &str) -> BTreeMap<String, String> {
-    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+    let text = |item: &Item, name: &str| {
         item.get(name)
             .and_then(|value| value.as_s().ok())
             .cloned()
@@ -241,10 +228,10 @@ async fn accounts(client: &Client, table: &str) -> BTreeMap<String, String> {
     while let Some(page) = pages.next().await {
         for item in page.unwrap().items() {
             let (pk, sk) = (text(item, "pk"), text(item, "sk"));
-            if let (Some(email), "LOGIN") = (pk.strip_prefix("EMAIL#"), sk.as_str()) {
+            if let (Some(email), schema::LOGIN) = (schema::email_of_pk(&pk), sk.as_str()) {
                 logins.insert(email.to_owned(), text(item, "user_id"));
-            } else if sk == "PROFILE" {
-                assert_eq!(pk, format!("USER#{}", text(item, "user_id")));
+            } else if sk == schema::PROFILE {
+                assert_eq!(pk, schema::user_pk(&text(item, "user_id")));
                 profiles.insert((text(item, "email"), text(item, "user_id")));
             }
         }

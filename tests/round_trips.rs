@@ -5,17 +5,18 @@
 //!
 //! `cargo test --test round_trips -- --nocapture` prints the table.
 
-mod support;
-
+use auth::App;
+use auth::Endpoint::{self, *};
 use auth::store::dynamo::{DynamoStore, sdk_config};
-use auth::{App, Endpoint};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use lambda_http::Body;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use support::{PASSWORD, credentials, request_from, unique_email};
+use test_support::{
+    PASSWORD, credentials, password_change, refresh_body, request_from, unique_email,
+};
 
 /// Records the DynamoDB operation of each request sent (`X-Amz-Target`).
 #[derive(Debug, Default, Clone)]
@@ -52,6 +53,43 @@ impl RequestLog {
 struct Counted {
     app: App<DynamoStore>,
     log: RequestLog,
+    /// The table's rows, one per call made.
+    table: Vec<String>,
+}
+
+/// One call to make: an endpoint at its route (or at `path`), with a bearer
+/// token and a body if any.
+struct Call<'a> {
+    endpoint: Endpoint,
+    path: String,
+    token: Option<&'a str>,
+    body: Option<String>,
+}
+
+fn to<'a>(endpoint: Endpoint) -> Call<'a> {
+    Call {
+        endpoint,
+        path: endpoint.route().1.to_owned(),
+        token: None,
+        body: None,
+    }
+}
+
+impl<'a> Call<'a> {
+    fn at(self, path: &str) -> Self {
+        let path = path.to_owned();
+        Self { path, ..self }
+    }
+
+    fn token(self, token: &'a str) -> Self {
+        let token = Some(token);
+        Self { token, ..self }
+    }
+
+    fn body(self, body: String) -> Self {
+        let body = Some(body);
+        Self { body, ..self }
+    }
 }
 
 impl Counted {
@@ -69,120 +107,67 @@ impl Counted {
         Self {
             app: App::new(config, store),
             log,
+            table: Vec::new(),
         }
     }
 
-    /// One call as API Gateway delivers it (with a client address), and the
-    /// DynamoDB requests it made.
-    async fn call(
-        &self,
-        endpoint: Endpoint,
-        path: &str,
-        token: Option<&str>,
-        body: Option<String>,
-    ) -> (u16, Value, Vec<String>) {
-        let mut request = request_from("192.0.2.10", body.map_or(Body::Empty, Body::Text));
-        *request.uri_mut() = path.parse().unwrap();
-        if let Some(token) = token {
+    /// Makes one call as API Gateway delivers it (with a client address),
+    /// asserts its status and the number of DynamoDB requests it made, and
+    /// adds a row to the table. Returns the answer's body.
+    async fn expect(&mut self, what: &str, call: Call<'_>, status: u16, expected: usize) -> Value {
+        let mut request = request_from("192.0.2.10", call.body.map_or(Body::Empty, Body::Text));
+        *request.uri_mut() = call.path.parse().unwrap();
+        if let Some(token) = call.token {
             let value = format!("Bearer {token}").parse().unwrap();
             request.headers_mut().insert("authorization", value);
         }
         self.log.take();
-        let response = Endpoint::handle(endpoint, &self.app, request).await;
-        let status = response.status().as_u16();
-        let body = serde_json::from_slice(response.body()).unwrap();
-        (status, body, self.log.take())
+        let response = Endpoint::handle(call.endpoint, &self.app, request).await;
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        let requests = self.log.take();
+        assert_eq!(response.status().as_u16(), status, "{what}: {body}");
+        assert_eq!(requests.len(), expected, "{what}: {requests:?}");
+        self.table.push(format!(
+            "| {what} | {} | {} |",
+            requests.len(),
+            requests.join(", ")
+        ));
+        body
     }
 }
 
 #[tokio::test]
 async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
-    let api = Counted::new().await;
+    let mut api = Counted::new().await;
     let email = unique_email();
-    let login_body = || Some(credentials(&email, PASSWORD));
-    let mut table = Vec::new();
-    let mut record =
-        |what: &str, expected_status: u16, answer: (u16, Value, Vec<String>), expected: usize| {
-            let (status, body, requests) = answer;
-            assert_eq!(status, expected_status, "{what}: {body}");
-            assert_eq!(requests.len(), expected, "{what}: {requests:?}");
-            table.push(format!(
-                "| {what} | {} | {} |",
-                requests.len(),
-                requests.join(", ")
-            ));
-            body
-        };
+    let login = || to(Login).body(credentials(&email, PASSWORD));
 
-    let registered = record(
-        "register",
-        201,
-        api.call(Endpoint::Register, "/auth/register", None, login_body())
-            .await,
-        1,
-    );
+    let registered = api
+        .expect(
+            "register",
+            to(Register).body(credentials(&email, PASSWORD)),
+            201,
+            1,
+        )
+        .await;
     let token = registered["auth_token"].as_str().unwrap().to_owned();
     let refresh_token = registered["refresh_token"].as_str().unwrap().to_owned();
-    record(
-        "login",
-        200,
-        api.call(Endpoint::Login, "/auth/login", None, login_body())
-            .await,
-        2,
-    );
-    let wrong = Some(credentials(&email, "not the password"));
-    record(
-        "login, wrong password",
-        404,
-        api.call(Endpoint::Login, "/auth/login", None, wrong).await,
-        3,
-    );
-    let unknown = Some(credentials(&unique_email(), PASSWORD));
-    record(
-        "login, unknown email",
-        404,
-        api.call(Endpoint::Login, "/auth/login", None, unknown)
-            .await,
-        3,
-    );
+    api.expect("login", login(), 200, 2).await;
+    let wrong = to(Login).body(credentials(&email, "not the password"));
+    api.expect("login, wrong password", wrong, 404, 3).await;
+    let unknown = to(Login).body(credentials(&unique_email(), PASSWORD));
+    api.expect("login, unknown email", unknown, 404, 3).await;
     // The failure above is cleared by the next success, in the same write.
-    record(
-        "login after a failure",
-        200,
-        api.call(Endpoint::Login, "/auth/login", None, login_body())
-            .await,
-        2,
-    );
-    record(
-        "status",
-        200,
-        api.call(Endpoint::Status, "/auth/status", Some(&token), None)
-            .await,
-        1,
-    );
-    record(
-        "status, bad token",
-        401,
-        api.call(Endpoint::Status, "/auth/status", Some("x.y.z"), None)
-            .await,
-        0,
-    );
-    let refresh = Some(json!({ "refresh_token": refresh_token }).to_string());
-    let refreshed = record(
-        "refresh",
-        200,
-        api.call(Endpoint::Refresh, "/auth/refresh", None, refresh)
-            .await,
-        2,
-    );
+    api.expect("login after a failure", login(), 200, 2).await;
+    api.expect("status", to(Status).token(&token), 200, 1).await;
+    api.expect("status, bad token", to(Status).token("x.y.z"), 401, 0)
+        .await;
+    let refresh = to(Refresh).body(refresh_body(&refresh_token));
+    let refreshed = api.expect("refresh", refresh, 200, 2).await;
     let token = refreshed["auth_token"].as_str().unwrap().to_owned();
-    let listed = record(
-        "sessions",
-        200,
-        api.call(Endpoint::Sessions, "/auth/sessions", Some(&token), None)
-            .await,
-        2,
-    );
+    let listed = api
+        .expect("sessions", to(Sessions).token(&token), 200, 2)
+        .await;
     let other = listed["data"]["sessions"]
         .as_array()
         .unwrap()
@@ -192,59 +177,23 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .as_str()
         .unwrap()
         .to_owned();
-    let path = format!("/auth/sessions/{other}");
-    record(
-        "revoke-session",
-        200,
-        api.call(Endpoint::RevokeSession, &path, Some(&token), None)
-            .await,
-        2,
-    );
-    let change = Some(
-        json!({ "current_password": PASSWORD, "new_password": "a brand new password" }).to_string(),
-    );
-    record(
-        "password",
-        200,
-        api.call(
-            Endpoint::ChangePassword,
-            "/auth/password",
-            Some(&token),
-            change,
-        )
-        .await,
-        5,
-    );
-    record(
-        "logout, scope=others",
-        200,
-        api.call(
-            Endpoint::Logout,
-            "/auth/logout?scope=others",
-            Some(&token),
-            None,
-        )
-        .await,
-        // A query and no deletes: the password change already ended the others.
-        2,
-    );
-    record(
-        "logout",
-        200,
-        api.call(Endpoint::Logout, "/auth/logout", Some(&token), None)
-            .await,
-        1,
-    );
-    record(
-        "logout, already revoked",
-        401,
-        api.call(Endpoint::Logout, "/auth/logout", Some(&token), None)
-            .await,
-        1,
-    );
+    let revoke = to(RevokeSession)
+        .at(&format!("/auth/sessions/{other}"))
+        .token(&token);
+    api.expect("revoke-session", revoke, 200, 2).await;
+    let change = to(ChangePassword)
+        .token(&token)
+        .body(password_change(PASSWORD, "a brand new password"));
+    api.expect("password", change, 200, 5).await;
+    let others = to(Logout).at("/auth/logout?scope=others").token(&token);
+    // A query and no deletes: the password change already ended the others.
+    api.expect("logout, scope=others", others, 200, 2).await;
+    api.expect("logout", to(Logout).token(&token), 200, 1).await;
+    let again = to(Logout).token(&token);
+    api.expect("logout, already revoked", again, 401, 1).await;
 
     eprintln!("| call | DynamoDB requests | operations |\n|---|---|---|");
-    for row in &table {
+    for row in &api.table {
         eprintln!("{row}");
     }
 }

@@ -7,20 +7,17 @@
 //! directly need the in-process app or the service's database, and skip
 //! otherwise.
 
-mod support;
-
 use auth::Endpoint;
+use auth::store::dynamo::DynamoStore;
 use auth::throttle::MAX_DELAY_SECONDS;
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Body;
 use std::time::Duration;
-use support::*;
+use test_support::*;
 
 /// The default number of failed logins an account gets before it must wait.
 const ACCOUNT_FREE_FAILURES: usize = 5;
 /// The default for a source address.
 const SOURCE_FREE_FAILURES: usize = 100;
-const THROTTLED: &str = "Too many failed logins. Please try again later.";
 
 fn retry_after(answer: &Answer) -> u64 {
     answer
@@ -31,6 +28,20 @@ fn retry_after(answer: &Answer) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+/// Registers a new account, asserting it is created: its email.
+async fn registered_email(app: &TestApp) -> String {
+    let email = unique_email();
+    assert_eq!(register(app, &email).await.status, 201);
+    email
+}
+
+/// A new account that has used its free failures: it must wait now.
+async fn account_that_must_wait(app: &TestApp) -> String {
+    let email = registered_email(app).await;
+    fail_logins(app, &email, ACCOUNT_FREE_FAILURES).await;
+    email
 }
 
 async fn fail_logins(app: &TestApp, email: &str, times: usize) {
@@ -48,9 +59,7 @@ async fn wait_out(seconds: u64) {
 #[tokio::test]
 async fn an_account_waits_after_five_failures_and_the_waits_double() {
     let app = app().await;
-    let email = unique_email();
-    assert_eq!(register(&app, &email).await.status, 201);
-    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
+    let email = account_that_must_wait(&app).await;
 
     // Even the right password is not checked while the account waits.
     let throttled = login(&app, &email, PASSWORD).await;
@@ -76,8 +85,7 @@ async fn an_account_waits_after_five_failures_and_the_waits_double() {
 #[tokio::test]
 async fn unknown_emails_are_throttled_exactly_like_known_ones() {
     let app = app().await;
-    let known = unique_email();
-    assert_eq!(register(&app, &known).await.status, 201);
+    let known = registered_email(&app).await;
     let unknown = unique_email();
     // In turns, so each email's last failure is one call before its check:
     // both checks land well inside the first, one-second wait.
@@ -89,36 +97,26 @@ async fn unknown_emails_are_throttled_exactly_like_known_ones() {
     let for_known = login(&app, &known, "not the password").await;
     let for_unknown = login(&app, &unknown, "not the password").await;
     for_known.assert_fail(429, THROTTLED);
-    assert_eq!(for_unknown.status, for_known.status);
-    assert_eq!(for_unknown.body, for_known.body);
-    assert_eq!(for_unknown.own_headers(), for_known.own_headers());
+    for_unknown.assert_same_as(&for_known);
 }
 
 #[tokio::test]
 async fn a_throttled_account_keeps_its_open_sessions() {
     let app = app().await;
-    let email = unique_email();
-    let registered = register(&app, &email).await;
+    let (email, registered) = new_account(&app).await;
     fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
     login(&app, &email, PASSWORD)
         .await
         .assert_fail(429, THROTTLED);
 
     assert_eq!(status(&app, &registered.token()).await.status, 200);
-    let refresh_token = registered.body["refresh_token"].as_str().unwrap();
-    let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
-    let refreshed = call(&app, "POST", "/auth/refresh", None, Some(&body)).await;
+    let refreshed = refresh(&app, &registered.refresh_token()).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
 }
 
 /// A login as API Gateway delivers it: with the client's address in the
 /// request context.
-async fn login_from(
-    app: &auth::App<auth::store::dynamo::DynamoStore>,
-    ip: &str,
-    email: &str,
-    password: &str,
-) -> u16 {
+async fn login_from(app: &auth::App<DynamoStore>, ip: &str, email: &str, password: &str) -> u16 {
     let request = request_from(ip, Body::Text(credentials(email, password)));
     Endpoint::Login.handle(app, request).await.status().as_u16()
 }
@@ -135,7 +133,7 @@ fn unique_ip() -> String {
 
 #[tokio::test]
 async fn a_source_address_waits_after_many_failures_on_any_accounts() {
-    if std::env::var("API_URL").is_ok() {
+    if over_http() {
         eprintln!("source throttle: skipped over HTTP, it needs to choose the client's address");
         return;
     }
@@ -144,8 +142,7 @@ async fn a_source_address_waits_after_many_failures_on_any_accounts() {
         unreachable!("without API_URL the app runs in-process")
     };
     let (attacker, bystander) = (unique_ip(), "2001:db8:77::1");
-    let victim = unique_email();
-    assert_eq!(register(&test_app, &victim).await.status, 201);
+    let victim = registered_email(&test_app).await;
 
     // Every guess on a different account: no account counter ever trips.
     for guess in 1..=SOURCE_FREE_FAILURES {
@@ -161,60 +158,20 @@ async fn a_source_address_waits_after_many_failures_on_any_accounts() {
     assert_eq!(login_from(app, bystander, &victim, PASSWORD).await, 200);
 }
 
-/// Writes an account's failure counter as the service stores it.
-async fn write_counter(
-    backstage: &Backstage,
-    email: &str,
-    failures: u64,
-    last_at_ms: u64,
-    expires_at: u64,
-) {
-    let number = |value: u64| AttributeValue::N(value.to_string());
-    backstage
-        .client
-        .put_item()
-        .table_name(&backstage.config.users_table)
-        .item("pk", AttributeValue::S(format!("FAILED#account:{email}")))
-        .item("sk", AttributeValue::S("LOGIN".into()))
-        .item("failures", number(failures))
-        .item("last_failure_ms", number(last_at_ms))
-        .item("expires_at", number(expires_at))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn stored_failures(backstage: &Backstage, email: &str) -> Option<u64> {
-    let item = backstage
-        .client
-        .get_item()
-        .table_name(&backstage.config.users_table)
-        .key("pk", AttributeValue::S(format!("FAILED#account:{email}")))
-        .key("sk", AttributeValue::S("LOGIN".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap_or_default();
-    item.get("failures")
-        .and_then(|value| value.as_n().ok())
-        .map(|count| count.parse().unwrap())
-}
-
 #[tokio::test]
 async fn no_wait_is_longer_than_fifteen_minutes() {
     let app = app().await;
     let Some(backstage) = backstage_or_skip("wait cap").await else {
         return;
     };
-    let email = unique_email();
-    assert_eq!(register(&app, &email).await.status, 201);
+    let email = registered_email(&app).await;
     let now_ms = auth::now_millis();
     let now = now_ms / 1000;
 
     // A thousand failures ten seconds ago: the wait is the cap, from then.
-    write_counter(&backstage, &email, 1000, now_ms - 10_000, now + 3600).await;
+    backstage
+        .write_counter(&email, 1000, now_ms - 10_000, now + 3600)
+        .await;
     let throttled = login(&app, &email, PASSWORD).await;
     throttled.assert_fail(429, THROTTLED);
     let wait = retry_after(&throttled);
@@ -224,16 +181,12 @@ async fn no_wait_is_longer_than_fifteen_minutes() {
     );
 
     // The same failures, the cap ago: the victim gets in, and is reset.
-    write_counter(
-        &backstage,
-        &email,
-        1000,
-        now_ms - MAX_DELAY_SECONDS * 1000,
-        now + 3600,
-    )
-    .await;
+    let cap_ago = now_ms - MAX_DELAY_SECONDS * 1000;
+    backstage
+        .write_counter(&email, 1000, cap_ago, now + 3600)
+        .await;
     assert_eq!(login(&app, &email, PASSWORD).await.status, 200);
-    assert_eq!(stored_failures(&backstage, &email).await, None);
+    assert_eq!(backstage.stored_failures(&email).await, None);
 }
 
 #[tokio::test]
@@ -242,13 +195,14 @@ async fn a_counter_past_its_window_is_forgotten_even_before_ttl_deletes_it() {
     let Some(backstage) = backstage_or_skip("lingering counter").await else {
         return;
     };
-    let email = unique_email();
-    assert_eq!(register(&app, &email).await.status, 201);
+    let email = registered_email(&app).await;
     let now_ms = auth::now_millis();
-    write_counter(&backstage, &email, 50, now_ms - 5_000, now_ms / 1000 - 1).await;
+    backstage
+        .write_counter(&email, 50, now_ms - 5_000, now_ms / 1000 - 1)
+        .await;
 
     assert_eq!(login(&app, &email, "not the password").await.status, 404);
-    assert_eq!(stored_failures(&backstage, &email).await, Some(1));
+    assert_eq!(backstage.stored_failures(&email).await, Some(1));
 }
 
 #[tokio::test]
@@ -262,39 +216,23 @@ async fn every_failure_is_counted_even_when_they_race() {
     for answer in futures_util::future::join_all(attempts).await {
         assert_eq!(answer.status, 404, "{}", answer.body);
     }
-    assert_eq!(stored_failures(&backstage, &email).await, Some(4));
+    assert_eq!(backstage.stored_failures(&email).await, Some(4));
 }
 
 #[tokio::test]
 async fn wrong_current_passwords_count_like_failed_logins() {
     let app = app().await;
-    let email = unique_email();
-    let bearer = format!("Bearer {}", register(&app, &email).await.token());
-    let change = |current: &str| {
-        serde_json::json!({ "current_password": current, "new_password": "a brand new password" })
-            .to_string()
-    };
+    let (email, registered) = new_account(&app).await;
+    let token = registered.token();
+    let new_password = "a brand new password";
     for attempt in 1..=ACCOUNT_FREE_FAILURES {
-        let answer = call(
-            &app,
-            "POST",
-            "/auth/password",
-            Some(&bearer),
-            Some(&change("a wrong guess")),
-        )
-        .await;
+        let answer = change_password(&app, Some(&token), "a wrong guess", new_password).await;
         assert_eq!(answer.status, 403, "guess {attempt}: {}", answer.body);
     }
     // The right password now waits too, here and at login: one counter.
-    call(
-        &app,
-        "POST",
-        "/auth/password",
-        Some(&bearer),
-        Some(&change(PASSWORD)),
-    )
-    .await
-    .assert_fail(429, THROTTLED);
+    change_password(&app, Some(&token), PASSWORD, new_password)
+        .await
+        .assert_fail(429, THROTTLED);
     login(&app, &email, PASSWORD)
         .await
         .assert_fail(429, THROTTLED);
@@ -303,9 +241,7 @@ async fn wrong_current_passwords_count_like_failed_logins() {
 #[tokio::test]
 async fn a_burst_of_guesses_when_a_wait_ends_gets_one_guess_between_them() {
     let app = app().await;
-    let email = unique_email();
-    assert_eq!(register(&app, &email).await.status, 201);
-    fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
+    let email = account_that_must_wait(&app).await;
     wait_out(1).await;
     fail_logins(&app, &email, 1).await;
     wait_out(2).await;
@@ -322,7 +258,7 @@ async fn a_burst_of_guesses_when_a_wait_ends_gets_one_guess_between_them() {
     codes.sort_unstable();
     assert_eq!(codes, [vec![404], vec![429; 9]].concat());
     if let Some(backstage) = backstage().await {
-        let counted = stored_failures(&backstage, &email).await;
+        let counted = backstage.stored_failures(&email).await;
         assert_eq!(counted, Some(ACCOUNT_FREE_FAILURES as u64 + 2));
     }
 }

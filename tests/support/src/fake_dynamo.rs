@@ -1,9 +1,10 @@
-#![allow(dead_code)] // Each test file uses its own part of this module.
-
 //! A stand-in for DynamoDB on a local port, to inject the faults DynamoDB Local
 //! cannot produce: it speaks just enough HTTP/1.1 to take the SDK's requests,
 //! records the operation of each (its `X-Amz-Target`), and answers as told.
 
+use auth::store::dynamo::schema::Item;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -77,6 +78,35 @@ pub fn error(error_type: &str, message: &str, extra: &str) -> Reply {
         r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{error_type}","message":"{message}"{extra}}}"#
     );
     (400, body)
+}
+
+/// A DynamoDB `InternalServerError`: HTTP 500, which the SDK retries.
+pub fn internal_error() -> Reply {
+    let (_, body) = error("InternalServerError", "injected", "");
+    (500, body)
+}
+
+/// An item in DynamoDB's JSON, as a `GetItem` or `BatchGetItem` answer holds
+/// it (the attribute types items here use: strings, numbers, booleans).
+pub fn item_json(item: &Item) -> Value {
+    let attributes = item.iter().map(|(name, value)| {
+        let typed = match value {
+            AttributeValue::S(text) => json!({ "S": text }),
+            AttributeValue::N(number) => json!({ "N": number }),
+            AttributeValue::Bool(flag) => json!({ "BOOL": flag }),
+            other => panic!("{name}: no JSON here for {other:?}"),
+        };
+        (name.clone(), typed)
+    });
+    Value::Object(attributes.collect())
+}
+
+/// A `BatchGetItem` answer that finds `items` in `table` and leaves nothing
+/// unprocessed.
+pub fn batch_get_answer(table: &str, items: &[Item]) -> Reply {
+    let items: Vec<Value> = items.iter().map(item_json).collect();
+    let body = json!({ "Responses": { table: items }, "UnprocessedKeys": {} });
+    (200, body.to_string())
 }
 
 /// A `TransactionCanceledException` with these cancellation reason codes, in

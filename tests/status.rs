@@ -1,0 +1,114 @@
+//! `GET /auth/status` and the token check every protected endpoint starts
+//! with: the user shown; a missing, malformed, expired or forged token, and a
+//! deleted user's, each with its contract message. The long table of hostile
+//! tokens is hostile_tokens.rs. Runs in-process or over HTTP.
+
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+use test_support::*;
+
+#[tokio::test]
+async fn status_shows_the_user() {
+    let app = app().await;
+    let (email, registered) = new_account(&app).await;
+    let token = registered.token();
+    let answer = status(&app, &token).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["status"], "success");
+    let data = &answer.body["data"];
+    assert_eq!(data["user_id"], claims_of(&token)["sub"]);
+    assert_eq!(data["email"], email.as_str());
+    assert_eq!(data["admin"], false);
+    let registered_on = data["registered_on"].as_str().unwrap();
+    let parsed = aws_sdk_dynamodb::primitives::DateTime::from_str(
+        registered_on,
+        aws_sdk_dynamodb::primitives::DateTimeFormat::DateTime,
+    )
+    .unwrap_or_else(|e| panic!("{registered_on} is not RFC 3339: {e}"));
+    assert!((parsed.secs() - auth::now() as i64).abs() < 60);
+    assert_eq!(
+        answer.body.as_object().unwrap().len(),
+        2,
+        "only status and data"
+    );
+}
+
+#[tokio::test]
+async fn status_without_a_token_asks_for_one() {
+    let app = app().await;
+    for header in [None, Some(""), Some("Bearer"), Some("Bearer   ")] {
+        call(&app, "GET", "/auth/status", header, None)
+            .await
+            .assert_fail(401, NO_TOKEN);
+    }
+}
+
+#[tokio::test]
+async fn status_with_a_header_not_of_the_bearer_form_is_malformed() {
+    let app = app().await;
+    let token = new_account(&app).await.1.token();
+    for header in [
+        token.clone(),
+        format!("Token {token}"),
+        format!("Bearer {token} extra"),
+    ] {
+        call(&app, "GET", "/auth/status", Some(&header), None)
+            .await
+            .assert_fail(401, MALFORMED_BEARER);
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_as_expired() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("expired token").await else {
+        return;
+    };
+    let token = new_account(&app).await.1.token();
+    let now = auth::now();
+    let claims = with(&claims_of(&token), "iat", json!(now - 120));
+    let claims = with(&claims, "exp", json!(now - 1));
+    let secret = backstage.config.jwt_secret.expose();
+    let expired = sign(&claims, Algorithm::HS256, secret);
+    status(&app, &expired).await.assert_fail(401, EXPIRED_TOKEN);
+}
+
+#[tokio::test]
+async fn forged_and_broken_tokens_are_invalid() {
+    let app = app().await;
+    let token = new_account(&app).await.1.token();
+    let claims = claims_of(&token);
+    let other_secret = b"another-secret-of-32-bytes-at-least";
+    let mut forged = vec![
+        (
+            "another secret",
+            sign(&claims, Algorithm::HS256, other_secret),
+        ),
+        ("alg none", unsigned("none", &b64(&claims))),
+        ("garbage", "garbage".to_owned()),
+        ("tampered", tamper(&token)),
+    ];
+    // Forgeries only the holder of the real secret could make.
+    if let Some(backstage) = backstage_or_skip("forgeries with the real secret").await {
+        let secret = backstage.config.jwt_secret.expose();
+        forged.push(("HS512", sign(&claims, Algorithm::HS512, secret)));
+        forged.push((
+            "missing claim",
+            sign(&without(&claims, "jti"), Algorithm::HS256, secret),
+        ));
+    }
+    for (what, bad) in forged {
+        let answer = status(&app, &bad).await;
+        assert_eq!(answer.message(), INVALID_TOKEN, "{what}");
+        answer.assert_fail(401, INVALID_TOKEN);
+    }
+}
+
+#[tokio::test]
+async fn a_token_for_a_deleted_user_is_invalid() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("deleted user").await else {
+        return;
+    };
+    let token = new_account(&app).await.1.token();
+    backstage.delete_profile(&user_of(&token)).await;
+    status(&app, &token).await.assert_fail(401, INVALID_TOKEN);
+}

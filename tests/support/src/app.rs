@@ -1,0 +1,108 @@
+//! The app under test: in-process (the app as a Lambda builds it) or, with
+//! `API_URL` set, whatever answers at that address over HTTP.
+
+use auth::store::dynamo::{DynamoStore, sdk_config};
+use auth::{App, Config};
+use aws_sdk_dynamodb::Client;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub enum TestApp {
+    InProcess(Box<App<DynamoStore>>),
+    Http {
+        base: String,
+        client: reqwest::Client,
+    },
+}
+
+impl From<App<DynamoStore>> for TestApp {
+    fn from(app: App<DynamoStore>) -> Self {
+        Self::InProcess(Box::new(app))
+    }
+}
+
+impl TestApp {
+    pub fn is_http(&self) -> bool {
+        matches!(self, Self::Http { .. })
+    }
+}
+
+/// Whether the tests run over HTTP (`make test-e2e`): tests that must pick
+/// what no HTTP client sends (the client's address, raw bytes) skip then.
+pub fn over_http() -> bool {
+    std::env::var("API_URL").is_ok()
+}
+
+pub async fn app() -> TestApp {
+    match std::env::var("API_URL") {
+        Ok(base) => TestApp::Http {
+            base: base.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+        },
+        Err(_) => in_process_app().await.into(),
+    }
+}
+
+/// The app as a Lambda builds it, over DynamoDB Local.
+pub async fn in_process_app() -> App<DynamoStore> {
+    let config = Config::from_env().unwrap_or_else(|error| {
+        panic!("{error}: run these tests through `make test`, which sets up DynamoDB Local")
+    });
+    App::new(
+        config.clone(),
+        DynamoStore::new(Client::new(&sdk_config().await), &config),
+    )
+}
+
+/// The in-process app pointed at a port where nothing listens: storage is down.
+pub async fn app_without_storage(config: &Config) -> App<DynamoStore> {
+    app_with_storage_at(config, "http://127.0.0.1:9").await
+}
+
+/// The in-process app over the DynamoDB at `url`, with the service's own SDK
+/// settings (timeouts, retries). Region and credentials are fixed, so it needs
+/// nothing from the environment: for a fake DynamoDB, or one a test started.
+pub async fn app_with_storage_at(config: &Config, url: &str) -> App<DynamoStore> {
+    App::new(
+        config.clone(),
+        DynamoStore::new(client_at(url).await, config),
+    )
+}
+
+/// A DynamoDB client as the service builds one, for the DynamoDB at `url`.
+pub async fn client_at(url: &str) -> Client {
+    use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryPartition};
+    // A retry budget of its own: the SDK's is shared per partition across the
+    // process, and fault tests spend it on purpose.
+    static CLIENTS: AtomicU64 = AtomicU64::new(0);
+    let partition = format!("client-at-{}", CLIENTS.fetch_add(1, Ordering::SeqCst));
+    let sdk = sdk_config().await;
+    Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .retry_partition(RetryPartition::new(partition))
+            .endpoint_url(url)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+            .build(),
+    )
+}
+
+/// A configuration of its own, for tests that bring their own storage.
+pub fn local_config() -> Config {
+    Config::from_lookup(|name| match name {
+        "JWT_SECRET" => Some("a-test-secret-of-at-least-32-bytes-long".into()),
+        "USERS_TABLE" => Some("UsersTable".into()),
+        "REVOKED_TOKENS_TABLE" => Some("RevokedTokensTable".into()),
+        "BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+/// An access token the in-process `app` signs itself, for a user and session
+/// that need not exist: enough to get a call as far as storage.
+pub fn token_signed_by(app: &App<DynamoStore>) -> String {
+    app.tokens
+        .issue("a-user", "a-session", auth::now())
+        .unwrap()
+        .0
+}

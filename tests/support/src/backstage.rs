@@ -1,0 +1,166 @@
+//! Behind the service's back: its own database and secret, present when the
+//! environment names them (make test, make test-e2e against cargo lambda
+//! watch), absent against a deployment, where the tests that need them skip.
+//! Items are read and written through the service's key schema
+//! (`auth::store::dynamo::schema`), never with key prefixes of their own.
+
+use crate::app::{TestApp, app};
+use crate::stored::{account_counter_item, account_failures_key, item_with, login_record_item};
+use auth::Config;
+use auth::store::dynamo::schema::{
+    Item, PROFILE, login_key, n, profile_key, revoked_key, s, session_key,
+};
+use auth::store::dynamo::sdk_config;
+use aws_sdk_dynamodb::Client;
+
+/// The service's own database client and configuration.
+pub struct Backstage {
+    pub client: Client,
+    pub config: Config,
+}
+
+pub async fn backstage() -> Option<Backstage> {
+    let config = Config::from_env().ok()?;
+    Some(Backstage {
+        client: Client::new(&sdk_config().await),
+        config,
+    })
+}
+
+/// For tests that cannot run without [`backstage`]: the app under test with
+/// it, or `None` once it has printed why the test skips.
+pub async fn app_and_backstage_or_skip(test: &str) -> Option<(TestApp, Backstage)> {
+    let backstage = backstage_or_skip(test).await?;
+    Some((app().await, backstage))
+}
+
+/// For tests that cannot run without [`backstage`]: prints why they skip.
+pub async fn backstage_or_skip(test: &str) -> Option<Backstage> {
+    let backstage = backstage().await;
+    if backstage.is_none() {
+        eprintln!("{test}: skipped, it needs the service's database and secret");
+    }
+    backstage
+}
+
+/// The reuse grace window the service runs with (its default when unknown).
+pub async fn grace_seconds() -> u64 {
+    backstage()
+        .await
+        .map_or(10, |b| b.config.refresh_reuse_grace_seconds)
+}
+
+impl Backstage {
+    async fn put(&self, table: &str, item: Item) {
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn put_user_item(&self, item: Item) {
+        self.put(&self.config.users_table, item).await;
+    }
+
+    async fn get_user_item(&self, key: Item) -> Option<Item> {
+        self.client
+            .get_item()
+            .table_name(&self.config.users_table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    }
+
+    /// Claims `email` with a login record of another user, as a registration
+    /// that won a race would.
+    pub async fn put_login_record(&self, email: &str, user_id: &str, password_hash: &str) {
+        self.put_user_item(login_record_item(email, user_id, password_hash))
+            .await;
+    }
+
+    /// Login records of this email: one key, so at most one.
+    pub async fn login_records_of(&self, email: &str) -> usize {
+        usize::from(self.get_user_item(login_key(email)).await.is_some())
+    }
+
+    /// Profiles stored with this email (a scan: fine for a test table).
+    pub async fn accounts_with_email(&self, email: &str) -> usize {
+        let mut count = 0;
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.config.users_table)
+            .filter_expression("email = :email AND sk = :profile")
+            .expression_attribute_values(":email", s(email))
+            .expression_attribute_values(":profile", s(PROFILE))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            count += page.unwrap().items().len();
+        }
+        count
+    }
+
+    pub async fn delete_profile(&self, user_id: &str) {
+        self.client
+            .delete_item()
+            .table_name(&self.config.users_table)
+            .set_key(Some(profile_key(user_id)))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Moves a session's expiry to `expires_at`, leaving the item in place as
+    /// DynamoDB's late TTL deletion would.
+    pub async fn expire_session(&self, user_id: &str, session_id: &str, expires_at: u64) {
+        self.client
+            .update_item()
+            .table_name(&self.config.users_table)
+            .set_key(Some(session_key(user_id, session_id)))
+            .update_expression("SET expires_at = :past")
+            .expression_attribute_values(":past", n(expires_at))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Writes a revocation entry behind the service's back, with this expiry or none.
+    pub async fn revoke_directly(&self, jti: &str, expires_at: Option<u64>) {
+        let entry = item_with(
+            revoked_key(jti),
+            expires_at.map(|expires_at| ("expires_at", n(expires_at))),
+        );
+        self.put(&self.config.revoked_tokens_table, entry).await;
+    }
+
+    /// Writes an account's failure counter as the service stores it.
+    pub async fn write_counter(
+        &self,
+        email: &str,
+        failures: u64,
+        last_at_ms: u64,
+        expires_at: u64,
+    ) {
+        let counter = account_counter_item(email, failures, last_at_ms, expires_at);
+        self.put_user_item(counter).await;
+    }
+
+    /// The failures stored in an account's counter, if it has one.
+    pub async fn stored_failures(&self, email: &str) -> Option<u64> {
+        let item = self
+            .get_user_item(account_failures_key(email))
+            .await
+            .unwrap_or_default();
+        item.get("failures")
+            .and_then(|value| value.as_n().ok())
+            .map(|count| count.parse().unwrap())
+    }
+}

@@ -1,0 +1,337 @@
+//! One way to call the API, whatever runs it ([`call`]), the answer it gives
+//! ([`Answer`]), and one helper per endpoint so tests read as the contract does.
+
+use crate::app::TestApp;
+use crate::messages::{BLACKLISTED, INVALID_REFRESH};
+use crate::secrets::{record_secrets, record_secrets_sent};
+use auth::Endpoint;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::http::{HeaderMap, Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The password every test account is registered with.
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    pub fn token(&self) -> String {
+        self.body["auth_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no auth_token in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn refresh_token(&self) -> String {
+        self.body["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no refresh_token in {}", self.body))
+            .to_owned()
+    }
+
+    /// The code and message, to tell many answers apart by them.
+    pub fn code_and_message(&self) -> (u16, String) {
+        (self.status.as_u16(), self.message().to_owned())
+    }
+
+    /// Asserts a `fail` answer with this code and message.
+    #[track_caller]
+    pub fn assert_fail(&self, status: u16, message: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["status"], "fail", "body: {}", self.body);
+        assert_eq!(self.message(), message, "body: {}", self.body);
+    }
+
+    /// Asserts a `success` answer with this code and message.
+    #[track_caller]
+    pub fn assert_success(&self, status: u16, message: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["status"], "success");
+        assert_eq!(self.message(), message);
+    }
+
+    /// Asserts that two answers cannot be told apart: same code, body and
+    /// headers of the service's own.
+    #[track_caller]
+    pub fn assert_same_as(&self, other: &Answer) {
+        assert_eq!(self.status, other.status);
+        assert_eq!(self.body, other.body);
+        assert_eq!(self.own_headers(), other.own_headers());
+    }
+
+    /// The headers the service chose, without those every hop adds per response
+    /// (date, request ids, CORS), so two answers can be compared.
+    pub fn own_headers(&self) -> Vec<(String, String)> {
+        let mut own: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or("").to_owned(),
+                )
+            })
+            .filter(|(name, _)| {
+                !matches!(name.as_str(), "date" | "vary" | "connection")
+                    && !name.contains("request-id")
+                    && !name.contains("requestid")
+                    && !name.starts_with("access-control-")
+                    && !name.starts_with("x-amzn")
+            })
+            .collect();
+        own.sort();
+        own
+    }
+}
+
+/// Calls `method path`: in-process through the endpoint API Gateway would route
+/// it to, or over HTTP.
+pub async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&str>,
+) -> Answer {
+    record_secrets_sent(authorization, body);
+    let (status, headers, bytes) = match app {
+        TestApp::InProcess(app) => {
+            let endpoint = Endpoint::ALL
+                .into_iter()
+                .find(|endpoint| routes_to(endpoint.route(), method, path))
+                .unwrap_or_else(|| panic!("no route for {method} {path}"));
+            let mut request = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())));
+            *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap();
+            *request.uri_mut() = path.parse().unwrap();
+            if let Some(value) = authorization {
+                request
+                    .headers_mut()
+                    .insert("authorization", value.parse().unwrap());
+            }
+            let (parts, body) = endpoint.handle(app, request).await.into_parts();
+            (parts.status, parts.headers, body.to_vec())
+        }
+        TestApp::Http { base, client } => {
+            let mut request = client.request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{base}{path}"),
+            );
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            if let Some(body) = body {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body.to_owned());
+            }
+            let response = request.send().await.expect("the API answers");
+            let (status, headers) = (response.status(), response.headers().clone());
+            (status, headers, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    assert_eq!(
+        headers.get("content-type").map(|v| v.to_str().unwrap()),
+        Some("application/json"),
+        "every answer is JSON"
+    );
+    let body: Value = serde_json::from_slice(&bytes).expect("every body is JSON");
+    record_secrets(["auth_token", "refresh_token"].map(|field| ("token", body[field].as_str())));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Calls `method path` with `token` as the bearer.
+pub async fn call_with_token(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> Answer {
+    let bearer = format!("Bearer {token}");
+    call(app, method, path, Some(&bearer), body).await
+}
+
+/// Whether API Gateway would route `method path` (query string ignored) to
+/// `route`, where a `{name}` segment stands for any one segment.
+fn routes_to(route: (&str, &str), method: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    let (pattern, given): (Vec<_>, Vec<_>) =
+        (route.1.split('/').collect(), path.split('/').collect());
+    route.0 == method
+        && pattern.len() == given.len()
+        && pattern
+            .iter()
+            .zip(&given)
+            .all(|(want, got)| (want.starts_with('{') && !got.is_empty()) || want == got)
+}
+
+/// A login or registration body.
+pub fn credentials(email: &str, password: &str) -> String {
+    json!({ "email": email, "password": password }).to_string()
+}
+
+/// A password change body.
+pub fn password_change(current: &str, new: &str) -> String {
+    json!({ "current_password": current, "new_password": new }).to_string()
+}
+
+/// A refresh body.
+pub fn refresh_body(refresh_token: &str) -> String {
+    json!({ "refresh_token": refresh_token }).to_string()
+}
+
+/// Registers `email` with [`PASSWORD`].
+pub async fn register(app: &TestApp, email: &str) -> Answer {
+    register_with(app, email, PASSWORD).await
+}
+
+pub async fn register_with(app: &TestApp, email: &str, password: &str) -> Answer {
+    let body = credentials(email, password);
+    call(app, "POST", "/auth/register", None, Some(&body)).await
+}
+
+/// Registers a new account (checking nothing): its email and the answer.
+pub async fn new_account(app: &TestApp) -> (String, Answer) {
+    let email = crate::unique_email();
+    let answer = register(app, &email).await;
+    (email, answer)
+}
+
+pub async fn login(app: &TestApp, email: &str, password: &str) -> Answer {
+    let body = credentials(email, password);
+    call(app, "POST", "/auth/login", None, Some(&body)).await
+}
+
+/// Logs in with [`PASSWORD`] from a named device, asserting it succeeds.
+pub async fn sign_in(app: &TestApp, email: &str, device: &str) -> Answer {
+    let body = json!({ "email": email, "password": PASSWORD, "device": device }).to_string();
+    let answer = call(app, "POST", "/auth/login", None, Some(&body)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer
+}
+
+pub async fn status(app: &TestApp, token: &str) -> Answer {
+    call_with_token(app, "GET", "/auth/status", token, None).await
+}
+
+pub async fn logout(app: &TestApp, token: &str) -> Answer {
+    call_with_token(app, "POST", "/auth/logout", token, None).await
+}
+
+/// Logs out with `?scope=` `local`, `others` or `global`.
+pub async fn logout_scope(app: &TestApp, token: &str, scope: &str) -> Answer {
+    let path = format!("/auth/logout?scope={scope}");
+    call_with_token(app, "POST", &path, token, None).await
+}
+
+pub async fn refresh(app: &TestApp, refresh_token: &str) -> Answer {
+    let body = refresh_body(refresh_token);
+    call(app, "POST", "/auth/refresh", None, Some(&body)).await
+}
+
+/// The caller's sessions, asserting the listing succeeds.
+pub async fn list_sessions(app: &TestApp, token: &str) -> Vec<Value> {
+    let answer = call_with_token(app, "GET", "/auth/sessions", token, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body["data"]["sessions"].as_array().unwrap().clone()
+}
+
+pub async fn revoke_session(app: &TestApp, token: &str, session_id: &str) -> Answer {
+    let path = format!("/auth/sessions/{session_id}");
+    call_with_token(app, "DELETE", &path, token, None).await
+}
+
+/// Changes the password, with `token` as the bearer if any.
+pub async fn change_password(
+    app: &TestApp,
+    token: Option<&str>,
+    current: &str,
+    new: &str,
+) -> Answer {
+    let bearer = token.map(|token| format!("Bearer {token}"));
+    let body = password_change(current, new);
+    call(
+        app,
+        "POST",
+        "/auth/password",
+        bearer.as_deref(),
+        Some(&body),
+    )
+    .await
+}
+
+/// A request with `body` as API Gateway delivers it from the client address
+/// `ip` (in the request context, where the throttle reads it).
+pub fn request_from(ip: &str, body: Body) -> Request {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(ip.to_owned());
+    Request::new(body).with_request_context(RequestContext::ApiGatewayV2(context))
+}
+
+/// Runs `times` calls at once, each a task of its own with its own handle on
+/// the app and its own copy of `arg`, as simultaneous clients would; their
+/// results, in the order they end.
+pub async fn at_once<A, T, F, Fut>(app: &Arc<TestApp>, times: usize, arg: &A, call: F) -> Vec<T>
+where
+    A: Clone,
+    F: Fn(Arc<TestApp>, A) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..times {
+        tasks.spawn(call(app.clone(), arg.clone()));
+    }
+    tasks.join_all().await
+}
+
+/// How many of `answers` (code and message, see [`Answer::code_and_message`])
+/// are this one.
+pub fn count_of(answers: &[(u16, String)], code: u16, message: &str) -> usize {
+    answers
+        .iter()
+        .filter(|(got_code, got_message)| *got_code == code && got_message == message)
+        .count()
+}
+
+/// Asserts that the session an answer handed out tokens for still works:
+/// its access token is accepted, and its refresh token refreshes.
+pub async fn assert_session_works(app: &TestApp, session: &Answer) {
+    assert_eq!(status(app, &session.token()).await.status, 200);
+    assert_eq!(refresh(app, &session.refresh_token()).await.status, 200);
+}
+
+/// Asserts that the session an answer handed out tokens for has ended: its
+/// access token is refused as revoked, its refresh token as invalid.
+pub async fn assert_session_ended(app: &TestApp, session: &Answer) {
+    status(app, &session.token())
+        .await
+        .assert_fail(401, BLACKLISTED);
+    refresh(app, &session.refresh_token())
+        .await
+        .assert_fail(401, INVALID_REFRESH);
+}
+
+/// A new account signed in on two devices, "laptop" and "phone" (besides the
+/// registration's own session): its email and the two logins' answers.
+pub async fn on_laptop_and_phone(app: &TestApp) -> (String, Answer, Answer) {
+    let (email, _) = new_account(app).await;
+    let laptop = sign_in(app, &email, "laptop").await;
+    let phone = sign_in(app, &email, "phone").await;
+    (email, laptop, phone)
+}

@@ -1,0 +1,79 @@
+//! What the API tests in `tests/` (the `api-tests` package) share: one way to
+//! call the API, in-process or over HTTP, the contract's messages, direct
+//! access to the service's database and secret where there is one, and a fake
+//! DynamoDB for the faults DynamoDB Local cannot stage.
+//!
+//! - In `make test`, the app runs in-process, wired to DynamoDB Local exactly
+//!   as a Lambda wires it to DynamoDB.
+//! - With `API_URL` set (`make test-e2e`), every call goes over HTTP: to
+//!   `cargo lambda watch`, or to a deployed stack. Against a deployment the
+//!   tests that need the database or the secret ([`backstage`]) skip, saying
+//!   so. `make test-e2e` runs the files marked *HTTP* below.
+//!
+//! Where each part of the service is tested, one binary per file in `tests/`
+//! (*HTTP*: also run over HTTP by `make test-e2e`):
+//!
+//! - `register.rs` (HTTP): `POST /auth/register`: new accounts, a taken or
+//!   look-alike email, racing registrations, nothing left half-written.
+//! - `login.rs` (HTTP): `POST /auth/login`: a fresh token each time, one answer
+//!   for a wrong password and an unknown email, passwords never truncated.
+//! - `status.rs` (HTTP): `GET /auth/status` and the token check: the user
+//!   shown; missing, malformed, expired and forged tokens, a deleted user's.
+//! - `logout.rs` (HTTP): `POST /auth/logout` and its scopes (local, others,
+//!   global), revocation entries, racing logouts.
+//! - `refresh.rs` (HTTP): `POST /auth/refresh`: rotation, the reuse grace
+//!   window, theft detection, forged refresh tokens.
+//! - `sessions.rs` (HTTP): `GET /auth/sessions` and `DELETE
+//!   /auth/sessions/{id}`: one session per device, listed and revoked.
+//! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
+//!   session.
+//! - `throttle.rs` (HTTP): brute force: failed logins per account and per
+//!   address, 429 with `Retry-After`.
+//! - `hostile_tokens.rs` (HTTP): a table of hostile access tokens (alg none,
+//!   foreign keys, key URLs, bad claims) on status and logout.
+//! - `hostile_bodies.rs` (HTTP): bad and hostile bodies on register and login,
+//!   each with its 4xx and message.
+//! - `faults.rs`: storage down, and faults through a fake DynamoDB
+//!   ([`fake_dynamo`]): hangs, throttling, 500s, conflicts, failed writes,
+//!   the Lambda deadline.
+//! - `outage.rs`: DynamoDB Local stopped mid-run and started again.
+//! - `round_trips.rs`: DynamoDB requests per call, counted
+//!   (`cargo test -p api-tests --test round_trips -- --nocapture` prints them).
+//! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
+//!   and `auth::Endpoint` declare the same routes.
+//!
+//! This crate: [`app`] (the app under test), [`calls`] (requests, answers,
+//! one helper per endpoint), [`messages`] (the contract's messages),
+//! [`tokens`] (reading and forging tokens), [`backstage`] (the service's own
+//! database and secret), [`stored`] (items as the service stores them, from
+//! its key schema), [`fake_dynamo`].
+
+pub mod app;
+pub mod backstage;
+pub mod calls;
+pub mod fake_dynamo;
+pub mod messages;
+mod secrets;
+pub mod stored;
+pub mod tokens;
+
+pub use app::*;
+pub use backstage::{
+    Backstage, app_and_backstage_or_skip, backstage, backstage_or_skip, grace_seconds,
+};
+pub use calls::*;
+pub use messages::*;
+pub use tokens::*;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An email no other test uses, so tests can share one database.
+pub fn unique_email() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("user{}-{n}-{nanos}@example.com", std::process::id())
+}
