@@ -23,11 +23,8 @@ async fn logout_revokes_that_token_and_no_other() {
 #[tokio::test]
 async fn logout_without_a_token_is_forbidden() {
     let app = app().await;
-    for header in [None, Some("Bearer "), Some("")] {
-        call(&app, "POST", "/auth/logout", header, None)
-            .await
-            .assert_fail(403, NO_TOKEN);
-    }
+    let headers = [None, Some("Bearer "), Some("")];
+    assert_each_authorization_fails(&app, ("POST", "/auth/logout"), &headers, 403, NO_TOKEN).await;
 }
 
 #[tokio::test]

@@ -36,26 +36,28 @@ async fn status_shows_the_user() {
 #[tokio::test]
 async fn status_without_a_token_asks_for_one() {
     let app = app().await;
-    for header in [None, Some(""), Some("Bearer"), Some("Bearer   ")] {
-        call(&app, "GET", "/auth/status", header, None)
-            .await
-            .assert_fail(401, NO_TOKEN);
-    }
+    let headers = [None, Some(""), Some("Bearer"), Some("Bearer   ")];
+    assert_each_authorization_fails(&app, ("GET", "/auth/status"), &headers, 401, NO_TOKEN).await;
 }
 
 #[tokio::test]
 async fn status_with_a_header_not_of_the_bearer_form_is_malformed() {
     let app = app().await;
     let token = new_account(&app).await.1.token();
-    for header in [
+    let headers = [
         token.clone(),
         format!("Token {token}"),
         format!("Bearer {token} extra"),
-    ] {
-        call(&app, "GET", "/auth/status", Some(&header), None)
-            .await
-            .assert_fail(401, MALFORMED_BEARER);
-    }
+    ];
+    let headers = headers.each_ref().map(|header| Some(header.as_str()));
+    assert_each_authorization_fails(
+        &app,
+        ("GET", "/auth/status"),
+        &headers,
+        401,
+        MALFORMED_BEARER,
+    )
+    .await;
 }
 
 #[tokio::test]

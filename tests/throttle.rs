@@ -51,6 +51,15 @@ async fn fail_logins(app: &TestApp, email: &str, times: usize) {
     }
 }
 
+/// Logs in with the right password while the account must wait: asserts it
+/// is refused with 429 (the password is not even checked), and returns the
+/// answer for its `Retry-After`.
+async fn right_password_waits(app: &TestApp, email: &str) -> Answer {
+    let throttled = login(app, email, PASSWORD).await;
+    throttled.assert_fail(429, THROTTLED);
+    throttled
+}
+
 /// Waits out a `Retry-After` (whole seconds, so add a little for the clock).
 async fn wait_out(seconds: u64) {
     tokio::time::sleep(Duration::from_millis(seconds * 1000 + 300)).await;
@@ -62,14 +71,12 @@ async fn an_account_waits_after_five_failures_and_the_waits_double() {
     let email = account_that_must_wait(&app).await;
 
     // Even the right password is not checked while the account waits.
-    let throttled = login(&app, &email, PASSWORD).await;
-    throttled.assert_fail(429, THROTTLED);
+    let throttled = right_password_waits(&app, &email).await;
     assert_eq!(retry_after(&throttled), 1, "2^0 s after the fifth failure");
 
     wait_out(1).await;
     fail_logins(&app, &email, 1).await;
-    let throttled = login(&app, &email, PASSWORD).await;
-    throttled.assert_fail(429, THROTTLED);
+    let throttled = right_password_waits(&app, &email).await;
     assert_eq!(retry_after(&throttled), 2, "2^1 s after the sixth failure");
 
     wait_out(2).await;
@@ -77,9 +84,7 @@ async fn an_account_waits_after_five_failures_and_the_waits_double() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     // The success reset the account: five free failures again.
     fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
-    login(&app, &email, PASSWORD)
-        .await
-        .assert_fail(429, THROTTLED);
+    right_password_waits(&app, &email).await;
 }
 
 #[tokio::test]
@@ -105,9 +110,7 @@ async fn a_throttled_account_keeps_its_open_sessions() {
     let app = app().await;
     let (email, registered) = new_account(&app).await;
     fail_logins(&app, &email, ACCOUNT_FREE_FAILURES).await;
-    login(&app, &email, PASSWORD)
-        .await
-        .assert_fail(429, THROTTLED);
+    right_password_waits(&app, &email).await;
 
     assert_eq!(status(&app, &registered.token()).await.status, 200);
     let refreshed = refresh(&app, &registered.refresh_token()).await;
@@ -158,13 +161,20 @@ async fn a_source_address_waits_after_many_failures_on_any_accounts() {
     assert_eq!(login_from(app, bystander, &victim, PASSWORD).await, 200);
 }
 
+/// For tests that write an account's counter behind the service's back: the
+/// app, the service's database, and a registered account's email; `None`
+/// when the test skips.
+async fn account_and_backstage_or_skip(test: &str) -> Option<(TestApp, Backstage, String)> {
+    let (app, backstage) = app_and_backstage_or_skip(test).await?;
+    let email = registered_email(&app).await;
+    Some((app, backstage, email))
+}
+
 #[tokio::test]
 async fn no_wait_is_longer_than_fifteen_minutes() {
-    let app = app().await;
-    let Some(backstage) = backstage_or_skip("wait cap").await else {
+    let Some((app, backstage, email)) = account_and_backstage_or_skip("wait cap").await else {
         return;
     };
-    let email = registered_email(&app).await;
     let now_ms = auth::now_millis();
     let now = now_ms / 1000;
 
@@ -172,8 +182,7 @@ async fn no_wait_is_longer_than_fifteen_minutes() {
     backstage
         .write_counter(&email, 1000, now_ms - 10_000, now + 3600)
         .await;
-    let throttled = login(&app, &email, PASSWORD).await;
-    throttled.assert_fail(429, THROTTLED);
+    let throttled = right_password_waits(&app, &email).await;
     let wait = retry_after(&throttled);
     assert!(
         (MAX_DELAY_SECONDS - 11..=MAX_DELAY_SECONDS - 9).contains(&wait),
@@ -191,11 +200,10 @@ async fn no_wait_is_longer_than_fifteen_minutes() {
 
 #[tokio::test]
 async fn a_counter_past_its_window_is_forgotten_even_before_ttl_deletes_it() {
-    let app = app().await;
-    let Some(backstage) = backstage_or_skip("lingering counter").await else {
+    let Some((app, backstage, email)) = account_and_backstage_or_skip("lingering counter").await
+    else {
         return;
     };
-    let email = registered_email(&app).await;
     let now_ms = auth::now_millis();
     backstage
         .write_counter(&email, 50, now_ms - 5_000, now_ms / 1000 - 1)
@@ -207,8 +215,7 @@ async fn a_counter_past_its_window_is_forgotten_even_before_ttl_deletes_it() {
 
 #[tokio::test]
 async fn every_failure_is_counted_even_when_they_race() {
-    let app = app().await;
-    let Some(backstage) = backstage_or_skip("racing failures").await else {
+    let Some((app, backstage)) = app_and_backstage_or_skip("racing failures").await else {
         return;
     };
     let email = unique_email();
@@ -233,9 +240,7 @@ async fn wrong_current_passwords_count_like_failed_logins() {
     change_password(&app, Some(&token), PASSWORD, new_password)
         .await
         .assert_fail(429, THROTTLED);
-    login(&app, &email, PASSWORD)
-        .await
-        .assert_fail(429, THROTTLED);
+    right_password_waits(&app, &email).await;
 }
 
 #[tokio::test]

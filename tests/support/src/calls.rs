@@ -166,6 +166,22 @@ pub async fn call_with_token(
     call(app, method, path, Some(&bearer), body).await
 }
 
+/// Asserts that `method path` fails with this code and message under each of
+/// these `Authorization` headers (`None`: without one).
+pub async fn assert_each_authorization_fails(
+    app: &TestApp,
+    (method, path): (&str, &str),
+    headers: &[Option<&str>],
+    status: u16,
+    message: &str,
+) {
+    for header in headers {
+        call(app, method, path, *header, None)
+            .await
+            .assert_fail(status, message);
+    }
+}
+
 /// Whether API Gateway would route `method path` (query string ignored) to
 /// `route`, where a `{name}` segment stands for any one segment.
 fn routes_to(route: (&str, &str), method: &str, path: &str) -> bool {
