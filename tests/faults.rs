@@ -30,7 +30,7 @@ const MAX_ATTEMPTS: usize = 3;
 struct Call {
     name: &'static str,
     method: &'static str,
-    path: &'static str,
+    path: String,
     bearer: Option<String>,
     body: Option<String>,
 }
@@ -39,14 +39,15 @@ fn every_call() -> Vec<Call> {
     let config = local_config();
     let tokens = auth::token::Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
     let keys = auth::refresh::RefreshKeys::new(&config.jwt_secret);
-    let (user_id, session_id) = ("a-user", "a-session");
-    let access = tokens.issue(user_id, session_id, auth::now()).unwrap().0;
-    let refresh = keys.encode(&RefreshToken::new(user_id, session_id).unwrap());
+    let (user_id, session_id) = some_user_and_session();
+    let access = tokens.issue(&user_id, &session_id, auth::now()).unwrap().0;
+    let refresh = keys.encode(&RefreshToken::new(&user_id, &session_id).unwrap());
     let bearer = Some(format!("Bearer {access}"));
-    let call = |name, method, path, bearer: &Option<String>, body: Option<String>| Call {
+    let another_session = format!("/auth/sessions/{}", some_session());
+    let call = |name, method, path: &str, bearer: &Option<String>, body| Call {
         name,
         method,
-        path,
+        path: path.to_owned(),
         bearer: bearer.clone(),
         body,
     };
@@ -90,13 +91,7 @@ fn every_call() -> Vec<Call> {
             Some(refresh_body(&refresh)),
         ),
         call("sessions", "GET", "/auth/sessions", &bearer, None),
-        call(
-            "revoke session",
-            "DELETE",
-            "/auth/sessions/another-session",
-            &bearer,
-            None,
-        ),
+        call("revoke session", "DELETE", &another_session, &bearer, None),
         call(
             "password",
             "POST",
@@ -131,7 +126,7 @@ where
                 call(
                     &app,
                     call_.method,
-                    call_.path,
+                    &call_.path,
                     call_.bearer.as_deref(),
                     call_.body.as_deref(),
                 ),
@@ -302,7 +297,7 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
     // record, so each can meet the other's transaction.
     let email = unique_email();
     let hash = auth::password::hash(PASSWORD, 4).await.unwrap();
-    let item = login_record_item(&email, "a-user", &hash);
+    let item = login_record_item(&email, &auth::ids::new_user_id(), &hash);
     let fake = fake_with(
         vec![
             cancelled(&["TransactionConflict", "None"]),

@@ -98,11 +98,24 @@ pub fn local_config() -> Config {
     .unwrap()
 }
 
+/// A user id and a session id of the shapes the service issues, for a user
+/// no database holds: the service refuses a token naming ids of any other
+/// shape before it asks storage anything.
+pub fn some_user_and_session() -> (String, String) {
+    (auth::ids::new_user_id(), some_session())
+}
+
+/// A session id (or token id) of the shape the service issues.
+pub fn some_session() -> String {
+    auth::ids::new_random_id().unwrap()
+}
+
 /// An access token the in-process `app` signs itself, for a user and session
 /// that need not exist: enough to get a call as far as storage.
 pub fn token_signed_by(app: &App<DynamoStore>) -> String {
+    let (user_id, session_id) = some_user_and_session();
     app.tokens
-        .issue("a-user", "a-session", auth::now())
+        .issue(&user_id, &session_id, auth::now())
         .unwrap()
         .0
 }
