@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod ids;
+pub mod keys;
 pub mod lambda;
 pub mod password;
 pub mod refresh;
