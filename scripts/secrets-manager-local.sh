@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts a local Secrets Manager (moto's server mode) on 127.0.0.1:PORT in the
+# background and waits until it answers; prints its PID. In memory: its secrets
+# go with it. Usage: secrets-manager-local.sh PORT LOGFILE
+# It serves every AWS API moto emulates on that port; only Secrets Manager is
+# pointed at it (AWS_ENDPOINT_URL_SECRETS_MANAGER, see use_secrets_manager in lib.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=$1 log=$2
+
+server=$PWD/.tools/venv/bin/moto_server
+[ -x "$server" ] || { echo "moto is not installed: run scripts/tools.sh" >&2; exit 1; }
+
+"$server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
+pid=$!
+
+for _ in $(seq 1 150); do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "moto_server exited at start:" >&2; cat "$log" >&2; exit 1
+  fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "$pid"; exit 0
+  fi
+  sleep 0.2
+done
+echo "moto_server did not open port $port within 30 s" >&2
+kill "$pid" 2>/dev/null || true
+exit 1
