@@ -101,3 +101,19 @@ start_watch() {
   fi
   echo "stack: cargo lambda watch on $API_URL (log $log)" >&2
 }
+
+# use_secrets_manager PORT: a local Secrets Manager (moto's server mode) on
+# 127.0.0.1:PORT, started unless something already listens there, for the
+# deployed path in which the functions read their keys from a secret. The AWS
+# SDKs (and tools/keys) reach it through AWS_ENDPOINT_URL_SECRETS_MANAGER.
+use_secrets_manager() {
+  local port=$1
+  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
+  if port_open "$port"; then
+    echo "stack: using the Secrets Manager already on $AWS_ENDPOINT_URL_SECRETS_MANAGER" >&2
+  else
+    local log=.tools/secrets-manager-local-$port.log
+    started_pids+=("$(setsid scripts/secrets-manager-local.sh "$port" "$log")")
+    echo "stack: started a local Secrets Manager (moto) on $AWS_ENDPOINT_URL_SECRETS_MANAGER (log $log)" >&2
+  fi
+}
