@@ -1,10 +1,15 @@
-//! Settings, read from the environment and validated once per cold start.
+//! Settings, read from the environment (or, deployed, partly from Secrets
+//! Manager: see [`crate::secrets`]) and validated once per cold start.
 
+use crate::keys::KeySet;
 use std::fmt;
+use std::sync::Arc;
 
-/// A JWT secret shorter than this is refused: HS256 wants a key at least as
-/// long as its 256-bit output (RFC 7518 §3.2).
+/// A refresh-token secret shorter than this is refused: its HMAC keys want at
+/// least the 256 bits of their output (RFC 2104 §3).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// The `aud` of our tokens unless `TOKEN_AUDIENCE` names another.
+const DEFAULT_TOKEN_AUDIENCE: &str = "token-auth";
 const DEFAULT_BCRYPT_COST: u32 = 12;
 /// bcrypt's own bounds on the cost (log2 of the rounds).
 const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
@@ -28,7 +33,16 @@ const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
 
 #[derive(Clone)]
 pub struct Config {
-    pub jwt_secret: Secret,
+    /// The access tokens' RSA keys (`SIGNING_KEYS`).
+    pub signing_keys: Arc<KeySet>,
+    /// The refresh tokens' HMAC secret (`REFRESH_TOKEN_SECRET`).
+    pub refresh_token_secret: Secret,
+    /// The tokens' `aud` (`TOKEN_AUDIENCE`).
+    pub token_audience: String,
+    /// The tokens' `iss`: the API's public base URL (`PUBLIC_BASE_URL`), or
+    /// `None` for `https://` and the domain name API Gateway received the
+    /// request on (see [`crate::request::issuer`]).
+    pub public_base_url: Option<String>,
     pub users_table: String,
     pub revoked_tokens_table: String,
     pub bcrypt_cost: u32,
@@ -47,7 +61,7 @@ pub struct Config {
     pub source_registrations_per_hour: u32,
 }
 
-/// The signing key. Its `Debug` never shows the bytes, so a logged `Config`
+/// A secret. Its `Debug` never shows the bytes, so a logged `Config`
 /// cannot leak it.
 #[derive(Clone)]
 pub struct Secret(Vec<u8>);
@@ -67,7 +81,10 @@ impl fmt::Debug for Secret {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("jwt_secret", &self.jwt_secret)
+            .field("signing_keys", &self.signing_keys.summary())
+            .field("refresh_token_secret", &self.refresh_token_secret)
+            .field("token_audience", &self.token_audience)
+            .field("public_base_url", &self.public_base_url)
             .field("users_table", &self.users_table)
             .field("revoked_tokens_table", &self.revoked_tokens_table)
             .field("bcrypt_cost", &self.bcrypt_cost)
@@ -119,13 +136,28 @@ impl Config {
                 .ok_or_else(|| ConfigError(format!("{name} is required but not set")))
         };
 
-        let jwt_secret = required("JWT_SECRET")?.into_bytes();
-        if jwt_secret.len() < MIN_SECRET_BYTES {
+        let signing_keys = KeySet::from_json(&required("SIGNING_KEYS")?).map_err(ConfigError)?;
+        let refresh_token_secret = required("REFRESH_TOKEN_SECRET")?.into_bytes();
+        if refresh_token_secret.len() < MIN_SECRET_BYTES {
             return Err(ConfigError(format!(
-                "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {}",
-                jwt_secret.len()
+                "REFRESH_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {}",
+                refresh_token_secret.len()
             )));
         }
+        let public_base_url = lookup("PUBLIC_BASE_URL")
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &public_base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError(format!(
+                "PUBLIC_BASE_URL must be an http(s) URL, got {url:?}"
+            )));
+        }
+        let token_audience = lookup("TOKEN_AUDIENCE")
+            .map(|audience| audience.trim().to_owned())
+            .filter(|audience| !audience.is_empty())
+            .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_owned());
 
         let bcrypt_cost = parse_or(&lookup, "BCRYPT_COST", DEFAULT_BCRYPT_COST)?;
         if !BCRYPT_COSTS.contains(&bcrypt_cost) {
@@ -174,7 +206,10 @@ impl Config {
         )?;
 
         Ok(Self {
-            jwt_secret: Secret(jwt_secret),
+            signing_keys: Arc::new(signing_keys),
+            refresh_token_secret: Secret(refresh_token_secret),
+            token_audience,
+            public_base_url,
             users_table: required("USERS_TABLE")?,
             revoked_tokens_table: required("REVOKED_TOKENS_TABLE")?,
             bcrypt_cost,
@@ -238,9 +273,10 @@ mod tests {
 
     fn complete() -> Vec<(&'static str, &'static str)> {
         vec![
-            ("JWT_SECRET", SECRET),
+            ("REFRESH_TOKEN_SECRET", SECRET),
             ("USERS_TABLE", "users"),
             ("REVOKED_TOKENS_TABLE", "revoked"),
+            ("SIGNING_KEYS", crate::keys::TEST_KEY_SET),
         ]
     }
 
@@ -253,12 +289,14 @@ mod tests {
         assert_eq!(config.account_login_failures_before_delay, 5);
         assert_eq!(config.source_login_failures_before_delay, 100);
         assert_eq!(config.source_registrations_per_hour, 100);
+        assert_eq!(config.token_audience, "token-auth");
+        assert_eq!(config.public_base_url, None);
     }
 
     #[test]
     fn a_short_secret_is_refused() {
         let mut pairs = complete();
-        pairs[0] = ("JWT_SECRET", "too-short");
+        pairs[0] = ("REFRESH_TOKEN_SECRET", "too-short");
         let err = Config::from_lookup(env(&pairs)).unwrap_err();
         assert!(err.0.contains("at least 32 bytes"), "{err}");
     }
@@ -266,7 +304,9 @@ mod tests {
     #[test]
     fn a_missing_secret_is_refused_and_named() {
         let err = Config::from_lookup(env(&complete()[1..])).unwrap_err();
-        assert_eq!(err.0, "JWT_SECRET is required but not set");
+        assert_eq!(err.0, "REFRESH_TOKEN_SECRET is required but not set");
+        let err = Config::from_lookup(env(&complete()[..3])).unwrap_err();
+        assert_eq!(err.0, "SIGNING_KEYS is required but not set");
     }
 
     #[test]
@@ -295,6 +335,8 @@ mod tests {
         let config = Config::from_lookup(env(&complete())).unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains(SECRET), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(shown.contains("test-current (current)"), "{shown}");
         assert!(shown.contains("32 bytes"));
     }
 }

@@ -181,6 +181,16 @@ fn signing_key(entry: &KeyEntry) -> Result<SigningKey, String> {
     })
 }
 
+/// A key set for unit tests: throwaway keys that sign nothing anywhere else.
+#[cfg(test)]
+pub const TEST_KEY_SET: &str = concat!(
+    r#"{"keys": [{"kid": "test-current", "state": "current", "private_key_pem": ""#,
+    include_str!("../tests-data/rsa-2048.json-pem"),
+    r#""}, {"kid": "test-next", "state": "next", "private_key_pem": ""#,
+    include_str!("../tests-data/rsa-2048-b.json-pem"),
+    r#""}]}"#
+);
+
 /// A new RSA key of `bits` bits as PKCS#8 PEM: for `make keys` and for tests.
 pub fn generate_private_key_pem(bits: usize) -> Result<String, String> {
     use aws_lc_rs::encoding::AsDer;
@@ -189,7 +199,11 @@ pub fn generate_private_key_pem(bits: usize) -> Result<String, String> {
         2048 => KeySize::Rsa2048,
         3072 => KeySize::Rsa3072,
         4096 => KeySize::Rsa4096,
-        _ => return Err(format!("{bits}-bit keys are not offered: 2048, 3072 or 4096")),
+        _ => {
+            return Err(format!(
+                "{bits}-bit keys are not offered: 2048, 3072 or 4096"
+            ));
+        }
     };
     let pair = KeyPair::generate(size).map_err(|_| "key generation failed".to_owned())?;
     let der = pair
@@ -237,8 +251,15 @@ mod tests {
         let jwk = &jwks["keys"][0];
         let mut fields: Vec<_> = jwk.as_object().unwrap().keys().cloned().collect();
         fields.sort();
-        assert_eq!(fields, ["alg", "e", "kid", "kty", "n", "use"], "nothing private");
-        assert_eq!((jwk["e"].as_str(), jwk["alg"].as_str()), (Some("AQAB"), Some("RS256")));
+        assert_eq!(
+            fields,
+            ["alg", "e", "kid", "kty", "n", "use"],
+            "nothing private"
+        );
+        assert_eq!(
+            (jwk["e"].as_str(), jwk["alg"].as_str()),
+            (Some("AQAB"), Some("RS256"))
+        );
 
         let none = set(vec![entry("a", KeyState::Next, &pem)]).err().unwrap();
         assert!(none.contains("no current key"), "{none}");
@@ -254,7 +275,10 @@ mod tests {
         assert!(twice.err().unwrap().contains("twice"));
         let garbage = set(vec![entry("a", KeyState::Current, "not a key")]);
         let message = garbage.err().unwrap();
-        assert!(message.contains("PKCS#8") && !message.contains("not a key"), "{message}");
+        assert!(
+            message.contains("PKCS#8") && !message.contains("not a key"),
+            "{message}"
+        );
         assert!(KeySet::from_json("{").is_err());
         assert!(KeySet::from_json(r#"{"keys": [{"kid": "a", "state": "on"}]}"#).is_err());
     }

@@ -47,8 +47,7 @@ impl RefreshToken {
     }
 }
 
-/// The keys refresh tokens need, both derived from the signing secret (so they
-/// are useless as JWT signatures, and the reverse).
+/// The keys refresh tokens need, both derived from `REFRESH_TOKEN_SECRET`.
 pub struct RefreshKeys {
     successor: hmac::Key,
     tag: hmac::Key,
@@ -112,12 +111,13 @@ mod tests {
 
     fn keys(secret: &str) -> RefreshKeys {
         let config = crate::Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some(secret.into()),
+            "REFRESH_TOKEN_SECRET" => Some(secret.into()),
+            "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
             "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
             _ => None,
         })
         .unwrap();
-        RefreshKeys::new(&config.jwt_secret)
+        RefreshKeys::new(&config.refresh_token_secret)
     }
 
     const ONE: &str = "0123456789abcdef0123456789abcdef";

@@ -53,6 +53,17 @@ pub fn source_ip(request: &Request) -> Option<&str> {
     }
 }
 
+/// The domain name API Gateway received the request on, from its request
+/// context. `None` outside API Gateway.
+pub fn domain_name(request: &Request) -> Option<&str> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.domain_name.as_deref(),
+        RequestContext::ApiGatewayV1(context) => context.domain_name.as_deref(),
+        _ => None,
+    }
+    .filter(|domain| !domain.is_empty())
+}
+
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer_token(request: &Request) -> Result<&str, TokenRejection> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {

@@ -1,14 +1,13 @@
-//! Access tokens: HS256 JWTs with the algorithm pinned, every claim we issue
-//! required on the way back in, and no leeway.
+//! Access tokens: RS256 JWTs whose header names the signing key (`kid`), with
+//! the algorithm pinned, every claim we issue (`iss` and `aud` included)
+//! required on the way back in, and no leeway. Anyone can check them with the
+//! published keys (`GET /.well-known/jwks.json`); only we can sign them.
 
-use crate::config::Secret;
 use crate::error::{ApiError, TokenRejection};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use crate::keys::KeySet;
+use jsonwebtoken::{Algorithm, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
-
-/// The `iss` of every token we issue; a token signed with the same key for
-/// another purpose is refused.
-pub const ISSUER: &str = "token-auth";
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -18,31 +17,26 @@ pub struct Claims {
     pub exp: u64,
     /// The token's own id, the key under which logout revokes it.
     pub jti: String,
+    /// The API's public base URL.
     pub iss: String,
+    /// Who the token is for (`TOKEN_AUDIENCE`).
+    pub aud: String,
     /// The session (device) the token belongs to; revoking the session kills it.
     pub sid: String,
 }
 
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    /// Swapped whole when a new key set arrives (see [`crate::secrets`]).
+    keys: RwLock<Arc<KeySet>>,
+    audience: String,
     ttl_seconds: u64,
 }
 
 impl Tokens {
-    pub fn new(secret: &Secret, ttl_seconds: u64) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        // `iat` and `jti` are not on jsonwebtoken's list of spec claims; they are
-        // required all the same, by `Claims` having no default for them.
-        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-        validation.set_issuer(&[ISSUER]);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
+    pub fn new(keys: Arc<KeySet>, audience: &str, ttl_seconds: u64) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(secret.expose()),
-            decoding: DecodingKey::from_secret(secret.expose()),
-            validation,
+            keys: RwLock::new(keys),
+            audience: audience.to_owned(),
             ttl_seconds,
         }
     }
@@ -51,10 +45,30 @@ impl Tokens {
         self.ttl_seconds
     }
 
+    /// The key set in force.
+    pub fn keys(&self) -> Arc<KeySet> {
+        // A poisoned lock still holds a whole key set: swaps are one store.
+        Arc::clone(
+            &self
+                .keys
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Puts a new key set in force, for every token signed or checked after.
+    pub fn replace_keys(&self, keys: Arc<KeySet>) {
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = keys;
+    }
+
     pub fn issue(
         &self,
         user_id: &str,
         session_id: &str,
+        issuer: &str,
         now: u64,
     ) -> Result<(String, Claims), ApiError> {
         let claims = Claims {
@@ -62,24 +76,45 @@ impl Tokens {
             iat: now,
             exp: now + self.ttl_seconds,
             jti: crate::ids::new_random_id()?,
-            iss: ISSUER.to_owned(),
+            iss: issuer.to_owned(),
+            aud: self.audience.clone(),
             sid: session_id.to_owned(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let keys = self.keys();
+        let signer = keys.current();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(signer.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &signer.encoding)
             .map_err(|e| ApiError::Unavailable(format!("signing failed: {e}")))?;
         Ok((token, claims))
     }
 
-    /// Checks signature, algorithm, issuer and expiry; storage checks (revoked,
-    /// user still there) come after, in the endpoint.
-    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenRejection> {
+    /// Checks the key, signature, algorithm, issuer, audience and expiry;
+    /// storage checks (revoked, user still there) come after, in the endpoint.
+    pub fn verify(&self, token: &str, issuer: &str, now: u64) -> Result<Claims, TokenRejection> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
         // RFC 7515 §4.1.11: a token naming critical extensions must be refused
         // by a verifier that does not understand them, and we understand none.
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
-        if header.crit.is_some() {
+        if header.crit.is_some() || header.alg != Algorithm::RS256 {
             return Err(TokenRejection::Invalid);
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        // A token without a key id, or naming a key that is not (or no longer)
+        // in the set, was not signed by a key we vouch for.
+        let keys = self.keys();
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| keys.get(kid))
+            .ok_or(TokenRejection::Invalid)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        // `iat` and `jti` are not on jsonwebtoken's list of spec claims; they are
+        // required all the same, by `Claims` having no default for them.
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => TokenRejection::Expired,
                 _ => TokenRejection::Invalid,
@@ -106,51 +141,109 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use serde_json::json;
+    use crate::keys::TEST_KEY_SET;
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use jsonwebtoken::EncodingKey;
+    use serde_json::{Value, json};
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-    fn tokens() -> Tokens {
-        let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some(SECRET.into()),
-            "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
-            _ => None,
-        })
-        .unwrap();
-        Tokens::new(&config.jwt_secret, 3600)
-    }
-
-    fn sign(header: &Header, claims: &serde_json::Value, secret: &str) -> String {
-        jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
-    }
-
+    const ISSUER: &str = "https://auth.example.com";
+    const AUDIENCE: &str = "token-auth";
     /// Ids of the shapes we issue.
     const USER: &str = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e";
     const SID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
     const JTI: &str = "QUJDREVGR0hJSktMTU5PUA";
 
-    fn good_claims(now: u64) -> serde_json::Value {
-        json!({"sub": USER, "iat": now, "exp": now + 60, "jti": JTI, "iss": ISSUER, "sid": SID})
+    fn keys() -> Arc<KeySet> {
+        Arc::new(KeySet::from_json(TEST_KEY_SET).unwrap())
+    }
+
+    fn tokens() -> Tokens {
+        Tokens::new(keys(), AUDIENCE, 3600)
+    }
+
+    /// `claims` under `header` (RS256 with the current key's kid unless it
+    /// says otherwise), signed with the current key.
+    fn sign(header: Header, claims: &Value) -> String {
+        let keys = keys();
+        jsonwebtoken::encode(&header, claims, &keys.current().encoding).unwrap()
+    }
+
+    fn rs256(kid: &str) -> Header {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        header
+    }
+
+    fn current() -> Header {
+        rs256("test-current")
+    }
+
+    fn good_claims(now: u64) -> Value {
+        json!({"sub": USER, "iat": now, "exp": now + 60, "jti": JTI, "iss": ISSUER,
+               "aud": AUDIENCE, "sid": SID})
+    }
+
+    fn refused(tokens: &Tokens, token: &str, now: u64) -> bool {
+        tokens.verify(token, ISSUER, now) == Err(TokenRejection::Invalid)
     }
 
     #[test]
-    fn an_issued_token_verifies_with_its_claims() {
+    fn an_issued_token_verifies_with_its_claims_and_names_its_key() {
         let tokens = tokens();
         let now = crate::now();
-        let (token, claims) = tokens.issue(USER, SID, now).unwrap();
-        assert_eq!(tokens.verify(&token, now).unwrap(), claims);
+        let (token, claims) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        assert_eq!(tokens.verify(&token, ISSUER, now).unwrap(), claims);
         assert_eq!(claims.exp, now + 3600);
+        assert_eq!(
+            (claims.iss.as_str(), claims.aud.as_str()),
+            (ISSUER, AUDIENCE)
+        );
         assert_eq!(claims.jti.len(), 22, "128 bits in unpadded base64");
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        assert_eq!(header.kid.as_deref(), Some("test-current"));
     }
 
     #[test]
     fn each_token_gets_its_own_jti() {
         let tokens = tokens();
         let now = crate::now();
-        let (_, a) = tokens.issue("u", "s", now).unwrap();
-        let (_, b) = tokens.issue("u", "s", now).unwrap();
+        let (_, a) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (_, b) = tokens.issue(USER, SID, ISSUER, now).unwrap();
         assert_ne!(a.jti, b.jti);
+    }
+
+    #[test]
+    fn every_listed_key_verifies_and_only_listed_ones() {
+        let tokens = tokens();
+        let now = crate::now();
+        let keys = keys();
+        let next = keys.get("test-next").unwrap();
+        let by_next = jsonwebtoken::encode(&rs256("test-next"), &good_claims(now), &next.encoding);
+        assert!(tokens.verify(&by_next.unwrap(), ISSUER, now).is_ok());
+        // The current key's signature under the next key's name, an unknown
+        // kid, and none at all.
+        for header in [
+            rs256("test-next"),
+            rs256("gone"),
+            Header::new(Algorithm::RS256),
+        ] {
+            assert!(refused(&tokens, &sign(header, &good_claims(now)), now));
+        }
+        // After a swap to a set without the signing key, its tokens fail.
+        let (token, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let only_next = TEST_KEY_SET
+            .replacen(r#""state": "current""#, r#""state": "retired""#, 1)
+            .replacen(r#""state": "next""#, r#""state": "current""#, 1);
+        let rotated = Arc::new(KeySet::from_json(&only_next).unwrap());
+        tokens.replace_keys(rotated);
+        assert!(
+            tokens.verify(&token, ISSUER, now).is_ok(),
+            "retired keys verify"
+        );
+        let (new, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let kid = jsonwebtoken::decode_header(&new).unwrap().kid;
+        assert_eq!(kid.as_deref(), Some("test-next"));
     }
 
     #[test]
@@ -159,53 +252,51 @@ mod tests {
         let now = crate::now();
         let mut claims = good_claims(now);
         claims["exp"] = json!(now - 1);
-        let expired = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-        assert_eq!(tokens.verify(&expired, now), Err(TokenRejection::Expired));
+        let expired = sign(current(), &claims);
+        let result = tokens.verify(&expired, ISSUER, now);
+        assert_eq!(result, Err(TokenRejection::Expired));
         claims["exp"] = json!(now);
-        let expiring_now = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-        assert_eq!(
-            tokens.verify(&expiring_now, now),
-            Err(TokenRejection::Expired)
-        );
+        let expiring_now = sign(current(), &claims);
+        let result = tokens.verify(&expiring_now, ISSUER, now);
+        assert_eq!(result, Err(TokenRejection::Expired));
     }
 
     #[test]
-    fn other_secret_other_algorithm_and_garbage_are_invalid() {
+    fn hmac_with_the_public_key_other_algorithms_and_garbage_are_invalid() {
         let tokens = tokens();
         let now = crate::now();
         let claims = good_claims(now);
-        let cases = [
-            sign(
-                &Header::new(Algorithm::HS256),
-                &claims,
-                "another-secret-another-secret-xx",
-            ),
-            sign(&Header::new(Algorithm::HS512), &claims, SECRET),
-            sign(&Header::new(Algorithm::HS384), &claims, SECRET),
+        // The classic confusion: HS256 keyed with what the JWKS publishes.
+        let public = keys().current().jwk.to_string();
+        let mut hs256 = Header::new(Algorithm::HS256);
+        hs256.kid = Some("test-current".into());
+        let confused = jsonwebtoken::encode(
+            &hs256,
+            &claims,
+            &EncodingKey::from_secret(public.as_bytes()),
+        );
+        let mut ps256 = current();
+        ps256.alg = Algorithm::PS256;
+        for token in [
+            confused.unwrap(),
+            sign(ps256, &claims),
             "garbage".to_owned(),
             "a.b.c".to_owned(),
-        ];
-        for token in cases {
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
-                "{token}"
-            );
+        ] {
+            assert!(refused(&tokens, &token, now), "{token}");
         }
     }
 
     #[test]
     fn alg_none_is_invalid() {
-        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
         let tokens = tokens();
         let now = crate::now();
         for alg in ["none", "None", "NONE"] {
-            let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT"}).to_string());
+            let header = json!({"alg": alg, "typ": "JWT", "kid": "test-current"});
+            let header = URL_SAFE_NO_PAD.encode(header.to_string());
             let payload = URL_SAFE_NO_PAD.encode(good_claims(now).to_string());
-            let token = format!("{header}.{payload}.");
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
+            assert!(
+                refused(&tokens, &format!("{header}.{payload}."), now),
                 "{alg}"
             );
         }
@@ -216,17 +307,15 @@ mod tests {
         let tokens = tokens();
         let now = crate::now();
         for crit in [vec!["exp".to_owned()], vec!["b64".to_owned()], vec![]] {
-            let mut header = Header::new(Algorithm::HS256);
+            let mut header = current();
             header.crit = Some(crit.clone());
-            let token = sign(&header, &good_claims(now), SECRET);
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
+            assert!(
+                refused(&tokens, &sign(header, &good_claims(now)), now),
                 "{crit:?}"
             );
         }
-        let plain = sign(&Header::new(Algorithm::HS256), &good_claims(now), SECRET);
-        assert!(tokens.verify(&plain, now).is_ok());
+        let plain = sign(current(), &good_claims(now));
+        assert!(tokens.verify(&plain, ISSUER, now).is_ok());
     }
 
     #[test]
@@ -245,12 +334,8 @@ mod tests {
         ] {
             let mut claims = good_claims(now);
             claims[claim] = json!(value);
-            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
-                "{claim} = {value:.40}"
-            );
+            let token = sign(current(), &claims);
+            assert!(refused(&tokens, &token, now), "{claim} = {value:.40}");
         }
     }
 
@@ -258,37 +343,36 @@ mod tests {
     fn every_issued_claim_is_required() {
         let tokens = tokens();
         let now = crate::now();
-        for missing in ["sub", "iat", "exp", "jti", "iss", "sid"] {
+        for missing in ["sub", "iat", "exp", "jti", "iss", "aud", "sid"] {
             let mut claims = good_claims(now);
             claims.as_object_mut().unwrap().remove(missing);
-            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
-                "without {missing}"
-            );
+            let token = sign(current(), &claims);
+            assert!(refused(&tokens, &token, now), "without {missing}");
         }
     }
 
     #[test]
-    fn wrong_issuer_future_dates_and_mistyped_claims_are_invalid() {
+    fn wrong_issuer_or_audience_future_dates_and_mistyped_claims_are_invalid() {
         let tokens = tokens();
         let now = crate::now();
-        let mut other_issuer = good_claims(now);
-        other_issuer["iss"] = json!("someone-else");
-        let mut not_yet = good_claims(now);
-        not_yet["nbf"] = json!(now + 30);
-        let mut issued_later = good_claims(now);
-        issued_later["iat"] = json!(now + 30);
-        let mut iat_as_string = good_claims(now);
-        iat_as_string["iat"] = json!(now.to_string());
-        for claims in [other_issuer, not_yet, issued_later, iat_as_string] {
-            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-            assert_eq!(
-                tokens.verify(&token, now),
-                Err(TokenRejection::Invalid),
-                "{claims}"
-            );
+        let with = |claim: &str, value: Value| {
+            let mut claims = good_claims(now);
+            claims[claim] = value;
+            claims
+        };
+        for claims in [
+            with("iss", json!("https://someone-else.example")),
+            with("aud", json!("another-api")),
+            with("aud", json!(["another-api"])),
+            with("nbf", json!(now + 30)),
+            with("iat", json!(now + 30)),
+            with("iat", json!(now.to_string())),
+        ] {
+            assert!(refused(&tokens, &sign(current(), &claims), now), "{claims}");
         }
+        // The issuer a token is checked against is the one it was issued for.
+        let (token, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let elsewhere = tokens.verify(&token, "https://elsewhere.example", now);
+        assert_eq!(elsewhere, Err(TokenRejection::Invalid));
     }
 }

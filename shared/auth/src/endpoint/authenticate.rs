@@ -17,7 +17,9 @@ pub struct Caller {
 /// storage read for the user, the token's session and its revocation together.
 pub async fn authenticate<S: Store>(app: &App<S>, request: &Request) -> Result<Caller, ApiError> {
     let now = crate::now();
-    let claims = app.tokens.verify(bearer_token(request)?, now)?;
+    let claims = app
+        .tokens
+        .verify(bearer_token(request)?, &app.issuer(request)?, now)?;
     let subject = app
         .store
         .token_subject(&claims.sub, &claims.sid, &claims.jti, now)

@@ -55,6 +55,7 @@ pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, A
         StatusCode::OK,
         "Successfully logged in.",
         &refresh,
+        request,
         now,
     )
 }

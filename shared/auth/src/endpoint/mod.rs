@@ -40,8 +40,12 @@ pub struct App<S> {
 
 impl<S: Store> App<S> {
     pub fn new(config: Config, store: S) -> Self {
-        let tokens = Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
-        let refresh_keys = RefreshKeys::new(&config.jwt_secret);
+        let tokens = Tokens::new(
+            config.signing_keys.clone(),
+            &config.token_audience,
+            config.access_token_ttl_seconds,
+        );
+        let refresh_keys = RefreshKeys::new(&config.refresh_token_secret);
         Self {
             config,
             tokens,
@@ -143,6 +147,20 @@ impl Endpoint {
     }
 }
 
+impl<S> App<S> {
+    /// The `iss` of tokens issued or checked for `request`: the configured
+    /// public base URL, else `https://` and the domain name API Gateway
+    /// received the request on (set by API Gateway, not by the client).
+    pub fn issuer(&self, request: &Request) -> Result<String, ApiError> {
+        if let Some(url) = &self.config.public_base_url {
+            return Ok(url.clone());
+        }
+        crate::request::domain_name(request)
+            .map(|domain| format!("https://{domain}"))
+            .ok_or_else(|| ApiError::Unavailable("no PUBLIC_BASE_URL and no domain name".into()))
+    }
+}
+
 /// Room left before the invocation's deadline for writing the 503 itself.
 const DEADLINE_MARGIN_MS: u64 = 500;
 
@@ -166,7 +184,9 @@ mod tests {
 
     fn app() -> App<MemoryStore> {
         let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+            "REFRESH_TOKEN_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+            "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
+            "PUBLIC_BASE_URL" => Some("https://auth.example.com".into()),
             "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
             "BCRYPT_COST" => Some("4".into()),
             _ => None,
@@ -247,7 +267,8 @@ mod tests {
             .as_str()
             .unwrap()
             .to_owned();
-        let user_id = app.tokens.verify(&token, crate::now()).unwrap().sub;
+        let issuer = "https://auth.example.com";
+        let user_id = app.tokens.verify(&token, issuer, crate::now()).unwrap().sub;
         app.store.delete_user(&user_id);
         let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
         assert_eq!(

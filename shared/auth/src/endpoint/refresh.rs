@@ -41,14 +41,21 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
             .rotate_refresh(user_id, session_id, &presented_hash, &successor.hash(), now)
             .await?;
         if rotated {
-            return tokens_reply(app, StatusCode::OK, "Token refreshed.", &successor, now);
+            return tokens_reply(
+                app,
+                StatusCode::OK,
+                "Token refreshed.",
+                &successor,
+                request,
+                now,
+            );
         }
         // A concurrent refresh with the same token won the rotation: judge
         // this one as the retry it is, on the session as that one left it.
         let session = read_live().await?;
-        return refresh_retired(app, &session, &presented_hash, &successor, now).await;
+        return refresh_retired(app, request, &session, &presented_hash, &successor, now).await;
     }
-    refresh_retired(app, &session, &presented_hash, &successor, now).await
+    refresh_retired(app, request, &session, &presented_hash, &successor, now).await
 }
 
 /// A refresh token for a live session that is not its live one: within the
@@ -60,6 +67,7 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
 /// one nor the one just rotated can only be an older, retired one.
 async fn refresh_retired<S: Store>(
     app: &App<S>,
+    request: &Request,
     session: &Session,
     presented_hash: &str,
     successor: &RefreshToken,
@@ -68,7 +76,14 @@ async fn refresh_retired<S: Store>(
     let just_rotated = session.previous_hash.as_deref() == Some(presented_hash)
         && now.saturating_sub(session.rotated_at) <= app.config.refresh_reuse_grace_seconds;
     if just_rotated {
-        return tokens_reply(app, StatusCode::OK, "Token refreshed.", successor, now);
+        return tokens_reply(
+            app,
+            StatusCode::OK,
+            "Token refreshed.",
+            successor,
+            request,
+            now,
+        );
     }
     tracing::warn!(session = %session.session_id, "refresh token reused; session ended");
     app.store

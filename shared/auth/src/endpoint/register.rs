@@ -45,6 +45,7 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
         StatusCode::CREATED,
         "Successfully registered.",
         &refresh,
+        request,
         now,
     )
 }

@@ -49,11 +49,13 @@ pub fn tokens_reply<S: Store>(
     code: StatusCode,
     message: &str,
     refresh: &RefreshToken,
+    request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
+    let issuer = app.issuer(request)?;
     let (auth_token, _) = app
         .tokens
-        .issue(&refresh.user_id, &refresh.session_id, now)?;
+        .issue(&refresh.user_id, &refresh.session_id, &issuer, now)?;
     Ok(success(
         code,
         json!({
