@@ -1,31 +1,75 @@
 //! The glue every function's `main` shares: configuration and clients built
 //! once per cold start, then the Lambda event loop.
 
+use crate::secrets::SecretSource;
 use crate::store::dynamo::{DynamoStore, sdk_config};
 use crate::{App, Config, Endpoint};
-use lambda_http::service_fn;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use lambda_http::{LambdaEvent, service_fn};
 use std::convert::Infallible;
 
 /// Runs `endpoint` as a Lambda function until the runtime stops it.
 pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     init_logging();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            // One clear line, then stop: Lambda reports the failed init.
-            tracing::error!("invalid configuration: {error}");
-            std::process::exit(1);
-        }
-    };
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let store = DynamoStore::new(client, &config);
+    if endpoint == Endpoint::ExampleProtected {
+        // Your API's route needs no keys and no tables: the authorizer checked.
+        return lambda_http::run(service_fn(move |request| async move {
+            Ok::<_, Infallible>(endpoint.handle_unauthenticated(&request))
+        }))
+        .await;
+    }
     // Borrowed by every invocation: it lives until `run` returns, which is
     // the process's end (awslabs' `examples/http-shared-resource`).
-    let app = &App::new(config, store);
+    let app = &app().await;
     lambda_http::run(service_fn(move |request| async move {
         Ok::<_, Infallible>(endpoint.handle(app, request).await)
     }))
     .await
+}
+
+/// Runs the Lambda authorizer ([`crate::authorizer`]).
+pub async fn serve_authorizer() -> Result<(), lambda_http::Error> {
+    init_logging();
+    let app = &app().await;
+    lambda_http::lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
+            let deadline = Some(event.context.deadline);
+            let answer = crate::authorizer::authorize(app, &event.payload, deadline).await;
+            Ok::<_, Infallible>(answer)
+        },
+    ))
+    .await
+}
+
+/// Settings and clients, once per cold start: the keys from Secrets Manager
+/// when `AUTH_SECRET_ID` names a secret (deployed), else from the environment
+/// (locally). Anything missing or invalid stops the function here, with one
+/// clear log line that names no secret.
+async fn app() -> App<DynamoStore> {
+    let sdk = sdk_config().await;
+    let secrets = SecretSource::from_env(&sdk);
+    let from_secret = match &secrets {
+        Some(source) => source.read().await.unwrap_or_else(|error| stop(&error)),
+        None => Vec::new(),
+    };
+    let config = Config::from_lookup(|name| {
+        from_secret
+            .iter()
+            .find_map(|(setting, value)| (*setting == name).then(|| value.clone()))
+            .or_else(|| std::env::var(name).ok())
+    })
+    .unwrap_or_else(|error| stop(&error));
+    tracing::info!(keys = %config.signing_keys.summary(), "signing keys loaded");
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config);
+    let mut app = App::new(config, store);
+    app.secrets = secrets;
+    app
+}
+
+fn stop(error: &crate::config::ConfigError) -> ! {
+    // One clear line, then stop: Lambda reports the failed init.
+    tracing::error!("invalid configuration: {error}");
+    std::process::exit(1);
 }
 
 /// `lambda_http`'s default subscriber (level from `AWS_LAMBDA_LOG_LEVEL`, else

@@ -14,6 +14,7 @@
 //! - [`throttle`]: brute-force delays for password logins.
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the runtime glue.
 
+pub mod authorizer;
 pub mod config;
 pub mod credentials;
 pub mod endpoint;
@@ -25,6 +26,7 @@ pub mod password;
 pub mod refresh;
 pub mod request;
 pub mod response;
+pub mod secrets;
 pub mod store;
 pub mod throttle;
 pub mod token;

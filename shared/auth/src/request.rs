@@ -69,6 +69,11 @@ pub fn bearer_token(request: &Request) -> Result<&str, TokenRejection> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return Err(TokenRejection::Missing);
     };
+    bearer_of(value)
+}
+
+/// The token of an `Authorization` header's value `Bearer <token>`.
+pub fn bearer_of(value: &header::HeaderValue) -> Result<&str, TokenRejection> {
     let value = value
         .to_str()
         .map_err(|_| TokenRejection::Malformed)?

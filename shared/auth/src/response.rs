@@ -22,6 +22,17 @@ pub fn fail(status: StatusCode, message: &str) -> Reply {
     reply(status, &json!({ "status": "fail", "message": message }))
 }
 
+/// A public document (a JWKS, a discovery document): the JSON itself, no
+/// envelope, and cacheable by anyone for `max_age` seconds.
+pub fn document(body: &Value, max_age: u64) -> Reply {
+    let mut response = reply(StatusCode::OK, body);
+    let cache = format!("public, max-age={max_age}");
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
 fn reply(status: StatusCode, body: &Value) -> Reply {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;

@@ -13,13 +13,22 @@ pub struct Caller {
     pub profile: Profile,
 }
 
-/// The token check of every protected endpoint: signature and claims, then one
-/// storage read for the user, the token's session and its revocation together.
+/// The token check of every protected endpoint.
 pub async fn authenticate<S: Store>(app: &App<S>, request: &Request) -> Result<Caller, ApiError> {
+    let issuer = app.issuer(crate::request::domain_name(request))?;
+    check_token(app, bearer_token(request)?, &issuer).await
+}
+
+/// The token check itself, for the endpoints and the Lambda authorizer alike:
+/// signature and claims, then one storage read for the user, the token's
+/// session and its revocation together.
+pub async fn check_token<S: Store>(
+    app: &App<S>,
+    token: &str,
+    issuer: &str,
+) -> Result<Caller, ApiError> {
     let now = crate::now();
-    let claims = app
-        .tokens
-        .verify(bearer_token(request)?, &app.issuer(request)?, now)?;
+    let claims = app.tokens.verify(token, issuer, now)?;
     let subject = app
         .store
         .token_subject(&claims.sub, &claims.sid, &claims.jti, now)

@@ -31,7 +31,11 @@ pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
     if scope == "local" {
         let now = crate::now();
-        let claims = app.tokens.verify(token, &app.issuer(request)?, now)?;
+        let claims = app.tokens.verify(
+            token,
+            &app.issuer(crate::request::domain_name(request))?,
+            now,
+        )?;
         return match app
             .store
             .end_token_session(&claims.sub, &claims.sid, &claims.jti, claims.exp, now)

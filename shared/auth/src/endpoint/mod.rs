@@ -3,17 +3,22 @@
 //! routes: [`App`] (what every handler needs), [`Endpoint`] (name, route,
 //! dispatch) and the invocation's deadline.
 //!
-//! - [`authenticate`]: the token check every protected endpoint starts with;
+//! - [`authenticate`]: the token check every protected endpoint (and the
+//!   Lambda authorizer) starts with;
 //! - [`session_tokens`]: a new session and the answer that hands out tokens;
 //! - one file per endpoint, named after it: [`register`], [`login`],
 //!   [`status`], [`logout`], [`refresh`], [`sessions`], [`revoke_session`],
-//!   [`password`].
+//!   [`password`], [`jwks`], [`openid_configuration`], and
+//!   [`example_protected`] (a route of "your own API" behind the authorizer).
 //!
 //! A new endpoint is one new file, plus one line in each table below.
 
 mod authenticate;
+mod example_protected;
+mod jwks;
 mod login;
 mod logout;
+mod openid_configuration;
 mod password;
 mod refresh;
 mod register;
@@ -22,10 +27,14 @@ mod session_tokens;
 mod sessions;
 mod status;
 
+pub use authenticate::{Caller, check_token};
+pub use jwks::JWKS_MAX_AGE_SECONDS;
+
 use crate::Config;
 use crate::error::ApiError;
 use crate::refresh::RefreshKeys;
 use crate::response::Reply;
+use crate::secrets::SecretSource;
 use crate::store::Store;
 use crate::token::Tokens;
 use lambda_http::{Request, RequestExt};
@@ -36,6 +45,8 @@ pub struct App<S> {
     pub tokens: Tokens,
     pub refresh_keys: RefreshKeys,
     pub store: S,
+    /// Deployed: where the keys come from, to read them again.
+    pub secrets: Option<SecretSource>,
 }
 
 impl<S: Store> App<S> {
@@ -51,6 +62,7 @@ impl<S: Store> App<S> {
             tokens,
             refresh_keys,
             store,
+            secrets: None,
         }
     }
 }
@@ -65,10 +77,13 @@ pub enum Endpoint {
     Sessions,
     RevokeSession,
     ChangePassword,
+    Jwks,
+    OpenidConfiguration,
+    ExampleProtected,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 11] = [
         Self::Register,
         Self::Login,
         Self::Status,
@@ -77,6 +92,9 @@ impl Endpoint {
         Self::Sessions,
         Self::RevokeSession,
         Self::ChangePassword,
+        Self::Jwks,
+        Self::OpenidConfiguration,
+        Self::ExampleProtected,
     ];
 
     /// The function's name: its package in `functions/`, its binary, and its
@@ -91,6 +109,9 @@ impl Endpoint {
             Self::Sessions => "sessions",
             Self::RevokeSession => "revoke-session",
             Self::ChangePassword => "password",
+            Self::Jwks => "jwks",
+            Self::OpenidConfiguration => "openid-configuration",
+            Self::ExampleProtected => "example-protected",
         }
     }
 
@@ -105,7 +126,15 @@ impl Endpoint {
             Self::Sessions => ("GET", "/auth/sessions"),
             Self::RevokeSession => ("DELETE", "/auth/sessions/{id}"),
             Self::ChangePassword => ("POST", "/auth/password"),
+            Self::Jwks => ("GET", "/.well-known/jwks.json"),
+            Self::OpenidConfiguration => ("GET", "/.well-known/openid-configuration"),
+            Self::ExampleProtected => ("GET", "/example/protected"),
         }
+    }
+
+    /// Whether the route sits behind the Lambda authorizer in the template.
+    pub fn behind_authorizer(self) -> bool {
+        self == Self::ExampleProtected
     }
 
     /// Answers one request. Every error becomes its HTTP answer here, and
@@ -113,17 +142,9 @@ impl Endpoint {
     /// deadline: a call still waiting on storage then gets our 503, not the
     /// gateway's bare error after Lambda kills it.
     pub async fn handle<S: Store>(self, app: &App<S>, request: Request) -> Reply {
-        let answer = self.answer(app, &request);
-        let result = match time_left(&request) {
-            Some(budget) => tokio::time::timeout(budget, answer)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(ApiError::Unavailable(
-                        "the invocation's deadline came".into(),
-                    ))
-                }),
-            None => answer.await,
-        };
+        app.refresh_keys().await;
+        let deadline = request.lambda_context_ref().map(|context| context.deadline);
+        let result = within_deadline(deadline, self.answer(app, &request)).await;
         result.unwrap_or_else(|error| {
             // The reply says nothing of the cause; the log does.
             if let ApiError::Unavailable(detail) = &error {
@@ -131,6 +152,16 @@ impl Endpoint {
             }
             error.into_reply()
         })
+    }
+
+    /// Answers a request of an endpoint that needs no [`App`]: the example
+    /// route behind the authorizer.
+    pub fn handle_unauthenticated(self, request: &Request) -> Reply {
+        let answer = match self {
+            Self::ExampleProtected => example_protected::example_protected(request),
+            _ => Err(ApiError::Unavailable(format!("{self:?} needs the app"))),
+        };
+        answer.unwrap_or_else(ApiError::into_reply)
     }
 
     async fn answer<S: Store>(self, app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
@@ -143,46 +174,89 @@ impl Endpoint {
             Self::Sessions => sessions::sessions(app, request).await,
             Self::RevokeSession => revoke_session::revoke_session(app, request).await,
             Self::ChangePassword => password::change_password(app, request).await,
+            Self::Jwks => jwks::jwks(app).await,
+            Self::OpenidConfiguration => {
+                openid_configuration::openid_configuration(app, request).await
+            }
+            Self::ExampleProtected => example_protected::example_protected(request),
         }
     }
 }
 
 impl<S> App<S> {
-    /// The `iss` of tokens issued or checked for `request`: the configured
-    /// public base URL, else `https://` and the domain name API Gateway
-    /// received the request on (set by API Gateway, not by the client).
-    pub fn issuer(&self, request: &Request) -> Result<String, ApiError> {
+    /// The `iss` of tokens issued or checked for a request API Gateway
+    /// received on `domain`: the configured public base URL, else `https://`
+    /// and that domain (API Gateway's, never a header the client wrote).
+    pub fn issuer(&self, domain: Option<&str>) -> Result<String, ApiError> {
         if let Some(url) = &self.config.public_base_url {
             return Ok(url.clone());
         }
-        crate::request::domain_name(request)
+        domain
             .map(|domain| format!("https://{domain}"))
             .ok_or_else(|| ApiError::Unavailable("no PUBLIC_BASE_URL and no domain name".into()))
+    }
+
+    /// Deployed, reads the secret again once this instance's copy is stale
+    /// and puts its key set in force ([`crate::secrets`]). A failed read keeps
+    /// the keys in force and is logged; the next try waits for the next
+    /// stale moment, so an outage of Secrets Manager costs each instance one
+    /// call per [`crate::secrets::KEY_SET_MAX_AGE_SECONDS`].
+    pub async fn refresh_keys(&self) {
+        let Some(source) = &self.secrets else {
+            return;
+        };
+        if !source.claim_refresh(crate::now()) {
+            return;
+        }
+        let keys = source.read().await.and_then(|settings| {
+            let json = settings
+                .into_iter()
+                .find_map(|(name, value)| (name == "SIGNING_KEYS").then_some(value))
+                .unwrap_or_default();
+            crate::keys::KeySet::from_json(&json).map_err(crate::config::ConfigError)
+        });
+        match keys {
+            Ok(keys) => self.tokens.replace_keys(std::sync::Arc::new(keys)),
+            Err(error) => tracing::error!("could not refresh the signing keys: {error}"),
+        }
     }
 }
 
 /// Room left before the invocation's deadline for writing the 503 itself.
 const DEADLINE_MARGIN_MS: u64 = 500;
 
-/// How long the handler may take: up to the Lambda deadline less a margin;
-/// `None` outside Lambda, or with a deadline too close or absent to go by.
-fn time_left(request: &Request) -> Option<std::time::Duration> {
-    let deadline = request.lambda_context_ref()?.deadline;
+/// Runs `answer` until the invocation's `deadline` (epoch ms) less a margin,
+/// then gives up with our 503 (`None` outside Lambda, or with a deadline
+/// too close to go by: no limit).
+pub async fn within_deadline<T>(
+    deadline: Option<u64>,
+    answer: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
     let left = deadline
-        .checked_sub(crate::now_millis())?
-        .checked_sub(DEADLINE_MARGIN_MS)?;
-    (left > 0).then(|| std::time::Duration::from_millis(left))
+        .and_then(|deadline| deadline.checked_sub(crate::now_millis()))
+        .and_then(|left| left.checked_sub(DEADLINE_MARGIN_MS))
+        .filter(|&left| left > 0);
+    match left {
+        Some(left) => tokio::time::timeout(std::time::Duration::from_millis(left), answer)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(
+                    "the invocation's deadline came".into(),
+                ))
+            }),
+        None => answer.await,
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::TokenRejection;
     use crate::store::memory::MemoryStore;
     use lambda_http::Body;
     use serde_json::Value;
 
-    fn app() -> App<MemoryStore> {
+    pub(crate) fn app() -> App<MemoryStore> {
         let config = Config::from_lookup(|name| match name {
             "REFRESH_TOKEN_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
             "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
@@ -195,7 +269,7 @@ mod tests {
         App::new(config, MemoryStore::default())
     }
 
-    async fn call(
+    pub(crate) async fn call(
         app: &App<MemoryStore>,
         endpoint: Endpoint,
         token: Option<&str>,
@@ -211,7 +285,7 @@ mod tests {
         (status, serde_json::from_slice(response.body()).unwrap())
     }
 
-    const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
+    pub(crate) const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
 
     #[tokio::test]
     async fn register_status_logout_round_trip() {
@@ -360,6 +434,42 @@ mod tests {
         }
         let right = r#"{"email": "joe@example.com", "password": "new horse 1"}"#;
         assert_eq!(call(&app, Endpoint::Login, None, right).await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn the_published_keys_and_where_to_find_them() {
+        let app = app();
+        let response = Endpoint::Jwks.handle(&app, Request::default()).await;
+        let cache = response.headers()["cache-control"].to_str().unwrap();
+        assert_eq!(cache, "public, max-age=300");
+        let jwks: Value = serde_json::from_slice(response.body()).unwrap();
+        let kids: Vec<_> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| &k["kid"])
+            .collect();
+        assert_eq!(kids, ["test-current", "test-next"]);
+        assert!(jwks["keys"][0].get("d").is_none(), "no private exponent");
+        let (code, discovery) = call(&app, Endpoint::OpenidConfiguration, None, "").await;
+        assert_eq!(code, 200);
+        assert_eq!(discovery["issuer"], "https://auth.example.com");
+        assert_eq!(
+            discovery["jwks_uri"],
+            "https://auth.example.com/.well-known/jwks.json"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_example_route_serves_nobody_without_an_authorizer() {
+        let app = app();
+        let (code, body) = call(&app, Endpoint::ExampleProtected, None, "").await;
+        assert_eq!(
+            (code, body["message"].as_str()),
+            (401, Some(TokenRejection::Missing.message()))
+        );
+        let reply = Endpoint::ExampleProtected.handle_unauthenticated(&Request::default());
+        assert_eq!(reply.status(), 401);
     }
 
     #[test]

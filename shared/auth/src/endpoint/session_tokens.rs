@@ -52,7 +52,7 @@ pub fn tokens_reply<S: Store>(
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
-    let issuer = app.issuer(request)?;
+    let issuer = app.issuer(crate::request::domain_name(request))?;
     let (auth_token, _) = app
         .tokens
         .issue(&refresh.user_id, &refresh.session_id, &issuer, now)?;

@@ -43,6 +43,17 @@ pub async fn sdk_config() -> SdkConfig {
     config.build()
 }
 
+/// A Secrets Manager client on the same settings, but its own endpoint:
+/// `AWS_ENDPOINT_URL_SECRETS_MANAGER` (a local one), else AWS's.
+pub fn secrets_client(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let mut config = aws_sdk_secretsmanager::config::Builder::from(sdk);
+    config.set_endpoint_url(endpoint);
+    aws_sdk_secretsmanager::Client::from_conf(config.build())
+}
+
 /// Amazon Root CA 1–4 and Starfield Services Root CA G2: the roots AWS
 /// documents for its service endpoints.
 const AMAZON_ROOT_CAS: &[u8] = include_bytes!("amazon-root-cas.pem");

@@ -13,7 +13,7 @@ mod operations;
 mod retry;
 pub mod schema;
 
-pub use client::sdk_config;
+pub use client::{sdk_config, secrets_client};
 
 use super::*;
 use crate::throttle::FAILURE_WINDOW_SECONDS;

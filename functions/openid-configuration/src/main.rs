@@ -1,0 +1,6 @@
+//! `GET /.well-known/openid-configuration`: the handler is [`auth::Endpoint::OpenidConfiguration`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::OpenidConfiguration).await
+}

@@ -1,0 +1,26 @@
+use super::App;
+use crate::error::ApiError;
+use crate::response::{Reply, document};
+use lambda_http::Request;
+use serde_json::json;
+
+/// The discovery document changes only with the API's address.
+const MAX_AGE_SECONDS: u64 = 3600;
+
+/// `GET /.well-known/openid-configuration`: where the keys are, for API
+/// Gateway's JWT authorizer and the usual JWT libraries. We issue access
+/// tokens, not OpenID ID tokens; the required fields say what we can.
+pub async fn openid_configuration<S>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    let issuer = app.issuer(crate::request::domain_name(request))?;
+    Ok(document(
+        &json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["public"],
+            "response_types_supported": ["token"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "jti", "sid"],
+        }),
+        MAX_AGE_SECONDS,
+    ))
+}
