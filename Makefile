@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e fuzz-api fuzz load invoke bench build deploy tools lint fmt
+.PHONY: run test test-e2e fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -31,6 +31,11 @@ build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda
 
 deploy: build ## then sam deploy --guided, asking for the parameters
 	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 sam deploy --guided
+
+# The dev profile: the release profile's fat LTO takes minutes to link, for a
+# tool that runs in a second either way; dev shares target/ with cargo test.
+keys: ## make keys ARGS="rotate --file keys.json": the signing-key tool (create, rotate, list; ARGS=--help)
+	cargo run -q --profile dev -p keys -- $(ARGS)
 
 tools: ## cargo-lambda, the SAM CLI and DynamoDB Local, into .tools/
 	scripts/tools.sh

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release bootstraps (the functions and the bench/*
-# helpers), starts a DynamoDB Local of its own on a free port (stopped at the
-# end), and runs scripts/bench.py, which prints one table and writes it to
-# bench/results.md. Loopback only; every step is bounded in count and time.
+# helpers) and the round-trips test, starts a DynamoDB Local of its own on a
+# free port (stopped at the end), and runs scripts/bench.py, which prints one
+# table and writes it to bench/results.md. Loopback only; every step is bounded
+# in count and time.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -18,6 +19,11 @@ fi
 # Every binary of the workspace, x86_64 or arm64 as the host: the functions,
 # bench-hello, bench-dynamo-floor and bench-bcrypt-verify.
 cargo lambda build --release --locked
+# The round-trips test, which counts DynamoDB requests per call for the last
+# section (a debug build, as make test builds it): compiled now, not while
+# anything is being timed.
+cargo test --locked -p api-tests --test round_trips --no-run \
+  || echo "bench: the round-trips test does not build; the table will say so" >&2
 
 use_dynamodb "$(free_port)"
 JWT_SECRET=$(random_secret)

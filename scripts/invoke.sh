@@ -5,9 +5,16 @@
 # unless one already listens). TOKEN and REFRESH_TOKEN replace the placeholder
 # tokens in the event.
 set -euo pipefail
-: "${FN:?set FN to a function: register, login, status or logout}"
 : "${EVENT:?set EVENT to an event file, e.g. events/status-ok.json}"
 source "$(dirname "$0")/lib.sh"
+
+# FN is one of the router's functions (Cargo.toml).
+functions=$(routes | cut -d' ' -f3)
+if ! grep -qxF -- "${FN:-}" <<<"$functions"; then
+  # shellcheck disable=SC2086 # one line, the names apart
+  echo "set FN to a function:" $functions >&2
+  exit 2
+fi
 
 cargo lambda build --release --bin "$FN" >&2
 use_dynamodb 8000 2>/dev/null

@@ -45,16 +45,12 @@ use_dynamodb() {
 
 # write_function_env FILE: the functions' settings, for cargo lambda watch. A
 # file (mode 600, removed on exit), not the command line, where `ps` shows it.
+# The settings with a default pass only when the environment sets them:
+# shared/auth/src/config.rs owns the defaults.
 write_function_env() {
-  local file=$1
+  local file=$1 name
   (umask 077; cat >"$file") <<ENV
 JWT_SECRET=$JWT_SECRET
-BCRYPT_COST=$BCRYPT_COST
-ACCESS_TOKEN_TTL_SECONDS=$ACCESS_TOKEN_TTL_SECONDS
-REFRESH_TOKEN_TTL_SECONDS=${REFRESH_TOKEN_TTL_SECONDS:-2592000}
-REFRESH_REUSE_GRACE_SECONDS=${REFRESH_REUSE_GRACE_SECONDS:-10}
-ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY=${ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY:-5}
-SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100}
 USERS_TABLE=$USERS_TABLE
 REVOKED_TOKENS_TABLE=$REVOKED_TOKENS_TABLE
 AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
@@ -62,7 +58,23 @@ AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 ENV
+  for name in BCRYPT_COST ACCESS_TOKEN_TTL_SECONDS REFRESH_TOKEN_TTL_SECONDS \
+    REFRESH_REUSE_GRACE_SECONDS ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY \
+    SOURCE_LOGIN_FAILURES_BEFORE_DELAY SOURCE_REGISTRATIONS_PER_HOUR; do
+    if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$file"; fi
+  done
   cleanup_files+=("$file")
+}
+
+# routes: the API's routes, "METHOD PATH FUNCTION" a line, in the order of
+# Cargo.toml's router (`cargo lambda watch` serves them), as cargo reads it.
+routes() {
+  cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+router = json.load(sys.stdin)["metadata"]["lambda"]["watch"]["router"]
+for path, targets in router.items():
+    for target in targets:
+        print(target["method"], path, target["function"])'
 }
 
 # watch_command PORT CONCURRENCY ENV_FILE: cargo lambda watch serving every

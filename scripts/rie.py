@@ -54,12 +54,14 @@ def free_port():
 class Emulator:
     """One function under its own emulator, on ports of its own."""
 
-    def __init__(self, function, echo=False):
+    def __init__(self, function, echo=False, env=None):
+        """`env`: settings over the environment's, for this function alone."""
+        self.function = function
         bootstrap = os.path.join("target", "lambda", function, "bootstrap")
         if not os.path.exists(bootstrap):
             sys.exit(f"{bootstrap} is missing: run cargo lambda build --release")
         self.port = free_port()
-        env = dict(os.environ, AWS_LAMBDA_FUNCTION_NAME=function, **SANDBOX_ENV)
+        env = dict(os.environ, **(env or {}), AWS_LAMBDA_FUNCTION_NAME=function, **SANDBOX_ENV)
         self.lines = []
         self.process = subprocess.Popen(
             [emulator_binary(), "--log-level", "info",

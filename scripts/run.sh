@@ -23,6 +23,9 @@ run: settings
   ACCESS_TOKEN_TTL_SECONDS  $ACCESS_TOKEN_TTL_SECONDS
   DynamoDB                  $AWS_ENDPOINT_URL_DYNAMODB (tables $USERS_TABLE, $REVOKED_TOKENS_TABLE)
   instances per function    $CONCURRENCY
-run: serving http://127.0.0.1:9000/auth/{register,login,status,logout}
+run: serving http://127.0.0.1:9000
 MSG
+routes | while read -r method path function; do
+  printf '  %-7s %-22s %s\n' "$method" "$path" "$function" >&2
+done
 $(watch_command 9000 "$CONCURRENCY" "$env_file")

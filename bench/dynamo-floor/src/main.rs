@@ -1,39 +1,76 @@
-//! `bench-dynamo-floor OP COUNT [ARGS]`: issues the DynamoDB call(s) of one
-//! endpoint COUNT times (at most 10 000) with a bare SDK client and prints each
-//! call's duration in milliseconds, one a line. The first line is the client's
-//! first call, which opens the connection: the cold floor.
+//! `bench-dynamo-floor OP COUNT USER_ID SESSION_ID EMAIL`: issues the DynamoDB
+//! requests of one endpoint COUNT times (at most 10 000) with a bare SDK client
+//! and prints each call's duration in milliseconds, one a line. The first line
+//! is the client's first call, which opens the connection: the cold floor.
 //!
-//!   status USER_ID JTI   BatchGetItem of the profile, a session and a revoked-token key, consistent
-//!   login EMAIL          BatchGetItem of EMAIL#<email> and its two failed-login counters,
-//!                        consistent, then a transaction: a check that its hash is
-//!                        unchanged and the put of a new session
-//!   logout               TransactWriteItems: conditional put of a revoked-token entry and
-//!                        conditional delete of a session (both succeed)
-//!   register             TransactWriteItems of three conditional puts (new keys)
+//! USER_ID, SESSION_ID and EMAIL name the caller: a user, the session of its
+//! access token and its email (register ignores them). Keys and items come
+//! from `auth::store::dynamo::schema` and the counters from `auth::throttle`,
+//! the functions' own. The requests are those of a successful call, in order
+//! (`make bench` shows the functions' own, counted by the round-trips test):
+//!
+//!   status          the token check: BatchGetItem of the profile, the token's
+//!                   session and a revoked-token key, consistent
+//!   login           BatchGetItem of the login record and its two failed-login
+//!                   counters; an UpdateItem claiming each counter, both at
+//!                   once; a transaction: the hash unchanged, the new session,
+//!                   the account's counter cleared, the address's released
+//!   logout          TransactWriteItems: conditional put of a revoked-token
+//!                   entry and conditional delete of the session
+//!   register        UpdateItem counting the address's registration, then
+//!                   TransactWriteItems of three conditional puts (new keys)
+//!   refresh         GetItem of the session, consistent, then an UpdateItem
+//!                   rotating its refresh hash if it is the one read
+//!   sessions        the token check, then a Query of the user's sessions
+//!   revoke-session  the token check, then a conditional DeleteItem of a session
+//!   password        the token check; BatchGetItem of the login record and the
+//!                   account's counter; an UpdateItem claiming the counter; the
+//!                   other sessions ended (a Query, a DeleteItem each); a
+//!                   transaction: the new hash if the old is current, the
+//!                   counter cleared; the sessions swept again (a Query)
+//!
+//! Logout, revoke-session and password end a session that a second client
+//! writes before each timed call (its own connection: the timed client's first
+//! call still opens one). Refresh and password overwrite hashes, so give them a
+//! session and a user of their own.
 //!
 //! Tables from USERS_TABLE and REVOKED_TOKENS_TABLE; endpoint, region and
 //! credentials from the environment, as for the functions.
 
+use auth::store::dynamo::schema::{self, Item, n, s};
+use auth::store::{NewUser, Session};
+use auth::throttle::{self, Counter, FAILURE_WINDOW_SECONDS};
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
+    ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
 };
-use std::collections::HashMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 type Error = Box<dyn std::error::Error>;
 
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn n(value: u64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
+const OPERATIONS: &str = "status|login|logout|register|refresh|sessions|revoke-session|password";
+/// The address of the events in events/: login's per-address counter.
+const SOURCE_IP: &str = "203.0.113.10";
+/// The functions' default thresholds; a counter's key does not depend on them.
+const ACCOUNT_FAILURES: u32 = 5;
+const SOURCE_FAILURES: u32 = 100;
+const REGISTRATIONS_PER_HOUR: u32 = 100;
+/// The condition on a session that logout and revoke-session end: still live.
+const LIVE_SESSION: &str = "attribute_exists(pk) AND expires_at > :now";
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"))
+}
+
+fn now_ms() -> u64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    u64::try_from(since.as_millis()).unwrap()
+}
+
+fn now() -> u64 {
+    now_ms() / 1000
 }
 
 /// A key no earlier run used: the process id, the clock and a counter.
@@ -45,203 +82,441 @@ fn unique(i: u32) -> String {
     format!("floor-{}-{nanos}-{i}", std::process::id())
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+/// An address of the benchmarking range (RFC 2544) per call, so that no
+/// address reaches the registration limit.
+fn source_of(i: u32) -> String {
+    format!("198.19.{}.{}", i / 250 % 256, i % 250 + 1)
 }
 
-fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+/// A string attribute of a stored item.
+fn string_of(item: &Item, name: &str) -> Result<String, Error> {
+    schema::string_of(item, name).map_err(|error| error.0.into())
 }
 
-/// A session item shaped like the functions' (see shared/auth/src/store/dynamo.rs).
-fn session(user_id: &str, session_id: &str) -> HashMap<String, AttributeValue> {
-    let mut item = key(&format!("USER#{user_id}"), &format!("SESSION#{session_id}"));
-    item.extend([
-        ("user_id".to_owned(), s(user_id)),
-        ("session_id".to_owned(), s(session_id)),
-        ("device".to_owned(), s("bench")),
-        ("created_at".to_owned(), n(now())),
-        ("last_used_at".to_owned(), n(now())),
-        ("expires_at".to_owned(), n(now() + 3600)),
-        ("rotated_at".to_owned(), n(now())),
-        ("refresh_hash".to_owned(), s("not-a-real-hash")),
-    ]);
-    item
-}
-
-fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> Result<TransactWriteItem, Error> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-/// Issues one operation; returns its own duration where setup had to come first.
-async fn call(
-    client: &Client,
-    op: &str,
-    args: &[String],
-    i: u32,
-) -> Result<Option<std::time::Duration>, Error> {
-    let users = env("USERS_TABLE");
-    let revoked = env("REVOKED_TOKENS_TABLE");
-    match op {
-        "status" => {
-            let consistent = |key: HashMap<String, AttributeValue>| {
-                KeysAndAttributes::builder()
-                    .keys(key)
-                    .consistent_read(true)
-                    .build()
-            };
-            client
-                .batch_get_item()
-                .request_items(
-                    &users,
-                    KeysAndAttributes::builder()
-                        .keys(key(&format!("USER#{}", args[0]), "PROFILE"))
-                        .keys(key(&format!("USER#{}", args[0]), "SESSION#bench"))
-                        .consistent_read(true)
-                        .build()?,
-                )
-                .request_items(
-                    &revoked,
-                    consistent(HashMap::from([("jti".into(), s(&args[1]))]))?,
-                )
-                .send()
-                .await?;
-        }
-        "login" => {
-            // The login record with the account's and the address's
-            // failed-login counters, in one read, as login does.
-            let login_key = key(&format!("EMAIL#{}", args[0]), "LOGIN");
-            let read = client
-                .batch_get_item()
-                .request_items(
-                    &users,
-                    KeysAndAttributes::builder()
-                        .keys(login_key.clone())
-                        .keys(key(&format!("FAILED#account:{}", args[0]), "LOGIN"))
-                        .keys(key("FAILED#source:192.0.2.1", "LOGIN"))
-                        .consistent_read(true)
-                        .build()?,
-                )
-                .send()
-                .await?;
-            let hash = read
-                .responses()
-                .and_then(|responses| responses.get(&users))
-                .into_iter()
-                .flatten()
-                .find(|item| item.get("pk") == login_key.get("pk"))
-                .and_then(|item| item.get("password_hash"))
-                .cloned()
-                .ok_or("no login record for that email")?;
-            // The session is written only if the verified hash is still current.
-            let check = ConditionCheck::builder()
-                .table_name(&users)
-                .set_key(Some(login_key))
-                .condition_expression("password_hash = :verified")
-                .expression_attribute_values(":verified", hash)
-                .build()?;
-            let put = Put::builder()
-                .table_name(&users)
-                .set_item(Some(session("floor", &unique(i))))
-                .build()?;
-            client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().condition_check(check).build())
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await?;
-        }
-        "logout" => {
-            // The session to end is written first, outside the timed call.
-            let session_id = unique(i);
-            client
-                .put_item()
-                .table_name(&users)
-                .set_item(Some(session("floor", &session_id)))
-                .send()
-                .await?;
-            let start = Instant::now();
-            let revoke = Put::builder()
-                .table_name(&revoked)
-                .item("jti", s(&unique(i)))
-                .item("expires_at", n(now() + 3600))
-                .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
-                .expression_attribute_values(":now", n(now()))
-                .build()?;
-            let end = Delete::builder()
-                .table_name(&users)
-                .set_key(Some(key("USER#floor", &format!("SESSION#{session_id}"))))
-                .condition_expression("attribute_exists(pk) AND expires_at > :now")
-                .expression_attribute_values(":now", n(now()))
-                .build()?;
-            client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(revoke).build())
-                .transact_items(TransactWriteItem::builder().delete(end).build())
-                .send()
-                .await?;
-            return Ok(Some(start.elapsed()));
-        }
-        "register" => {
-            let id = unique(i);
-            let mut profile = key(&format!("USER#{id}"), "PROFILE");
-            profile.extend([
-                ("user_id".to_owned(), s(&id)),
-                ("email".to_owned(), s(&format!("{id}@example.com"))),
-                ("admin".to_owned(), AttributeValue::Bool(false)),
-                ("registered_on".to_owned(), s("2026-01-01T00:00:00Z")),
-            ]);
-            let mut login = key(&format!("EMAIL#{id}@example.com"), "LOGIN");
-            login.extend([
-                ("user_id".to_owned(), s(&id)),
-                ("password_hash".to_owned(), s("$2b$12$not-a-real-hash")),
-            ]);
-            let token: String = id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .rev()
-                .take(36)
-                .collect();
-            client
-                .transact_write_items()
-                .transact_items(put_new(&users, profile)?)
-                .transact_items(put_new(&users, login)?)
-                .transact_items(put_new(&users, session(&id, "first"))?)
-                .client_request_token(token)
-                .send()
-                .await?;
-        }
-        other => return Err(format!("unknown operation {other}").into()),
+/// A session as login writes it.
+fn session(user_id: &str, session_id: &str) -> Session {
+    Session {
+        user_id: user_id.to_owned(),
+        session_id: session_id.to_owned(),
+        device: "bench".to_owned(),
+        created_at: now(),
+        last_used_at: now(),
+        expires_at: now() + 3600,
+        refresh_hash: "not-a-real-hash".to_owned(),
+        previous_hash: None,
+        rotated_at: now(),
     }
-    Ok(None)
+}
+
+fn account(email: &str) -> Counter {
+    throttle::account_counter(email, ACCOUNT_FAILURES)
+}
+
+fn source() -> Result<Counter, Error> {
+    Ok(throttle::source_counter(SOURCE_IP, SOURCE_FAILURES).ok_or("not an address")?)
+}
+
+/// Sends `requests` at once, as the functions do where they can; the first error.
+async fn all<R, E>(requests: impl IntoIterator<Item = R>) -> Result<(), Error>
+where
+    R: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::error::Error + Send + 'static,
+{
+    let mut sent = tokio::task::JoinSet::new();
+    for request in requests {
+        sent.spawn(request);
+    }
+    while let Some(done) = sent.join_next().await {
+        done?.map_err(|error| Box::new(error) as Error)?;
+    }
+    Ok(())
+}
+
+async fn timed(call: impl Future<Output = Result<(), Error>>) -> Result<Duration, Error> {
+    let start = Instant::now();
+    call.await?;
+    Ok(start.elapsed())
+}
+
+/// The caller of every operation, and the clients it uses.
+struct Floor {
+    /// Issues the timed calls.
+    client: Client,
+    /// Writes what a timed call needs beforehand, over a connection of its own.
+    setup: Client,
+    users: String,
+    revoked: String,
+    user_id: String,
+    session_id: String,
+    email: String,
+}
+
+impl Floor {
+    /// A consistent BatchGetItem of `keys` in the users table and, if given, one
+    /// key in the revoked-tokens table; the users table's items found.
+    async fn read(&self, keys: Vec<Item>, revoked: Option<Item>) -> Result<Vec<Item>, Error> {
+        let consistent = |keys: Vec<Item>| {
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+        };
+        let mut request = self
+            .client
+            .batch_get_item()
+            .request_items(&self.users, consistent(keys)?);
+        if let Some(key) = revoked {
+            request = request.request_items(&self.revoked, consistent(vec![key])?);
+        }
+        let output = request.send().await?;
+        let found = output
+            .responses()
+            .and_then(|responses| responses.get(&self.users))
+            .cloned()
+            .unwrap_or_default();
+        Ok(found)
+    }
+
+    /// What every endpoint behind a token reads first: the profile, the token's
+    /// session and the token's entry among the revoked, in one request.
+    async fn authenticate(&self, i: u32) -> Result<(), Error> {
+        let keys = vec![
+            schema::profile_key(&self.user_id),
+            schema::session_key(&self.user_id, &self.session_id),
+        ];
+        self.read(keys, Some(schema::revoked_key(&unique(i))))
+            .await?;
+        Ok(())
+    }
+
+    /// A password check's storage before bcrypt: the login record read with
+    /// `counters`, then a claim on each, all at once. The record's hash.
+    async fn begin_attempt(&self, counters: &[Counter]) -> Result<String, Error> {
+        let login_key = schema::login_key(&self.email);
+        let keys = std::iter::once(login_key.clone())
+            .chain(counters.iter().map(schema::failures_key))
+            .collect();
+        let items = self.read(keys, None).await?;
+        let record = items
+            .iter()
+            .find(|item| schema::has_key(item, &login_key))
+            .ok_or("no login record for that email")?;
+        let claims = counters.iter().map(|counter| {
+            let claim = self
+                .client
+                .update_item()
+                .table_name(&self.users)
+                .set_key(Some(schema::failures_key(counter)))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :zero) + :one, \
+                     last_failure_ms = :now_ms, expires_at = :expires",
+                )
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now_ms", n(now_ms()))
+                .expression_attribute_values(":expires", n(now() + FAILURE_WINDOW_SECONDS));
+            async move { claim.send().await.map(drop) }
+        });
+        all(claims).await?;
+        string_of(record, "password_hash")
+    }
+
+    /// The delete of a counter that a successful check settles.
+    fn clear(&self, counter: &Counter) -> Result<TransactWriteItem, Error> {
+        let delete = Delete::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::failures_key(counter)))
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Every stored session of the user (a paginated, consistent Query): their ids.
+    async fn session_ids(&self) -> Result<Vec<String>, Error> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.users)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(schema::sessions_pk(&self.user_id)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            for item in page?.items() {
+                ids.push(string_of(item, "session_id")?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Ends every session of the user but the caller's, one DeleteItem each, at once.
+    async fn end_other_sessions(&self) -> Result<(), Error> {
+        let ids = self.session_ids().await?;
+        let deletes = ids.iter().filter(|id| **id != self.session_id).map(|id| {
+            let delete = self
+                .client
+                .delete_item()
+                .table_name(&self.users)
+                .set_key(Some(schema::session_key(&self.user_id, id)));
+            async move { delete.send().await.map(drop) }
+        });
+        all(deletes).await
+    }
+
+    /// A session of the user written ahead of a timed call that ends it.
+    async fn prepare_session(&self, i: u32) -> Result<String, Error> {
+        let session_id = unique(i);
+        let item = schema::session_item(&session(&self.user_id, &session_id));
+        self.setup
+            .put_item()
+            .table_name(&self.users)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(session_id)
+    }
+
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.users)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn login(&self, i: u32) -> Result<(), Error> {
+        let (account, source) = (account(&self.email), source()?);
+        let hash = self.begin_attempt(&[account.clone(), source.clone()]).await?;
+        // The session is written only if the verified hash is still current.
+        let check = ConditionCheck::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::login_key(&self.email)))
+            .condition_expression("password_hash = :verified")
+            .expression_attribute_values(":verified", s(hash))
+            .build()?;
+        let put = Put::builder()
+            .table_name(&self.users)
+            .set_item(Some(schema::session_item(&session(
+                &self.user_id,
+                &unique(i),
+            ))))
+            .build()?;
+        let release = Update::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::failures_key(&source)))
+            .update_expression("SET failures = failures - :one")
+            .expression_attribute_values(":one", n(1))
+            .build()?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(self.clear(&account)?)
+            .transact_items(TransactWriteItem::builder().update(release).build())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn logout(&self, i: u32, session_id: &str) -> Result<(), Error> {
+        let mut entry = schema::revoked_key(&unique(i));
+        entry.insert("expires_at".to_owned(), n(now() + 3600));
+        let revoke = Put::builder()
+            .table_name(&self.revoked)
+            .set_item(Some(entry))
+            .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
+            .expression_attribute_values(":now", n(now()))
+            .build()?;
+        let end = Delete::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::session_key(&self.user_id, session_id)))
+            .condition_expression(LIVE_SESSION)
+            .expression_attribute_values(":now", n(now()))
+            .build()?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(revoke).build())
+            .transact_items(TransactWriteItem::builder().delete(end).build())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn register(&self, i: u32) -> Result<(), Error> {
+        let (counter, window_end) =
+            throttle::registration_counter(&source_of(i), REGISTRATIONS_PER_HOUR, now())
+                .ok_or("not an address")?;
+        self.client
+            .update_item()
+            .table_name(&self.users)
+            .set_key(Some(schema::failures_key(&counter)))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, expires_at = :expires",
+            )
+            .condition_expression("attribute_not_exists(failures) OR failures < :limit")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(u64::from(REGISTRATIONS_PER_HOUR)))
+            .expression_attribute_values(":expires", n(window_end))
+            .send()
+            .await?;
+        let id = unique(i);
+        let user = NewUser {
+            user_id: id.clone(),
+            email: format!("{id}@example.com"),
+            password_hash: "$2b$12$not-a-real-hash".to_owned(),
+            registered_on: "2026-01-01T00:00:00Z".to_owned(),
+        };
+        // A client request token is at most 36 characters.
+        let token: String = id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .rev()
+            .take(36)
+            .collect();
+        self.client
+            .transact_write_items()
+            .transact_items(self.put_new(schema::profile_item(&user))?)
+            .transact_items(self.put_new(schema::login_item(&user))?)
+            .transact_items(self.put_new(schema::session_item(&session(&id, "first")))?)
+            .client_request_token(token)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn sessions(&self, i: u32) -> Result<(), Error> {
+        self.authenticate(i).await?;
+        self.session_ids().await?;
+        Ok(())
+    }
+
+    async fn revoke_session(&self, i: u32, session_id: &str) -> Result<(), Error> {
+        self.authenticate(i).await?;
+        self.client
+            .delete_item()
+            .table_name(&self.users)
+            .set_key(Some(schema::session_key(&self.user_id, session_id)))
+            .condition_expression(LIVE_SESSION)
+            .expression_attribute_values(":now", n(now()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn password(&self, i: u32) -> Result<(), Error> {
+        self.authenticate(i).await?;
+        let account = account(&self.email);
+        let old = self.begin_attempt(std::slice::from_ref(&account)).await?;
+        self.end_other_sessions().await?;
+        let update = Update::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::login_key(&self.email)))
+            .update_expression("SET password_hash = :new")
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":new", s(unique(i)))
+            .expression_attribute_values(":old", s(old))
+            .build()?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(self.clear(&account)?)
+            .send()
+            .await?;
+        // The second sweep, for a session a login opened meanwhile.
+        self.end_other_sessions().await
+    }
+
+    async fn refresh(&self, i: u32) -> Result<(), Error> {
+        let key = schema::session_key(&self.user_id, &self.session_id);
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.users)
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let old = string_of(read.item().ok_or("no such session")?, "refresh_hash")?;
+        self.client
+            .update_item()
+            .table_name(&self.users)
+            .set_key(Some(key))
+            .update_expression(
+                "SET refresh_hash = :new, previous_hash = :old, rotated_at = :now, \
+                 last_used_at = :now",
+            )
+            .condition_expression("refresh_hash = :old")
+            .expression_attribute_values(":new", s(unique(i)))
+            .expression_attribute_values(":old", s(old))
+            .expression_attribute_values(":now", n(now()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// One operation, timed without what has to be written before it.
+    async fn call(&self, op: &str, i: u32) -> Result<Duration, Error> {
+        match op {
+            "status" => timed(self.authenticate(i)).await,
+            "login" => timed(self.login(i)).await,
+            "register" => timed(self.register(i)).await,
+            "refresh" => timed(self.refresh(i)).await,
+            "sessions" => timed(self.sessions(i)).await,
+            "logout" => {
+                let session_id = self.prepare_session(i).await?;
+                timed(self.logout(i, &session_id)).await
+            }
+            "revoke-session" => {
+                let session_id = self.prepare_session(i).await?;
+                timed(self.revoke_session(i, &session_id)).await
+            }
+            "password" => {
+                // Another device's session, for the change to end.
+                self.prepare_session(i).await?;
+                timed(self.password(i)).await
+            }
+            other => Err(format!("unknown operation {other}; one of {OPERATIONS}").into()),
+        }
+    }
+}
+
+async fn client() -> Client {
+    // A config of its own each: clients of one config share its connections.
+    Client::new(&aws_config::defaults(BehaviorVersion::latest()).load().await)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (op, count) = match (
+    let (op, count, [user_id, session_id, email]) = match (
         args.first(),
         args.get(1).and_then(|c| c.parse::<u32>().ok()),
+        args.get(2..5),
     ) {
-        (Some(op), Some(count)) => (op.as_str(), count.min(10_000)),
+        (Some(op), Some(count), Some([user_id, session_id, email])) => (
+            op.as_str(),
+            count.min(10_000),
+            [user_id, session_id, email].map(String::clone),
+        ),
         _ => {
-            eprintln!("usage: bench-dynamo-floor status|login|logout|register COUNT [ARGS]");
+            eprintln!("usage: bench-dynamo-floor {OPERATIONS} COUNT USER_ID SESSION_ID EMAIL");
             std::process::exit(2);
         }
     };
-    let client = Client::new(&aws_config::defaults(BehaviorVersion::latest()).load().await);
+    let floor = Floor {
+        client: client().await,
+        setup: client().await,
+        users: env("USERS_TABLE"),
+        revoked: env("REVOKED_TOKENS_TABLE"),
+        user_id,
+        session_id,
+        email,
+    };
     for i in 0..count {
-        let start = Instant::now();
-        let own = call(&client, op, &args[2..], i).await?;
-        let elapsed = own.unwrap_or_else(|| start.elapsed());
+        let elapsed = floor.call(op, i).await?;
         println!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     }
     Ok(())

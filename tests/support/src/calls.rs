@@ -119,7 +119,10 @@ pub async fn call(
                     .headers_mut()
                     .insert("authorization", value.parse().unwrap());
             }
-            let (parts, body) = endpoint.handle(app, request).await.into_parts();
+            // Boxed: the handler's future is deep, and each helper over `call`
+            // nests it once more; behind a box the tests' futures stay within
+            // the depth the compiler computes layouts to.
+            let (parts, body) = Box::pin(endpoint.handle(app, request)).await.into_parts();
             (parts.status, parts.headers, body.to_vec())
         }
         TestApp::Http { base, client } => {

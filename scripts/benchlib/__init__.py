@@ -1,0 +1,14 @@
+"""`make bench`, in pieces (scripts/bench.py is the main):
+
+  settings   what is measured and how often, the targets of issue 6
+  schema     the DynamoDB keys and items (the one Python place a key prefix is spelled)
+  stats      percentiles and how numbers are printed
+  database   what the bench writes to DynamoDB itself: sessions, floor users
+  calls      the bench's users, and the event each function is called with
+  emulator   the Lambda emulator of rie.py, timed
+  floors     the same DynamoDB calls from bare clients (bench/dynamo-floor, boto3)
+  cold       1. cold start                 warm     2. warm latency, peak RSS
+  bcrypt     3. login next to bcrypt       load     4. HTTP load on status
+  size       5. zipped bootstrap and RSS   trips    6. DynamoDB requests per call
+  report     the table and bench/results.md
+"""

@@ -1,0 +1,31 @@
+"""3. The bcrypt share: login and password change next to bcrypt itself, and a
+login of an unknown email next to a known one."""
+
+from .floors import run_tool
+from .settings import BCRYPT_COST, BCRYPT_RUNS, BCRYPT_VERIFIES, TARGETS
+from .stats import median, ms, ratio
+
+TITLE = "bcrypt verify"
+NOTE = """\
+- 3: the login series alternates known and unknown emails in one warm process;
+  bench/bcrypt-verify times `bcrypt::verify` (same crate) in-process. A password
+  change verifies the current password and hashes the new one: two runs."""
+
+
+def measure(calls, floors):
+    """Each verify's ms, in-process at the functions' cost."""
+    return run_tool("bench-bcrypt-verify", BCRYPT_COST, BCRYPT_VERIFIES)
+
+
+def rows(table, results):
+    bcrypt, durations = results["bcrypt"], results["warm"]["durations"]
+    login, unknown = median(durations["login"]), median(durations["login-unknown"])
+    table.row("3 bcrypt", f"login p50 (cost {BCRYPT_COST})", ms(login),
+              f"one bcrypt verify {ms(median(bcrypt))} (in-process, p50 of {len(bcrypt)})",
+              ratio(login, median(bcrypt)), TARGETS["bcrypt"])
+    table.row("3 bcrypt", "login unknown email p50", ms(unknown), f"known email {ms(login)}",
+              ratio(unknown, login), TARGETS["unknown"])
+    password, runs = median(durations["password"]), BCRYPT_RUNS["password"]
+    table.row("3 bcrypt", f"password p50 (cost {BCRYPT_COST})", ms(password),
+              f"{runs} bcrypt verifies {ms(runs * median(bcrypt))}",
+              ratio(password, runs * median(bcrypt)), "")

@@ -1,0 +1,171 @@
+"""The event each function is called with, run after run: the API Gateway
+events of events/ with this run's users, tokens and ids. A call that uses up
+what it is given (a refresh token, a session to end, the current password)
+gets a fresh one each time, so every call of a series is a success.
+
+Users, registered through the register function, which hands out their
+first access and refresh tokens (the bench never signs a token):
+  main     status, login, refresh and revoke-session;
+  lister   sessions: a user with a steady two sessions, so that the list it
+           answers with is the same size all run long (main's grows with
+           every login);
+  changer  password: its password changes with every call;
+  tokens   logout: a session and token of its own for each call, from a login
+           of this user, whose password is hashed at bcrypt's lowest cost
+           (verifying takes the cost of the stored hash: a few ms).
+"""
+
+import base64
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from rie import load_event
+
+from . import database
+from .emulator import BenchEmulator
+from .settings import HELLO, PASSWORD
+
+# The second password of the changer, which alternates between the two.
+OTHER_PASSWORD = "a brand new passphrase"
+
+EXPECTED = {"register": 201, "login": 200, "login-unknown": 404, "status": 200,
+            "logout": 200, "refresh": 200, "sessions": 200, "revoke-session": 200,
+            "password": 200, HELLO: 200}
+
+
+def token_claims(token):
+    """The claims of a JWT (unverified: we only read our own)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@dataclass
+class User:
+    email: str
+    token: str  # an access token for the session register opened
+    refresh_token: str  # that session's live refresh token
+    password: str = PASSWORD
+
+    @property
+    def user_id(self):
+        return token_claims(self.token)["sub"]
+
+    @property
+    def session_id(self):
+        return token_claims(self.token)["sid"]
+
+
+def with_body(event, fields):
+    event["body"] = json.dumps(fields)
+    return event
+
+
+def register(emulator, role):
+    """A new user, through the register function."""
+    email = f"bench-{role}-{os.getpid()}-{time.time_ns()}@example.com"
+    response = emulator.invoke(with_body(load_event("register-created.json"),
+                                         {"email": email, "password": PASSWORD}))
+    if response.get("statusCode") != 201:
+        sys.exit(f"bench: could not register the {role} user: {response}")
+    body = json.loads(response["body"])
+    return User(email, body["auth_token"], body["refresh_token"])
+
+
+class Calls:
+    def __init__(self):
+        emulator = BenchEmulator("register")
+        try:
+            self.main, self.lister, self.changer = (register(emulator, role)
+                                                    for role in ("main", "lister", "changer"))
+        finally:
+            emulator.close()
+        database.open_session(self.lister.user_id)
+        # bcrypt verifies at the cost the stored hash was made with.
+        emulator = BenchEmulator("register", env={"BCRYPT_COST": "4"})
+        try:
+            self.token_user = register(emulator, "tokens")
+        finally:
+            emulator.close()
+        self.token_login = BenchEmulator("login")
+        self.serial = 0
+
+    def close(self):
+        self.token_login.close()
+
+    def invoke(self, emulator, name):
+        """(wall ms, REPORT Duration ms) of one call of `name` (a function, or
+        login-unknown) with a fresh event; takes note of what it hands back."""
+        wall, duration, response = emulator.timed_invoke(self.event(name), EXPECTED[name])
+        if name == "refresh":
+            # Rotation: the next refresh needs the token this one returned.
+            self.main.refresh_token = json.loads(response["body"])["refresh_token"]
+        if name == "password":
+            self.changer.password = self.next_password()
+        return wall, duration
+
+    def event(self, name):
+        return self.hello() if name == HELLO else getattr(self, name.replace("-", "_"))()
+
+    def new_email(self):
+        self.serial += 1
+        return f"bench-{os.getpid()}-{time.time_ns()}-{self.serial}@example.com"
+
+    def from_new_address(self, event):
+        """The event from an address of its own (the benchmarking range, RFC
+        2544), so that no series reaches a per-address limit (registrations,
+        failed logins): they measure the call, not a 429."""
+        event["requestContext"]["http"]["sourceIp"] = \
+            f"198.18.{self.serial // 250 % 256}.{self.serial % 250 + 1}"
+        return event
+
+    def next_password(self):
+        return OTHER_PASSWORD if self.changer.password == PASSWORD else PASSWORD
+
+    def register(self):
+        return self.from_new_address(with_body(load_event("register-created.json"),
+                                               {"email": self.new_email(), "password": PASSWORD}))
+
+    def login(self):
+        return with_body(load_event("login-ok.json"), {"email": self.main.email, "password": PASSWORD})
+
+    def login_unknown(self):
+        return self.from_new_address(with_body(load_event("login-unknown-email.json"),
+                                               {"email": self.new_email(), "password": PASSWORD}))
+
+    def status(self):
+        return load_event("status-ok.json", self.main.token)
+
+    def logout(self):
+        # Logout ends the token's session: one of its own each time.
+        response = self.token_login.invoke(with_body(
+            load_event("login-ok.json"), {"email": self.token_user.email, "password": PASSWORD}))
+        if response.get("statusCode") != 200:
+            sys.exit(f"bench: the token user could not log in: {response}")
+        return load_event("logout-ok.json", json.loads(response["body"])["auth_token"])
+
+    def refresh(self):
+        return load_event("refresh-ok.json", refresh_token=self.main.refresh_token)
+
+    def sessions(self):
+        return load_event("sessions-ok.json", self.lister.token)
+
+    def revoke_session(self):
+        session_id = database.open_session(self.main.user_id)
+        event = load_event("revoke-session-unknown.json", self.main.token)
+        path = f"/auth/sessions/{session_id}"
+        event["rawPath"] = event["requestContext"]["http"]["path"] = path
+        event["pathParameters"]["id"] = session_id
+        return event
+
+    def password(self):
+        # Another device's session, for the change to end, as it would in use.
+        database.open_session(self.changer.user_id)
+        return with_body(load_event("password-wrong-current.json", self.changer.token),
+                         {"current_password": self.changer.password,
+                          "new_password": self.next_password()})
+
+    def hello(self):
+        return load_event("status-no-token.json")

@@ -1,0 +1,64 @@
+"""1. Cold start: INIT and first invoke under a fresh emulator, next to a
+lambda_http hello-world and a fresh bare client's first DynamoDB call."""
+
+import collections
+
+from .emulator import BenchEmulator
+from .settings import BCRYPT_RUNS, COLD_RUNS, FUNCTIONS, HELLO, TARGETS
+from .stats import median, ms, ratio
+
+TITLE = "cold starts"
+NOTE = f"""\
+- 1: each of {COLD_RUNS} runs starts a fresh Runtime Interface Emulator (aws-sam-cli's)
+  and bootstrap per function. INIT is the emulator's `INIT REPORT durationMs`;
+  the emulator's first `REPORT Duration` includes the init, so "first invoke" is
+  that minus INIT (Lambda reports the two apart). "bare client's 1st call" is a
+  fresh Rust SDK client's first DynamoDB call of that endpoint (connection set-up
+  included), from bench/dynamo-floor."""
+
+
+def measure(calls, floors):
+    """A fresh emulator and bootstrap per run; functions interleaved run by run
+    so that drift on a shared machine touches all of them alike."""
+    init = collections.defaultdict(list)
+    first = collections.defaultdict(list)
+    for _ in range(COLD_RUNS):
+        for function in [HELLO, *FUNCTIONS]:
+            emulator = BenchEmulator(function)
+            try:
+                _, report_ms = calls.invoke(emulator, function)
+                init_ms = emulator.init_ms()
+            finally:
+                emulator.close()
+            init[function].append(init_ms)
+            # The emulator's first REPORT Duration includes the init; Lambda
+            # reports the two apart, so the invoke phase is the difference.
+            first[function].append(max(report_ms - init_ms, 0.0))
+    # A fresh bare client's first call (connection set-up included), per run.
+    bare_first = {f: [floors.rust(f, 1)[0] for _ in range(COLD_RUNS)] for f in FUNCTIONS}
+    return init, first, bare_first
+
+
+def bcrypt_work(function, results):
+    """The bcrypt share of a function's floor (ms), and how it is shown."""
+    runs = BCRYPT_RUNS.get(function, 0)
+    work = runs * median(results["bcrypt"])
+    shown = {0: "", 1: f" + bcrypt {ms(work)}"}.get(runs, f" + {runs} bcrypt {ms(work)}")
+    return work, shown
+
+
+def rows(table, results):
+    init, first, bare_first = results["cold"]
+    h_init = median(init[HELLO])
+    for f in FUNCTIONS:
+        table.row("1 cold", f"{f}: INIT median / max", f"{ms(median(init[f]))} / {ms(max(init[f]))}",
+                  f"hello {ms(h_init)} / {ms(max(init[HELLO]))}", ratio(median(init[f]), h_init),
+                  TARGETS["init"])
+    for f in FUNCTIONS:
+        work, shown = bcrypt_work(f, results)
+        table.row("1 cold", f"{f}: first invoke median / max",
+                  f"{ms(median(first[f]))} / {ms(max(first[f]))}",
+                  f"bare client's 1st call {ms(median(bare_first[f]))}{shown}; "
+                  f"hello {ms(median(first[HELLO]))}",
+                  ratio(median(first[f]), median(bare_first[f]) + work),
+                  TARGETS["first"] if f == "status" else "")

@@ -1,0 +1,55 @@
+"""The table, with the machine and the commit, printed and written to
+bench/results.md."""
+
+import os
+import platform
+import subprocess
+import time
+
+from .settings import RESULTS
+
+HEADER = """\
+| § | measure | ours | reference (same run) | ratio | target |
+|---|---|---|---|---|---|"""
+NOTES_BEFORE = """\
+Notes:
+- All numbers come from one run on one machine, side by side; the machine is
+  shared, so compare the ratios, not the absolute values, between runs."""
+NOTES_AFTER = """\
+- Reproduce with `make bench` (BENCH_COLD_RUNS, BENCH_WARM_INVOKES,
+  BENCH_LOAD_SECONDS override the counts)."""
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def row(self, section, what, ours, reference, ratio, target=""):
+        self.rows.append(f"| {section} | {what} | {ours} | {reference} | {ratio} | {target} |")
+
+    def __str__(self):
+        return "\n".join([HEADER, *self.rows])
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
+    return (f"{len(os.sched_getaffinity(0))} CPUs ({model}), {platform.machine()}, "
+            f"commit {commit}{' with uncommitted changes' if dirty else ''}")
+
+
+def write(table, notes):
+    """Prints the report and writes it to bench/results.md."""
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text = (f"# make bench\n\n{machine()}, {when}\n\n{table}\n\n"
+            + "\n".join([NOTES_BEFORE, *notes, NOTES_AFTER]) + "\n")
+    print(text)
+    with open(RESULTS, "w") as f:
+        f.write(text)
+    return RESULTS

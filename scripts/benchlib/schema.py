@@ -1,0 +1,87 @@
+"""The users and revoked-tokens tables' keys and items, as the functions write
+them: the one Python module where a key prefix is spelled. The layout is
+documented, and owned, by shared/auth/src/store/dynamo/schema.rs; the counter
+keys by shared/auth/src/throttle (account_counter, source_counter,
+registration_counter)."""
+
+USER_PREFIX = "USER#"
+EMAIL_PREFIX = "EMAIL#"
+SESSION_PREFIX = "SESSION#"
+FAILED_PREFIX = "FAILED#"
+PROFILE = "PROFILE"
+LOGIN = "LOGIN"
+
+
+def s(value):
+    return {"S": str(value)}
+
+
+def n(value):
+    return {"N": str(value)}
+
+
+def key(pk, sk):
+    return {"pk": s(pk), "sk": s(sk)}
+
+
+def user_pk(user_id):
+    return f"{USER_PREFIX}{user_id}"
+
+
+def profile_key(user_id):
+    return key(user_pk(user_id), PROFILE)
+
+
+def login_key(email):
+    return key(f"{EMAIL_PREFIX}{email}", LOGIN)
+
+
+def sessions_pk(user_id):
+    """The partition of a user's sessions."""
+    return f"{SESSION_PREFIX}{user_id}"
+
+
+def session_key(user_id, session_id):
+    return key(sessions_pk(user_id), session_id)
+
+
+def account_counter(email):
+    return f"account:{email}"
+
+
+def source_counter(ipv4):
+    return f"source:{ipv4}"
+
+
+def registration_counter(ipv4, now):
+    """The address's registrations in the current hour; its window's end."""
+    hour = now // 3600
+    return f"register:{source_counter(ipv4)}:{hour}", (hour + 1) * 3600
+
+
+def failures_key(counter):
+    return key(f"{FAILED_PREFIX}{counter}", LOGIN)
+
+
+def revoked_key(jti):
+    return {"jti": s(jti)}
+
+
+def profile_item(user_id, email):
+    return {**profile_key(user_id), "user_id": s(user_id), "email": s(email),
+            "admin": {"BOOL": False}, "registered_on": s("2026-01-01T00:00:00Z")}
+
+
+def login_item(email, user_id, password_hash):
+    return {**login_key(email), "user_id": s(user_id), "password_hash": s(password_hash)}
+
+
+def session_item(user_id, session_id, now, ttl, refresh_hash):
+    return {**session_key(user_id, session_id), "user_id": s(user_id),
+            "session_id": s(session_id), "device": s("bench"), "created_at": n(now),
+            "last_used_at": n(now), "expires_at": n(now + ttl), "rotated_at": n(now),
+            "refresh_hash": s(refresh_hash)}
+
+
+def revoked_item(jti, expires_at):
+    return {**revoked_key(jti), "expires_at": n(expires_at)}

@@ -1,0 +1,45 @@
+"""What `make bench` measures and how often; the targets it shows."""
+
+import json
+import os
+import subprocess
+
+HELLO = "bench-hello"
+TOOLS = "target/lambda"  # bench-dynamo-floor and bench-bcrypt-verify land here too
+RESULTS = "bench/results.md"
+
+
+def functions():
+    """Every function, in the order of Cargo.toml's router (the routes make run
+    serves), as cargo reads it (lib.sh's `routes` does the same)."""
+    metadata = json.loads(subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1"],
+        check=True, capture_output=True, text=True).stdout)
+    router = metadata["metadata"]["lambda"]["watch"]["router"]
+    names = [target["function"] for targets in router.values() for target in targets]
+    return list(dict.fromkeys(names))
+
+
+FUNCTIONS = functions()
+
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "10"))
+WARM_INVOKES = int(os.environ.get("BENCH_WARM_INVOKES", "200"))
+WARMUP = 5  # invokes dropped before a warm series: connection set-up, first allocations
+BCRYPT_VERIFIES = int(os.environ.get("BENCH_BCRYPT_VERIFIES", "30"))
+LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "10"))
+LOAD_CONNECTIONS = 16
+LOAD_INSTANCES = 4  # status processes behind the router: make run's CONCURRENCY default
+PASSWORD = "correct horse battery"
+BCRYPT_COST = int(os.environ.get("BCRYPT_COST", "12"))
+
+# bcrypt runs per call: register hashes, login verifies, a password change
+# verifies the current password and hashes the new one (a hash at one cost
+# takes as long as a verify). Part of these functions' floor.
+BCRYPT_RUNS = {"register": 1, "login": 1, "password": 2}
+
+# Targets from issue 6, shown next to the numbers (never asserted).
+TARGETS = {
+    "init": "≤ 2×", "first": "≤ 1.5× (status)", "warm": "≤ 1.3× p50 (status)",
+    "bcrypt": "≤ 1.1×", "unknown": "0.9–1.1×", "zip": "≤ 4 MB", "rss": "≤ 40 MB",
+    "trips": {"status": "1", "logout": "1", "register": "1", "login": "≤ 3"},
+}

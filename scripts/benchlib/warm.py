@@ -1,0 +1,63 @@
+"""2. Warm latency per function, next to the same DynamoDB calls from bare
+clients; and (for 3 and 5) the login series with unknown emails and each
+bootstrap's peak RSS."""
+
+import collections
+
+from .cold import bcrypt_work
+from .emulator import BenchEmulator
+from .settings import BCRYPT_COST, FUNCTIONS, HELLO, TARGETS, WARM_INVOKES, WARMUP
+from .stats import median, p50_p99, ratio
+
+TITLE = "warm latency and floors"
+NOTE = f"""\
+- 2: {WARM_INVOKES} invokes after {WARMUP} warm-up ones, `REPORT Duration` (what Lambda
+  bills). The floor is the same DynamoDB calls from a bare client in the same run:
+  bench/dynamo-floor (same Rust SDK and versions, ratio against it) and boto3,
+  which costs more per call than the Rust SDK, so a ratio against boto3 would
+  flatter us. Register and login include a bcrypt hash/verify at cost
+  {BCRYPT_COST}, a password change a verify and a hash, so their reference and
+  ratio (in 1 too) add one bcrypt verify p50 per bcrypt run to the Rust SDK
+  floor. Refresh chains the refresh token each call returns into the next;
+  logout, revoke-session and password end a session written before each call
+  (outside the timed part, for the floors too). Everything talks to DynamoDB
+  Local on loopback: the floor is far below DynamoDB's real latency, so the
+  ratios overstate our share in production."""
+
+
+def measure(calls, floors):
+    """One emulator per function, a warm-up, then the series, with the floors
+    measured right after each, so they share the machine's mood."""
+    warm, rust, boto, rss = {}, {}, {}, {}
+    for function in [HELLO, *FUNCTIONS]:
+        emulator = BenchEmulator(function)
+        try:
+            for _ in range(WARMUP):
+                calls.invoke(emulator, function)
+            series = collections.defaultdict(list)
+            for _ in range(WARM_INVOKES):
+                series[function].append(calls.invoke(emulator, function))
+                if function == "login":
+                    # Alternating, so both series see the same conditions.
+                    series["login-unknown"].append(calls.invoke(emulator, "login-unknown"))
+            rss[function] = emulator.peak_rss_mb()
+        finally:
+            emulator.close()
+        warm.update({name: [duration for _, duration in runs] for name, runs in series.items()})
+        if function in FUNCTIONS:
+            rust[function] = floors.rust(function, WARMUP + WARM_INVOKES)[WARMUP:]
+            boto[function] = floors.boto3(function, WARM_INVOKES)
+    return {"durations": warm, "rust": rust, "boto3": boto, "rss": rss}
+
+
+def rows(table, results):
+    warm = results["warm"]
+    durations, rust, boto = warm["durations"], warm["rust"], warm["boto3"]
+    for f in FUNCTIONS:
+        work, shown = bcrypt_work(f, results)
+        table.row("2 warm", f"{f}: REPORT Duration p50 / p99", p50_p99(durations[f]),
+                  f"Rust SDK {p50_p99(rust[f])}; boto3 {p50_p99(boto[f])}{shown}",
+                  ratio(median(durations[f]), median(rust[f]) + work),
+                  TARGETS["warm"] if f == "status" else "")
+    table.row("2 warm", "hello: REPORT Duration p50 / p99", p50_p99(durations[HELLO]),
+              "runtime and emulator alone", "", "")
