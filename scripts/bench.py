@@ -2,7 +2,7 @@
 
 Run by scripts/bench.sh, which builds the release bootstraps and the round-trips
 test, starts DynamoDB Local on a free port (AWS_ENDPOINT_URL_DYNAMODB) and sets
-the functions' environment (JWT_SECRET, tables, BCRYPT_COST=12). Prints one
+the functions' environment (SIGNING_KEYS, tables, BCRYPT_COST=12). Prints one
 table and writes it, with the machine and the commit, to bench/results.md.
 For every function of Cargo.toml's router:
 

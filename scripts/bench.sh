@@ -26,7 +26,7 @@ cargo test --locked -p api-tests --test round_trips --no-run \
   || echo "bench: the round-trips test does not build; the table will say so" >&2
 
 use_dynamodb "$(free_port)"
-JWT_SECRET=$(random_secret)
+use_signing_keys
 # The deployed cost (template.yaml's BcryptCost default), since login is measured.
-export JWT_SECRET BCRYPT_COST=12 ACCESS_TOKEN_TTL_SECONDS=3600
+export BCRYPT_COST=12 ACCESS_TOKEN_TTL_SECONDS=3600
 .tools/venv/bin/python scripts/bench.py

@@ -23,8 +23,8 @@ fi
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   use_dynamodb "$(free_port)"
 fi
-JWT_SECRET=${JWT_SECRET:-$(random_secret)}
-export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
+use_signing_keys
+export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
 # The fuzzer's many failed logins and wrong current passwords, all from
 # 127.0.0.1, would soon make every login wait; the throttle has tests of its
 # own (tests/throttle.rs), and 429 stays in the contract the fuzzer checks.

@@ -19,11 +19,16 @@ fi
 cargo lambda build --release --bin "$FN" >&2
 use_dynamodb 8000 2>/dev/null
 
-# One local secret for all invocations, so a token from one call works in the next.
-if [ -z "${JWT_SECRET:-}" ]; then
-  [ -s .tools/invoke-jwt-secret ] || (umask 077; random_secret > .tools/invoke-jwt-secret)
-  JWT_SECRET=$(cat .tools/invoke-jwt-secret)
+# One local key set for all invocations, so a token from one call works in the next.
+if [ -z "${SIGNING_KEYS:-}" ]; then
+  if [ ! -s .tools/invoke-keys.env ]; then
+    use_signing_keys
+    (umask 077; printf 'SIGNING_KEYS=%q\nREFRESH_TOKEN_SECRET=%q\n' \
+      "$SIGNING_KEYS" "$REFRESH_TOKEN_SECRET" > .tools/invoke-keys.env)
+  fi
+  # shellcheck disable=SC1091 # written just above
+  source .tools/invoke-keys.env
 fi
-export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-12}
+export SIGNING_KEYS REFRESH_TOKEN_SECRET BCRYPT_COST=${BCRYPT_COST:-12}
 .tools/venv/bin/python scripts/rie.py invoke "$FN" "$EVENT" ${TOKEN:+--token "$TOKEN"} \
   ${REFRESH_TOKEN:+--refresh-token "$REFRESH_TOKEN"}

@@ -28,6 +28,27 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(48))'; }
 
+# use_signing_keys: SIGNING_KEYS (the access tokens' RSA key set) and
+# REFRESH_TOKEN_SECRET from the environment, or throwaway ones: a key set made
+# by the project's key tool (tools/keys), on one line for env files. Exports
+# both, and KEYS_ORIGIN saying which.
+use_signing_keys() {
+  if [ -z "${SIGNING_KEYS:-}" ]; then
+    SIGNING_KEYS=$(cargo run -q --locked -p keys -- create \
+      | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":")))')
+    KEYS_ORIGIN="generated for this run; tokens die with them"
+  else
+    KEYS_ORIGIN="from the environment"
+  fi
+  REFRESH_TOKEN_SECRET=${REFRESH_TOKEN_SECRET:-$(random_secret)}
+  export SIGNING_KEYS REFRESH_TOKEN_SECRET KEYS_ORIGIN
+}
+
+# key_ids: the kids and states of SIGNING_KEYS, never a key.
+key_ids() {
+  printf '%s' "$SIGNING_KEYS" | cargo run -q --locked -p keys -- list
+}
+
 # use_dynamodb PORT: DynamoDB Local on 127.0.0.1:PORT, started unless one
 # already listens there, with the tables of template.yaml.
 use_dynamodb() {
@@ -49,8 +70,10 @@ use_dynamodb() {
 # shared/auth/src/config.rs owns the defaults.
 write_function_env() {
   local file=$1 name
+  # Single quotes: the key set is JSON, taken literally.
   (umask 077; cat >"$file") <<ENV
-JWT_SECRET=$JWT_SECRET
+SIGNING_KEYS='$SIGNING_KEYS'
+REFRESH_TOKEN_SECRET=$REFRESH_TOKEN_SECRET
 USERS_TABLE=$USERS_TABLE
 REVOKED_TOKENS_TABLE=$REVOKED_TOKENS_TABLE
 AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
@@ -60,7 +83,8 @@ AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 ENV
   for name in BCRYPT_COST ACCESS_TOKEN_TTL_SECONDS REFRESH_TOKEN_TTL_SECONDS \
     REFRESH_REUSE_GRACE_SECONDS ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY \
-    SOURCE_LOGIN_FAILURES_BEFORE_DELAY SOURCE_REGISTRATIONS_PER_HOUR; do
+    SOURCE_LOGIN_FAILURES_BEFORE_DELAY SOURCE_REGISTRATIONS_PER_HOUR PUBLIC_BASE_URL \
+    TOKEN_AUDIENCE; do
     if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$file"; fi
   done
   cleanup_files+=("$file")
@@ -92,6 +116,8 @@ watch_command() {
 start_watch() {
   local port env_file log code=
   port=$(free_port)
+  # The tokens' issuer is the address they are served on.
+  export PUBLIC_BASE_URL="http://127.0.0.1:$port"
   env_file=$(mktemp)
   write_function_env "$env_file"
   echo "RUST_LOG=${FUNCTION_RUST_LOG:-info}" >>"$env_file"

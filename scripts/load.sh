@@ -34,8 +34,8 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   use_dynamodb "$(free_port)"
 fi
 # A throwaway key; the cheapest bcrypt cost, since only status is measured.
-JWT_SECRET=$(random_secret)
-export JWT_SECRET BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
+use_signing_keys
+export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
 
 port=$(free_port)
 log=.tools/load-watch-$port.log

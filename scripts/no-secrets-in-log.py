@@ -4,7 +4,7 @@ Usage: python no-secrets-in-log.py SECRETS_FILE LOG...
 
 SECRETS_FILE holds one `kind<TAB>value` a line: what the tests recorded
 (tests/support/src/secrets.rs: every password they sent, every token they sent
-or received) and the JWT secret. Prints counts only, never a value. An empty or
+or received), the refresh-token secret and the signing keys. Prints counts only, never a value. An empty or
 one-sided secrets file is a failure too, so the check cannot pass for want of
 anything to look for.
 """
@@ -12,7 +12,7 @@ anything to look for.
 import sys
 from collections import Counter
 
-REQUIRED_KINDS = ("password", "token", "jwt_secret")
+REQUIRED_KINDS = ("password", "token", "refresh_token_secret", "signing_key")
 
 
 def main():

@@ -11,7 +11,8 @@ REPORT lines.
       Every event in events/manifest.json, in order, through its function;
       checks each status code. Ends with "N passed, N failed".
 
-Both expect the environment of scripts/local-env.sh plus JWT_SECRET and the
+Both expect the functions' settings in the environment (the tables, and
+SIGNING_KEYS and REFRESH_TOKEN_SECRET or AUTH_SECRET_ID naming a secret) and the
 bootstraps in target/lambda/<function>/bootstrap (cargo lambda build --release).
 """
 
@@ -138,6 +139,41 @@ def invoke(function, path, token, refresh_token):
         emulator.close()
 
 
+def minted(kind, domain):
+    """An access token that no login gives out, signed with the current key of
+    the secret the functions read (AUTH_SECRET_ID): "expired" (an hour ago),
+    or for an "unknown-user" (a well-formed id that no table holds)."""
+    import uuid
+
+    import boto3
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AUTH_SECRET_ID"])
+    keys = json.loads(secret["SecretString"])["signing_keys"]["keys"]
+    current = next(key for key in keys if key["state"] == "current")
+    now = int(time.time())
+    issued = now - 7200 if kind == "expired" else now
+    claims = {
+        "sub": str(uuid.uuid4()), "iat": issued, "exp": issued + 3600,
+        "jti": "QUJDREVGR0hJSktMTU5PUA", "sid": "AAAAAAAAAAAAAAAAAAAAAA",
+        "iss": f"https://{domain}", "aud": os.environ.get("TOKEN_AUDIENCE", "token-auth"),
+    }
+    header = {"alg": "RS256", "kid": current["kid"]}
+    return jwt.encode(header, claims, RSAKey.import_key(current["private_key_pem"]))
+
+
+def check(entry, response):
+    """Whether `response` is what the manifest entry expects: an HTTP status
+    code, or an authorizer's `isAuthorized`; and what to print of it."""
+    if "authorized" in entry:
+        allowed = response.get("isAuthorized")
+        return allowed == entry["authorized"], f"isAuthorized {allowed} (expected {entry['authorized']}) {json.dumps(response.get('context'))}"
+    code = response.get("statusCode")
+    body = json.loads(response.get("body") or "null")
+    return code == entry["status"], f"{code} (expected {entry['status']}) {shown(body)}"
+
+
 def events():
     with open(os.path.join(EVENTS, "manifest.json")) as f:
         manifest = json.load(f)
@@ -149,17 +185,20 @@ def events():
             function = entry["function"]
             if function not in emulators:
                 emulators[function] = Emulator(function)
-            fresh = entry.get("token")
-            event = load_event(entry["event"], token if fresh else None, refresh_token if fresh else None)
+            source = entry.get("token")
+            event = load_event(entry["event"])
+            if source in ("expired", "unknown-user"):
+                event = load_event(entry["event"], minted(source, event["requestContext"]["domainName"]))
+            elif source:
+                event = load_event(entry["event"], token, refresh_token)
             response = emulators[function].invoke(event)
-            code = response.get("statusCode")
-            body = json.loads(response.get("body") or "null")
-            if entry["event"] == "login-ok.json" and isinstance(body, dict):
+            if entry["event"] == "login-ok.json":
+                body = json.loads(response.get("body") or "null")
                 token, refresh_token = body.get("auth_token"), body.get("refresh_token")
-            ok = code == entry["status"]
+            ok, said = check(entry, response)
             passed += ok
             failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {entry['event']}: {code} (expected {entry['status']}) {shown(body)}")
+            print(f"{'ok  ' if ok else 'FAIL'} {entry['event']}: {said}")
         for function, emulator in emulators.items():
             init = [l for l in emulator.reports() if "INIT REPORT" in l]
             print(f"{function}: {init[0].split('(rapid) ')[-1] if init else 'no INIT REPORT line'}")

@@ -5,20 +5,23 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 use_dynamodb 8000
-if [ -z "${JWT_SECRET:-}" ]; then
-  JWT_SECRET=$(random_secret)
-  secret_origin="generated for this run; tokens die with it"
-else
-  secret_origin="from the environment"
-fi
-export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-12} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
+use_signing_keys
+export PUBLIC_BASE_URL=http://127.0.0.1:9000
+# Every request here comes from 127.0.0.1: give the per-address limits the
+# room of a whole office (the per-account limits stay as in production).
+export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
+export SOURCE_REGISTRATIONS_PER_HOUR=${SOURCE_REGISTRATIONS_PER_HOUR:-100000}
+export BCRYPT_COST=${BCRYPT_COST:-12} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 CONCURRENCY=${CONCURRENCY:-4}
 env_file=.tools/run.env
 write_function_env "$env_file"
 
 cat >&2 <<MSG
 run: settings
-  JWT_SECRET                ${#JWT_SECRET} bytes, $secret_origin
+  SIGNING_KEYS              $KEYS_ORIGIN:
+$(key_ids | sed 's/^/                              /')
+  REFRESH_TOKEN_SECRET      ${#REFRESH_TOKEN_SECRET} bytes
+  PUBLIC_BASE_URL           $PUBLIC_BASE_URL (the tokens' iss)
   BCRYPT_COST               $BCRYPT_COST
   ACCESS_TOKEN_TTL_SECONDS  $ACCESS_TOKEN_TTL_SECONDS
   DynamoDB                  $AWS_ENDPOINT_URL_DYNAMODB (tables $USERS_TABLE, $REVOKED_TOKENS_TABLE)

@@ -18,15 +18,15 @@ e2e_args=()
 for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 
 if [ -n "${API_URL:-}" ]; then
-  unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE JWT_SECRET
+  unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE SIGNING_KEYS REFRESH_TOKEN_SECRET
   exec cargo test --locked -p api-tests "${e2e_args[@]}"
 fi
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   use_dynamodb "$(free_port)"
 fi
-JWT_SECRET=${JWT_SECRET:-$(random_secret)}
-export JWT_SECRET BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
+use_signing_keys
+export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 # Through cargo lambda watch every request comes from 127.0.0.1, so the whole
 # suite's failed logins would share one address counter; the address throttle
 # is tested in-process (tests/throttle.rs), where each test picks its address.
@@ -36,7 +36,13 @@ export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-
 # passwords they send and the tokens they see (tests/support/src/secrets.rs).
 secrets=$(mktemp)
 cleanup_files+=("$secrets")
-printf 'jwt_secret\t%s\n' "$JWT_SECRET" >>"$secrets"
+printf 'refresh_token_secret\t%s\n' "$REFRESH_TOKEN_SECRET" >>"$secrets"
+# Each signing key's PEM body: the base64 lines of every private key.
+printf '%s' "$SIGNING_KEYS" | python3 -c '
+import json, sys
+for key in json.load(sys.stdin)["keys"]:
+    body = "".join(key["private_key_pem"].splitlines()[1:-1])
+    print("signing_key\t" + body[:64])' >>"$secrets"
 export SECRETS_SEEN_FILE=$secrets
 FUNCTION_RUST_LOG=${FUNCTION_RUST_LOG:-trace} start_watch 4
 cargo test --locked -p api-tests "${e2e_args[@]}"
