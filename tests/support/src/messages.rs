@@ -14,6 +14,8 @@ pub const USER_EXISTS: &str = "User already exists. Please Log in.";
 pub const USER_DOES_NOT_EXIST: &str = "User does not exist.";
 pub const WRONG_CURRENT_PASSWORD: &str = "Current password is incorrect.";
 pub const THROTTLED: &str = "Too many failed logins. Please try again later.";
+pub const TOO_MANY_REGISTRATIONS: &str =
+    "Too many registrations from this address. Please try again later.";
 
 // Access tokens.
 pub const NO_TOKEN: &str = "Provide a valid auth token.";
@@ -28,6 +30,7 @@ pub const REFRESH_REUSED: &str =
     "Refresh token already used; the session has been ended. Please log in again.";
 pub const REFRESH_TOKEN_REQUIRED: &str = "refresh_token is required.";
 pub const SESSION_NOT_FOUND: &str = "Session not found.";
+pub const SESSION_REVOKED: &str = "Session revoked.";
 pub const BAD_SCOPE: &str = "scope must be local, others or global.";
 
 // Bodies.
