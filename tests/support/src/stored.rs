@@ -5,7 +5,7 @@
 
 use auth::store::dynamo::schema::{self, Item, failures_key, login_key, n, s};
 use auth::store::{NewUser, Session};
-use auth::throttle::account_counter;
+use auth::throttle::{account_counter, source_counter};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// `key` with more attributes.
@@ -26,6 +26,13 @@ pub fn item_with(
 /// how the service names it (the number of free failures is not in the key).
 pub fn account_failures_key(email: &str) -> Item {
     failures_key(&account_counter(email, 0))
+}
+
+/// The failure counter's key of the source address `ip` (an IPv6 address
+/// names its /64).
+pub fn source_failures_key(ip: &str) -> Item {
+    let counter = source_counter(ip, 0).unwrap_or_else(|| panic!("{ip} is no address"));
+    failures_key(&counter)
 }
 
 /// An account's failure counter.
