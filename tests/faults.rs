@@ -387,26 +387,39 @@ async fn signed_in() -> SignedIn {
 }
 
 impl SignedIn {
-    /// The answer to every `BatchGetItem`: the user's items, whichever it asks for.
-    fn batch_get(&self) -> Reply {
-        batch_get_answer(&local_config().users_table, &self.items)
-    }
-
     /// Another live session of this user, as a `Query` of its sessions finds it.
     fn another_session(&self) -> Item {
         live_session_item(&user_of(&self.access), &some_session(), "another")
     }
+
+    /// A fake that holds this user: every `BatchGetItem` finds the user's
+    /// items (whichever it asks for), and `answers` answer the rest, as in
+    /// [`fake_answering`]; and the in-process app over it.
+    async fn in_fake(&self, answers: Vec<(&'static str, Vec<Reply>)>) -> (FakeDynamo, TestApp) {
+        let batch = batch_get_answer(&local_config().users_table, &self.items);
+        let mut answers = answers;
+        answers.push(("BatchGetItem", vec![batch]));
+        let fake = fake_answering(answers).await;
+        let app = app_over(&fake).await;
+        (fake, app)
+    }
+}
+
+/// A single-item write's answers: the conflict once, then the write made.
+fn conflict_once() -> Vec<Reply> {
+    vec![transaction_conflict(), written()]
 }
 
 #[tokio::test]
 async fn a_refresh_rotation_that_meets_a_transaction_is_retried() {
     let user = signed_in().await;
-    let fake = fake_answering(vec![
-        ("GetItem", vec![get_item_answer(&user.session)]),
-        ("UpdateItem", vec![transaction_conflict(), written()]),
-    ])
-    .await;
-    let app = app_over(&fake).await;
+    let session = get_item_answer(&user.session);
+    let (fake, app) = user
+        .in_fake(vec![
+            ("GetItem", vec![session]),
+            ("UpdateItem", conflict_once()),
+        ])
+        .await;
     refresh(&app, &user.refresh)
         .await
         .assert_success(200, REFRESHED);
@@ -416,19 +429,12 @@ async fn a_refresh_rotation_that_meets_a_transaction_is_retried() {
 #[tokio::test]
 async fn a_session_deletion_that_meets_a_transaction_is_retried() {
     let user = signed_in().await;
-    let fake = fake_answering(vec![
-        ("BatchGetItem", vec![user.batch_get()]),
-        ("DeleteItem", vec![transaction_conflict(), written()]),
-    ])
-    .await;
-    let app = app_over(&fake).await;
+    let (fake, app) = user.in_fake(vec![("DeleteItem", conflict_once())]).await;
     revoke_session(&app, &user.access, &some_session())
         .await
         .assert_success(200, SESSION_REVOKED);
-    assert_eq!(
-        fake.operations(),
-        ["BatchGetItem", "DeleteItem", "DeleteItem"]
-    );
+    let operations = fake.operations();
+    assert_eq!(operations, ["BatchGetItem", "DeleteItem", "DeleteItem"]);
 }
 
 #[tokio::test]
@@ -437,18 +443,18 @@ async fn ending_the_other_sessions_retries_a_deletion_that_meets_a_transaction()
     // user's other sessions, one DeleteItem each.
     let user = signed_in().await;
     let sessions = query_answer(&[user.session.clone(), user.another_session()]);
-    let fake = fake_answering(vec![
-        ("BatchGetItem", vec![user.batch_get()]),
-        ("Query", vec![sessions]),
-        ("DeleteItem", vec![transaction_conflict(), written()]),
-    ])
-    .await;
-    let app = app_over(&fake).await;
+    let (fake, app) = user
+        .in_fake(vec![
+            ("Query", vec![sessions]),
+            ("DeleteItem", conflict_once()),
+        ])
+        .await;
     logout_scope(&app, &user.access, "others")
         .await
         .assert_success(200, LOGGED_OUT);
+    let operations = fake.operations();
     assert_eq!(
-        fake.operations(),
+        operations,
         ["BatchGetItem", "Query", "DeleteItem", "DeleteItem"]
     );
 }
@@ -458,62 +464,52 @@ async fn a_password_update_cancelled_for_a_conflict_is_retried() {
     // Its transaction: the new hash (conditional on the old one) and the
     // account counter's deletion.
     let user = signed_in().await;
-    let fake = fake_answering(vec![
-        ("BatchGetItem", vec![user.batch_get()]),
-        ("UpdateItem", vec![written()]),
-        (
-            "Query",
-            vec![query_answer(std::slice::from_ref(&user.session))],
-        ),
-        (
-            "TransactWriteItems",
-            vec![cancelled(&["TransactionConflict", "None"]), written()],
-        ),
-    ])
-    .await;
-    let app = app_over(&fake).await;
+    let only_this_session = query_answer(std::slice::from_ref(&user.session));
+    let conflict = cancelled(&["TransactionConflict", "None"]);
+    let (fake, app) = user
+        .in_fake(vec![
+            ("UpdateItem", vec![written()]),
+            ("Query", vec![only_this_session]),
+            ("TransactWriteItems", vec![conflict, written()]),
+        ])
+        .await;
     change_password(&app, Some(&user.access), PASSWORD, "a brand new password")
         .await
         .assert_success(200, PASSWORD_CHANGED);
     // The token check, the hash with its counter, the claim, the sweep before
     // the change, the change twice, the sweep after it.
-    assert_eq!(
-        fake.operations(),
-        [
-            "BatchGetItem",
-            "BatchGetItem",
-            "UpdateItem",
-            "Query",
-            "TransactWriteItems",
-            "TransactWriteItems",
-            "Query"
-        ]
-    );
+    let expected = [
+        "BatchGetItem",
+        "BatchGetItem",
+        "UpdateItem",
+        "Query",
+        "TransactWriteItems",
+        "TransactWriteItems",
+        "Query",
+    ];
+    assert_eq!(fake.operations(), expected);
 }
 
 #[tokio::test]
 async fn a_login_claim_that_meets_a_transaction_is_retried() {
     // The claim's counter can be in another login's settling transaction.
     let user = signed_in().await;
-    let fake = fake_answering(vec![
-        ("BatchGetItem", vec![user.batch_get()]),
-        ("UpdateItem", vec![transaction_conflict(), written()]),
-        ("TransactWriteItems", vec![written()]),
-    ])
-    .await;
-    let app = app_over(&fake).await;
+    let (fake, app) = user
+        .in_fake(vec![
+            ("UpdateItem", conflict_once()),
+            ("TransactWriteItems", vec![written()]),
+        ])
+        .await;
     login(&app, &user.email, PASSWORD)
         .await
         .assert_success(200, LOGGED_IN);
-    assert_eq!(
-        fake.operations(),
-        [
-            "BatchGetItem",
-            "UpdateItem",
-            "UpdateItem",
-            "TransactWriteItems"
-        ]
-    );
+    let expected = [
+        "BatchGetItem",
+        "UpdateItem",
+        "UpdateItem",
+        "TransactWriteItems",
+    ];
+    assert_eq!(fake.operations(), expected);
 }
 
 // ---- the invocation's deadline -----------------------------------------------

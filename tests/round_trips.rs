@@ -11,9 +11,9 @@ use auth::Endpoint::{self, *};
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef as AttemptEnd,
 };
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents as Components};
 use lambda_http::Body;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,9 @@ struct Traffic {
 #[derive(Debug, Default, Clone)]
 struct RequestLog(Arc<Mutex<Traffic>>);
 
+/// What an interceptor's hook returns.
+type Hook = Result<(), aws_sdk_dynamodb::error::BoxError>;
+
 impl Intercept for RequestLog {
     fn name(&self) -> &'static str {
         "RequestLog"
@@ -44,9 +47,9 @@ impl Intercept for RequestLog {
     fn read_before_transmit(
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
+        _: &Components,
         _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+    ) -> Hook {
         let target = context
             .request()
             .headers()
@@ -62,14 +65,9 @@ impl Intercept for RequestLog {
         Ok(())
     }
 
-    /// Every attempt ends here, answered or not (against DynamoDB Local every
-    /// attempt is transmitted, so each one ends a request counted above).
-    fn read_after_attempt(
-        &self,
-        _: &FinalizerInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+    /// Every attempt ends here, answered or not; against DynamoDB Local every
+    /// attempt is transmitted, so each ends a request counted above.
+    fn read_after_attempt(&self, _: &AttemptEnd<'_>, _: &Components, _: &mut ConfigBag) -> Hook {
         let mut traffic = self.0.lock().unwrap();
         traffic.in_flight = traffic.in_flight.saturating_sub(1);
         Ok(())

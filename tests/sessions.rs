@@ -109,9 +109,8 @@ async fn session_ids_not_of_our_shape_are_not_found() {
     // Refused before storage (issue 11): a 2 KB id would be past DynamoDB's
     // 1 KB sort key, a 503 had it been asked.
     let app = app().await;
-    let answer = new_account(&app).await.1;
-    let token = answer.token();
-    let mine = session_of(&token);
+    let (_, registered) = new_account(&app).await;
+    let (token, mine) = (registered.token(), session_of(&registered.token()));
     for odd in [
         "-".to_owned(),
         "%20".to_owned(),
@@ -125,7 +124,7 @@ async fn session_ids_not_of_our_shape_are_not_found() {
         let expected = (404, SESSION_NOT_FOUND.to_owned());
         assert_eq!(answer.code_and_message(), expected, "{odd:.40}");
     }
-    assert_session_works(&app, &answer).await;
+    assert_session_works(&app, &registered).await;
 }
 
 #[tokio::test]
