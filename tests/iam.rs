@@ -7,12 +7,24 @@
 //! review. The prefixes are built from the service's key schema
 //! (`auth::store::dynamo::schema`), never spelled here.
 //!
-//! Needs no app and no database.
+//! And the other way round: every request the functions send DynamoDB on a
+//! walk through every endpoint (in-process over DynamoDB Local, requests seen
+//! on the SDK client) is one their policy in template.yaml allows, so that a
+//! policy narrowed too far fails here rather than as AccessDenied (a 503) in
+//! a deployment. The walk needs `make test`'s DynamoDB Local; the rest needs
+//! nothing.
 
+use auth::Endpoint::{self, *};
+use auth::store::dynamo::DynamoStore;
 use auth::store::dynamo::schema::{email_pk, failures_pk, sessions_pk, user_pk};
 use auth::throttle::{Counter, account_counter, registration_counter};
+use auth::{App, Config};
+use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use test_support::traffic::{RequestLog, Sent, app_watched_by};
+use test_support::*;
 
 /// The tables, by their logical ids in template.yaml.
 const USERS: &str = "UsersTable";
@@ -389,4 +401,313 @@ fn a_widened_template_is_caught() {
             "{from:?} -> {to:?} went unnoticed"
         );
     }
+}
+
+// ---- the requests the code makes, against the template ----------------------
+
+/// What a request asks IAM for: an action on a table (its name as the app
+/// knows it), for items with these partition keys.
+#[derive(Debug)]
+struct Ask {
+    action: String,
+    table: String,
+    keys: Vec<String>,
+}
+
+/// The partition key of a key or an item as sent: `pk` in the users table,
+/// `jti` in the revoked-tokens table.
+fn partition_key(item: &Value) -> String {
+    let key = &item["pk"]["S"];
+    let key = if key.is_null() {
+        &item["jti"]["S"]
+    } else {
+        key
+    };
+    key.as_str()
+        .unwrap_or_else(|| panic!("no partition key in {item}"))
+        .to_owned()
+}
+
+/// What one request asks for: one ask, or one per table of a batch read, or
+/// one per item of a transaction (each authorised as its own action).
+fn asks(sent: &Sent) -> Vec<Ask> {
+    let body = &sent.body;
+    let table = |part: &Value| part["TableName"].as_str().unwrap_or_default().to_owned();
+    let one = |action: &str, part: &Value, key: &Value| Ask {
+        action: action.to_owned(),
+        table: table(part),
+        keys: vec![partition_key(key)],
+    };
+    match sent.operation.as_str() {
+        "GetItem" | "UpdateItem" | "DeleteItem" => vec![one(&sent.operation, body, &body["Key"])],
+        "PutItem" => vec![one("PutItem", body, &body["Item"])],
+        "Query" => {
+            let condition = body["KeyConditionExpression"].as_str().unwrap_or_default();
+            let (_, placeholder) = condition
+                .split_once('=')
+                .unwrap_or_else(|| panic!("a query by partition key: {body}"));
+            let value = &body["ExpressionAttributeValues"][placeholder.trim()]["S"];
+            vec![Ask {
+                action: "Query".to_owned(),
+                table: table(body),
+                keys: vec![value.as_str().unwrap_or_default().to_owned()],
+            }]
+        }
+        "BatchGetItem" => body["RequestItems"]
+            .as_object()
+            .expect("a batch read names its tables")
+            .iter()
+            .map(|(table, reads)| Ask {
+                action: "BatchGetItem".to_owned(),
+                table: table.clone(),
+                keys: reads["Keys"]
+                    .as_array()
+                    .expect("a batch read lists keys")
+                    .iter()
+                    .map(partition_key)
+                    .collect(),
+            })
+            .collect(),
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .expect("a transaction lists items")
+            .iter()
+            .map(|item| {
+                let (kind, part) = item
+                    .as_object()
+                    .and_then(|item| item.iter().next())
+                    .expect("a transaction item names its kind");
+                let (action, key) = match kind.as_str() {
+                    "Put" => ("PutItem", &part["Item"]),
+                    "Update" => ("UpdateItem", &part["Key"]),
+                    "Delete" => ("DeleteItem", &part["Key"]),
+                    "ConditionCheck" => ("ConditionCheckItem", &part["Key"]),
+                    other => panic!("a transaction item of kind {other}"),
+                };
+                one(action, part, key)
+            })
+            .collect(),
+        other => panic!("an operation this test does not read: {other}"),
+    }
+}
+
+/// Whether `text` matches an IAM `StringLike` pattern (`*` any run, `?` one
+/// character).
+fn like(pattern: &str, text: &str) -> bool {
+    match pattern.chars().next() {
+        None => text.is_empty(),
+        Some('*') => (0..=text.len())
+            .filter(|at| text.is_char_boundary(*at))
+            .any(|at| like(&pattern[1..], &text[at..])),
+        Some(first) => text.chars().next().is_some_and(|got| {
+            (first == '?' || first == got)
+                && like(&pattern[first.len_utf8()..], &text[got.len_utf8()..])
+        }),
+    }
+}
+
+/// The grant (one policy statement) that allows `ask`, if any: the same action
+/// on the same table, and (`ForAllValues`) every key it names matching one of
+/// the statement's patterns.
+fn allowing<'a>(grants: &'a BTreeSet<Grant>, ask: &Ask, table: &str) -> Option<&'a Grant> {
+    grants.iter().find(|grant| {
+        grant.action == ask.action
+            && grant.table == table
+            && grant.keys.as_ref().is_none_or(|patterns| {
+                let matches = |key: &String| patterns.iter().any(|pattern| like(pattern, key));
+                ask.keys.iter().all(matches)
+            })
+    })
+}
+
+/// A walk through every endpoint, checking each request sent on the way.
+struct Walk {
+    app: Arc<TestApp>,
+    log: RequestLog,
+    config: Config,
+    grants: BTreeMap<String, BTreeSet<Grant>>,
+    /// Each grant some request needed, by function.
+    used: BTreeSet<(String, Grant)>,
+    /// Every ask seen, by function, with the template's name of its table.
+    asks: Vec<(&'static str, Ask, &'static str)>,
+    refused: Vec<String>,
+}
+
+impl Walk {
+    async fn new() -> Self {
+        let log = RequestLog::default();
+        let (app, config) = app_watched_by(&log).await;
+        Self {
+            app: Arc::new(TestApp::from(app)),
+            log,
+            config,
+            grants: grants_in(&repo_file("template.yaml")),
+            used: BTreeSet::new(),
+            asks: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    fn in_process(app: &TestApp) -> &App<DynamoStore> {
+        let TestApp::InProcess(app) = app else {
+            unreachable!("the walk's app is in-process")
+        };
+        app
+    }
+
+    /// Checks every request sent since the last check against the policy of
+    /// `endpoint`'s function.
+    fn check(&mut self, endpoint: Endpoint) {
+        let function = endpoint.function_name();
+        let (sent, _) = self.log.take();
+        assert!(
+            !sent.is_empty(),
+            "{function}: the step asked storage nothing"
+        );
+        for ask in sent.iter().flat_map(asks) {
+            let table = if ask.table == self.config.users_table {
+                USERS
+            } else if ask.table == self.config.revoked_tokens_table {
+                REVOKED
+            } else {
+                panic!("{function}: a table the template does not define: {ask:?}")
+            };
+            match allowing(&self.grants[function], &ask, table) {
+                Some(grant) => {
+                    self.used.insert((function.to_owned(), grant.clone()));
+                }
+                None => self.refused.push(format!("{function}: {ask:?}")),
+            }
+            self.asks.push((function, ask, table));
+        }
+    }
+
+    /// Asserts that each grant the walk used is the only one allowing some
+    /// ask: without it, that ask is refused. So the check above is no
+    /// formality, and no two statements overlap.
+    fn assert_each_used_grant_is_needed(&self) {
+        for (function, grant) in &self.used {
+            let mut without = self.grants[function].clone();
+            without.remove(grant);
+            let needed = self.asks.iter().any(|(asker, ask, table)| {
+                asker == function && allowing(&without, ask, table).is_none()
+            });
+            assert!(needed, "{function}: {grant:?} is never the only grant");
+        }
+    }
+
+    /// A login or a registration from the client address `ip`, checked.
+    async fn from(&mut self, ip: &str, endpoint: Endpoint, email: &str, password: &str) -> Answer {
+        let app = Self::in_process(&self.app);
+        let answer = call_from(app, ip, endpoint, &credentials(email, password)).await;
+        self.check(endpoint);
+        answer
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow() {
+    let mut walk = Walk::new().await;
+    let ip = unique_ip();
+    let email = unique_email();
+    let app = walk.app.clone();
+
+    // register: the address's count, the transaction; a taken email too.
+    let registered = walk.from(&ip, Register, &email, PASSWORD).await;
+    registered.assert_success(201, REGISTERED);
+    let taken = walk.from(&ip, Register, &email, PASSWORD).await;
+    taken.assert_fail(202, USER_EXISTS);
+    // login: read, claims, session with the claims settled; a failure.
+    let laptop = walk.from(&ip, Login, &email, PASSWORD).await;
+    laptop.assert_success(200, LOGGED_IN);
+    let wrong = walk.from(&ip, Login, &email, "a wrong guess").await;
+    wrong.assert_fail(404, USER_DOES_NOT_EXIST);
+    // Parallel guesses: the claims that lose are taken back (transactions).
+    let guessed = unique_email();
+    let answers = at_once(
+        &app,
+        8,
+        &(ip.clone(), guessed),
+        |app, (ip, email)| async move {
+            let body = credentials(&email, "a wrong guess");
+            let answer = call_from(Walk::in_process(&app), &ip, Login, &body).await;
+            answer.status.as_u16()
+        },
+    )
+    .await;
+    assert!(answers.contains(&429), "some claims lost: {answers:?}");
+    walk.check(Login);
+
+    let token = registered.token();
+    assert_eq!(status(&app, &token).await.status, 200);
+    walk.check(Status);
+    // refresh: read and rotate; the old token again, within the grace window.
+    let old_refresh = registered.refresh_token();
+    let rotated = refresh(&app, &old_refresh).await;
+    rotated.assert_success(200, REFRESHED);
+    walk.check(Refresh);
+    assert_eq!(refresh(&app, &old_refresh).await.status, 200);
+    walk.check(Refresh);
+    let token = rotated.token();
+    assert_eq!(list_sessions(&app, &token).await.len(), 2);
+    walk.check(Sessions);
+    let revoked = revoke_session(&app, &token, &session_of(&laptop.token())).await;
+    revoked.assert_success(200, SESSION_REVOKED);
+    walk.check(RevokeSession);
+
+    // password: a wrong current one (claimed), then a change that ends another
+    // session and clears the counter.
+    let new_password = "a brand new password";
+    let wrong = change_password(&app, Some(&token), "a wrong guess", new_password).await;
+    wrong.assert_fail(403, WRONG_CURRENT_PASSWORD);
+    walk.check(ChangePassword);
+    let phone = walk.from(&ip, Login, &email, PASSWORD).await;
+    phone.assert_success(200, LOGGED_IN);
+    let changed = change_password(&app, Some(&token), PASSWORD, new_password).await;
+    changed.assert_success(200, PASSWORD_CHANGED);
+    walk.check(ChangePassword);
+
+    // logout: others, local, global.
+    let tablet = walk.from(&ip, Login, &email, new_password).await;
+    tablet.assert_success(200, LOGGED_IN);
+    let others = logout_scope(&app, &token, "others").await;
+    others.assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+    let desktop = walk.from(&ip, Login, &email, new_password).await;
+    logout(&app, &desktop.token())
+        .await
+        .assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+    let global = logout_scope(&app, &token, "global").await;
+    global.assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+
+    // refresh: a retired token after the grace window ends its session.
+    let last = walk.from(&ip, Login, &email, new_password).await;
+    assert_eq!(refresh(&app, &last.refresh_token()).await.status, 200);
+    walk.check(Refresh);
+    tokio::time::sleep(std::time::Duration::from_secs(grace_seconds().await + 1)).await;
+    refresh(&app, &last.refresh_token())
+        .await
+        .assert_fail(401, REFRESH_REUSED);
+    walk.check(Refresh);
+
+    let unused: Vec<String> = walk
+        .grants
+        .iter()
+        .flat_map(|(function, grants)| grants.iter().map(move |grant| (function, grant)))
+        .filter(|(function, grant)| !walk.used.contains(&((*function).clone(), (*grant).clone())))
+        .map(|(function, grant)| format!("{function}: {grant:?}"))
+        .collect();
+    eprintln!(
+        "{} asks checked; grants the walk never needed:\n{}",
+        walk.asks.len(),
+        unused.join("\n")
+    );
+    assert!(
+        walk.refused.is_empty(),
+        "requests template.yaml does not allow:\n{}",
+        walk.refused.join("\n")
+    );
+    walk.assert_each_used_grant_is_needed();
 }

@@ -8,80 +8,13 @@
 
 use auth::App;
 use auth::Endpoint::{self, *};
-use auth::store::dynamo::{DynamoStore, sdk_config};
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef as AttemptEnd,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents as Components};
+use auth::store::dynamo::DynamoStore;
 use lambda_http::Body;
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use test_support::traffic::{RequestLog, app_watched_by};
 use test_support::{
     PASSWORD, credentials, password_change, refresh_body, request_from, unique_email,
 };
-
-/// What the app sent since the last [`RequestLog::take`].
-#[derive(Debug, Default)]
-struct Traffic {
-    /// The DynamoDB operation of each request sent (`X-Amz-Target`), in order.
-    operations: Vec<String>,
-    /// Requests sent and not yet answered.
-    in_flight: usize,
-    /// Requests sent while none was in flight: each starts a round trip, and
-    /// requests sent together (a `join_all`) share it.
-    round_trips: usize,
-}
-
-#[derive(Debug, Default, Clone)]
-struct RequestLog(Arc<Mutex<Traffic>>);
-
-/// What an interceptor's hook returns.
-type Hook = Result<(), aws_sdk_dynamodb::error::BoxError>;
-
-impl Intercept for RequestLog {
-    fn name(&self) -> &'static str {
-        "RequestLog"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &Components,
-        _: &mut ConfigBag,
-    ) -> Hook {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        let mut traffic = self.0.lock().unwrap();
-        traffic.operations.push(operation);
-        if traffic.in_flight == 0 {
-            traffic.round_trips += 1;
-        }
-        traffic.in_flight += 1;
-        Ok(())
-    }
-
-    /// Every attempt ends here, answered or not; against DynamoDB Local every
-    /// attempt is transmitted, so each ends a request counted above.
-    fn read_after_attempt(&self, _: &AttemptEnd<'_>, _: &Components, _: &mut ConfigBag) -> Hook {
-        let mut traffic = self.0.lock().unwrap();
-        traffic.in_flight = traffic.in_flight.saturating_sub(1);
-        Ok(())
-    }
-}
-
-impl RequestLog {
-    /// The operations sent and the round trips they took, since the last take.
-    fn take(&self) -> (Vec<String>, usize) {
-        let traffic = std::mem::take(&mut *self.0.lock().unwrap());
-        assert_eq!(traffic.in_flight, 0, "a request still in flight");
-        (traffic.operations, traffic.round_trips)
-    }
-}
 
 struct Counted {
     app: App<DynamoStore>,
@@ -127,18 +60,10 @@ impl<'a> Call<'a> {
 
 impl Counted {
     async fn new() -> Self {
-        let config =
-            auth::Config::from_env().expect("run through make test, which sets up DynamoDB Local");
         let log = RequestLog::default();
-        let sdk = sdk_config().await;
-        let client = Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .interceptor(log.clone())
-                .build(),
-        );
-        let store = DynamoStore::new(client, &config);
+        let (app, _) = app_watched_by(&log).await;
         Self {
-            app: App::new(config, store),
+            app,
             log,
             table: Vec::new(),
         }
@@ -164,6 +89,7 @@ impl Counted {
         let response = Endpoint::handle(call.endpoint, &self.app, request).await;
         let body: Value = serde_json::from_slice(response.body()).unwrap();
         let (sent, took) = self.log.take();
+        let sent: Vec<String> = sent.into_iter().map(|sent| sent.operation).collect();
         assert_eq!(response.status().as_u16(), status, "{what}: {body}");
         assert_eq!(
             (sent.len(), took),

@@ -15,7 +15,6 @@ use auth::store::dynamo::DynamoStore;
 use auth::throttle::{MAX_DELAY_SECONDS, REGISTRATION_WINDOW_SECONDS};
 use auth::{App, Endpoint};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use test_support::*;
 
@@ -128,22 +127,6 @@ async fn login_from(app: &App<DynamoStore>, ip: &str, email: &str, password: &st
         .await
         .status
         .as_u16()
-}
-
-/// A private address that no other test is likely to use: the clock's
-/// nanoseconds, and a count so that two tests in one instant differ.
-fn unique_ip() -> String {
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let mixed = nanos
-        ^ COUNT
-            .fetch_add(1, Ordering::SeqCst)
-            .wrapping_mul(0x9E37_79B9);
-    let [_, a, b, c] = mixed.to_be_bytes();
-    format!("10.{a}.{b}.{}", c.max(1))
 }
 
 /// Whether a test that must choose the client's address can run: not over

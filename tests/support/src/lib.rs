@@ -48,13 +48,15 @@
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
 //!   and `auth::Endpoint` declare the same routes.
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
-//!   a table in the test (actions, tables, key prefixes).
+//!   a table in the test (actions, tables, key prefixes), and every request
+//!   of a walk through the endpoints against them ([`traffic`]).
 //!
 //! This crate: [`app`] (the app under test), [`calls`] (requests, answers,
 //! one helper per endpoint), [`messages`] (the contract's messages),
 //! [`tokens`] (reading and forging tokens), [`backstage`] (the service's own
 //! database and secret), [`stored`] (items as the service stores them, from
-//! its key schema), [`fake_dynamo`].
+//! its key schema), [`fake_dynamo`], [`traffic`] (the requests the app sends
+//! DynamoDB, seen on its client).
 
 pub mod app;
 pub mod backstage;
@@ -64,6 +66,7 @@ pub mod messages;
 mod secrets;
 pub mod stored;
 pub mod tokens;
+pub mod traffic;
 
 pub use app::*;
 pub use backstage::{
@@ -73,7 +76,7 @@ pub use calls::*;
 pub use messages::*;
 pub use tokens::*;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Failed logins (or wrong current passwords) an account gets before it must
 /// wait: the service's default (`ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY`), which
@@ -89,4 +92,18 @@ pub fn unique_email() -> String {
         .unwrap()
         .as_nanos();
     format!("user{}-{n}-{nanos}@example.com", std::process::id())
+}
+
+/// A private address that no other test is likely to use, for calls from a
+/// client address ([`call_from`]): the clock's nanoseconds, and a count so
+/// that two tests in one instant differ.
+pub fn unique_ip() -> String {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let mixed = nanos ^ COUNT.fetch_add(1, Ordering::SeqCst).wrapping_mul(0x9E37_79B9);
+    let [_, a, b, c] = mixed.to_be_bytes();
+    format!("10.{a}.{b}.{}", c.max(1))
 }
