@@ -103,7 +103,10 @@ pub fn unique_ip() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let mixed = nanos ^ COUNT.fetch_add(1, Ordering::SeqCst).wrapping_mul(0x9E37_79B9);
+    let mixed = nanos
+        ^ COUNT
+            .fetch_add(1, Ordering::SeqCst)
+            .wrapping_mul(0x9E37_79B9);
     let [_, a, b, c] = mixed.to_be_bytes();
     format!("10.{a}.{b}.{}", c.max(1))
 }
