@@ -136,9 +136,10 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     let token = registered["auth_token"].as_str().unwrap().to_owned();
     let refresh_token = registered["refresh_token"].as_str().unwrap().to_owned();
     // BatchGetItem (login record and both counters); UpdateItem x2 (the
-    // claims, together); TransactWriteItems (password unchanged, session put,
-    // account counter deleted, the address's claim taken back).
-    api.expect("login", login(), 200, (4, 3)).await;
+    // claims, together); then together: TransactWriteItems (password
+    // unchanged, session put, account counter deleted) and UpdateItem (the
+    // address's claim taken back, its stamp restored).
+    api.expect("login", login(), 200, (5, 3)).await;
     // BatchGetItem; UpdateItem x2: the claims are the failure's count.
     let wrong = to(Login).body(credentials(&email, "not the password"));
     api.expect("login, wrong password", wrong, 404, (3, 2))
@@ -147,7 +148,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     api.expect("login, unknown email", unknown, 404, (3, 2))
         .await;
     // The failure above is cleared by the next success, in the same write.
-    api.expect("login after a failure", login(), 200, (4, 3))
+    api.expect("login after a failure", login(), 200, (5, 3))
         .await;
     api.expect("status", to(Status).token(&token), 200, (1, 1))
         .await;

@@ -444,13 +444,12 @@ async fn a_success_from_an_address_past_its_limit_does_not_grow_its_counter() {
 }
 
 #[tokio::test]
-#[ignore = "service bug, reported: a success's claim moves the address's last failure to the \
-            success (and its expiry an hour on), so the wait starts again"]
 async fn a_success_from_an_address_past_its_limit_does_not_restart_its_wait() {
     // A success is no failure: an office behind one address, past its limit
     // and with its wait over, must not wait again because someone there
-    // signed in. The claim on the address's counter stamps `last_failure_ms`
-    // (and `expires_at`), and the settlement takes back only the count.
+    // signed in. The claim on the address's counter stamps `last_failure_ms`;
+    // taking it back restores the stamp before it, unless another attempt
+    // stamped the counter since.
     if !in_process_or_skip("success past the address limit, twice") {
         return;
     }

@@ -189,7 +189,11 @@ pub fn generate_private_key_pem(bits: usize) -> Result<String, String> {
         2048 => KeySize::Rsa2048,
         3072 => KeySize::Rsa3072,
         4096 => KeySize::Rsa4096,
-        _ => return Err(format!("{bits}-bit keys are not offered: 2048, 3072 or 4096")),
+        _ => {
+            return Err(format!(
+                "{bits}-bit keys are not offered: 2048, 3072 or 4096"
+            ));
+        }
     };
     let pair = KeyPair::generate(size).map_err(|_| "key generation failed".to_owned())?;
     let der = pair
@@ -237,8 +241,15 @@ mod tests {
         let jwk = &jwks["keys"][0];
         let mut fields: Vec<_> = jwk.as_object().unwrap().keys().cloned().collect();
         fields.sort();
-        assert_eq!(fields, ["alg", "e", "kid", "kty", "n", "use"], "nothing private");
-        assert_eq!((jwk["e"].as_str(), jwk["alg"].as_str()), (Some("AQAB"), Some("RS256")));
+        assert_eq!(
+            fields,
+            ["alg", "e", "kid", "kty", "n", "use"],
+            "nothing private"
+        );
+        assert_eq!(
+            (jwk["e"].as_str(), jwk["alg"].as_str()),
+            (Some("AQAB"), Some("RS256"))
+        );
 
         let none = set(vec![entry("a", KeyState::Next, &pem)]).err().unwrap();
         assert!(none.contains("no current key"), "{none}");
@@ -254,7 +265,10 @@ mod tests {
         assert!(twice.err().unwrap().contains("twice"));
         let garbage = set(vec![entry("a", KeyState::Current, "not a key")]);
         let message = garbage.err().unwrap();
-        assert!(message.contains("PKCS#8") && !message.contains("not a key"), "{message}");
+        assert!(
+            message.contains("PKCS#8") && !message.contains("not a key"),
+            "{message}"
+        );
         assert!(KeySet::from_json("{").is_err());
         assert!(KeySet::from_json(r#"{"keys": [{"kid": "a", "state": "on"}]}"#).is_err());
     }
