@@ -25,10 +25,12 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
 fi
 use_signing_keys
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
-# The fuzzer's many failed logins and wrong current passwords, all from
-# 127.0.0.1, would soon make every login wait; the throttle has tests of its
-# own (tests/throttle.rs), and 429 stays in the contract the fuzzer checks.
+# The fuzzer's many failed logins and wrong current passwords, and its
+# registrations, all from 127.0.0.1, would soon make every login and sign-up
+# wait; the limits have tests of their own (tests/throttle.rs), and 429 stays
+# in the contract the fuzzer checks.
 export ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY=100000 SOURCE_LOGIN_FAILURES_BEFORE_DELAY=100000
+export SOURCE_REGISTRATIONS_PER_HOUR=100000
 start_watch 4
 
 # Each function compiles on its first request: have them all built before the

@@ -49,18 +49,25 @@ key_ids() {
   printf '%s' "$SIGNING_KEYS" | cargo run -q --locked -p keys -- list
 }
 
+# use_local NAME SCRIPT PORT: the local NAME on 127.0.0.1:PORT, started by
+# scripts/SCRIPT PORT LOG (in a session of its own, stopped on exit) unless
+# something already listens there.
+use_local() {
+  local name=$1 script=$2 port=$3
+  if port_open "$port"; then
+    echo "stack: using the $name already on http://127.0.0.1:$port" >&2
+  else
+    local log=.tools/${script%.sh}-$port.log
+    started_pids+=("$(setsid "scripts/$script" "$port" "$log")")
+    echo "stack: started the $name on http://127.0.0.1:$port (log $log)" >&2
+  fi
+}
+
 # use_dynamodb PORT: DynamoDB Local on 127.0.0.1:PORT, started unless one
 # already listens there, with the tables of template.yaml.
 use_dynamodb() {
-  local port=$1
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
-  if port_open "$port"; then
-    echo "stack: using the DynamoDB Local already on $AWS_ENDPOINT_URL_DYNAMODB" >&2
-  else
-    local log=.tools/dynamodb-local-$port.log
-    started_pids+=("$(setsid scripts/dynamodb-local.sh "$port" "$log")")
-    echo "stack: started DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB (log $log)" >&2
-  fi
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
+  use_local "DynamoDB Local" dynamodb-local.sh "$1"
   .tools/venv/bin/python scripts/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
 }
 
@@ -145,13 +152,6 @@ start_watch() {
 # deployed path in which the functions read their keys from a secret. The AWS
 # SDKs (and tools/keys) reach it through AWS_ENDPOINT_URL_SECRETS_MANAGER.
 use_secrets_manager() {
-  local port=$1
-  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
-  if port_open "$port"; then
-    echo "stack: using the Secrets Manager already on $AWS_ENDPOINT_URL_SECRETS_MANAGER" >&2
-  else
-    local log=.tools/secrets-manager-local-$port.log
-    started_pids+=("$(setsid scripts/secrets-manager-local.sh "$port" "$log")")
-    echo "stack: started a local Secrets Manager (moto) on $AWS_ENDPOINT_URL_SECRETS_MANAGER (log $log)" >&2
-  fi
+  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$1"
+  use_local "local Secrets Manager (moto)" secrets-manager-local.sh "$1"
 }

@@ -28,9 +28,11 @@ fi
 use_signing_keys
 export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 # Through cargo lambda watch every request comes from 127.0.0.1, so the whole
-# suite's failed logins would share one address counter; the address throttle
-# is tested in-process (tests/throttle.rs), where each test picks its address.
+# suite's failed logins, and its hundreds of registrations, would share one
+# address's counters; the limits per address are tested in-process
+# (tests/throttle.rs), where each test picks its address.
 export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
+export SOURCE_REGISTRATIONS_PER_HOUR=${SOURCE_REGISTRATIONS_PER_HOUR:-100000}
 
 # Every secret the run uses, for the log check at the end: the tests add the
 # passwords they send and the tokens they see (tests/support/src/secrets.rs).

@@ -6,7 +6,11 @@
 //! token cases (missing, malformed, expired, forged) are in status.rs.
 //!
 //! Cases that need the real secret (to sign a token that is bad only in its
-//! claims) skip when it is not at hand, saying so.
+//! claims) skip when it is not at hand, saying so. Among them (issue 11): ids
+//! not of the shape we issue, empty or past DynamoDB's key limits, which must
+//! be refused before storage (else DynamoDB refuses the key: a 503), and a
+//! `crit` header, which RFC 7515 says a verifier that does not know the
+//! extensions it names must refuse.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -208,4 +212,80 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
         "hostile tokens: {} tried on status and logout, all refused",
         cases.len() + 1
     );
+}
+
+/// Asserts a token is refused as invalid on status and on logout: 401 and the
+/// contract message, never the 503 of a key DynamoDB cannot take.
+async fn assert_invalid_on_status_and_logout(app: &TestApp, what: &str, token: &str) {
+    for (endpoint, answer) in [
+        ("status", status(app, token).await),
+        ("logout", logout(app, token).await),
+    ] {
+        let expected = (401, INVALID_TOKEN.to_owned());
+        assert_eq!(answer.code_and_message(), expected, "{endpoint}, {what}");
+    }
+}
+
+/// A new account's token and what is needed to forge its siblings with the
+/// real secret; `None` when the secret is not at hand (the test then skips).
+async fn token_and_real_secret(test: &str) -> Option<(TestApp, String, Backstage)> {
+    let (app, backstage) = app_and_backstage_or_skip(test).await?;
+    let token = new_account(&app).await.1.token();
+    Some((app, token, backstage))
+}
+
+#[tokio::test]
+async fn validly_signed_tokens_with_ids_not_of_our_shape_are_invalid_never_unavailable() {
+    let Some((app, token, backstage)) = token_and_real_secret("ids not of our shape").await else {
+        return;
+    };
+    let claims = claims_of(&token);
+    let user = claims["sub"].as_str().unwrap().to_owned();
+    // DynamoDB's key limits: 2048 bytes for a partition key (the user's, the
+    // revocation's `jti`), 1024 for a sort key (the session's id).
+    let cases = [
+        ("jti", String::new()),
+        ("jti", "j".repeat(3000)),
+        ("jti", format!("{}=", jti_of(&token))),
+        ("sid", String::new()),
+        ("sid", "A".repeat(1100)),
+        ("sid", "session-1".to_owned()),
+        ("sub", String::new()),
+        ("sub", "u".repeat(3000)),
+        ("sub", user.to_uppercase()),
+        ("sub", user.replace('-', "")),
+        ("sub", "u1".to_owned()),
+    ];
+    let secret = backstage.config.jwt_secret.expose();
+    for (claim, value) in &cases {
+        let odd = with(&claims, claim, json!(value));
+        let forged = raw_token(&json!({ "alg": "HS256", "typ": "JWT" }), &odd, secret);
+        let what = format!("{claim} of {} chars: {value:.24}", value.chars().count());
+        assert_invalid_on_status_and_logout(&app, &what, &forged).await;
+    }
+    // Nothing was revoked on the way.
+    assert_eq!(status(&app, &token).await.status, 200);
+    eprintln!("ids not of our shape: {} tokens refused", cases.len());
+}
+
+#[tokio::test]
+async fn a_token_with_a_crit_header_is_invalid() {
+    let Some((app, token, backstage)) = token_and_real_secret("crit header").await else {
+        return;
+    };
+    let claims = claims_of(&token);
+    let secret = backstage.config.jwt_secret.expose();
+    // Signed with the right key over the very claims of a working token: only
+    // the header's `crit` differs, whatever it names (nothing, a registered
+    // claim, RFC 7797's unencoded payload).
+    for header in [
+        json!({ "alg": "HS256", "typ": "JWT", "crit": [] }),
+        json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"] }),
+        json!({ "alg": "HS256", "typ": "JWT", "b64": true, "crit": ["b64"] }),
+    ] {
+        let forged = raw_token(&header, &claims, secret);
+        assert_invalid_on_status_and_logout(&app, &header.to_string(), &forged).await;
+    }
+    let plain = raw_token(&json!({ "alg": "HS256", "typ": "JWT" }), &claims, secret);
+    assert_eq!(status(&app, &plain).await.status, 200, "only crit differs");
 }

@@ -1,8 +1,11 @@
 //! `POST /auth/password` (issue #4): a wrong current password, a new one
 //! that breaks the rules and a missing token change nothing; a change ends
 //! every session but the caller's, and the old password no longer logs in.
-//! Wrong current passwords counting as failed logins is in throttle.rs.
-//! Runs in-process or over HTTP.
+//! Since issue 11 a wrong current password is one counted guess and nothing
+//! more (no second check of the new one), and a change clears the account's
+//! failed-login counter as a login does. Wrong current passwords counting as
+//! failed logins, and bursts of them, are in throttle.rs. Runs in-process or
+//! over HTTP.
 
 use test_support::*;
 
@@ -38,4 +41,60 @@ async fn a_password_change_ends_every_other_session() {
         .await
         .assert_fail(404, USER_DOES_NOT_EXIST);
     assert_eq!(login(&app, &email, new_password).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_is_one_guess_not_two() {
+    // Before issue 11, a new password equal to the real one turned a wrong
+    // current password into 200 and ended the other sessions: two guesses
+    // per counted failure, and the 200 confirmed the second.
+    let app = app().await;
+    let (email, laptop, phone) = on_laptop_and_phone(&app).await;
+    let from_laptop = laptop.token();
+    change_password(&app, Some(&from_laptop), "a wrong guess", PASSWORD)
+        .await
+        .assert_fail(403, WRONG_CURRENT_PASSWORD);
+    assert_session_works(&app, &phone).await;
+    if let Some(backstage) = backstage().await {
+        assert_eq!(backstage.stored_failures(&email).await, Some(1));
+    }
+    // It counted: four more make five, and then even the right one waits.
+    for guess in 2..=ACCOUNT_FREE_FAILURES {
+        let answer = change_password(&app, Some(&from_laptop), "a wrong guess", PASSWORD).await;
+        assert_eq!(answer.status, 403, "guess {guess}: {}", answer.body);
+    }
+    change_password(&app, Some(&from_laptop), PASSWORD, "a brand new passphrase")
+        .await
+        .assert_fail(429, THROTTLED);
+}
+
+/// `times` logins with a wrong password, each answered 404 (a password check,
+/// not a wait).
+async fn typos(app: &TestApp, email: &str, times: usize) {
+    for typo in 1..=times {
+        let answer = login(app, email, "a typo of the password").await;
+        let expected = (404, USER_DOES_NOT_EXIST.to_owned());
+        assert_eq!(answer.code_and_message(), expected, "typo {typo}");
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_clears_the_accounts_failed_logins() {
+    // Before issue 11 the counter stayed raised: four typos, a change, and the
+    // owner's next typo met a 429.
+    let app = app().await;
+    let (email, registered) = new_account(&app).await;
+    let new_password = "a brand new passphrase";
+    typos(&app, &email, ACCOUNT_FREE_FAILURES - 1).await;
+    let changed = change_password(&app, Some(&registered.token()), PASSWORD, new_password).await;
+    changed.assert_success(200, PASSWORD_CHANGED);
+    if let Some(backstage) = backstage().await {
+        assert_eq!(backstage.stored_failures(&email).await, None);
+    }
+    // Four more typos are still checked: the count started again from zero
+    // (had the change only taken its own claim back, the second would wait).
+    typos(&app, &email, ACCOUNT_FREE_FAILURES - 1).await;
+    login(&app, &email, new_password)
+        .await
+        .assert_success(200, LOGGED_IN);
 }

@@ -1,6 +1,7 @@
 //! `POST /auth/refresh` (issue #4): the refresh token every login hands out,
 //! rotation, the reuse grace window and theft detection after it, concurrent
-//! refreshes, and tokens that are not refresh tokens or are forged. Runs
+//! refreshes, and tokens that are not refresh tokens or are forged, or (issue
+//! 11) tagged with the real key but naming ids not of our shape. Runs
 //! in-process or over HTTP.
 
 use std::collections::BTreeSet;
@@ -117,5 +118,35 @@ async fn a_forged_refresh_token_for_a_real_session_is_refused_and_ends_nothing()
     refresh(&app, &forged)
         .await
         .assert_fail(401, INVALID_REFRESH);
+    assert_session_works(&app, &answer).await;
+}
+
+#[tokio::test]
+async fn refresh_tokens_naming_ids_not_of_our_shape_are_invalid() {
+    // Tagged with the service's own key, so only the ids are wrong: refused
+    // before any lookup, as a key DynamoDB cannot take would be a 503.
+    let Some((app, backstage)) = app_and_backstage_or_skip("refresh ids not of our shape").await
+    else {
+        return;
+    };
+    let answer = new_account(&app).await.1;
+    let (user, session) = (user_of(&answer.token()), session_of(&answer.token()));
+    let keys = auth::refresh::RefreshKeys::new(&backstage.config.jwt_secret);
+    let cases = [
+        ("u1".to_owned(), session.clone()),
+        (user.to_uppercase(), session.clone()),
+        ("u".repeat(3000), session.clone()),
+        (user.clone(), String::new()),
+        (user.clone(), "session-1".to_owned()),
+        (user.clone(), session[..21].to_owned()),
+        (user.clone(), "A".repeat(1100)),
+    ];
+    for (user_id, session_id) in &cases {
+        let odd = auth::refresh::RefreshToken::new(user_id, session_id).unwrap();
+        let what = format!("user {user_id:.40}, session {session_id:.40}");
+        let expected = (401, INVALID_REFRESH.to_owned());
+        let answer = refresh(&app, &keys.encode(&odd)).await;
+        assert_eq!(answer.code_and_message(), expected, "{what}");
+    }
     assert_session_works(&app, &answer).await;
 }

@@ -1,5 +1,6 @@
 //! `POST /auth/register`: a new account and its first tokens; an email taken
-//! already, whatever its case and spaces; simultaneous registrations of one
+//! already, whatever its case, spaces or (issue 11) Unicode composition;
+//! emails with invisible characters refused; simultaneous registrations of one
 //! email; and no account left half-written. Runs in-process over DynamoDB
 //! Local (make test), or over HTTP against `API_URL` (make test-e2e).
 
@@ -92,4 +93,60 @@ async fn a_registration_that_fails_half_way_writes_nothing() {
         0,
         "a profile was left behind"
     );
+}
+
+#[tokio::test]
+async fn emails_with_invisible_characters_are_refused() {
+    // Each would otherwise be a second account that looks like the first.
+    let app = app().await;
+    let email = unique_email();
+    assert_eq!(register(&app, &email).await.status, 201);
+    let (local, domain) = email.split_once('@').unwrap();
+    let look_alikes = [
+        ("zero-width space", format!("{local}\u{200B}@{domain}")),
+        ("zero-width joiner", format!("{local}@exam\u{200D}ple.com")),
+        ("soft hyphen", format!("us\u{AD}{}", &email[2..])),
+        ("leading byte-order mark", format!("\u{FEFF}{email}")),
+        (
+            "right-to-left override",
+            format!("{local}\u{202E}@{domain}"),
+        ),
+    ];
+    for (what, look_alike) in &look_alikes {
+        for path in ["/auth/register", "/auth/login"] {
+            let body = credentials(look_alike, PASSWORD);
+            let answer = call(&app, "POST", path, None, Some(&body)).await;
+            let expected = (400, EMAIL_INVALID.to_owned());
+            assert_eq!(answer.code_and_message(), expected, "{what} on {path}");
+        }
+    }
+    if let Some(backstage) = backstage().await {
+        assert_eq!(backstage.accounts_with_email(&email).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn composed_and_decomposed_accents_are_one_account() {
+    // NFC: "é" as one code point (U+00E9) and as "e" + U+0301 are one address.
+    let app = app().await;
+    let composed = format!("jos\u{E9}.{}", unique_email());
+    let decomposed = composed.replace('\u{E9}', "e\u{301}");
+    assert_ne!(composed, decomposed);
+    assert_eq!(register(&app, &composed).await.status, 201);
+
+    let answer = login(&app, &decomposed, PASSWORD).await;
+    answer.assert_success(200, LOGGED_IN);
+    let me = status(&app, &answer.token()).await;
+    assert_eq!(
+        me.body["data"]["email"],
+        composed.as_str(),
+        "shown composed"
+    );
+    register(&app, &decomposed)
+        .await
+        .assert_fail(202, USER_EXISTS);
+    if let Some(backstage) = backstage().await {
+        assert_eq!(backstage.accounts_with_email(&composed).await, 1);
+        assert_eq!(backstage.accounts_with_email(&decomposed).await, 0);
+    }
 }

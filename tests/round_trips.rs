@@ -1,54 +1,20 @@
 //! DynamoDB requests per API call, counted (not assumed): the app runs
 //! in-process over DynamoDB Local with an SDK interceptor that records the
-//! operation of every request it sends, retries included. The counts are the
-//! design's, exactly: a change here changes the cost of every call.
+//! operation of every request it sends, retries included, and the round trips
+//! they took (requests in flight together are one round trip). The counts are
+//! the design's, exactly: a change here changes the cost of every call.
 //!
 //! `cargo test --test round_trips -- --nocapture` prints the table.
 
 use auth::App;
 use auth::Endpoint::{self, *};
-use auth::store::dynamo::{DynamoStore, sdk_config};
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use auth::store::dynamo::DynamoStore;
 use lambda_http::Body;
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use test_support::traffic::{RequestLog, app_watched_by};
 use test_support::{
     PASSWORD, credentials, password_change, refresh_body, request_from, unique_email,
 };
-
-/// Records the DynamoDB operation of each request sent (`X-Amz-Target`).
-#[derive(Debug, Default, Clone)]
-struct RequestLog(Arc<Mutex<Vec<String>>>);
-
-impl Intercept for RequestLog {
-    fn name(&self) -> &'static str {
-        "RequestLog"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        self.0.lock().unwrap().push(operation);
-        Ok(())
-    }
-}
-
-impl RequestLog {
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
 
 struct Counted {
     app: App<DynamoStore>,
@@ -94,27 +60,25 @@ impl<'a> Call<'a> {
 
 impl Counted {
     async fn new() -> Self {
-        let config =
-            auth::Config::from_env().expect("run through make test, which sets up DynamoDB Local");
         let log = RequestLog::default();
-        let sdk = sdk_config().await;
-        let client = Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .interceptor(log.clone())
-                .build(),
-        );
-        let store = DynamoStore::new(client, &config);
+        let (app, _) = app_watched_by(&log).await;
         Self {
-            app: App::new(config, store),
+            app,
             log,
             table: Vec::new(),
         }
     }
 
     /// Makes one call as API Gateway delivers it (with a client address),
-    /// asserts its status and the number of DynamoDB requests it made, and
-    /// adds a row to the table. Returns the answer's body.
-    async fn expect(&mut self, what: &str, call: Call<'_>, status: u16, expected: usize) -> Value {
+    /// asserts its status, the DynamoDB requests it made and the round trips
+    /// they took, and adds a row to the table. Returns the answer's body.
+    async fn expect(
+        &mut self,
+        what: &str,
+        call: Call<'_>,
+        status: u16,
+        (requests, round_trips): (usize, usize),
+    ) -> Value {
         let mut request = request_from("192.0.2.10", call.body.map_or(Body::Empty, Body::Text));
         *request.uri_mut() = call.path.parse().unwrap();
         if let Some(token) = call.token {
@@ -124,49 +88,79 @@ impl Counted {
         self.log.take();
         let response = Endpoint::handle(call.endpoint, &self.app, request).await;
         let body: Value = serde_json::from_slice(response.body()).unwrap();
-        let requests = self.log.take();
+        let (sent, took) = self.log.take();
+        let sent: Vec<String> = sent.into_iter().map(|sent| sent.operation).collect();
         assert_eq!(response.status().as_u16(), status, "{what}: {body}");
-        assert_eq!(requests.len(), expected, "{what}: {requests:?}");
+        assert_eq!(
+            (sent.len(), took),
+            (requests, round_trips),
+            "{what}: (requests, round trips) of {sent:?}"
+        );
         self.table.push(format!(
-            "| {what} | {} | {} |",
-            requests.len(),
-            requests.join(", ")
+            "| {what} | {} | {took} | {} |",
+            sent.len(),
+            sent.join(", ")
         ));
         body
     }
 }
 
+// Every call comes from a client address (192.0.2.10), as through API
+// Gateway, so login and register meet their per-address counters.
+//
+// Issue 11 ("Hardening, second pass") changed three rows:
+// - register: the address's registration is counted before bcrypt (an
+//   UpdateItem), then the one transaction: 2 requests, 2 round trips (was 1).
+// - login: every attempt claims its failure before bcrypt, one conditional
+//   UpdateItem per counter (the account's and the address's), sent together;
+//   a success then settles the claim in the transaction that opens the
+//   session (account counter deleted, the address's claim taken back). So a
+//   success is read + claims + session: 4 requests in 3 round trips (was 2 in
+//   2), and a failure is read + claims: 3 requests in 2 (was 3 in 2: the
+//   failure used to be counted after bcrypt, now the claim is the count).
+// - password: the claim on the account's counter (an UpdateItem), and the
+//   other sessions ended before the new hash is written as well as after it
+//   (a Query each; one DeleteItem for the one other session left here), with
+//   the counter cleared in the hash's transaction: 7 requests in 7 round trips
+//   (was 5).
 #[tokio::test]
 async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     let mut api = Counted::new().await;
     let email = unique_email();
     let login = || to(Login).body(credentials(&email, PASSWORD));
 
-    let registered = api
-        .expect(
-            "register",
-            to(Register).body(credentials(&email, PASSWORD)),
-            201,
-            1,
-        )
-        .await;
+    // UpdateItem (the address's registrations this hour), TransactWriteItems
+    // (profile, email, first session).
+    let register = to(Register).body(credentials(&email, PASSWORD));
+    let registered = api.expect("register", register, 201, (2, 2)).await;
     let token = registered["auth_token"].as_str().unwrap().to_owned();
     let refresh_token = registered["refresh_token"].as_str().unwrap().to_owned();
-    api.expect("login", login(), 200, 2).await;
+    // BatchGetItem (login record and both counters); UpdateItem x2 (the
+    // claims, together); then together: TransactWriteItems (password
+    // unchanged, session put, account counter deleted) and UpdateItem (the
+    // address's claim taken back, its stamp restored).
+    api.expect("login", login(), 200, (5, 3)).await;
+    // BatchGetItem; UpdateItem x2: the claims are the failure's count.
     let wrong = to(Login).body(credentials(&email, "not the password"));
-    api.expect("login, wrong password", wrong, 404, 3).await;
-    let unknown = to(Login).body(credentials(&unique_email(), PASSWORD));
-    api.expect("login, unknown email", unknown, 404, 3).await;
-    // The failure above is cleared by the next success, in the same write.
-    api.expect("login after a failure", login(), 200, 2).await;
-    api.expect("status", to(Status).token(&token), 200, 1).await;
-    api.expect("status, bad token", to(Status).token("x.y.z"), 401, 0)
+    api.expect("login, wrong password", wrong, 404, (3, 2))
         .await;
+    let unknown = to(Login).body(credentials(&unique_email(), PASSWORD));
+    api.expect("login, unknown email", unknown, 404, (3, 2))
+        .await;
+    // The failure above is cleared by the next success, in the same write.
+    api.expect("login after a failure", login(), 200, (5, 3))
+        .await;
+    api.expect("status", to(Status).token(&token), 200, (1, 1))
+        .await;
+    api.expect("status, bad token", to(Status).token("x.y.z"), 401, (0, 0))
+        .await;
+    // GetItem (the session), UpdateItem (the rotation).
     let refresh = to(Refresh).body(refresh_body(&refresh_token));
-    let refreshed = api.expect("refresh", refresh, 200, 2).await;
+    let refreshed = api.expect("refresh", refresh, 200, (2, 2)).await;
     let token = refreshed["auth_token"].as_str().unwrap().to_owned();
+    // BatchGetItem (the token check), Query.
     let listed = api
-        .expect("sessions", to(Sessions).token(&token), 200, 2)
+        .expect("sessions", to(Sessions).token(&token), 200, (2, 2))
         .await;
     let other = listed["data"]["sessions"]
         .as_array()
@@ -177,22 +171,32 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .as_str()
         .unwrap()
         .to_owned();
+    // BatchGetItem (the token check), DeleteItem.
     let revoke = to(RevokeSession)
         .at(&format!("/auth/sessions/{other}"))
         .token(&token);
-    api.expect("revoke-session", revoke, 200, 2).await;
+    api.expect("revoke-session", revoke, 200, (2, 2)).await;
+    // BatchGetItem (the token check), BatchGetItem (hash and counter),
+    // UpdateItem (the claim), Query + DeleteItem (the one other session left:
+    // the second login's), TransactWriteItems (new hash, counter deleted),
+    // Query (the sweep after it finds none).
     let change = to(ChangePassword)
         .token(&token)
         .body(password_change(PASSWORD, "a brand new password"));
-    api.expect("password", change, 200, 5).await;
+    api.expect("password", change, 200, (7, 7)).await;
     let others = to(Logout).at("/auth/logout?scope=others").token(&token);
-    // A query and no deletes: the password change already ended the others.
-    api.expect("logout, scope=others", others, 200, 2).await;
-    api.expect("logout", to(Logout).token(&token), 200, 1).await;
+    // A token check and a query, and no deletes: the password change already
+    // ended the others.
+    api.expect("logout, scope=others", others, 200, (2, 2))
+        .await;
+    // One transaction (revoke the token, end its session), no read.
+    api.expect("logout", to(Logout).token(&token), 200, (1, 1))
+        .await;
     let again = to(Logout).token(&token);
-    api.expect("logout, already revoked", again, 401, 1).await;
+    api.expect("logout, already revoked", again, 401, (1, 1))
+        .await;
 
-    eprintln!("| call | DynamoDB requests | operations |\n|---|---|---|");
+    eprintln!("| call | DynamoDB requests | round trips | operations |\n|---|---|---|---|");
     for row in &api.table {
         eprintln!("{row}");
     }

@@ -1,7 +1,9 @@
 //! `GET /auth/sessions` and `DELETE /auth/sessions/{id}` (issue #4): one
-//! session per signed-in device, listed without secrets, revoked one at a
-//! time; someone else's session looks like none; an expired session DynamoDB
-//! has not deleted yet counts for nothing. Runs in-process or over HTTP.
+//! session per signed-in device, listed without secrets and (issue 11) without
+//! invisible characters in its name, revoked one at a time; someone else's
+//! session, and an id not of our shape, look like none; an expired session
+//! DynamoDB has not deleted yet counts for nothing. Runs in-process or over
+//! HTTP.
 
 use std::collections::BTreeSet;
 use test_support::*;
@@ -100,4 +102,44 @@ async fn an_expired_session_not_yet_deleted_counts_for_nothing() {
         .assert_fail(404, SESSION_NOT_FOUND);
     let listed = list_sessions(&app, &fresh).await;
     assert_eq!(listed.len(), 1, "only the new session: {listed:?}");
+}
+
+#[tokio::test]
+async fn session_ids_not_of_our_shape_are_not_found() {
+    // Refused before storage (issue 11): a 2 KB id would be past DynamoDB's
+    // 1 KB sort key, a 503 had it been asked.
+    let app = app().await;
+    let (_, registered) = new_account(&app).await;
+    let (token, mine) = (registered.token(), session_of(&registered.token()));
+    for odd in [
+        "-".to_owned(),
+        "%20".to_owned(),
+        "A".repeat(2048),
+        mine[..21].to_owned(),
+        format!("{mine}A"),
+        mine.replace(|c: char| c.is_ascii_alphanumeric(), "!"),
+        "%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F%2B%2F".to_owned(),
+    ] {
+        let answer = revoke_session(&app, &token, &odd).await;
+        let expected = (404, SESSION_NOT_FOUND.to_owned());
+        assert_eq!(answer.code_and_message(), expected, "{odd:.40}");
+    }
+    assert_session_works(&app, &registered).await;
+}
+
+#[tokio::test]
+async fn device_names_are_listed_without_invisible_characters() {
+    // A bidi override would make "Joe's phone" + U+202E + "gnp.exe" show as
+    // "Joe's phoneexe.png"; zero-width characters make look-alikes.
+    let app = app().await;
+    let (email, registered) = new_account(&app).await;
+    sign_in(&app, &email, "Joe's phone\u{202E}gnp.exe").await;
+    sign_in(&app, &email, "i\u{200B}Pad\u{200D}\u{FEFF} \u{2066}").await;
+    let sessions = list_sessions(&app, &registered.token()).await;
+    let devices: BTreeSet<&str> = sessions
+        .iter()
+        .map(|s| s["device"].as_str().unwrap())
+        .collect();
+    assert!(devices.contains("Joe's phonegnp.exe"), "{devices:?}");
+    assert!(devices.contains("iPad"), "{devices:?}");
 }

@@ -1,21 +1,23 @@
 //! Brute force: failed logins are counted per account and per source address
 //! in DynamoDB, and past the free failures further attempts get 429 with
-//! `Retry-After`, on Cognito's schedule (see `auth::throttle`).
+//! `Retry-After`, on Cognito's schedule (see `auth::throttle`). Since issue 11
+//! every attempt claims its failure before bcrypt, so a burst of parallel
+//! guesses gets exactly the free password checks, however many instances
+//! serve it; a success settles the claim. Registrations are limited per
+//! address too.
 //!
 //! Run in-process over DynamoDB Local by `make test`, and over HTTP by
 //! `make test-e2e`; the tests that pick the client's address or write counters
 //! directly need the in-process app or the service's database, and skip
 //! otherwise.
 
-use auth::Endpoint;
 use auth::store::dynamo::DynamoStore;
-use auth::throttle::MAX_DELAY_SECONDS;
-use lambda_http::Body;
+use auth::throttle::{MAX_DELAY_SECONDS, REGISTRATION_WINDOW_SECONDS};
+use auth::{App, Endpoint};
+use std::sync::Arc;
 use std::time::Duration;
 use test_support::*;
 
-/// The default number of failed logins an account gets before it must wait.
-const ACCOUNT_FREE_FAILURES: usize = 5;
 /// The default for a source address.
 const SOURCE_FREE_FAILURES: usize = 100;
 
@@ -119,25 +121,27 @@ async fn a_throttled_account_keeps_its_open_sessions() {
 
 /// A login as API Gateway delivers it: with the client's address in the
 /// request context.
-async fn login_from(app: &auth::App<DynamoStore>, ip: &str, email: &str, password: &str) -> u16 {
-    let request = request_from(ip, Body::Text(credentials(email, password)));
-    Endpoint::Login.handle(app, request).await.status().as_u16()
+async fn login_from(app: &App<DynamoStore>, ip: &str, email: &str, password: &str) -> u16 {
+    let body = credentials(email, password);
+    call_from(app, ip, Endpoint::Login, &body)
+        .await
+        .status
+        .as_u16()
 }
 
-/// A private address that no other test is likely to use.
-fn unique_ip() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let [_, a, b, c] = nanos.to_be_bytes();
-    format!("10.{a}.{b}.{}", c.max(1))
+/// Whether a test that must choose the client's address can run: not over
+/// HTTP, where every request here comes from one address (it says so then).
+fn in_process_or_skip(test: &str) -> bool {
+    if over_http() {
+        eprintln!("{test}: skipped over HTTP, it needs to choose the client's address");
+        return false;
+    }
+    true
 }
 
 #[tokio::test]
 async fn a_source_address_waits_after_many_failures_on_any_accounts() {
-    if over_http() {
-        eprintln!("source throttle: skipped over HTTP, it needs to choose the client's address");
+    if !in_process_or_skip("source throttle") {
         return;
     }
     let test_app = app().await;
@@ -266,4 +270,259 @@ async fn a_burst_of_guesses_when_a_wait_ends_gets_one_guess_between_them() {
         let counted = backstage.stored_failures(&email).await;
         assert_eq!(counted, Some(ACCOUNT_FREE_FAILURES as u64 + 2));
     }
+}
+
+// ---- bursts: the limit holds whatever the interleaving (issue 11) ----------
+
+/// Parallel attempts in a burst: more than the instances `cargo lambda watch`
+/// runs per function (make test-e2e starts it with 4), so that over HTTP the
+/// burst is spread over all of them, as over Lambda instances.
+const BURST: usize = 16;
+
+/// Has every instance of a function served a request before a burst, by
+/// sending a burst of `warm_up` first: over HTTP, a cold instance would start
+/// (and, the first time, build) while the others answer, so the burst's
+/// requests would not really run together. In-process it changes nothing.
+async fn warm_every_instance<F, Fut>(app: &Arc<TestApp>, warm_up: F)
+where
+    F: Fn(Arc<TestApp>, ()) -> Fut,
+    Fut: Future<Output = u16> + Send + 'static,
+{
+    let codes = at_once(app, BURST, &(), warm_up).await;
+    assert!(codes.iter().all(|code| *code < 500), "warm-up: {codes:?}");
+}
+
+/// How many of a burst's answers were password checks (`code` with
+/// `message`); asserts that every other one was refused before any check,
+/// with 429 and the wait the last free failure imposes: 2^0 s from its claim,
+/// which an attempt that read the clock a moment before the claim was stamped
+/// sees as a little over one second, rounded up to 2.
+fn password_checks(answers: &[Answer], code: u16, message: &str) -> usize {
+    let mut checked = 0;
+    for answer in answers {
+        if answer.status == code {
+            answer.assert_fail(code, message);
+            checked += 1;
+        } else {
+            answer.assert_fail(429, THROTTLED);
+            let wait = retry_after(answer);
+            assert!((1..=2).contains(&wait), "Retry-After {wait}");
+        }
+    }
+    checked
+}
+
+/// Asserts that of a burst's `answers` on the account of `email`, exactly its
+/// free failures were password checks (`checks`: their code and message) and
+/// the rest waits; that its counter holds exactly those; and that now even
+/// the right password waits.
+async fn assert_the_free_checks_and_then_a_wait(
+    app: &TestApp,
+    email: &str,
+    answers: &[Answer],
+    (code, message): (u16, &str),
+) {
+    let checked = password_checks(answers, code, message);
+    assert_eq!(checked, ACCOUNT_FREE_FAILURES, "of {}", answers.len());
+    if let Some(backstage) = backstage().await {
+        let counted = backstage.stored_failures(email).await;
+        assert_eq!(counted, Some(ACCOUNT_FREE_FAILURES as u64));
+    }
+    right_password_waits(app, email).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_logins_gets_exactly_the_free_password_checks() {
+    let app = Arc::new(app().await);
+    warm_every_instance(&app, |app, ()| async move {
+        // Unknown emails of their own: no counter this test reads.
+        let answer = login(&app, &unique_email(), "a warm-up guess").await;
+        answer.status.as_u16()
+    })
+    .await;
+    let email = registered_email(&app).await;
+
+    let answers = at_once(&app, BURST, &email, |app, email| async move {
+        login(&app, &email, "not the password").await
+    })
+    .await;
+    // Before issue 11, requests that read the same low count all got a
+    // check: six or more 404s.
+    let checks = (404, USER_DOES_NOT_EXIST);
+    assert_the_free_checks_and_then_a_wait(&app, &email, &answers, checks).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_current_passwords_gets_exactly_the_free_password_checks() {
+    let app = Arc::new(app().await);
+    let warm_up_token = new_account(&app).await.1.token();
+    warm_every_instance(&app, move |app, ()| {
+        let token = warm_up_token.clone();
+        async move {
+            // The token check reaches storage, then the new password is
+            // refused (400) before any password is checked or counted.
+            let answer = change_password(&app, Some(&token), PASSWORD, "short").await;
+            answer.status.as_u16()
+        }
+    })
+    .await;
+    let (email, registered) = new_account(&app).await;
+
+    let answers = at_once(&app, BURST, &registered.token(), |app, token| async move {
+        change_password(&app, Some(&token), "a wrong guess", "a brand new password").await
+    })
+    .await;
+    // One counter for both: the login waits too.
+    let checks = (403, WRONG_CURRENT_PASSWORD);
+    assert_the_free_checks_and_then_a_wait(&app, &email, &answers, checks).await;
+}
+
+/// Free failed logins per address in the tests below that lower it: few, so
+/// that a burst is many times more.
+const LOW_SOURCE_FREE_FAILURES: u32 = 3;
+
+/// The in-process app with [`LOW_SOURCE_FREE_FAILURES`] per address.
+async fn app_with_low_source_limit() -> App<DynamoStore> {
+    in_process_app_with(|config| {
+        config.source_login_failures_before_delay = LOW_SOURCE_FREE_FAILURES;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_logins_from_one_address_gets_exactly_its_free_password_checks() {
+    if !in_process_or_skip("address burst") {
+        return;
+    }
+    let app = Arc::new(app_with_low_source_limit().await);
+    let ip = unique_ip();
+    // A different unknown email each: no account counter comes near its limit.
+    let answers = at_once(&app, BURST, &ip, |app, ip| async move {
+        let body = credentials(&unique_email(), "a wrong guess");
+        call_from(&app, &ip, Endpoint::Login, &body).await
+    })
+    .await;
+    let checked = password_checks(&answers, 404, USER_DOES_NOT_EXIST);
+    assert_eq!(checked, LOW_SOURCE_FREE_FAILURES as usize, "of {BURST}");
+    let backstage = backstage()
+        .await
+        .expect("in-process, the database is at hand");
+    let counted = backstage.stored_source_failures(&ip).await;
+    assert_eq!(counted, Some(u64::from(LOW_SOURCE_FREE_FAILURES)));
+}
+
+/// An address that has used its free failures and waited its wait out: the
+/// app with the low limit, the address, and an account's email.
+async fn address_past_its_limit_whose_wait_is_over() -> (App<DynamoStore>, String, String) {
+    let app = app_with_low_source_limit().await;
+    let ip = unique_ip();
+    let email = registered_email(&TestApp::from(in_process_app().await)).await;
+    for guess in 1..=LOW_SOURCE_FREE_FAILURES {
+        let code = login_from(&app, &ip, &unique_email(), "a wrong guess").await;
+        assert_eq!(code, 404, "guess {guess}");
+    }
+    assert_eq!(login_from(&app, &ip, &email, PASSWORD).await, 429);
+    wait_out(1).await;
+    (app, ip, email)
+}
+
+#[tokio::test]
+async fn a_success_from_an_address_past_its_limit_does_not_grow_its_counter() {
+    if !in_process_or_skip("success past the address limit") {
+        return;
+    }
+    let (app, ip, email) = address_past_its_limit_whose_wait_is_over().await;
+    let backstage = backstage()
+        .await
+        .expect("in-process, the database is at hand");
+    let limit = Some(u64::from(LOW_SOURCE_FREE_FAILURES));
+    assert_eq!(backstage.stored_source_failures(&ip).await, limit);
+
+    // Its claim counted one more before bcrypt; the success took it back.
+    assert_eq!(login_from(&app, &ip, &email, PASSWORD).await, 200);
+    assert_eq!(backstage.stored_source_failures(&ip).await, limit);
+}
+
+#[tokio::test]
+async fn a_success_from_an_address_past_its_limit_does_not_restart_its_wait() {
+    // A success is no failure: an office behind one address, past its limit
+    // and with its wait over, must not wait again because someone there
+    // signed in. The claim on the address's counter stamps `last_failure_ms`;
+    // taking it back restores the stamp before it, unless another attempt
+    // stamped the counter since.
+    if !in_process_or_skip("success past the address limit, twice") {
+        return;
+    }
+    let (app, ip, email) = address_past_its_limit_whose_wait_is_over().await;
+    assert_eq!(login_from(&app, &ip, &email, PASSWORD).await, 200);
+    assert_eq!(login_from(&app, &ip, &email, PASSWORD).await, 200);
+}
+
+// ---- registrations per address ----------------------------------------------
+
+/// Registrations per address per hour in the test below.
+const LOW_REGISTRATION_LIMIT: u32 = 3;
+
+/// Registrations are counted in fixed hourly windows: a test that must stay in
+/// one waits for the next if the current one is about to end.
+async fn within_one_registration_window() {
+    let left = REGISTRATION_WINDOW_SECONDS - auth::now() % REGISTRATION_WINDOW_SECONDS;
+    if left < 30 {
+        wait_out(left).await;
+    }
+}
+
+#[tokio::test]
+async fn an_address_past_its_registrations_this_hour_gets_429_whatever_the_email() {
+    if !in_process_or_skip("registration limit") {
+        return;
+    }
+    let app = in_process_app_with(|config| {
+        config.source_registrations_per_hour = LOW_REGISTRATION_LIMIT;
+    })
+    .await;
+    let (ip, elsewhere) = (unique_ip(), unique_ip());
+    let register_from = |ip: &str, email: &str| {
+        let body = credentials(email, PASSWORD);
+        let ip = ip.to_owned();
+        let app = &app;
+        async move { call_from(app, &ip, Endpoint::Register, &body).await }
+    };
+    within_one_registration_window().await;
+
+    // Below the limit the contract is as ever, and a taken email counts too
+    // (counted before bcrypt, so 201 and 202 cost the same).
+    let known = unique_email();
+    let below_the_limit = [
+        (known.clone(), 201, REGISTERED),
+        (known.clone(), 202, USER_EXISTS),
+        (unique_email(), 201, REGISTERED),
+    ];
+    for (email, code, message) in below_the_limit {
+        let answer = register_from(&ip, &email).await;
+        assert_eq!(answer.code_and_message(), (code, message.to_owned()));
+    }
+
+    let for_known = register_from(&ip, &known).await;
+    let for_unknown = register_from(&ip, &unique_email()).await;
+    for_known.assert_fail(429, TOO_MANY_REGISTRATIONS);
+    // The same answer: a 429 says nothing about which emails have accounts.
+    assert_eq!(
+        (for_unknown.status, &for_unknown.body),
+        (for_known.status, &for_known.body)
+    );
+    // Retry-After is the rest of the hour (the two calls may straddle a second).
+    let left = REGISTRATION_WINDOW_SECONDS - auth::now() % REGISTRATION_WINDOW_SECONDS;
+    for answer in [&for_known, &for_unknown] {
+        let wait = retry_after(answer);
+        assert!(wait <= REGISTRATION_WINDOW_SECONDS, "Retry-After {wait}");
+        assert!(
+            wait.abs_diff(left) <= 1,
+            "Retry-After {wait}, {left} s left"
+        );
+    }
+    // Another address is not affected.
+    register_from(&elsewhere, &unique_email())
+        .await
+        .assert_success(201, REGISTERED);
 }

@@ -44,9 +44,17 @@ pub async fn app() -> TestApp {
 
 /// The app as a Lambda builds it, over DynamoDB Local.
 pub async fn in_process_app() -> App<DynamoStore> {
-    let config = Config::from_env().unwrap_or_else(|error| {
+    in_process_app_with(|_| {}).await
+}
+
+/// The app as a Lambda builds it, over DynamoDB Local, with its settings
+/// changed by `adjust` first: for tests of a limit they need lower than the
+/// environment's (which the whole suite shares).
+pub async fn in_process_app_with(adjust: impl FnOnce(&mut Config)) -> App<DynamoStore> {
+    let mut config = Config::from_env().unwrap_or_else(|error| {
         panic!("{error}: run these tests through `make test`, which sets up DynamoDB Local")
     });
+    adjust(&mut config);
     App::new(
         config.clone(),
         DynamoStore::new(Client::new(&sdk_config().await), &config),

@@ -5,7 +5,9 @@
 //! (`auth::store::dynamo::schema`), never with key prefixes of their own.
 
 use crate::app::{TestApp, app};
-use crate::stored::{account_counter_item, account_failures_key, item_with, login_record_item};
+use crate::stored::{
+    account_counter_item, account_failures_key, item_with, login_record_item, source_failures_key,
+};
 use auth::Config;
 use auth::store::dynamo::schema::{
     Item, PROFILE, login_key, n, profile_key, revoked_key, s, session_key,
@@ -155,10 +157,16 @@ impl Backstage {
 
     /// The failures stored in an account's counter, if it has one.
     pub async fn stored_failures(&self, email: &str) -> Option<u64> {
-        let item = self
-            .get_user_item(account_failures_key(email))
-            .await
-            .unwrap_or_default();
+        self.failures_in(account_failures_key(email)).await
+    }
+
+    /// The failures stored in a source address's counter, if it has one.
+    pub async fn stored_source_failures(&self, ip: &str) -> Option<u64> {
+        self.failures_in(source_failures_key(ip)).await
+    }
+
+    async fn failures_in(&self, counter_key: Item) -> Option<u64> {
+        let item = self.get_user_item(counter_key).await.unwrap_or_default();
         item.get("failures")
             .and_then(|value| value.as_n().ok())
             .map(|count| count.parse().unwrap())

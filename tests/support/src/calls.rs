@@ -4,7 +4,8 @@
 use crate::app::TestApp;
 use crate::messages::{BLACKLISTED, INVALID_REFRESH};
 use crate::secrets::{record_secrets, record_secrets_sent};
-use auth::Endpoint;
+use auth::store::dynamo::DynamoStore;
+use auth::{App, Endpoint};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -143,18 +144,34 @@ pub async fn call(
             (status, headers, response.bytes().await.unwrap().to_vec())
         }
     };
+    answer(status, headers, &bytes)
+}
+
+/// An answer as the client gets it, checked to be JSON; tokens in it are
+/// recorded for the log check (make test-e2e).
+fn answer(status: StatusCode, headers: HeaderMap, bytes: &[u8]) -> Answer {
     assert_eq!(
         headers.get("content-type").map(|v| v.to_str().unwrap()),
         Some("application/json"),
         "every answer is JSON"
     );
-    let body: Value = serde_json::from_slice(&bytes).expect("every body is JSON");
+    let body: Value = serde_json::from_slice(bytes).expect("every body is JSON");
     record_secrets(["auth_token", "refresh_token"].map(|field| ("token", body[field].as_str())));
     Answer {
         status,
         headers,
         body,
     }
+}
+
+/// Calls `endpoint` of the in-process `app` with `body`, as API Gateway
+/// delivers it from the client address `ip` (see [`request_from`]): for the
+/// limits per address, which no HTTP client here can choose.
+pub async fn call_from(app: &App<DynamoStore>, ip: &str, endpoint: Endpoint, body: &str) -> Answer {
+    record_secrets_sent(None, Some(body));
+    let request = request_from(ip, Body::Text(body.to_owned()));
+    let (parts, body) = Box::pin(endpoint.handle(app, request)).await.into_parts();
+    answer(parts.status, parts.headers, &body)
 }
 
 /// Calls `method path` with `token` as the bearer.
@@ -303,12 +320,13 @@ pub fn request_from(ip: &str, body: Body) -> Request {
 }
 
 /// Runs `times` calls at once, each a task of its own with its own handle on
-/// the app and its own copy of `arg`, as simultaneous clients would; their
-/// results, in the order they end.
-pub async fn at_once<A, T, F, Fut>(app: &Arc<TestApp>, times: usize, arg: &A, call: F) -> Vec<T>
+/// the app (a [`TestApp`], or an in-process `App` for [`call_from`]) and its
+/// own copy of `arg`, as simultaneous clients would; their results, in the
+/// order they end.
+pub async fn at_once<S, A, T, F, Fut>(app: &Arc<S>, times: usize, arg: &A, call: F) -> Vec<T>
 where
     A: Clone,
-    F: Fn(Arc<TestApp>, A) -> Fut,
+    F: Fn(Arc<S>, A) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {

@@ -109,6 +109,34 @@ pub fn batch_get_answer(table: &str, items: &[Item]) -> Reply {
     (200, body.to_string())
 }
 
+/// A `GetItem` answer that finds `item`.
+pub fn get_item_answer(item: &Item) -> Reply {
+    (200, json!({ "Item": item_json(item) }).to_string())
+}
+
+/// A `Query` answer of one page holding `items`.
+pub fn query_answer(items: &[Item]) -> Reply {
+    let found: Vec<Value> = items.iter().map(item_json).collect();
+    let body = json!({ "Items": found, "Count": items.len(), "ScannedCount": items.len() });
+    (200, body.to_string())
+}
+
+/// The answer to a write that was made (`UpdateItem`, `DeleteItem`,
+/// `TransactWriteItems` asked for no return values).
+pub fn written() -> Reply {
+    (200, "{}".into())
+}
+
+/// What DynamoDB answers a single-item write that meets a transaction in
+/// flight on its item. The SDK does not retry it; the service must.
+pub fn transaction_conflict() -> Reply {
+    error(
+        "TransactionConflictException",
+        "Transaction is ongoing for the item",
+        "",
+    )
+}
+
 /// A `TransactionCanceledException` with these cancellation reason codes, in
 /// the order of the transaction's items.
 pub fn cancelled(codes: &[&str]) -> Reply {

@@ -14,7 +14,8 @@
 //! (*HTTP*: also run over HTTP by `make test-e2e`):
 //!
 //! - `register.rs` (HTTP): `POST /auth/register`: new accounts, a taken or
-//!   look-alike email, racing registrations, nothing left half-written.
+//!   look-alike email (case, spaces, NFC), invisible characters refused,
+//!   racing registrations, nothing left half-written.
 //! - `login.rs` (HTTP): `POST /auth/login`: a fresh token each time, one answer
 //!   for a wrong password and an unknown email, passwords never truncated.
 //! - `status.rs` (HTTP): `GET /auth/status` and the token check: the user
@@ -22,31 +23,40 @@
 //! - `logout.rs` (HTTP): `POST /auth/logout` and its scopes (local, others,
 //!   global), revocation entries, racing logouts.
 //! - `refresh.rs` (HTTP): `POST /auth/refresh`: rotation, the reuse grace
-//!   window, theft detection, forged refresh tokens.
+//!   window, theft detection, forged refresh tokens and ids not of our shape.
 //! - `sessions.rs` (HTTP): `GET /auth/sessions` and `DELETE
-//!   /auth/sessions/{id}`: one session per device, listed and revoked.
+//!   /auth/sessions/{id}`: one session per device, listed (without invisible
+//!   characters) and revoked; ids not of our shape not found.
 //! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
-//!   session.
+//!   session and clears the failed-login counter; a wrong current password is
+//!   one counted guess, never two.
 //! - `throttle.rs` (HTTP): brute force: failed logins per account and per
-//!   address, 429 with `Retry-After`.
+//!   address, 429 with `Retry-After`; bursts of parallel guesses get exactly
+//!   the free checks; a success past an address's limit; registrations per
+//!   address.
 //! - `hostile_tokens.rs` (HTTP): a table of hostile access tokens (alg none,
-//!   foreign keys, key URLs, bad claims) on status and logout.
+//!   foreign keys, key URLs, bad claims) on status and logout; validly signed
+//!   ones with ids not of our shape or a `crit` header.
 //! - `hostile_bodies.rs` (HTTP): bad and hostile bodies on register and login,
 //!   each with its 4xx and message.
 //! - `faults.rs`: storage down, and faults through a fake DynamoDB
-//!   ([`fake_dynamo`]): hangs, throttling, 500s, conflicts, failed writes,
-//!   the Lambda deadline.
+//!   ([`fake_dynamo`]): hangs, throttling, 500s, conflicts (transactions and
+//!   single-item writes, each retried), failed writes, the Lambda deadline.
 //! - `outage.rs`: DynamoDB Local stopped mid-run and started again.
-//! - `round_trips.rs`: DynamoDB requests per call, counted
+//! - `round_trips.rs`: DynamoDB requests and round trips per call, counted
 //!   (`cargo test -p api-tests --test round_trips -- --nocapture` prints them).
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
 //!   and `auth::Endpoint` declare the same routes.
+//! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
+//!   a table in the test (actions, tables, key prefixes), and every request
+//!   of a walk through the endpoints against them ([`traffic`]).
 //!
 //! This crate: [`app`] (the app under test), [`calls`] (requests, answers,
 //! one helper per endpoint), [`messages`] (the contract's messages),
 //! [`tokens`] (reading and forging tokens), [`backstage`] (the service's own
 //! database and secret), [`stored`] (items as the service stores them, from
-//! its key schema), [`fake_dynamo`].
+//! its key schema), [`fake_dynamo`], [`traffic`] (the requests the app sends
+//! DynamoDB, seen on its client).
 
 pub mod app;
 pub mod backstage;
@@ -56,6 +66,7 @@ pub mod messages;
 mod secrets;
 pub mod stored;
 pub mod tokens;
+pub mod traffic;
 
 pub use app::*;
 pub use backstage::{
@@ -65,7 +76,12 @@ pub use calls::*;
 pub use messages::*;
 pub use tokens::*;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Failed logins (or wrong current passwords) an account gets before it must
+/// wait: the service's default (`ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY`), which
+/// every suite runs with.
+pub const ACCOUNT_FREE_FAILURES: usize = 5;
 
 /// An email no other test uses, so tests can share one database.
 pub fn unique_email() -> String {
@@ -76,4 +92,21 @@ pub fn unique_email() -> String {
         .unwrap()
         .as_nanos();
     format!("user{}-{n}-{nanos}@example.com", std::process::id())
+}
+
+/// A private address that no other test is likely to use, for calls from a
+/// client address ([`call_from`]): the clock's nanoseconds, and a count so
+/// that two tests in one instant differ.
+pub fn unique_ip() -> String {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let mixed = nanos
+        ^ COUNT
+            .fetch_add(1, Ordering::SeqCst)
+            .wrapping_mul(0x9E37_79B9);
+    let [_, a, b, c] = mixed.to_be_bytes();
+    format!("10.{a}.{b}.{}", c.max(1))
 }

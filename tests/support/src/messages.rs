@@ -8,12 +8,12 @@ pub const LOGGED_IN: &str = "Successfully logged in.";
 pub const LOGGED_OUT: &str = "Successfully logged out.";
 pub const REFRESHED: &str = "Token refreshed.";
 pub const PASSWORD_CHANGED: &str = "Password changed.";
+pub const SESSION_REVOKED: &str = "Session revoked.";
 
 // Accounts and credentials.
 pub const USER_EXISTS: &str = "User already exists. Please Log in.";
 pub const USER_DOES_NOT_EXIST: &str = "User does not exist.";
 pub const WRONG_CURRENT_PASSWORD: &str = "Current password is incorrect.";
-pub const THROTTLED: &str = "Too many failed logins. Please try again later.";
 
 // Access tokens.
 pub const NO_TOKEN: &str = "Provide a valid auth token.";
@@ -21,6 +21,11 @@ pub const MALFORMED_BEARER: &str = "Bearer token malformed.";
 pub const INVALID_TOKEN: &str = "Invalid token. Please log in again.";
 pub const EXPIRED_TOKEN: &str = "Signature expired. Please log in again.";
 pub const BLACKLISTED: &str = "Token blacklisted. Please log in again.";
+
+// Limits per account and per address (429, with Retry-After).
+pub const THROTTLED: &str = "Too many failed logins. Please try again later.";
+pub const TOO_MANY_REGISTRATIONS: &str =
+    "Too many registrations from this address. Please try again later.";
 
 // Refresh tokens and sessions.
 pub const INVALID_REFRESH: &str = "Invalid refresh token. Please log in again.";

@@ -74,9 +74,12 @@ impl State {
 
     fn settle(&mut self, settlement: &Settlement) {
         self.failures.remove(&settlement.clear.key);
-        for counter in &settlement.release {
-            if let Some((failures, _)) = self.failures.get_mut(&counter.key) {
+        for claim in &settlement.release {
+            if let Some((failures, _)) = self.failures.get_mut(&claim.counter.key) {
                 failures.count = failures.count.saturating_sub(1);
+                if failures.last_at_ms == claim.at_ms {
+                    failures.last_at_ms = claim.seen.last_at_ms;
+                }
             }
         }
     }

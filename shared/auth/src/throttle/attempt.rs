@@ -1,6 +1,6 @@
 //! One password check under the throttle, for login and password change alike.
 
-use super::{Counter, Failures, Settlement};
+use super::{Claim, Counter, Failures, Settlement};
 use crate::App;
 use crate::error::ApiError;
 use crate::store::{LoginAttempt, LoginRecord, Store};
@@ -41,9 +41,17 @@ impl PasswordAttempt {
             }
             let claims: Vec<(&Counter, Failures)> = counters.iter().zip(failures).collect();
             if app.store.claim_attempt(&claims, now_ms).await? {
+                let release = claims[1..]
+                    .iter()
+                    .map(|(counter, seen)| Claim {
+                        counter: (*counter).clone(),
+                        seen: *seen,
+                        at_ms: now_ms,
+                    })
+                    .collect();
                 let settlement = Settlement {
                     clear: account,
-                    release: sources,
+                    release,
                 };
                 return Ok((record, Self { settlement }));
             }

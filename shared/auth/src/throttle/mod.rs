@@ -114,13 +114,25 @@ pub fn source_counter(source_ip: &str, free_failures: u32) -> Option<Counter> {
 }
 
 /// What a successful password check leaves behind: `clear` (the account's
-/// counter) starts again from zero, and the claims on `release` (the source's)
-/// are taken back, so neither one good login launders an address's failures
-/// on other accounts nor do an office's good logins make its address wait.
+/// counter) starts again from zero, and the claims in `release` (on the
+/// source's) are taken back, so neither one good login launders an address's
+/// failures on other accounts nor do an office's good logins make its address
+/// wait longer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settlement {
     pub clear: Counter,
-    pub release: Vec<Counter>,
+    pub release: Vec<Claim>,
+}
+
+/// One attempt's claim on a counter: stamped `at_ms`, over the failures
+/// `seen` before it. Taken back, the count drops by one and, if no later
+/// attempt stamped the counter, the stamp goes back to `seen`'s, so the wait
+/// does not restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub counter: Counter,
+    pub seen: Failures,
+    pub at_ms: u64,
 }
 
 /// Registrations from one source address in the current hour: the counter

@@ -17,7 +17,7 @@ pub use client::{sdk_config, secrets_client};
 
 use super::*;
 use crate::throttle::FAILURE_WINDOW_SECONDS;
-use crate::throttle::Settlement;
+use crate::throttle::{Claim, Settlement};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
@@ -134,12 +134,16 @@ impl DynamoStore {
             .expression_attribute_values(":now_ms", n(now_ms))
             .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS));
         let update = if *seen == Failures::default() {
-            // TTL deletes late: an expired counter starts again from one.
+            // TTL deletes late: an expired counter starts again from one, and
+            // so does one whose every claim was taken back.
             update
                 .update_expression(
                     "SET failures = :one, last_failure_ms = :now_ms, expires_at = :expires",
                 )
-                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at <= :now OR failures = :zero",
+                )
+                .expression_attribute_values(":zero", n(0))
         } else {
             update
                 .update_expression(
@@ -157,40 +161,55 @@ impl DynamoStore {
         conditional(|| update.clone().send()).await
     }
 
-    /// The writes that settle a successful password check: the account's
-    /// counter deleted, one claim taken back from each other counter.
-    fn settle(&self, settlement: &Settlement) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// Writes `items` (a success's transaction) with the account's counter
+    /// cleared in it, and takes the other claims back at the same time: `true`
+    /// if the transaction's conditions held.
+    async fn write_settled(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        settlement: &Settlement,
+    ) -> Result<bool, StoreError> {
         let clear = built(
             Delete::builder()
                 .table_name(&self.users_table)
                 .set_key(Some(schema::failures_key(&settlement.clear)))
                 .build(),
         )?;
-        let releases = settlement
-            .release
-            .iter()
-            .map(|counter| self.release(counter, crate::now_millis()));
-        std::iter::once(Ok(TransactWriteItem::builder().delete(clear).build()))
-            .chain(releases)
-            .collect()
+        items.push(TransactWriteItem::builder().delete(clear).build());
+        let take_back = settlement.release.iter().map(|claim| self.take_back(claim));
+        let (written, _) = futures_util::future::try_join(
+            self.conditional_transaction(items),
+            futures_util::future::try_join_all(take_back),
+        )
+        .await?;
+        Ok(written)
     }
 
-    /// Takes one claim back from `counter`. Unconditional, so that it can
-    /// never cancel the transaction it is part of; a counter that vanished
-    /// meanwhile comes back at zero, with a window so that TTL removes it.
-    fn release(&self, counter: &Counter, now_ms: u64) -> Result<TransactWriteItem, StoreError> {
-        let update = built(
-            Update::builder()
-                .table_name(&self.users_table)
-                .set_key(Some(schema::failures_key(counter)))
-                .update_expression(
-                    "SET failures = if_not_exists(failures, :one) - :one, \
-                     expires_at = if_not_exists(expires_at, :expires)",
-                )
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":expires", n(now_ms / 1000 + FAILURE_WINDOW_SECONDS))
-                .build(),
-        )?;
-        Ok(TransactWriteItem::builder().update(update).build())
+    /// Takes one claim back: the count drops by one and, if ours is still
+    /// the counter's last stamp, the stamp goes back to the one before, so a
+    /// success does not restart the counter's wait. A later attempt's stamp
+    /// stands; a counter gone or at zero has nothing to take back.
+    async fn take_back(&self, claim: &Claim) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::failures_key(&claim.counter)))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0));
+        let restore = update
+            .clone()
+            .update_expression("SET failures = failures - :one, last_failure_ms = :previous")
+            .condition_expression("failures > :zero AND last_failure_ms = :mine")
+            .expression_attribute_values(":previous", n(claim.seen.last_at_ms))
+            .expression_attribute_values(":mine", n(claim.at_ms));
+        if conditional(|| restore.clone().send()).await? {
+            return Ok(());
+        }
+        let count_only = update
+            .update_expression("SET failures = failures - :one")
+            .condition_expression("failures > :zero");
+        conditional(|| count_only.clone().send()).await?;
+        Ok(())
     }
 }

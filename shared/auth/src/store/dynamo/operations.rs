@@ -4,6 +4,7 @@
 use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
+use crate::throttle::Claim;
 
 impl Store for DynamoStore {
     async fn create_user(
@@ -106,15 +107,18 @@ impl Store for DynamoStore {
             return Ok(true);
         }
         // Take back what this attempt did claim, then report why it stopped.
-        let taken: Vec<_> = claims
+        let taken = claims
             .iter()
             .zip(&claimed)
             .filter(|(_, claim)| matches!(claim, Ok(true)))
-            .map(|((counter, _), _)| self.release(counter, now_ms))
-            .collect::<Result<_, _>>()?;
-        if !taken.is_empty() {
-            self.conditional_transaction(taken).await?;
-        }
+            .map(|((counter, seen), _)| Claim {
+                counter: (*counter).clone(),
+                seen: *seen,
+                at_ms: now_ms,
+            })
+            .collect::<Vec<_>>();
+        let take_back = taken.iter().map(|claim| self.take_back(claim));
+        futures_util::future::try_join_all(take_back).await?;
         claimed.into_iter().try_for_each(|claim| claim.map(drop))?;
         Ok(false)
     }
@@ -140,12 +144,11 @@ impl Store for DynamoStore {
                 .set_item(Some(schema::session_item(session)))
                 .build(),
         )?;
-        let mut items = vec![
+        let items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
-        items.extend(self.settle(settlement)?);
-        self.conditional_transaction(items).await
+        self.write_settled(items, settlement).await
     }
 
     async fn count_registration(
@@ -355,8 +358,7 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":old", s(old_hash))
                 .build(),
         )?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        items.extend(self.settle(settlement)?);
-        self.conditional_transaction(items).await
+        let items = vec![TransactWriteItem::builder().update(update).build()];
+        self.write_settled(items, settlement).await
     }
 }

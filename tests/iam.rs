@@ -1,0 +1,713 @@
+//! IAM (issue 11): each function's DynamoDB permissions in template.yaml,
+//! against a table written here: the actions each function may take, on which
+//! table, and on the users table for which partition-key prefixes
+//! (`dynamodb:LeadingKeys`). Widening any of them (an action, a prefix, a
+//! table, a wildcard, a statement of a shape this test does not read) fails
+//! here until this table says so too, so that it is a visible change in a
+//! review. The prefixes are built from the service's key schema
+//! (`auth::store::dynamo::schema`), never spelled here.
+//!
+//! And the other way round: every request the functions send DynamoDB on a
+//! walk through every endpoint (in-process over DynamoDB Local, requests seen
+//! on the SDK client) is one their policy in template.yaml allows, so that a
+//! policy narrowed too far fails here rather than as AccessDenied (a 503) in
+//! a deployment. The walk needs `make test`'s DynamoDB Local; the rest needs
+//! nothing.
+
+use auth::Endpoint::{self, *};
+use auth::store::dynamo::DynamoStore;
+use auth::store::dynamo::schema::{email_pk, failures_pk, sessions_pk, user_pk};
+use auth::throttle::{Counter, account_counter, registration_counter};
+use auth::{App, Config};
+use serde_json::Value;
+use serde_yaml_ng::Value as Yaml;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use test_support::traffic::{RequestLog, Sent, app_watched_by};
+use test_support::*;
+
+/// The tables, by their logical ids in template.yaml.
+const USERS: &str = "UsersTable";
+const REVOKED: &str = "RevokedTokensTable";
+
+/// One permission: an action on a table (a resource as the template names
+/// it), for the items whose partition key matches one of `keys`, or for any
+/// item (`None`: no `dynamodb:LeadingKeys` condition).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Grant {
+    action: String,
+    table: String,
+    keys: Option<BTreeSet<String>>,
+}
+
+/// `action` on the users table, for partition keys matching `keys`.
+fn on_users(action: &str, keys: &[String]) -> Grant {
+    Grant {
+        action: action.to_owned(),
+        table: USERS.to_owned(),
+        keys: Some(keys.iter().cloned().collect()),
+    }
+}
+
+/// `action` on the whole revoked-tokens table (keyed by token id: no prefix
+/// to limit it to).
+fn on_revoked(action: &str) -> Grant {
+    Grant {
+        action: action.to_owned(),
+        table: REVOKED.to_owned(),
+        keys: None,
+    }
+}
+
+/// Every item of a kind: the pattern of a partition key made by `pk` from `*`.
+fn any(pk: fn(&str) -> String) -> String {
+    pk("*")
+}
+
+/// Every failure counter of the kind of `example` (its key's first part:
+/// `account`, `source`, `register`), or every counter at all.
+fn counters_like(example: Option<Counter>) -> String {
+    let kind = example.map(|counter| {
+        let (kind, _) = counter
+            .key
+            .split_once(':')
+            .expect("a counter key has a kind");
+        format!("{kind}:")
+    });
+    failures_pk(&Counter {
+        key: format!("{}*", kind.unwrap_or_default()),
+        free_failures: 0,
+    })
+}
+
+fn account_counters() -> String {
+    counters_like(Some(account_counter("someone@example.com", 0)))
+}
+
+fn registration_counters() -> String {
+    let (counter, _) = registration_counter("192.0.2.1", 1, 0).unwrap();
+    counters_like(Some(counter))
+}
+
+/// The token check every protected endpoint starts with: the token's
+/// revocation, and its user's profile and session, in one `BatchGetItem`.
+fn token_check() -> Vec<Grant> {
+    vec![
+        on_revoked("BatchGetItem"),
+        on_users("BatchGetItem", &[any(user_pk), any(sessions_pk)]),
+    ]
+}
+
+/// What each function may do, by the binary template.yaml builds it from.
+fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
+    let sessions = || vec![any(sessions_pk)];
+    let with_token_check = |grants: Vec<Grant>| token_check().into_iter().chain(grants).collect();
+    BTreeMap::from([
+        (
+            "register",
+            BTreeSet::from([
+                // The address's registrations this hour, before bcrypt.
+                on_users("UpdateItem", &[registration_counters()]),
+                // Profile, email claim and first session, in one transaction.
+                on_users("PutItem", &[any(user_pk), any(email_pk), any(sessions_pk)]),
+                // After repeated conflicts: has the email an owner by now?
+                on_users("BatchGetItem", &[any(email_pk)]),
+            ]),
+        ),
+        (
+            "login",
+            BTreeSet::from([
+                // The login record with its failed-login counters.
+                on_users("BatchGetItem", &[any(email_pk), counters_like(None)]),
+                // The claims on the counters; the address's claim taken back.
+                on_users("UpdateItem", &[counters_like(None)]),
+                // The session opens only if the verified hash still holds.
+                on_users("ConditionCheckItem", &[any(email_pk)]),
+                on_users("PutItem", &sessions()),
+                // The account's counter cleared by a success.
+                on_users("DeleteItem", &[account_counters()]),
+            ]),
+        ),
+        ("status", token_check().into_iter().collect()),
+        (
+            "logout",
+            with_token_check(vec![
+                // Revoke the token; end its session, or every (other) one.
+                on_revoked("PutItem"),
+                on_users("DeleteItem", &sessions()),
+                on_users("Query", &sessions()),
+            ]),
+        ),
+        (
+            "refresh",
+            BTreeSet::from([
+                // Read, rotate, or (on reuse) end the session; nothing else.
+                on_users("GetItem", &sessions()),
+                on_users("UpdateItem", &sessions()),
+                on_users("DeleteItem", &sessions()),
+            ]),
+        ),
+        (
+            "sessions",
+            with_token_check(vec![on_users("Query", &sessions())]),
+        ),
+        (
+            "revoke-session",
+            with_token_check(vec![on_users("DeleteItem", &sessions())]),
+        ),
+        (
+            "password",
+            with_token_check(vec![
+                // The hash with the account's counter; the claim on it.
+                on_users("BatchGetItem", &[any(email_pk), account_counters()]),
+                on_users("UpdateItem", &[account_counters()]),
+                // The new hash, and the counter cleared, in one transaction.
+                on_users("UpdateItem", &[any(email_pk)]),
+                on_users("DeleteItem", &[account_counters()]),
+                // The other sessions ended.
+                on_users("Query", &sessions()),
+                on_users("DeleteItem", &sessions()),
+            ]),
+        ),
+    ])
+}
+
+fn repo_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A string or a list of strings, as IAM allows for actions and resources.
+fn one_or_many(value: &Yaml) -> Vec<&Yaml> {
+    match value {
+        Yaml::Sequence(items) => items.iter().collect(),
+        one => vec![one],
+    }
+}
+
+/// A resource as the template names it: a table by its logical id for
+/// `!GetAtt <table>.Arn`, anything else as written (`*`, an ARN, an index).
+fn resource_name(resource: &Yaml) -> String {
+    match resource {
+        Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => match tagged.value.as_str() {
+            Some(target) => target
+                .strip_suffix(".Arn")
+                .map_or_else(|| target.to_owned(), str::to_owned),
+            None => format!("{resource:?}"),
+        },
+        Yaml::String(written) => written.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The `dynamodb:LeadingKeys` patterns a statement's condition allows, or
+/// `None` without a condition. Any other condition is a shape this test does
+/// not know (`ForAnyValue`, say, would let one matching key carry others).
+fn leading_keys(function: &str, condition: &Yaml) -> Option<BTreeSet<String>> {
+    if condition.is_null() {
+        return None;
+    }
+    let only = |mapping: &Yaml, key: &str| -> Yaml {
+        let entries = mapping.as_mapping();
+        match entries.map(|entries| entries.iter().collect::<Vec<_>>()) {
+            Some(entries) if entries.len() == 1 && entries[0].0.as_str() == Some(key) => {
+                entries[0].1.clone()
+            }
+            _ => panic!("{function}: a condition other than {key}: {condition:?}"),
+        }
+    };
+    let like = only(condition, "ForAllValues:StringLike");
+    let patterns = only(&like, "dynamodb:LeadingKeys");
+    Some(
+        one_or_many(&patterns)
+            .into_iter()
+            .map(|pattern| pattern.as_str().expect("a pattern is a string").to_owned())
+            .collect(),
+    )
+}
+
+/// The grants of one policy statement: each action on each resource.
+fn statement_grants(function: &str, statement: &Yaml) -> Vec<Grant> {
+    let keys: BTreeSet<&str> = statement
+        .as_mapping()
+        .expect("a statement is a mapping")
+        .keys()
+        .map(|key| key.as_str().expect("statement keys are strings"))
+        .collect();
+    let known = BTreeSet::from(["Sid", "Effect", "Action", "Resource", "Condition"]);
+    assert!(
+        keys.is_subset(&known),
+        "{function}: a statement with {keys:?} (NotAction, NotResource and the like widen)"
+    );
+    assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{function}");
+    let condition = leading_keys(function, &statement["Condition"]);
+    let mut grants = Vec::new();
+    for action in one_or_many(&statement["Action"]) {
+        let action = action.as_str().expect("an action is a string");
+        let action = action.strip_prefix("dynamodb:").unwrap_or(action);
+        for resource in one_or_many(&statement["Resource"]) {
+            grants.push(Grant {
+                action: action.to_owned(),
+                table: resource_name(resource),
+                keys: condition.clone(),
+            });
+        }
+    }
+    grants
+}
+
+/// Every function's grants in a template, by the binary it is built from.
+fn grants_in(template: &str) -> BTreeMap<String, BTreeSet<Grant>> {
+    let template: Yaml = serde_yaml_ng::from_str(template).unwrap();
+    assert!(
+        template["Globals"]["Function"]["Policies"].is_null(),
+        "policies in Globals apply to every function"
+    );
+    let mut functions = BTreeMap::new();
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        assert!(
+            !kind.starts_with("AWS::IAM::"),
+            "{name:?}: IAM outside the functions' own policies ({kind})"
+        );
+        if kind != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("every function names its binary");
+        let properties = &resource["Properties"];
+        assert!(
+            properties["Role"].is_null(),
+            "{binary}: a role of its own, beyond what this test reads"
+        );
+        let mut grants = BTreeSet::new();
+        for policy in properties["Policies"].as_sequence().into_iter().flatten() {
+            let statements = policy["Statement"].as_sequence().unwrap_or_else(|| {
+                panic!("{binary}: a policy that is not an inline document: {policy:?}")
+            });
+            for statement in statements {
+                grants.extend(statement_grants(binary, statement));
+            }
+        }
+        functions.insert(binary.to_owned(), grants);
+    }
+    functions
+}
+
+/// How the grants differ from the table here, one line each.
+fn differences(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
+    let expected = expected();
+    let functions: BTreeSet<&str> = template.keys().map(String::as_str).collect();
+    let tabled: BTreeSet<&str> = expected.keys().copied().collect();
+    let mut differences: Vec<String> = functions
+        .symmetric_difference(&tabled)
+        .map(|function| format!("{function} is in one of template.yaml and the table only"))
+        .collect();
+    for (function, want) in &expected {
+        let Some(got) = template.get(*function) else {
+            continue;
+        };
+        for extra in got.difference(want) {
+            differences.push(format!("{function} may also {extra:?}"));
+        }
+        for missing in want.difference(got) {
+            differences.push(format!("{function} may no longer {missing:?}"));
+        }
+    }
+    differences
+}
+
+/// What no function may have, whatever the table says, one line each.
+fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
+    let mut hazards = Vec::new();
+    for (function, grants) in template {
+        for grant in grants {
+            // BatchWriteItem allows puts as well as deletes, on any key the
+            // condition lets through.
+            if grant.action == "BatchWriteItem" || grant.action.contains('*') {
+                hazards.push(format!("{function}: {grant:?}"));
+            }
+            if ![USERS, REVOKED].contains(&grant.table.as_str()) {
+                hazards.push(format!("{function}: not one of the two tables: {grant:?}"));
+            }
+            // The users table holds profiles (with the admin flag), logins,
+            // sessions and counters: every grant on it names its prefixes.
+            let limited = grant
+                .keys
+                .as_ref()
+                .is_some_and(|keys| !keys.is_empty() && !keys.contains("*"));
+            if grant.table == USERS && !limited {
+                hazards.push(format!("{function}: any key of the users table: {grant:?}"));
+            }
+        }
+    }
+    hazards
+}
+
+#[test]
+fn each_function_may_do_exactly_what_the_table_here_says() {
+    let differences = differences(&grants_in(&repo_file("template.yaml")));
+    assert!(
+        differences.is_empty(),
+        "template.yaml differs from the table in tests/iam.rs:\n{}",
+        differences.join("\n")
+    );
+}
+
+#[test]
+fn no_function_may_batch_write_use_wildcards_or_touch_other_resources() {
+    let hazards = hazards(&grants_in(&repo_file("template.yaml")));
+    assert!(hazards.is_empty(), "{}", hazards.join("\n"));
+}
+
+#[test]
+fn a_widened_template_is_caught() {
+    // Each change below, made to a copy of template.yaml, must make one of the
+    // tests above fail (a difference, a hazard, or a shape they refuse).
+    let template = repo_file("template.yaml");
+    let sessions_only = format!("[\"{}\"]", any(sessions_pk));
+    let and_profiles = format!("[\"{}\", \"{}\"]", any(sessions_pk), any(user_pk));
+    let widenings = [
+        (
+            "Action: dynamodb:PutItem",
+            "Action: [dynamodb:PutItem, dynamodb:BatchWriteItem]",
+        ),
+        ("Action: dynamodb:PutItem", "Action: dynamodb:*"),
+        (sessions_only.as_str(), and_profiles.as_str()),
+        ("ForAllValues:StringLike", "ForAnyValue:StringLike"),
+        ("Resource: !GetAtt UsersTable.Arn", "Resource: \"*\""),
+        (
+            "Effect: Allow",
+            "Effect: Allow\n              NotResource: x",
+        ),
+    ];
+    for (from, to) in widenings {
+        let widened = template.replacen(from, to, 1);
+        assert_ne!(
+            widened, template,
+            "template.yaml no longer has {from:?}: update this case"
+        );
+        // Still YAML, so that what is caught is the widening, not a typo here.
+        serde_yaml_ng::from_str::<Yaml>(&widened).expect("the widened copy is YAML");
+        let caught = std::panic::catch_unwind(|| {
+            let grants = grants_in(&widened);
+            differences(&grants).len() + hazards(&grants).len()
+        });
+        assert!(
+            !matches!(caught, Ok(0)),
+            "{from:?} -> {to:?} went unnoticed"
+        );
+    }
+}
+
+// ---- the requests the code makes, against the template ----------------------
+
+/// What a request asks IAM for: an action on a table (its name as the app
+/// knows it), for items with these partition keys.
+#[derive(Debug)]
+struct Ask {
+    action: String,
+    table: String,
+    keys: Vec<String>,
+}
+
+/// The partition key of a key or an item as sent: `pk` in the users table,
+/// `jti` in the revoked-tokens table.
+fn partition_key(item: &Value) -> String {
+    let key = &item["pk"]["S"];
+    let key = if key.is_null() {
+        &item["jti"]["S"]
+    } else {
+        key
+    };
+    key.as_str()
+        .unwrap_or_else(|| panic!("no partition key in {item}"))
+        .to_owned()
+}
+
+/// What one request asks for: one ask, or one per table of a batch read, or
+/// one per item of a transaction (each authorised as its own action).
+fn asks(sent: &Sent) -> Vec<Ask> {
+    let body = &sent.body;
+    let table = |part: &Value| part["TableName"].as_str().unwrap_or_default().to_owned();
+    let one = |action: &str, part: &Value, key: &Value| Ask {
+        action: action.to_owned(),
+        table: table(part),
+        keys: vec![partition_key(key)],
+    };
+    match sent.operation.as_str() {
+        "GetItem" | "UpdateItem" | "DeleteItem" => vec![one(&sent.operation, body, &body["Key"])],
+        "PutItem" => vec![one("PutItem", body, &body["Item"])],
+        "Query" => {
+            let condition = body["KeyConditionExpression"].as_str().unwrap_or_default();
+            let (_, placeholder) = condition
+                .split_once('=')
+                .unwrap_or_else(|| panic!("a query by partition key: {body}"));
+            let value = &body["ExpressionAttributeValues"][placeholder.trim()]["S"];
+            vec![Ask {
+                action: "Query".to_owned(),
+                table: table(body),
+                keys: vec![value.as_str().unwrap_or_default().to_owned()],
+            }]
+        }
+        "BatchGetItem" => body["RequestItems"]
+            .as_object()
+            .expect("a batch read names its tables")
+            .iter()
+            .map(|(table, reads)| Ask {
+                action: "BatchGetItem".to_owned(),
+                table: table.clone(),
+                keys: reads["Keys"]
+                    .as_array()
+                    .expect("a batch read lists keys")
+                    .iter()
+                    .map(partition_key)
+                    .collect(),
+            })
+            .collect(),
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .expect("a transaction lists items")
+            .iter()
+            .map(|item| {
+                let (kind, part) = item
+                    .as_object()
+                    .and_then(|item| item.iter().next())
+                    .expect("a transaction item names its kind");
+                let (action, key) = match kind.as_str() {
+                    "Put" => ("PutItem", &part["Item"]),
+                    "Update" => ("UpdateItem", &part["Key"]),
+                    "Delete" => ("DeleteItem", &part["Key"]),
+                    "ConditionCheck" => ("ConditionCheckItem", &part["Key"]),
+                    other => panic!("a transaction item of kind {other}"),
+                };
+                one(action, part, key)
+            })
+            .collect(),
+        other => panic!("an operation this test does not read: {other}"),
+    }
+}
+
+/// Whether `text` matches an IAM `StringLike` pattern (`*` any run, `?` one
+/// character).
+fn like(pattern: &str, text: &str) -> bool {
+    match pattern.chars().next() {
+        None => text.is_empty(),
+        Some('*') => (0..=text.len())
+            .filter(|at| text.is_char_boundary(*at))
+            .any(|at| like(&pattern[1..], &text[at..])),
+        Some(first) => text.chars().next().is_some_and(|got| {
+            (first == '?' || first == got)
+                && like(&pattern[first.len_utf8()..], &text[got.len_utf8()..])
+        }),
+    }
+}
+
+/// The grant (one policy statement) that allows `ask`, if any: the same action
+/// on the same table, and (`ForAllValues`) every key it names matching one of
+/// the statement's patterns.
+fn allowing<'a>(grants: &'a BTreeSet<Grant>, ask: &Ask, table: &str) -> Option<&'a Grant> {
+    grants.iter().find(|grant| {
+        grant.action == ask.action
+            && grant.table == table
+            && grant.keys.as_ref().is_none_or(|patterns| {
+                let matches = |key: &String| patterns.iter().any(|pattern| like(pattern, key));
+                ask.keys.iter().all(matches)
+            })
+    })
+}
+
+/// A walk through every endpoint, checking each request sent on the way.
+struct Walk {
+    app: Arc<TestApp>,
+    log: RequestLog,
+    config: Config,
+    grants: BTreeMap<String, BTreeSet<Grant>>,
+    /// Each grant some request needed, by function.
+    used: BTreeSet<(String, Grant)>,
+    /// Every ask seen, by function, with the template's name of its table.
+    asks: Vec<(&'static str, Ask, &'static str)>,
+    refused: Vec<String>,
+}
+
+impl Walk {
+    async fn new() -> Self {
+        let log = RequestLog::default();
+        let (app, config) = app_watched_by(&log).await;
+        Self {
+            app: Arc::new(TestApp::from(app)),
+            log,
+            config,
+            grants: grants_in(&repo_file("template.yaml")),
+            used: BTreeSet::new(),
+            asks: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    fn in_process(app: &TestApp) -> &App<DynamoStore> {
+        let TestApp::InProcess(app) = app else {
+            unreachable!("the walk's app is in-process")
+        };
+        app
+    }
+
+    /// Checks every request sent since the last check against the policy of
+    /// `endpoint`'s function.
+    fn check(&mut self, endpoint: Endpoint) {
+        let function = endpoint.function_name();
+        let (sent, _) = self.log.take();
+        assert!(
+            !sent.is_empty(),
+            "{function}: the step asked storage nothing"
+        );
+        for ask in sent.iter().flat_map(asks) {
+            let table = if ask.table == self.config.users_table {
+                USERS
+            } else if ask.table == self.config.revoked_tokens_table {
+                REVOKED
+            } else {
+                panic!("{function}: a table the template does not define: {ask:?}")
+            };
+            match allowing(&self.grants[function], &ask, table) {
+                Some(grant) => {
+                    self.used.insert((function.to_owned(), grant.clone()));
+                }
+                None => self.refused.push(format!("{function}: {ask:?}")),
+            }
+            self.asks.push((function, ask, table));
+        }
+    }
+
+    /// Asserts that each grant the walk used is the only one allowing some
+    /// ask: without it, that ask is refused. So the check above is no
+    /// formality, and no two statements overlap.
+    fn assert_each_used_grant_is_needed(&self) {
+        for (function, grant) in &self.used {
+            let mut without = self.grants[function].clone();
+            without.remove(grant);
+            let needed = self.asks.iter().any(|(asker, ask, table)| {
+                asker == function && allowing(&without, ask, table).is_none()
+            });
+            assert!(needed, "{function}: {grant:?} is never the only grant");
+        }
+    }
+
+    /// A login or a registration from the client address `ip`, checked.
+    async fn from(&mut self, ip: &str, endpoint: Endpoint, email: &str, password: &str) -> Answer {
+        let app = Self::in_process(&self.app);
+        let answer = call_from(app, ip, endpoint, &credentials(email, password)).await;
+        self.check(endpoint);
+        answer
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow() {
+    let mut walk = Walk::new().await;
+    let ip = unique_ip();
+    let email = unique_email();
+    let app = walk.app.clone();
+
+    // register: the address's count, the transaction; a taken email too.
+    let registered = walk.from(&ip, Register, &email, PASSWORD).await;
+    registered.assert_success(201, REGISTERED);
+    let taken = walk.from(&ip, Register, &email, PASSWORD).await;
+    taken.assert_fail(202, USER_EXISTS);
+    // login: read, claims, session with the claims settled; a failure.
+    let laptop = walk.from(&ip, Login, &email, PASSWORD).await;
+    laptop.assert_success(200, LOGGED_IN);
+    let wrong = walk.from(&ip, Login, &email, "a wrong guess").await;
+    wrong.assert_fail(404, USER_DOES_NOT_EXIST);
+    // Parallel guesses: the claims that lose are taken back (transactions).
+    let guessed = unique_email();
+    let answers = at_once(
+        &app,
+        8,
+        &(ip.clone(), guessed),
+        |app, (ip, email)| async move {
+            let body = credentials(&email, "a wrong guess");
+            let answer = call_from(Walk::in_process(&app), &ip, Login, &body).await;
+            answer.status.as_u16()
+        },
+    )
+    .await;
+    assert!(answers.contains(&429), "some claims lost: {answers:?}");
+    walk.check(Login);
+
+    let token = registered.token();
+    assert_eq!(status(&app, &token).await.status, 200);
+    walk.check(Status);
+    // refresh: read and rotate; the old token again, within the grace window.
+    let old_refresh = registered.refresh_token();
+    let rotated = refresh(&app, &old_refresh).await;
+    rotated.assert_success(200, REFRESHED);
+    walk.check(Refresh);
+    assert_eq!(refresh(&app, &old_refresh).await.status, 200);
+    walk.check(Refresh);
+    let token = rotated.token();
+    assert_eq!(list_sessions(&app, &token).await.len(), 2);
+    walk.check(Sessions);
+    let revoked = revoke_session(&app, &token, &session_of(&laptop.token())).await;
+    revoked.assert_success(200, SESSION_REVOKED);
+    walk.check(RevokeSession);
+
+    // password: a wrong current one (claimed), then a change that ends another
+    // session and clears the counter.
+    let new_password = "a brand new password";
+    let wrong = change_password(&app, Some(&token), "a wrong guess", new_password).await;
+    wrong.assert_fail(403, WRONG_CURRENT_PASSWORD);
+    walk.check(ChangePassword);
+    let phone = walk.from(&ip, Login, &email, PASSWORD).await;
+    phone.assert_success(200, LOGGED_IN);
+    let changed = change_password(&app, Some(&token), PASSWORD, new_password).await;
+    changed.assert_success(200, PASSWORD_CHANGED);
+    walk.check(ChangePassword);
+
+    // logout: others, local, global.
+    let tablet = walk.from(&ip, Login, &email, new_password).await;
+    tablet.assert_success(200, LOGGED_IN);
+    let others = logout_scope(&app, &token, "others").await;
+    others.assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+    let desktop = walk.from(&ip, Login, &email, new_password).await;
+    logout(&app, &desktop.token())
+        .await
+        .assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+    let global = logout_scope(&app, &token, "global").await;
+    global.assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+
+    // refresh: a retired token after the grace window ends its session.
+    let last = walk.from(&ip, Login, &email, new_password).await;
+    assert_eq!(refresh(&app, &last.refresh_token()).await.status, 200);
+    walk.check(Refresh);
+    tokio::time::sleep(std::time::Duration::from_secs(grace_seconds().await + 1)).await;
+    refresh(&app, &last.refresh_token())
+        .await
+        .assert_fail(401, REFRESH_REUSED);
+    walk.check(Refresh);
+
+    let unused: Vec<String> = walk
+        .grants
+        .iter()
+        .flat_map(|(function, grants)| grants.iter().map(move |grant| (function, grant)))
+        .filter(|(function, grant)| !walk.used.contains(&((*function).clone(), (*grant).clone())))
+        .map(|(function, grant)| format!("{function}: {grant:?}"))
+        .collect();
+    eprintln!(
+        "{} asks checked; grants the walk never needed:\n{}",
+        walk.asks.len(),
+        unused.join("\n")
+    );
+    assert!(
+        walk.refused.is_empty(),
+        "requests template.yaml does not allow:\n{}",
+        walk.refused.join("\n")
+    );
+    walk.assert_each_used_grant_is_needed();
+}
