@@ -5,7 +5,7 @@ gets a fresh one each time, so every call of a series is a success.
 
 Users, registered through the register function, which hands out their
 first access and refresh tokens (the bench never signs a token):
-  main     status, login, refresh and revoke-session;
+  main     status, login, refresh, revoke-session and the authorizer;
   lister   sessions: a user with a steady two sessions, so that the list it
            answers with is the same size all run long (main's grows with
            every login);
@@ -26,14 +26,15 @@ from rie import load_event
 
 from . import database
 from .emulator import BenchEmulator
-from .settings import HELLO, PASSWORD
+from .settings import AUTHORIZER, HELLO, PASSWORD
 
 # The second password of the changer, which alternates between the two.
 OTHER_PASSWORD = "a brand new passphrase"
 
 EXPECTED = {"register": 201, "login": 200, "login-unknown": 404, "status": 200,
             "logout": 200, "refresh": 200, "sessions": 200, "revoke-session": 200,
-            "password": 200, HELLO: 200}
+            "password": 200, "jwks": 200, "openid-configuration": 200,
+            "example-protected": 200, AUTHORIZER: True, HELLO: 200}
 
 
 def token_claims(token):
@@ -166,6 +167,24 @@ class Calls:
         return with_body(load_event("password-wrong-current.json", self.changer.token),
                          {"current_password": self.changer.password,
                           "new_password": self.next_password()})
+
+    def jwks(self):
+        return load_event("jwks.json")
+
+    def openid_configuration(self):
+        return load_event("openid-configuration.json")
+
+    def example_protected(self):
+        # What the authorizer hands on for the main user; the function reads
+        # nothing else.
+        event = load_event("example-protected-allowed.json")
+        event["requestContext"]["authorizer"]["lambda"].update(
+            user_id=self.main.user_id, session_id=self.main.session_id, email=self.main.email)
+        return event
+
+    def authorizer(self):
+        # An allowed check: the main user's token, whose session stays open.
+        return load_event("authorizer-allowed.json", self.main.token)
 
     def hello(self):
         return load_event("status-no-token.json")

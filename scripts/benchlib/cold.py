@@ -4,7 +4,7 @@ lambda_http hello-world and a fresh bare client's first DynamoDB call."""
 import collections
 
 from .emulator import BenchEmulator
-from .settings import BCRYPT_RUNS, COLD_RUNS, FUNCTIONS, HELLO, TARGETS
+from .settings import AUTHORIZER, BCRYPT_RUNS, COLD_RUNS, FLOORED, FUNCTIONS, HELLO, TARGETS
 from .stats import median, ms, ratio
 
 TITLE = "cold starts"
@@ -14,7 +14,10 @@ NOTE = f"""\
   the emulator's first `REPORT Duration` includes the init, so "first invoke" is
   that minus INIT (Lambda reports the two apart). "bare client's 1st call" is a
   fresh Rust SDK client's first DynamoDB call of that endpoint (connection set-up
-  included), from bench/dynamo-floor."""
+  included), from bench/dynamo-floor. The functions that make no DynamoDB call
+  (jwks, openid-configuration, example-protected) have INIT rows only. The
+  authorizer is invoked as API Gateway calls it: a payload 2.0 request with
+  the bearer token of a registered user, which it allows."""
 
 
 def measure(calls, floors):
@@ -23,7 +26,7 @@ def measure(calls, floors):
     init = collections.defaultdict(list)
     first = collections.defaultdict(list)
     for _ in range(COLD_RUNS):
-        for function in [HELLO, *FUNCTIONS]:
+        for function in [HELLO, *FUNCTIONS, AUTHORIZER]:
             emulator = BenchEmulator(function)
             try:
                 _, report_ms = calls.invoke(emulator, function)
@@ -35,7 +38,7 @@ def measure(calls, floors):
             # reports the two apart, so the invoke phase is the difference.
             first[function].append(max(report_ms - init_ms, 0.0))
     # A fresh bare client's first call (connection set-up included), per run.
-    bare_first = {f: [floors.rust(f, 1)[0] for _ in range(COLD_RUNS)] for f in FUNCTIONS}
+    bare_first = {f: [floors.rust(f, 1)[0] for _ in range(COLD_RUNS)] for f in FLOORED}
     return init, first, bare_first
 
 
@@ -54,7 +57,11 @@ def rows(table, results):
         table.row("1 cold", f"{f}: INIT median / max", f"{ms(median(init[f]))} / {ms(max(init[f]))}",
                   f"hello {ms(h_init)} / {ms(max(init[HELLO]))}", ratio(median(init[f]), h_init),
                   TARGETS["init"])
-    for f in FUNCTIONS:
+    table.row("1 cold", f"{AUTHORIZER}: INIT median / max",
+              f"{ms(median(init[AUTHORIZER]))} / {ms(max(init[AUTHORIZER]))}",
+              f"hello {ms(h_init)} / {ms(max(init[HELLO]))}", ratio(median(init[AUTHORIZER]), h_init),
+              TARGETS["authorizer init"])
+    for f in FLOORED:
         work, shown = bcrypt_work(f, results)
         table.row("1 cold", f"{f}: first invoke median / max",
                   f"{ms(median(first[f]))} / {ms(max(first[f]))}",
@@ -62,3 +69,8 @@ def rows(table, results):
                   f"hello {ms(median(first[HELLO]))}",
                   ratio(median(first[f]), median(bare_first[f]) + work),
                   TARGETS["first"] if f == "status" else "")
+    # The authorizer's check is status's (one DynamoDB read), so status is its reference.
+    table.row("1 cold", f"{AUTHORIZER}: first invoke median / max",
+              f"{ms(median(first[AUTHORIZER]))} / {ms(max(first[AUTHORIZER]))}",
+              f"status {ms(median(first['status']))} / {ms(max(first['status']))}",
+              ratio(median(first[AUTHORIZER]), median(first["status"])), "")

@@ -10,19 +10,22 @@ import time
 
 from rie import Emulator
 
-from .settings import FUNCTIONS, HELLO, TOOLS
+from .settings import AUTHORIZER, FUNCTIONS, HELLO, TOOLS
 
 
 class BenchEmulator(Emulator):
 
     def timed_invoke(self, event, expected):
-        """(wall ms seen by the client, REPORT Duration ms, response) of one invoke."""
+        """(wall ms seen by the client, REPORT Duration ms, response) of one
+        invoke. `expected`: an HTTP status code, or for the authorizer, its
+        `isAuthorized` (a bool)."""
         before = len(self._reports())
         start = time.perf_counter()
         response = self.invoke(event)
         wall = (time.perf_counter() - start) * 1000
-        if response.get("statusCode") != expected:
-            sys.exit(f"bench: {self.function} answered {response.get('statusCode')} "
+        answer = response.get("isAuthorized" if isinstance(expected, bool) else "statusCode")
+        if answer != expected:
+            sys.exit(f"bench: {self.function} answered {answer} "
                      f"(expected {expected}): {response.get('body')}")
         # The REPORT line follows the response; wait for it, briefly.
         deadline = time.monotonic() + 2
@@ -72,7 +75,8 @@ class BenchEmulator(Emulator):
 def check_bootstraps():
     """A concurrent `--arm64` or `sam build` may have left foreign binaries."""
     wanted = {"x86_64": 0x3E, "aarch64": 0xB7}.get(platform.machine())
-    for function in [*FUNCTIONS, HELLO, "bench-dynamo-floor", "bench-bcrypt-verify"]:
+    for function in [*FUNCTIONS, AUTHORIZER, HELLO, "bench-dynamo-floor", "bench-bcrypt-verify",
+                     "bench-rs256"]:
         path = os.path.join(TOOLS, function, "bootstrap")
         with open(path, "rb") as f:
             machine_code = int.from_bytes(f.read(20)[18:20], "little")

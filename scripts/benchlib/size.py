@@ -5,7 +5,7 @@ import io
 import os
 import zipfile
 
-from .settings import FUNCTIONS, HELLO, TARGETS, TOOLS
+from .settings import AUTHORIZER, FUNCTIONS, HELLO, TARGETS, TOOLS
 from .stats import ratio
 
 TITLE = "bootstrap sizes"
@@ -23,12 +23,12 @@ def zipped_mb(function):
 
 
 def measure(calls, floors):
-    return {function: zipped_mb(function) for function in [HELLO, *FUNCTIONS]}
+    return {function: zipped_mb(function) for function in [HELLO, *FUNCTIONS, AUTHORIZER]}
 
 
 def rows(table, results):
     zipped, rss = results["size"], results["warm"]["rss"]
-    for f in FUNCTIONS:
+    for f in [*FUNCTIONS, AUTHORIZER]:
         table.row("5 size", f"{f}: zipped bootstrap / peak RSS (warm, VmHWM)",
                   f"{zipped[f]:.2f} MB / {rss[f]:.1f} MB",
                   f"hello {zipped[HELLO]:.2f} MB / {rss[HELLO]:.1f} MB", ratio(zipped[f], zipped[HELLO]),
