@@ -1,17 +1,21 @@
-"""`make bench`: the numbers of issue 6, as ratios measured side by side in one run.
+"""`make bench`: the numbers of issues 6 and 12, as ratios measured side by side in one run.
 
 Run by scripts/bench.sh, which builds the release bootstraps and the round-trips
 test, starts DynamoDB Local on a free port (AWS_ENDPOINT_URL_DYNAMODB) and sets
-the functions' environment (SIGNING_KEYS, tables, BCRYPT_COST=12). Prints one
-table and writes it, with the machine and the commit, to bench/results.md.
-For every function of Cargo.toml's router:
+the functions' environment (SIGNING_KEYS, tables, BCRYPT_COST=12), and a
+local Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER). Prints one table and
+writes it, with the machine and the commit, to bench/results.md.
+For every function of Cargo.toml's router, and the Lambda authorizer:
 
   1. cold start under the Lambda emulator, next to a lambda_http hello-world;
   2. warm latency, next to the same DynamoDB calls from a bare client;
   3. login and password change next to bcrypt; unknown email next to a known one;
   4. HTTP load on status through cargo lambda watch's router (wrk, 16 connections);
   5. zipped bootstrap size and peak RSS;
-  6. DynamoDB requests per call, as the round-trips test counts them.
+  6. DynamoDB requests per call, as the round-trips test counts them;
+  7. RS256 sign and verify in-process next to HS256, and the growth of the
+     calls that sign a token against the last committed run;
+  8. status's INIT with its keys from Secrets Manager next to the environment.
 
 Each measure is a module of benchlib/ (its docstring has the map). Nothing is
 asserted: machines here are shared and noisy, so read the ratios. Every loop
@@ -24,13 +28,14 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # rie and benchlib
-from benchlib import bcrypt, cold, load, report, size, trips, warm  # noqa: E402
+from benchlib import bcrypt, cold, load, report, rs256, secrets, size, trips, warm  # noqa: E402
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
 
 # In the table's order, which is also the order they run in.
-MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips}
+MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
+            "rs256": rs256, "secrets": secrets}
 
 
 def main():

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release bootstraps (the functions and the bench/*
-# helpers) and the round-trips test, starts a DynamoDB Local of its own on a
-# free port (stopped at the end), and runs scripts/bench.py, which prints one
-# table and writes it to bench/results.md. Loopback only; every step is bounded
-# in count and time.
+# helpers) and the round-trips test, starts a DynamoDB Local and a local
+# Secrets Manager of its own on free ports (stopped at the end), and runs
+# scripts/bench.py, which prints one table and writes it to bench/results.md.
+# Loopback only; every step is bounded in count and time.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -17,8 +17,16 @@ if ! command -v wrk >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" 
 fi
 
 # Every binary of the workspace, x86_64 or arm64 as the host: the functions,
-# bench-hello, bench-dynamo-floor and bench-bcrypt-verify.
+# bench-hello, bench-dynamo-floor, bench-bcrypt-verify and bench-rs256.
 cargo lambda build --release --locked
+# With a target directory shared by several worktrees (CARGO_TARGET_DIR), a
+# build from another one could swap a bootstrap mid-run: the bench reads a
+# copy in this worktree's target/lambda, where rie.py looks for them.
+built=$(cargo metadata --no-deps --format-version 1 \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/lambda
+if [ "$(realpath -m "$built")" != "$(realpath -m target/lambda)" ]; then
+  rm -rf target/lambda && mkdir -p target && cp -R "$built" target/lambda
+fi
 # The round-trips test, which counts DynamoDB requests per call for the last
 # section (a debug build, as make test builds it): compiled now, not while
 # anything is being timed.
@@ -26,7 +34,12 @@ cargo test --locked -p api-tests --test round_trips --no-run \
   || echo "bench: the round-trips test does not build; the table will say so" >&2
 
 use_dynamodb "$(free_port)"
+# The keys in the environment; §8 also puts them in a secret of the local
+# Secrets Manager, which status reads at init when AUTH_SECRET_ID names it.
+# No PUBLIC_BASE_URL: the issuer is https:// and the events' domainName, as
+# the functions derive it.
 use_signing_keys
+use_secrets_manager "$(free_port)"
 # The deployed cost (template.yaml's BcryptCost default), since login is measured.
 export BCRYPT_COST=12 ACCESS_TOKEN_TTL_SECONDS=3600
 .tools/venv/bin/python scripts/bench.py

@@ -1,6 +1,6 @@
 """`make bench`, in pieces (scripts/bench.py is the main):
 
-  settings   what is measured and how often, the targets of issue 6
+  settings   what is measured and how often, the targets of issues 6 and 12
   schema     the DynamoDB keys and items (the one Python place a key prefix is spelled)
   stats      percentiles and how numbers are printed
   database   what the bench writes to DynamoDB itself: sessions, floor users
@@ -10,5 +10,6 @@
   cold       1. cold start                 warm     2. warm latency, peak RSS
   bcrypt     3. login next to bcrypt       load     4. HTTP load on status
   size       5. zipped bootstrap and RSS   trips    6. DynamoDB requests per call
+  rs256      7. RS256 next to HS256      secrets  8. keys from Secrets Manager
   report     the table and bench/results.md
 """
