@@ -40,10 +40,9 @@ struct Call {
 
 fn every_call() -> Vec<Call> {
     let config = local_config();
-    let tokens = auth::token::Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
-    let keys = auth::refresh::RefreshKeys::new(&config.jwt_secret);
+    let keys = auth::refresh::RefreshKeys::new(&config.refresh_token_secret);
     let (user_id, session_id) = some_user_and_session();
-    let access = tokens.issue(&user_id, &session_id, auth::now()).unwrap().0;
+    let access = access_token_for(&config, &user_id, &session_id);
     let refresh = keys.encode(&RefreshToken::new(&user_id, &session_id).unwrap());
     let bearer = Some(format!("Bearer {access}"));
     let another_session = format!("/auth/sessions/{}", some_session());
@@ -362,11 +361,10 @@ struct SignedIn {
 
 async fn signed_in() -> SignedIn {
     let config = local_config();
-    let tokens = auth::token::Tokens::new(&config.jwt_secret, config.access_token_ttl_seconds);
-    let keys = auth::refresh::RefreshKeys::new(&config.jwt_secret);
+    let keys = auth::refresh::RefreshKeys::new(&config.refresh_token_secret);
     let (user_id, session_id) = some_user_and_session();
     let email = unique_email();
-    let access = tokens.issue(&user_id, &session_id, auth::now()).unwrap().0;
+    let access = access_token_for(&config, &user_id, &session_id);
     let refresh = RefreshToken::new(&user_id, &session_id).unwrap();
     let session = live_session_item(&user_id, &session_id, &refresh.hash());
     let hash = auth::password::hash(PASSWORD, config.bcrypt_cost)

@@ -5,8 +5,13 @@
 //! (`cargo test --test hostile_tokens -- --nocapture`). The contract's own
 //! token cases (missing, malformed, expired, forged) are in status.rs.
 //!
-//! Cases that need the real secret (to sign a token that is bad only in its
-//! claims) skip when it is not at hand, saying so. Among them (issue 11): ids
+//! An attacker's keys are tried every way a token can name them (HMAC
+//! secrets, an RSA key of their own under our kid, a URL or an embedded
+//! JWK), and so is the algorithm-confusion attack: HS256/384/512 keyed with
+//! our published public key. Cases that need the real signing key (to sign a
+//! token that is bad only in its claims or header: another algorithm, an
+//! unknown or missing kid, another issuer or audience) skip when it is not
+//! at hand, saying so. Among them (issue 11): ids
 //! not of the shape we issue, empty or past DynamoDB's key limits, which must
 //! be refused before storage (else DynamoDB refuses the key: a 503), and a
 //! `crit` header, which RFC 7515 says a verifier that does not know the
@@ -14,7 +19,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,6 +50,7 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
     let claims = claims_of(&token);
     let parts: Vec<&str> = token.split('.').collect();
     let (header, payload) = (parts[0], parts[1]);
+    let kid = kid_of(&token);
     let now = auth::now();
     let (key_url, fetches) = key_server().await;
 
@@ -54,6 +60,18 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
         json!({ "alg": "HS256", "jku": key_url }),
         json!({ "alg": "HS256", "x5u": key_url }),
         json!({ "alg": "HS256", "jwk": { "kty": "oct", "k": URL_SAFE_NO_PAD.encode(ATTACKER_KEY) } }),
+    ];
+    // The attacker's own RSA key, named every way a token can name a key:
+    // its own kid, ours, none, a URL to fetch it from, itself embedded.
+    let attacker = attacker_keys().current();
+    let attacker_jwk = &attacker.jwk;
+    let attacker_rsa_headers = [
+        json!({ "alg": "RS256", "kid": "attacker" }),
+        json!({ "alg": "RS256", "kid": kid }),
+        json!({ "alg": "RS256" }),
+        json!({ "alg": "RS256", "kid": kid, "jku": key_url }),
+        json!({ "alg": "RS256", "kid": kid, "x5u": key_url }),
+        json!({ "alg": "RS256", "kid": kid, "jwk": attacker_jwk }),
     ];
 
     let mut cases: Vec<(String, String, &str)> = vec![
@@ -109,60 +127,133 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
             INVALID_TOKEN,
         ));
     }
+    for header in &attacker_rsa_headers {
+        let name = format!("another RSA key, header {}", without(header, "jwk"));
+        let forged = forge(header, &claims, Algorithm::RS256, &attacker.encoding);
+        cases.push((name, forged, INVALID_TOKEN));
+    }
 
-    // Bad only in their claims or algorithm: they need the real secret.
-    if let Some(backstage) = backstage_or_skip("hostile tokens signed with the real secret").await {
-        let secret = backstage.config.jwt_secret.expose();
-        let hs =
-            |claims: &Value| raw_token(&json!({ "alg": "HS256", "typ": "JWT" }), claims, secret);
-        let signed_cases = [
+    // Algorithm confusion: HMAC keyed with what anyone can read, the
+    // published public key, in each form a verifier might hold it (the JWK
+    // as served, the PEM a library builds from it, the raw modulus).
+    let published = published_key_of(&app, &token).await;
+    let pem = public_key_pem(&published);
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[claims["aud"].as_str().unwrap()]);
+    let public = DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let pem_verifies = jsonwebtoken::decode::<Value>(&token, &public, &validation);
+    assert!(pem_verifies.is_ok(), "the PEM is the published key's");
+    let jwk_text = published.to_string();
+    let modulus = URL_SAFE_NO_PAD
+        .decode(published["n"].as_str().unwrap())
+        .unwrap();
+    let public_forms: [(&str, &[u8]); 3] = [
+        ("PEM", pem.as_bytes()),
+        ("JWK", jwk_text.as_bytes()),
+        ("modulus", &modulus),
+    ];
+    for (form, secret) in public_forms {
+        for algorithm in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let header = json!({ "typ": "JWT", "alg": format!("{algorithm:?}"), "kid": kid });
+            let key = EncodingKey::from_secret(secret);
+            cases.push((
+                format!("{algorithm:?} keyed with the public key's {form}"),
+                forge(&header, &claims, algorithm, &key),
+                INVALID_TOKEN,
+            ));
+        }
+    }
+
+    // Bad only in their claims, header or algorithm: they need the real key.
+    if let Some(backstage) = backstage_or_skip("hostile tokens signed with the real key").await {
+        let keys = &backstage.config.signing_keys;
+        let current = keys.current();
+        let rs = |claims: &Value| backstage.sign(claims);
+        let under = |header: Value, algorithm| forge(&header, &claims, algorithm, &current.encoding);
+        let mut signed_cases = vec![
             (
-                "HS384 with the right secret",
-                sign(&claims, Algorithm::HS384, secret),
+                "RS384 with the right key",
+                under(json!({ "typ": "JWT", "alg": "RS384", "kid": kid }), Algorithm::RS384),
                 INVALID_TOKEN,
             ),
             (
-                "HS512 with the right secret",
-                sign(&claims, Algorithm::HS512, secret),
+                "RS512 with the right key",
+                under(json!({ "typ": "JWT", "alg": "RS512", "kid": kid }), Algorithm::RS512),
+                INVALID_TOKEN,
+            ),
+            (
+                "PS256 with the right key",
+                under(json!({ "typ": "JWT", "alg": "PS256", "kid": kid }), Algorithm::PS256),
+                INVALID_TOKEN,
+            ),
+            (
+                "unknown kid",
+                under(json!({ "typ": "JWT", "alg": "RS256", "kid": "gone" }), Algorithm::RS256),
+                INVALID_TOKEN,
+            ),
+            (
+                "kid missing",
+                under(json!({ "typ": "JWT", "alg": "RS256" }), Algorithm::RS256),
+                INVALID_TOKEN,
+            ),
+            (
+                "kid not a string",
+                under(json!({ "typ": "JWT", "alg": "RS256", "kid": 1 }), Algorithm::RS256),
                 INVALID_TOKEN,
             ),
             (
                 "exp as a string",
-                hs(&with(&claims, "exp", json!((now + 600).to_string()))),
+                rs(&with(&claims, "exp", json!((now + 600).to_string()))),
                 INVALID_TOKEN,
             ),
             (
                 "iat as a string",
-                hs(&with(&claims, "iat", json!(now.to_string()))),
+                rs(&with(&claims, "iat", json!(now.to_string()))),
                 INVALID_TOKEN,
             ),
             (
                 "nbf as a string",
-                hs(&with(&claims, "nbf", json!(now.to_string()))),
+                rs(&with(&claims, "nbf", json!(now.to_string()))),
                 INVALID_TOKEN,
             ),
             (
                 "nbf in the future",
-                hs(&with(&claims, "nbf", json!(now + 600))),
+                rs(&with(&claims, "nbf", json!(now + 600))),
                 INVALID_TOKEN,
             ),
             (
                 "iat in the future",
-                hs(&with(&claims, "iat", json!(now + 600))),
+                rs(&with(&claims, "iat", json!(now + 600))),
                 INVALID_TOKEN,
             ),
-            ("exp missing", hs(&without(&claims, "exp")), INVALID_TOKEN),
-            ("sub missing", hs(&without(&claims, "sub")), INVALID_TOKEN),
-            ("jti missing", hs(&without(&claims, "jti")), INVALID_TOKEN),
-            ("iss missing", hs(&without(&claims, "iss")), INVALID_TOKEN),
+            ("exp missing", rs(&without(&claims, "exp")), INVALID_TOKEN),
+            ("sub missing", rs(&without(&claims, "sub")), INVALID_TOKEN),
+            ("jti missing", rs(&without(&claims, "jti")), INVALID_TOKEN),
+            ("iss missing", rs(&without(&claims, "iss")), INVALID_TOKEN),
+            ("aud missing", rs(&without(&claims, "aud")), INVALID_TOKEN),
             (
                 "another issuer",
-                hs(&with(&claims, "iss", json!("someone-else"))),
+                rs(&with(&claims, "iss", json!("someone-else"))),
+                INVALID_TOKEN,
+            ),
+            (
+                "the issuer with a slash after it",
+                rs(&with(&claims, "iss", json!(format!("{}/", claims["iss"].as_str().unwrap())))),
+                INVALID_TOKEN,
+            ),
+            (
+                "another audience",
+                rs(&with(&claims, "aud", json!("another-api"))),
+                INVALID_TOKEN,
+            ),
+            (
+                "another audience, in a list",
+                rs(&with(&claims, "aud", json!(["another-api"]))),
                 INVALID_TOKEN,
             ),
             (
                 "expired by one second",
-                hs(&with(
+                rs(&with(
                     &with(&claims, "exp", json!(now - 1)),
                     "iat",
                     json!(now - 60),
@@ -171,11 +262,26 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
             ),
             (
                 "expiring this very second",
-                hs(&with(&claims, "exp", json!(now))),
+                rs(&with(&claims, "exp", json!(now))),
                 EXPIRED_TOKEN,
             ),
         ];
-        cases.extend(signed_cases.map(|(what, token, message)| (what.to_owned(), token, message)));
+        // The current key's signature under the name of another key of the set.
+        let others = keys.jwks()["keys"].as_array().unwrap().clone();
+        let other = others.iter().find(|key| key["kid"] != current.kid.as_str());
+        if let Some(other) = other {
+            let header = json!({ "typ": "JWT", "alg": "RS256", "kid": other["kid"] });
+            signed_cases.push((
+                "the kid of another key of the set",
+                under(header, Algorithm::RS256),
+                INVALID_TOKEN,
+            ));
+        }
+        cases.extend(
+            signed_cases
+                .into_iter()
+                .map(|(what, token, message)| (what.to_owned(), token, message)),
+        );
     }
 
     for (what, bad, message) in &cases {
@@ -227,8 +333,8 @@ async fn assert_invalid_on_status_and_logout(app: &TestApp, what: &str, token: &
 }
 
 /// A new account's token and what is needed to forge its siblings with the
-/// real secret; `None` when the secret is not at hand (the test then skips).
-async fn token_and_real_secret(test: &str) -> Option<(TestApp, String, Backstage)> {
+/// real key; `None` when the key is not at hand (the test then skips).
+async fn token_and_real_key(test: &str) -> Option<(TestApp, String, Backstage)> {
     let (app, backstage) = app_and_backstage_or_skip(test).await?;
     let token = new_account(&app).await.1.token();
     Some((app, token, backstage))
@@ -236,7 +342,7 @@ async fn token_and_real_secret(test: &str) -> Option<(TestApp, String, Backstage
 
 #[tokio::test]
 async fn validly_signed_tokens_with_ids_not_of_our_shape_are_invalid_never_unavailable() {
-    let Some((app, token, backstage)) = token_and_real_secret("ids not of our shape").await else {
+    let Some((app, token, backstage)) = token_and_real_key("ids not of our shape").await else {
         return;
     };
     let claims = claims_of(&token);
@@ -256,10 +362,8 @@ async fn validly_signed_tokens_with_ids_not_of_our_shape_are_invalid_never_unava
         ("sub", user.replace('-', "")),
         ("sub", "u1".to_owned()),
     ];
-    let secret = backstage.config.jwt_secret.expose();
     for (claim, value) in &cases {
-        let odd = with(&claims, claim, json!(value));
-        let forged = raw_token(&json!({ "alg": "HS256", "typ": "JWT" }), &odd, secret);
+        let forged = backstage.sign(&with(&claims, claim, json!(value)));
         let what = format!("{claim} of {} chars: {value:.24}", value.chars().count());
         assert_invalid_on_status_and_logout(&app, &what, &forged).await;
     }
@@ -270,22 +374,24 @@ async fn validly_signed_tokens_with_ids_not_of_our_shape_are_invalid_never_unava
 
 #[tokio::test]
 async fn a_token_with_a_crit_header_is_invalid() {
-    let Some((app, token, backstage)) = token_and_real_secret("crit header").await else {
+    let Some((app, token, backstage)) = token_and_real_key("crit header").await else {
         return;
     };
     let claims = claims_of(&token);
-    let secret = backstage.config.jwt_secret.expose();
+    let current = backstage.config.signing_keys.current();
+    let kid = current.kid.as_str();
     // Signed with the right key over the very claims of a working token: only
     // the header's `crit` differs, whatever it names (nothing, a registered
     // claim, RFC 7797's unencoded payload).
     for header in [
-        json!({ "alg": "HS256", "typ": "JWT", "crit": [] }),
-        json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"] }),
-        json!({ "alg": "HS256", "typ": "JWT", "b64": true, "crit": ["b64"] }),
+        json!({ "alg": "RS256", "typ": "JWT", "kid": kid, "crit": [] }),
+        json!({ "alg": "RS256", "typ": "JWT", "kid": kid, "crit": ["exp"] }),
+        json!({ "alg": "RS256", "typ": "JWT", "kid": kid, "b64": true, "crit": ["b64"] }),
     ] {
-        let forged = raw_token(&header, &claims, secret);
+        let forged = forge(&header, &claims, Algorithm::RS256, &current.encoding);
         assert_invalid_on_status_and_logout(&app, &header.to_string(), &forged).await;
     }
-    let plain = raw_token(&json!({ "alg": "HS256", "typ": "JWT" }), &claims, secret);
+    let plain = json!({ "alg": "RS256", "typ": "JWT", "kid": kid });
+    let plain = forge(&plain, &claims, Algorithm::RS256, &current.encoding);
     assert_eq!(status(&app, &plain).await.status, 200, "only crit differs");
 }

@@ -3,7 +3,6 @@
 //! has not deleted yet or cannot date; simultaneous logouts of one token.
 //! Runs in-process or over HTTP.
 
-use jsonwebtoken::Algorithm;
 use serde_json::json;
 use std::sync::Arc;
 use test_support::*;
@@ -42,8 +41,7 @@ async fn logout_with_a_bad_token_gives_the_status_messages() {
     .assert_fail(401, MALFORMED_BEARER);
     if let Some(backstage) = backstage_or_skip("logout with an expired token").await {
         let claims = with(&claims_of(&token), "exp", json!(auth::now() - 1));
-        let secret = backstage.config.jwt_secret.expose();
-        let expired = sign(&claims, Algorithm::HS256, secret);
+        let expired = backstage.sign(&claims);
         logout(&app, &expired).await.assert_fail(401, EXPIRED_TOKEN);
     }
     logout(&app, "garbage")

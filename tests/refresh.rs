@@ -131,7 +131,7 @@ async fn refresh_tokens_naming_ids_not_of_our_shape_are_invalid() {
     };
     let answer = new_account(&app).await.1;
     let (user, session) = (user_of(&answer.token()), session_of(&answer.token()));
-    let keys = auth::refresh::RefreshKeys::new(&backstage.config.jwt_secret);
+    let keys = auth::refresh::RefreshKeys::new(&backstage.config.refresh_token_secret);
     let cases = [
         ("u1".to_owned(), session.clone()),
         (user.to_uppercase(), session.clone()),

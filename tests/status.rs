@@ -69,8 +69,7 @@ async fn an_expired_token_is_refused_as_expired() {
     let now = auth::now();
     let claims = with(&claims_of(&token), "iat", json!(now - 120));
     let claims = with(&claims, "exp", json!(now - 1));
-    let secret = backstage.config.jwt_secret.expose();
-    let expired = sign(&claims, Algorithm::HS256, secret);
+    let expired = backstage.sign(&claims);
     status(&app, &expired).await.assert_fail(401, EXPIRED_TOKEN);
 }
 
@@ -80,23 +79,32 @@ async fn forged_and_broken_tokens_are_invalid() {
     let token = new_account(&app).await.1.token();
     let claims = claims_of(&token);
     let other_secret = b"another-secret-of-32-bytes-at-least";
+    // The attacker's own RSA key, under the kid of the service's key.
+    let attacker = attacker_keys().current();
+    let under_our_kid = json!({ "typ": "JWT", "alg": "RS256", "kid": kid_of(&token) });
     let mut forged = vec![
         (
             "another secret",
-            sign(&claims, Algorithm::HS256, other_secret),
+            sign_hmac(&claims, Algorithm::HS256, other_secret),
+        ),
+        ("another RSA key", signed_with(attacker, &claims)),
+        (
+            "another RSA key under our kid",
+            forge(&under_our_kid, &claims, Algorithm::RS256, &attacker.encoding),
         ),
         ("alg none", unsigned("none", &b64(&claims))),
         ("garbage", "garbage".to_owned()),
         ("tampered", tamper(&token)),
     ];
-    // Forgeries only the holder of the real secret could make.
-    if let Some(backstage) = backstage_or_skip("forgeries with the real secret").await {
-        let secret = backstage.config.jwt_secret.expose();
-        forged.push(("HS512", sign(&claims, Algorithm::HS512, secret)));
+    // Forgeries only the holder of the real key could make.
+    if let Some(backstage) = backstage_or_skip("forgeries with the real key").await {
+        let current = backstage.config.signing_keys.current();
+        let header = |alg: &str| json!({ "typ": "JWT", "alg": alg, "kid": current.kid });
         forged.push((
-            "missing claim",
-            sign(&without(&claims, "jti"), Algorithm::HS256, secret),
+            "RS512 with the real key",
+            forge(&header("RS512"), &claims, Algorithm::RS512, &current.encoding),
         ));
+        forged.push(("missing claim", backstage.sign(&without(&claims, "jti"))));
     }
     for (what, bad) in forged {
         let answer = status(&app, &bad).await;

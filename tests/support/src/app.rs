@@ -4,6 +4,9 @@
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::{App, Config};
 use aws_sdk_dynamodb::Client;
+use crate::tokens::new_key;
+use auth::keys::{KeySetDocument, KeyState};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub enum TestApp {
@@ -94,10 +97,24 @@ pub async fn client_at(url: &str) -> Client {
     )
 }
 
-/// A configuration of its own, for tests that bring their own storage.
+/// The `iss` of the tokens of [`local_config`]'s app.
+pub const LOCAL_ISSUER: &str = "http://127.0.0.1";
+
+/// A configuration of its own, for tests that bring their own storage: a key
+/// set of two keys made once per test binary (one current, one next), so that
+/// every app built from it signs and verifies alike.
 pub fn local_config() -> Config {
+    static KEYS: LazyLock<String> = LazyLock::new(|| {
+        let keys = vec![
+            new_key("local-current", KeyState::Current),
+            new_key("local-next", KeyState::Next),
+        ];
+        serde_json::to_string(&KeySetDocument { keys }).unwrap()
+    });
     Config::from_lookup(|name| match name {
-        "JWT_SECRET" => Some("a-test-secret-of-at-least-32-bytes-long".into()),
+        "SIGNING_KEYS" => Some(KEYS.clone()),
+        "REFRESH_TOKEN_SECRET" => Some("a-test-refresh-secret-of-at-least-32-bytes".into()),
+        "PUBLIC_BASE_URL" => Some(LOCAL_ISSUER.into()),
         "USERS_TABLE" => Some("UsersTable".into()),
         "REVOKED_TOKENS_TABLE" => Some("RevokedTokensTable".into()),
         "BCRYPT_COST" => Some("4".into()),
@@ -122,8 +139,33 @@ pub fn some_session() -> String {
 /// that need not exist: enough to get a call as far as storage.
 pub fn token_signed_by(app: &App<DynamoStore>) -> String {
     let (user_id, session_id) = some_user_and_session();
+    access_token(app, &user_id, &session_id)
+}
+
+/// An access token the in-process `app` issues for this user and session, as
+/// login would (its issuer: the configured public base URL), with the keys
+/// in force in it.
+pub fn access_token(app: &App<DynamoStore>, user_id: &str, session_id: &str) -> String {
+    let issuer = app
+        .issuer(None)
+        .expect("in-process apps run with PUBLIC_BASE_URL set");
     app.tokens
-        .issue(&user_id, &session_id, auth::now())
+        .issue(user_id, session_id, &issuer, auth::now())
+        .unwrap()
+        .0
+}
+
+/// An access token an app of `config` issues for this user and session.
+pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> String {
+    let tokens = auth::token::Tokens::new(
+        config.signing_keys.clone(),
+        &config.token_audience,
+        config.access_token_ttl_seconds,
+    );
+    let issuer = (config.public_base_url.as_deref())
+        .expect("in-process apps run with PUBLIC_BASE_URL set");
+    tokens
+        .issue(user_id, session_id, issuer, auth::now())
         .unwrap()
         .0
 }

@@ -311,6 +311,28 @@ pub async fn change_password(
     .await
 }
 
+/// `GET /.well-known/jwks.json`: the published keys.
+pub async fn jwks(app: &TestApp) -> Answer {
+    call(app, "GET", "/.well-known/jwks.json", None, None).await
+}
+
+/// `GET /.well-known/openid-configuration`: where the keys are.
+pub async fn openid_configuration(app: &TestApp) -> Answer {
+    call(app, "GET", "/.well-known/openid-configuration", None, None).await
+}
+
+/// The published key this token names (its `kid`), as a JWK.
+pub async fn published_key_of(app: &TestApp, token: &str) -> Value {
+    let kid = crate::tokens::kid_of(token);
+    let answer = jwks(app).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let keys = answer.body["keys"].as_array().expect("a JWKS lists keys");
+    (keys.iter())
+        .find(|key| key["kid"] == kid.as_str())
+        .unwrap_or_else(|| panic!("key {kid} is not published: {}", answer.body))
+        .clone()
+}
+
 /// A request with `body` as API Gateway delivers it from the client address
 /// `ip` (in the request context, where the throttle reads it).
 pub fn request_from(ip: &str, body: Body) -> Request {
