@@ -169,26 +169,39 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
         let keys = &backstage.config.signing_keys;
         let current = keys.current();
         let rs = |claims: &Value| backstage.sign(claims);
-        let under = |header: Value, algorithm| forge(&header, &claims, algorithm, &current.encoding);
+        let under =
+            |header: Value, algorithm| forge(&header, &claims, algorithm, &current.encoding);
         let mut signed_cases = vec![
             (
                 "RS384 with the right key",
-                under(json!({ "typ": "JWT", "alg": "RS384", "kid": kid }), Algorithm::RS384),
+                under(
+                    json!({ "typ": "JWT", "alg": "RS384", "kid": kid }),
+                    Algorithm::RS384,
+                ),
                 INVALID_TOKEN,
             ),
             (
                 "RS512 with the right key",
-                under(json!({ "typ": "JWT", "alg": "RS512", "kid": kid }), Algorithm::RS512),
+                under(
+                    json!({ "typ": "JWT", "alg": "RS512", "kid": kid }),
+                    Algorithm::RS512,
+                ),
                 INVALID_TOKEN,
             ),
             (
                 "PS256 with the right key",
-                under(json!({ "typ": "JWT", "alg": "PS256", "kid": kid }), Algorithm::PS256),
+                under(
+                    json!({ "typ": "JWT", "alg": "PS256", "kid": kid }),
+                    Algorithm::PS256,
+                ),
                 INVALID_TOKEN,
             ),
             (
                 "unknown kid",
-                under(json!({ "typ": "JWT", "alg": "RS256", "kid": "gone" }), Algorithm::RS256),
+                under(
+                    json!({ "typ": "JWT", "alg": "RS256", "kid": "gone" }),
+                    Algorithm::RS256,
+                ),
                 INVALID_TOKEN,
             ),
             (
@@ -198,7 +211,10 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
             ),
             (
                 "kid not a string",
-                under(json!({ "typ": "JWT", "alg": "RS256", "kid": 1 }), Algorithm::RS256),
+                under(
+                    json!({ "typ": "JWT", "alg": "RS256", "kid": 1 }),
+                    Algorithm::RS256,
+                ),
                 INVALID_TOKEN,
             ),
             (
@@ -238,7 +254,11 @@ async fn hostile_tokens_are_all_refused_with_the_contract_message() {
             ),
             (
                 "the issuer with a slash after it",
-                rs(&with(&claims, "iss", json!(format!("{}/", claims["iss"].as_str().unwrap())))),
+                rs(&with(
+                    &claims,
+                    "iss",
+                    json!(format!("{}/", claims["iss"].as_str().unwrap())),
+                )),
                 INVALID_TOKEN,
             ),
             (

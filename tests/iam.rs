@@ -29,6 +29,28 @@ use test_support::*;
 /// The tables, by their logical ids in template.yaml.
 const USERS: &str = "UsersTable";
 const REVOKED: &str = "RevokedTokensTable";
+/// The Secrets Manager secret of the signing keys and the refresh-token
+/// secret, as the template names it (by the `AuthSecretName` parameter; the
+/// `-*` stands for the six characters Secrets Manager appends to its name).
+const SECRET: &str = "AuthSecret";
+const SECRET_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AuthSecretName}-*";
+/// The one action a function may take on the secret.
+const READ_SECRET: &str = "secretsmanager:GetSecretValue";
+
+/// The functions that read the secret at init: those that sign or verify
+/// tokens (or publish the keys), and only those.
+const READ_THE_SECRET: [&str; 10] = [
+    "register",
+    "login",
+    "status",
+    "logout",
+    "refresh",
+    "sessions",
+    "revoke-session",
+    "password",
+    "jwks",
+    "authorizer",
+];
 
 /// One permission: an action on a table (a resource as the template names
 /// it), for the items whose partition key matches one of `keys`, or for any
@@ -55,6 +77,15 @@ fn on_revoked(action: &str) -> Grant {
     Grant {
         action: action.to_owned(),
         table: REVOKED.to_owned(),
+        keys: None,
+    }
+}
+
+/// Reading the secret (the signing keys and the refresh-token secret) at init.
+fn secret() -> Grant {
+    Grant {
+        action: READ_SECRET.to_owned(),
+        table: SECRET.to_owned(),
         keys: None,
     }
 }
@@ -98,8 +129,21 @@ fn token_check() -> Vec<Grant> {
     ]
 }
 
-/// What each function may do, by the binary template.yaml builds it from.
+/// What each function may do, by the binary template.yaml builds it from:
+/// its DynamoDB grants here, and reading the secret for those of
+/// [`READ_THE_SECRET`].
 fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
+    let mut table = dynamodb_grants();
+    for (function, grants) in &mut table {
+        if READ_THE_SECRET.contains(function) {
+            grants.insert(secret());
+        }
+    }
+    table
+}
+
+/// What each function may do in DynamoDB, by its binary.
+fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     let sessions = || vec![any(sessions_pk)];
     let with_token_check = |grants: Vec<Grant>| token_check().into_iter().chain(grants).collect();
     BTreeMap::from([
@@ -169,6 +213,13 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
                 on_users("DeleteItem", &sessions()),
             ]),
         ),
+        // The token check of status, nothing more.
+        ("authorizer", token_check().into_iter().collect()),
+        // Keys and discovery come from the secret and the settings; the
+        // example route trusts the authorizer's context.
+        ("jwks", BTreeSet::new()),
+        ("openid-configuration", BTreeSet::new()),
+        ("example-protected", BTreeSet::new()),
     ])
 }
 
@@ -188,9 +239,15 @@ fn one_or_many(value: &Yaml) -> Vec<&Yaml> {
 }
 
 /// A resource as the template names it: a table by its logical id for
-/// `!GetAtt <table>.Arn`, anything else as written (`*`, an ARN, an index).
+/// `!GetAtt <table>.Arn`, [`SECRET`] for the secret's ARN exactly as the
+/// template builds it, anything else as written (`*`, an ARN, an index).
 fn resource_name(resource: &Yaml) -> String {
     match resource {
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(SECRET_ARN) =>
+        {
+            SECRET.to_owned()
+        }
         Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => match tagged.value.as_str() {
             Some(target) => target
                 .strip_suffix(".Arn")
@@ -330,8 +387,18 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
             if grant.action == "BatchWriteItem" || grant.action.contains('*') {
                 hazards.push(format!("{function}: {grant:?}"));
             }
-            if ![USERS, REVOKED].contains(&grant.table.as_str()) {
-                hazards.push(format!("{function}: not one of the two tables: {grant:?}"));
+            let on_the_secret = grant.table == SECRET;
+            if on_the_secret != (grant.action == READ_SECRET)
+                || (on_the_secret && grant.keys.is_some())
+            {
+                hazards.push(format!(
+                    "{function}: the secret, other than read: {grant:?}"
+                ));
+            }
+            if ![USERS, REVOKED, SECRET].contains(&grant.table.as_str()) {
+                hazards.push(format!(
+                    "{function}: not one of the two tables or the secret: {grant:?}"
+                ));
             }
             // The users table holds profiles (with the admin flag), logins,
             // sessions and counters: every grant on it names its prefixes.
@@ -364,6 +431,29 @@ fn no_function_may_batch_write_use_wildcards_or_touch_other_resources() {
 }
 
 #[test]
+fn exactly_the_functions_that_sign_or_verify_may_read_the_secret() {
+    let readers: BTreeSet<String> = grants_in(&repo_file("template.yaml"))
+        .into_iter()
+        .filter(|(_, grants)| grants.iter().any(|grant| grant.action == READ_SECRET))
+        .map(|(function, _)| function)
+        .collect();
+    let expected: BTreeSet<String> = READ_THE_SECRET.map(str::to_owned).into();
+    assert_eq!(readers, expected);
+    for endpoint in [OpenidConfiguration, ExampleProtected] {
+        assert!(!readers.contains(endpoint.function_name()), "{endpoint:?}");
+    }
+    // Every other endpoint signs or verifies tokens, or publishes the keys.
+    for endpoint in Endpoint::ALL {
+        let reads = readers.contains(endpoint.function_name());
+        assert_eq!(
+            reads,
+            ![OpenidConfiguration, ExampleProtected].contains(&endpoint),
+            "{endpoint:?}"
+        );
+    }
+}
+
+#[test]
 fn a_widened_template_is_caught() {
     // Each change below, made to a copy of template.yaml, must make one of the
     // tests above fail (a difference, a hazard, or a shape they refuse).
@@ -379,6 +469,20 @@ fn a_widened_template_is_caught() {
         (sessions_only.as_str(), and_profiles.as_str()),
         ("ForAllValues:StringLike", "ForAnyValue:StringLike"),
         ("Resource: !GetAtt UsersTable.Arn", "Resource: \"*\""),
+        // Any secret of the account, or any action on ours.
+        ("secret:${AuthSecretName}-*", "secret:*"),
+        (
+            "Action: secretsmanager:GetSecretValue",
+            "Action: secretsmanager:*",
+        ),
+        // The secret for a function that neither signs nor verifies.
+        (
+            "            Path: /.well-known/openid-configuration\n",
+            "            Path: /.well-known/openid-configuration\n      \
+             Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n            \
+             - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              \
+             Resource: !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AuthSecretName}-*\"\n",
+        ),
         (
             "Effect: Allow",
             "Effect: Allow\n              NotResource: x",
@@ -558,7 +662,22 @@ impl Walk {
     /// Checks every request sent since the last check against the policy of
     /// `endpoint`'s function.
     fn check(&mut self, endpoint: Endpoint) {
-        let function = endpoint.function_name();
+        self.check_function(endpoint.function_name());
+    }
+
+    /// Asserts that `endpoint` sent storage nothing since the last check.
+    fn check_silent(&mut self, endpoint: Endpoint) {
+        let (sent, _) = self.log.take();
+        let operations: Vec<&str> = sent.iter().map(|sent| sent.operation.as_str()).collect();
+        assert!(
+            operations.is_empty(),
+            "{endpoint:?} asked storage {operations:?}"
+        );
+    }
+
+    /// Checks every request sent since the last check against the policy of
+    /// `function` (a binary of template.yaml).
+    fn check_function(&mut self, function: &'static str) {
         let (sent, _) = self.log.take();
         assert!(
             !sent.is_empty(),
@@ -691,6 +810,31 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         .await
         .assert_fail(401, REFRESH_REUSED);
     walk.check(Refresh);
+
+    // The authorizer: the token check of status, allowing and denying.
+    let live = walk.from(&ip, Login, &email, new_password).await.token();
+    let bearer = format!("Bearer {live}");
+    let allowed = authorize(Walk::in_process(&app), Some(&bearer)).await;
+    assert!(allowed.is_authorized, "{:?}", allowed.context);
+    walk.check_function("authorizer");
+    logout(&app, &live).await.assert_success(200, LOGGED_OUT);
+    walk.check(Logout);
+    let denied = authorize(Walk::in_process(&app), Some(&bearer)).await;
+    assert!(!denied.is_authorized, "logged out");
+    walk.check_function("authorizer");
+
+    // The published keys, discovery and the example route: no storage at all.
+    assert_eq!(jwks(&app).await.status, 200);
+    walk.check_silent(Jwks);
+    assert_eq!(openid_configuration(&app).await.status, 200);
+    walk.check_silent(OpenidConfiguration);
+    let example = call_with_token(&app, "GET", "/example/protected", &live, None).await;
+    assert_eq!(
+        example.status, 401,
+        "no authorizer context: {}",
+        example.body
+    );
+    walk.check_silent(ExampleProtected);
 
     let unused: Vec<String> = walk
         .grants

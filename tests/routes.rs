@@ -1,11 +1,15 @@
 //! Local and deployed paths cannot drift: the routes API Gateway gets from
 //! template.yaml, the routes `cargo lambda watch` gets from Cargo.toml, the
 //! operations openapi.yaml documents, and the routes the code declares
-//! (`auth::Endpoint`) are one and the same set.
+//! (`auth::Endpoint`) are one and the same set. The routes that carry the
+//! Lambda authorizer in template.yaml are exactly those the code puts behind
+//! it (`Endpoint::behind_authorizer`), never a public one; the authorizer is
+//! a function of its own, without a route, called as payload 2.0 with simple
+//! responses on the Authorization header.
 
 use auth::Endpoint;
 use serde_yaml_ng::Value as Yaml;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 type Routes = BTreeSet<(String, String, String)>; // (method, path, function)
 
@@ -127,4 +131,125 @@ fn every_routed_function_is_a_package_in_functions() {
             "{function}"
         );
     }
+}
+
+fn template() -> Yaml {
+    serde_yaml_ng::from_str(&repo_file("template.yaml")).unwrap()
+}
+
+/// The authorizer each routed function's route carries in template.yaml
+/// (its event's `Auth.Authorizer`, else the API's default), by function.
+fn template_authorizers() -> BTreeMap<String, Option<String>> {
+    let template = template();
+    let default = template["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"]
+        .as_str()
+        .map(str::to_owned);
+    let mut authorizers = BTreeMap::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str();
+        let events = resource["Properties"]["Events"].as_mapping();
+        for (_, event) in events.into_iter().flatten() {
+            if event["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let named = event["Properties"]["Auth"]["Authorizer"].as_str();
+            let carried = match named {
+                Some("NONE") => None,
+                Some(name) => Some(name.to_owned()),
+                None => default.clone(),
+            };
+            let binary = binary.expect("every function names its binary").to_owned();
+            assert!(
+                authorizers.insert(binary.clone(), carried).is_none(),
+                "{binary}: two routes"
+            );
+        }
+    }
+    authorizers
+}
+
+#[test]
+fn exactly_the_routes_the_code_puts_behind_the_authorizer_carry_it() {
+    let authorizers = template_authorizers();
+    assert_eq!(authorizers.len(), Endpoint::ALL.len());
+    for endpoint in Endpoint::ALL {
+        let carried = &authorizers[endpoint.function_name()];
+        let expected = endpoint
+            .behind_authorizer()
+            .then(|| "TokenAuthorizer".to_owned());
+        assert_eq!(carried, &expected, "{endpoint:?}");
+    }
+    let behind: Vec<Endpoint> = (Endpoint::ALL.into_iter())
+        .filter(|endpoint| endpoint.behind_authorizer())
+        .collect();
+    assert_eq!(behind, [Endpoint::ExampleProtected]);
+    // The public routes: a client must reach them without a token.
+    for public in [
+        Endpoint::Register,
+        Endpoint::Login,
+        Endpoint::Refresh,
+        Endpoint::Jwks,
+        Endpoint::OpenidConfiguration,
+    ] {
+        assert_eq!(authorizers[public.function_name()], None, "{public:?}");
+    }
+}
+
+#[test]
+fn the_authorizer_is_a_function_of_its_own_that_the_api_calls_as_told() {
+    let template = template();
+    let resources = &template["Resources"];
+    let function = &resources["AuthorizerFunction"];
+    assert_eq!(function["Type"].as_str(), Some("AWS::Serverless::Function"));
+    let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str();
+    assert_eq!(binary, Some("authorizer"));
+    let manifest = repo_file("functions/authorizer/Cargo.toml");
+    assert!(manifest.contains("name = \"authorizer\""));
+    assert!(
+        function["Properties"]["Events"].is_null(),
+        "the authorizer has no route of its own"
+    );
+
+    let authorizers = resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+        .as_mapping()
+        .expect("the HTTP API declares its authorizers");
+    assert_eq!(authorizers.len(), 1);
+    let authorizer = &authorizers["TokenAuthorizer"];
+    let arn = &authorizer["FunctionArn"];
+    let Yaml::Tagged(arn) = arn else {
+        panic!("FunctionArn is !GetAtt AuthorizerFunction.Arn: {arn:?}")
+    };
+    assert!(arn.tag == "GetAtt", "{arn:?}");
+    assert_eq!(arn.value.as_str(), Some("AuthorizerFunction.Arn"));
+    // Payload 2.0 with simple responses ({"isAuthorized", "context"}), the
+    // token from the Authorization header, cached as the parameter says.
+    assert_eq!(
+        authorizer["AuthorizerPayloadFormatVersion"].as_str(),
+        Some("2.0")
+    );
+    assert_eq!(authorizer["EnableSimpleResponses"].as_bool(), Some(true));
+    let identity = &authorizer["Identity"];
+    assert_eq!(
+        identity["Headers"].as_sequence().map(Vec::len),
+        Some(1),
+        "{identity:?}"
+    );
+    assert_eq!(identity["Headers"][0].as_str(), Some("Authorization"));
+    let Yaml::Tagged(cache) = &identity["ReauthorizeEvery"] else {
+        panic!("ReauthorizeEvery is !Ref AuthorizerCacheSeconds")
+    };
+    assert!(cache.tag == "Ref", "{cache:?}");
+    assert_eq!(cache.value.as_str(), Some("AuthorizerCacheSeconds"));
+    let parameter = &template["Parameters"]["AuthorizerCacheSeconds"];
+    assert_eq!(
+        parameter["Default"].as_u64(),
+        Some(0),
+        "a logout counts at once"
+    );
+    let output = &template["Outputs"]["AuthorizerArn"]["Value"];
+    let Yaml::Tagged(output) = output else {
+        panic!("the authorizer's ARN is an output: {output:?}")
+    };
+    assert!(output.tag == "GetAtt", "{output:?}");
+    assert_eq!(output.value.as_str(), Some("AuthorizerFunction.Arn"));
 }

@@ -90,7 +90,12 @@ async fn forged_and_broken_tokens_are_invalid() {
         ("another RSA key", signed_with(attacker, &claims)),
         (
             "another RSA key under our kid",
-            forge(&under_our_kid, &claims, Algorithm::RS256, &attacker.encoding),
+            forge(
+                &under_our_kid,
+                &claims,
+                Algorithm::RS256,
+                &attacker.encoding,
+            ),
         ),
         ("alg none", unsigned("none", &b64(&claims))),
         ("garbage", "garbage".to_owned()),
@@ -102,7 +107,12 @@ async fn forged_and_broken_tokens_are_invalid() {
         let header = |alg: &str| json!({ "typ": "JWT", "alg": alg, "kid": current.kid });
         forged.push((
             "RS512 with the real key",
-            forge(&header("RS512"), &claims, Algorithm::RS512, &current.encoding),
+            forge(
+                &header("RS512"),
+                &claims,
+                Algorithm::RS512,
+                &current.encoding,
+            ),
         ));
         forged.push(("missing claim", backstage.sign(&without(&claims, "jti"))));
     }

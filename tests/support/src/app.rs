@@ -1,11 +1,11 @@
 //! The app under test: in-process (the app as a Lambda builds it) or, with
 //! `API_URL` set, whatever answers at that address over HTTP.
 
+use crate::tokens::new_key;
+use auth::keys::{KeySetDocument, KeyState};
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::{App, Config};
 use aws_sdk_dynamodb::Client;
-use crate::tokens::new_key;
-use auth::keys::{KeySetDocument, KeyState};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -162,8 +162,8 @@ pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> Str
         &config.token_audience,
         config.access_token_ttl_seconds,
     );
-    let issuer = (config.public_base_url.as_deref())
-        .expect("in-process apps run with PUBLIC_BASE_URL set");
+    let issuer =
+        (config.public_base_url.as_deref()).expect("in-process apps run with PUBLIC_BASE_URL set");
     tokens
         .issue(user_id, session_id, issuer, auth::now())
         .unwrap()

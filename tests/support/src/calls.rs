@@ -6,7 +6,10 @@ use crate::messages::{BLACKLISTED, INVALID_REFRESH};
 use crate::secrets::{record_secrets, record_secrets_sent};
 use auth::store::dynamo::DynamoStore;
 use auth::{App, Endpoint};
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayV2httpRequestContext,
+};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
@@ -331,6 +334,23 @@ pub async fn published_key_of(app: &TestApp, token: &str) -> Value {
         .find(|key| key["kid"] == kid.as_str())
         .unwrap_or_else(|| panic!("key {kid} is not published: {}", answer.body))
         .clone()
+}
+
+/// The Lambda authorizer's answer (payload 2.0, simple responses) to a
+/// request with this `Authorization` header (`None`: without one), from the
+/// in-process `app`, as API Gateway would ask it.
+pub async fn authorize(
+    app: &App<DynamoStore>,
+    authorization: Option<&str>,
+) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+    record_secrets_sent(authorization, None);
+    let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
+    if let Some(value) = authorization {
+        event
+            .headers
+            .insert("authorization", value.parse().unwrap());
+    }
+    Box::pin(auth::authorizer::authorize(app, &event, None)).await
 }
 
 /// A request with `body` as API Gateway delivers it from the client address
