@@ -1,37 +1,66 @@
 #!/usr/bin/env python3
 """Writes the seed corpus in fuzz/corpus/<target>/: a few valid and invalid
-samples per target. Tokens are signed with the fuzz-only key of fuzz/src/lib.rs
-(SECRET); valid ones expire in 2100. Rerun after changing that key or the token
-formats: `python3 fuzz/make_seeds.py`."""
+samples per target. Access tokens are RS256, signed with the fuzz key set's
+current key (fuzz/test-keys/current.pem, kid "fuzz-current"); refresh tokens
+use REFRESH_SECRET; both as in fuzz/src/lib.rs. Valid tokens expire in 2100.
+Rerun after changing those keys or the token formats; it needs the
+`cryptography` package: `.tools/venv/bin/python fuzz/make_seeds.py`."""
 import base64, hashlib, hmac, json, os, random
 
-SECRET = b"fuzz-only-key-not-a-secret-0123456789abcdef"
-ISSUER = "token-auth"
-IAT, EXP = 1700000000, 4102444800  # 2023, 2100
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+REFRESH_SECRET = b"fuzz-only-refresh-secret-not-a-secret-0123456789"
+ISSUER = "https://auth.fuzz.example"
+AUDIENCE = "token-auth-fuzz"
+KID = "fuzz-current"
+IAT, EXP = 1700000000, 4102444800  # 2023, 2100
+# Ids of the shapes we issue: a v4 UUID, 16 bytes in unpadded base64url.
+USER = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e"
+SID = "AAAAAAAAAAAAAAAAAAAAAA"
+JTI = "QUJDREVGR0hJSktMTU5PUA"
+
+
+def private_key(name):
+    with open(os.path.join(HERE, "test-keys", name), "rb") as f:
+        return serialization.load_pem_private_key(f.read(), password=None)
+
+
+CURRENT, OTHER = private_key("current.pem"), private_key("other.pem")
+PUBLIC_PEM = CURRENT.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def jwt(claims, alg="HS256", key=SECRET):
-    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+def jwt(claims, alg="RS256", key=CURRENT, **header):
+    """`claims` under an `alg` header (plus `header`; a None value drops the
+    field), signed by `key`: an RSA key for RS*, bytes for HS*."""
+    header = {"alg": alg, "typ": "JWT", "kid": KID, **header}
+    header = b64(json.dumps({k: v for k, v in header.items() if v is not None}).encode())
     payload = b64(json.dumps(claims).encode())
-    digest = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}.get(alg)
-    body = f"{header}.{payload}"
-    signature = b64(hmac.new(key, body.encode(), digest).digest()) if digest else ""
-    return f"{body}.{signature}"
+    body = f"{header}.{payload}".encode()
+    if alg.startswith("RS"):
+        digest = {"RS256": hashes.SHA256(), "RS512": hashes.SHA512()}[alg]
+        signature = key.sign(body, padding.PKCS1v15(), digest)
+    elif alg.startswith("HS"):
+        signature = hmac.new(key, body, {"HS256": hashlib.sha256, "HS512": hashlib.sha512}[alg]).digest()
+    else:
+        signature = b""
+    return f"{body.decode()}.{b64(signature)}"
 
 
 def claims(**changes):
-    base = {"sub": "user-1", "iat": IAT, "exp": EXP, "jti": "jti-1", "iss": ISSUER, "sid": "session-1"}
+    base = {"sub": USER, "iat": IAT, "exp": EXP, "jti": JTI, "iss": ISSUER, "aud": AUDIENCE, "sid": SID}
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
 
-def refresh(user="user-1", session="session-1", secret="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXh4"):
-    master_tag = hmac.new(SECRET, b"token-auth refresh tag v1", hashlib.sha256).digest()
+def refresh(user=USER, session=SID, secret="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXh4"):
+    master_tag = hmac.new(REFRESH_SECRET, b"token-auth refresh tag v1", hashlib.sha256).digest()
     body = f"{user}:{session}:{secret}"
     return f"{body}:{b64(hmac.new(master_tag, body.encode(), hashlib.sha256).digest())}"
 
@@ -50,10 +79,18 @@ bearer = {
     "expired": "Bearer " + jwt(claims(exp=IAT + 60)),
     "issued-in-future": "Bearer " + jwt(claims(iat=EXP - 1)),
     "other-issuer": "Bearer " + jwt(claims(iss="someone-else")),
+    "other-audience": "Bearer " + jwt(claims(aud="another-api")),
+    "audience-list": "Bearer " + jwt(claims(aud=[AUDIENCE])),
     "missing-sid": "Bearer " + jwt(claims(sid=None)),
+    "sub-not-uuid": "Bearer " + jwt(claims(sub="user-1")),
     "alg-none": "Bearer " + jwt(claims(), alg="none"),
-    "hs512": "Bearer " + jwt(claims(), alg="HS512"),
-    "other-key": "Bearer " + jwt(claims(), key=b"another-key-another-key-another-key!"),
+    "rs512": "Bearer " + jwt(claims(), alg="RS512"),
+    "kid-unknown": "Bearer " + jwt(claims(), kid="fuzz-gone"),
+    "kid-absent": "Bearer " + jwt(claims(), kid=None),
+    "crit": "Bearer " + jwt(claims(), crit=["exp"]),
+    "other-rsa-key": "Bearer " + jwt(claims(), key=OTHER),
+    "hs256-other-key": "Bearer " + jwt(claims(), alg="HS256", key=b"another-key-another-key-another-key!"),
+    "hs256-public-pem": "Bearer " + jwt(claims(), alg="HS256", key=PUBLIC_PEM),
     "basic": "Basic dXNlcjpwYXNzd29yZA==",
     "scheme-only": "Bearer ",
     "two-tokens": "Bearer a.b.c d.e.f",

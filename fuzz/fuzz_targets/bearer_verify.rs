@@ -1,12 +1,12 @@
 //! Any bytes as the `Authorization` header value, through `bearer_token` and
 //! then `Tokens::verify`, as every protected endpoint does. Never panics; what
 //! `bearer_token` returns is a clean token taken from the header; what `verify`
-//! accepts is a token we signed (see `check_accepted_token`).
+//! accepts is a token the current key signed, for us (see `check_accepted_token`).
 #![no_main]
 
 use auth::error::TokenRejection;
 use auth::request::{MAX_TOKEN_BYTES, bearer_token};
-use auth_fuzz::{TOKENS, check_accepted_token, request_with_authorization};
+use auth_fuzz::{ISSUER, TOKENS, check_accepted_token, request_with_authorization};
 use libfuzzer_sys::{Corpus, fuzz_target};
 
 fuzz_target!(|data: &[u8]| -> Corpus {
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     assert!(header.contains(token), "the token is not from the header");
 
     let now = auth::now();
-    match TOKENS.verify(token, now) {
+    match TOKENS.verify(token, ISSUER, now) {
         Ok(claims) => check_accepted_token(token, &claims, now),
         Err(TokenRejection::Expired | TokenRejection::Invalid) => {}
         Err(other) => panic!("verify answered {other:?}"),
