@@ -6,14 +6,15 @@
 #   no API_URL         against `cargo lambda watch` on a free port, over the
 #                      DynamoDB Local that the environment names (make test's),
 #                      or one started here. Then the functions' log must hold
-#                      none of the run's passwords, tokens or JWT secret, at
+#                      none of the run's passwords, tokens, refresh-token
+#                      secret or signing keys, at
 #                      log level FUNCTION_RUST_LOG (default trace, the most verbose).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # The test binaries that run over HTTP too; the others need the in-process app
 # (faults, outage, round_trips) or no app at all (routes).
-E2E_TESTS=(register login status logout refresh sessions password throttle hostile_tokens hostile_bodies)
+E2E_TESTS=(register login status logout refresh sessions password throttle hostile_tokens hostile_bodies keys)
 e2e_args=()
 for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 

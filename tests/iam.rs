@@ -14,11 +14,10 @@
 //! a deployment. The walk needs `make test`'s DynamoDB Local; the rest needs
 //! nothing.
 
+use auth::Config;
 use auth::Endpoint::{self, *};
-use auth::store::dynamo::DynamoStore;
 use auth::store::dynamo::schema::{email_pk, failures_pk, sessions_pk, user_pk};
 use auth::throttle::{Counter, account_counter, registration_counter};
-use auth::{App, Config};
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
@@ -652,13 +651,6 @@ impl Walk {
         }
     }
 
-    fn in_process(app: &TestApp) -> &App<DynamoStore> {
-        let TestApp::InProcess(app) = app else {
-            unreachable!("the walk's app is in-process")
-        };
-        app
-    }
-
     /// Checks every request sent since the last check against the policy of
     /// `endpoint`'s function.
     fn check(&mut self, endpoint: Endpoint) {
@@ -717,7 +709,7 @@ impl Walk {
 
     /// A login or a registration from the client address `ip`, checked.
     async fn from(&mut self, ip: &str, endpoint: Endpoint, email: &str, password: &str) -> Answer {
-        let app = Self::in_process(&self.app);
+        let app = self.app.in_process();
         let answer = call_from(app, ip, endpoint, &credentials(email, password)).await;
         self.check(endpoint);
         answer
@@ -749,7 +741,7 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         &(ip.clone(), guessed),
         |app, (ip, email)| async move {
             let body = credentials(&email, "a wrong guess");
-            let answer = call_from(Walk::in_process(&app), &ip, Login, &body).await;
+            let answer = call_from(app.in_process(), &ip, Login, &body).await;
             answer.status.as_u16()
         },
     )
@@ -814,12 +806,12 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
     // The authorizer: the token check of status, allowing and denying.
     let live = walk.from(&ip, Login, &email, new_password).await.token();
     let bearer = format!("Bearer {live}");
-    let allowed = authorize(Walk::in_process(&app), Some(&bearer)).await;
+    let allowed = authorize(app.in_process(), Some(&bearer)).await;
     assert!(allowed.is_authorized, "{:?}", allowed.context);
     walk.check_function("authorizer");
     logout(&app, &live).await.assert_success(200, LOGGED_OUT);
     walk.check(Logout);
-    let denied = authorize(Walk::in_process(&app), Some(&bearer)).await;
+    let denied = authorize(app.in_process(), Some(&bearer)).await;
     assert!(!denied.is_authorized, "logged out");
     walk.check_function("authorizer");
 

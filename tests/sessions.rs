@@ -17,12 +17,7 @@ async fn sessions_lists_each_device_and_marks_the_callers_own() {
     let sessions = list_sessions(&app, &laptop).await;
     assert_eq!(sessions.len(), 3, "{sessions:?}");
     for session in &sessions {
-        let keys: BTreeSet<&str> = session
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = field_names(session);
         let expected = [
             "created_at",
             "current",

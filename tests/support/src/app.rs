@@ -27,6 +27,15 @@ impl TestApp {
     pub fn is_http(&self) -> bool {
         matches!(self, Self::Http { .. })
     }
+
+    /// The in-process app itself, for tests that reach inside it (its key
+    /// set, the authorizer); they run in-process only.
+    pub fn in_process(&self) -> &App<DynamoStore> {
+        match self {
+            Self::InProcess(app) => app,
+            Self::Http { .. } => panic!("this test needs the in-process app"),
+        }
+    }
 }
 
 /// Whether the tests run over HTTP (`make test-e2e`): tests that must pick

@@ -150,6 +150,26 @@ pub async fn call(
     answer(status, headers, &bytes)
 }
 
+/// Follows an absolute URL the API handed out (a `jwks_uri`): over HTTP with
+/// a GET as any client would; in-process through the endpoint its path
+/// routes to, once the URL is checked to lie under `base`, the base URL the
+/// in-process app believes it has (its issuer).
+pub async fn follow(app: &TestApp, url: &str, base: &str) -> Answer {
+    match app {
+        TestApp::InProcess(_) => {
+            let path = url
+                .strip_prefix(base)
+                .unwrap_or_else(|| panic!("{url} is not under {base}"));
+            call(app, "GET", path, None, None).await
+        }
+        TestApp::Http { client, .. } => {
+            let response = client.get(url).send().await.expect("the URL answers");
+            let (status, headers) = (response.status(), response.headers().clone());
+            answer(status, headers, &response.bytes().await.unwrap())
+        }
+    }
+}
+
 /// An answer as the client gets it, checked to be JSON; tokens in it are
 /// recorded for the log check (make test-e2e).
 fn answer(status: StatusCode, headers: HeaderMap, bytes: &[u8]) -> Answer {

@@ -35,8 +35,9 @@
 //!   the free checks; a success past an address's limit; registrations per
 //!   address.
 //! - `hostile_tokens.rs` (HTTP): a table of hostile access tokens (alg none,
-//!   foreign keys, key URLs, bad claims) on status and logout; validly signed
-//!   ones with ids not of our shape or a `crit` header.
+//!   foreign keys, key URLs, HMAC keyed with our public key, unknown or
+//!   missing kids, bad claims, another issuer or audience) on status and
+//!   logout; validly signed ones with ids not of our shape or a `crit` header.
 //! - `hostile_bodies.rs` (HTTP): bad and hostile bodies on register and login,
 //!   each with its 4xx and message.
 //! - `faults.rs`: storage down, and faults through a fake DynamoDB
@@ -45,16 +46,23 @@
 //! - `outage.rs`: DynamoDB Local stopped mid-run and started again.
 //! - `round_trips.rs`: DynamoDB requests and round trips per call, counted
 //!   (`cargo test -p api-tests --test round_trips -- --nocapture` prints them).
+//! - `keys.rs` (HTTP): published keys, rotation, the Lambda authorizer: a
+//!   token verified with nothing but the discovery URL; the rotation cycle
+//!   over real calls (in-process); the authorizer over DynamoDB Local
+//!   (in-process); the example route without an authorizer's context.
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
-//!   and `auth::Endpoint` declare the same routes.
+//!   and `auth::Endpoint` declare the same routes; exactly the routes behind
+//!   the authorizer carry it.
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
 //!   a table in the test (actions, tables, key prefixes), and every request
-//!   of a walk through the endpoints against them ([`traffic`]).
+//!   of a walk through the endpoints and the authorizer against them
+//!   ([`traffic`]); the secret read by exactly the functions that sign or
+//!   verify.
 //!
 //! This crate: [`app`] (the app under test), [`calls`] (requests, answers,
 //! one helper per endpoint), [`messages`] (the contract's messages),
 //! [`tokens`] (reading and forging tokens), [`backstage`] (the service's own
-//! database and secret), [`stored`] (items as the service stores them, from
+//! database and signing keys), [`stored`] (items as the service stores them, from
 //! its key schema), [`fake_dynamo`], [`traffic`] (the requests the app sends
 //! DynamoDB, seen on its client).
 
@@ -82,6 +90,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// wait: the service's default (`ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY`), which
 /// every suite runs with.
 pub const ACCOUNT_FREE_FAILURES: usize = 5;
+
+/// The field names of a JSON object, to compare with the fields it may have.
+pub fn field_names(object: &serde_json::Value) -> std::collections::BTreeSet<&str> {
+    let fields = object
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {object}"));
+    fields.keys().map(String::as_str).collect()
+}
 
 /// An email no other test uses, so tests can share one database.
 pub fn unique_email() -> String {

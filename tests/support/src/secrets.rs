@@ -1,7 +1,9 @@
 //! With `SECRETS_SEEN_FILE` set (make test-e2e), every password a test sends
 //! and every token it sends or receives is appended to that file, one
 //! `kind<TAB>value` a line, so that scripts/no-secrets-in-log.py can search the
-//! function logs for them.
+//! function logs for them. scripts/test-e2e.sh adds the run's own secrets to
+//! the same file (kinds `refresh_token_secret` and `signing_key`); the script
+//! requires every kind, so a run that recorded no password or no token fails.
 
 use serde_json::Value;
 
