@@ -71,15 +71,32 @@ use_dynamodb() {
   .tools/venv/bin/python scripts/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
 }
 
+# env_file_json JSON: the JSON document on one line, such that an env file for
+# cargo lambda watch can carry it in single quotes. Its parser (env-file-reader) turns every
+# `\n` into a newline, in any quotes, and has no escape for a backslash: the
+# PEMs' `\n` escapes would reach the function as raw newlines inside JSON
+# strings, which no JSON parser accepts. `\u000a` is the same newline to JSON
+# and nothing to the env file. Checked to decode to the same document, and to
+# hold no single quote (which would end the value).
+env_file_json() {
+  printf '%s' "$1" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+out = json.dumps(json.loads(text), separators=(",", ":")).replace("\\n", "\\u000a")
+if json.loads(out) != json.loads(text) or "\\n" in out or "\x27" in out:
+    sys.exit("env_file_json: this JSON cannot be written to an env file as it is")
+print(out)'
+}
+
 # write_function_env FILE: the functions' settings, for cargo lambda watch. A
 # file (mode 600, removed on exit), not the command line, where `ps` shows it.
 # The settings with a default pass only when the environment sets them:
 # shared/auth/src/config.rs owns the defaults.
 write_function_env() {
-  local file=$1 name
-  # Single quotes: the key set is JSON, taken literally.
+  local file=$1 name keys
+  keys=$(env_file_json "$SIGNING_KEYS")
   (umask 077; cat >"$file") <<ENV
-SIGNING_KEYS='$SIGNING_KEYS'
+SIGNING_KEYS='$keys'
 REFRESH_TOKEN_SECRET=$REFRESH_TOKEN_SECRET
 USERS_TABLE=$USERS_TABLE
 REVOKED_TOKENS_TABLE=$REVOKED_TOKENS_TABLE
