@@ -288,7 +288,9 @@ impl Floor {
 
     async fn login(&self, i: u32) -> Result<(), Error> {
         let (account, source) = (account(&self.email), source()?);
-        let hash = self.begin_attempt(&[account.clone(), source.clone()]).await?;
+        let hash = self
+            .begin_attempt(&[account.clone(), source.clone()])
+            .await?;
         // The session is written only if the verified hash is still current.
         let check = ConditionCheck::builder()
             .table_name(&self.users)

@@ -18,10 +18,7 @@ pub struct Caller {
 pub async fn authenticate<S: Store>(app: &App<S>, request: &Request) -> Result<Caller, ApiError> {
     let now = crate::now();
     let claims = app.tokens.verify(bearer_token(request)?, now)?;
-    let subject = app
-        .store
-        .token_subject(&claims.sub, &claims.sid, &claims.jti, now)
-        .await?;
+    let subject = app.store.token_subject(&claims, now).await?;
     if subject.revoked || !subject.session_live {
         return Err(TokenRejection::Revoked.into());
     }

@@ -32,11 +32,7 @@ pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if scope == "local" {
         let now = crate::now();
         let claims = app.tokens.verify(token, now)?;
-        return match app
-            .store
-            .end_token_session(&claims.sub, &claims.sid, &claims.jti, claims.exp, now)
-            .await?
-        {
+        return match app.store.end_token_session(&claims, now).await? {
             Revocation::Revoked => Ok(done()),
             Revocation::AlreadyRevoked => Err(TokenRejection::Revoked.into()),
         };
