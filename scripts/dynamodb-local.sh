@@ -21,16 +21,4 @@ workdir=$(mktemp -d)
   -jar "$jar_dir/DynamoDBLocal.jar" "${storage[@]}" -disableTelemetry -port "$port") \
   >"$log" 2>&1 </dev/null &
 pid=$!
-
-for _ in $(seq 1 150); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "DynamoDB Local exited at start:" >&2; cat "$log" >&2; exit 1
-  fi
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "$pid"; exit 0
-  fi
-  sleep 0.2
-done
-echo "DynamoDB Local did not open port $port within 30 s" >&2
-kill "$pid" 2>/dev/null || true
-exit 1
+exec scripts/wait-for-port.sh "DynamoDB Local" "$pid" "$port" "$log"

@@ -13,16 +13,4 @@ server=$PWD/.tools/venv/bin/moto_server
 
 "$server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
 pid=$!
-
-for _ in $(seq 1 150); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "moto_server exited at start:" >&2; cat "$log" >&2; exit 1
-  fi
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "$pid"; exit 0
-  fi
-  sleep 0.2
-done
-echo "moto_server did not open port $port within 30 s" >&2
-kill "$pid" 2>/dev/null || true
-exit 1
+exec scripts/wait-for-port.sh "moto_server" "$pid" "$port" "$log"

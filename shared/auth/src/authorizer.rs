@@ -58,7 +58,7 @@ fn bearer(event: &ApiGatewayV2CustomAuthorizerV2Request) -> Result<&str, TokenRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint::tests::{JOE, app, call};
+    use crate::endpoint::tests::{JOE, app, call, registered};
     use crate::{Endpoint, store::memory::MemoryStore};
 
     fn event(authorization: Option<&str>) -> ApiGatewayV2CustomAuthorizerV2Request {
@@ -80,10 +80,7 @@ mod tests {
     #[tokio::test]
     async fn allows_a_live_token_with_its_context_and_denies_everything_else() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         let bearer = format!("Bearer {token}");
         let answer = authorize(&app, &event(Some(&bearer)), None).await;
         assert!(answer.is_authorized);

@@ -308,7 +308,7 @@ async fn run(args: Args) -> Result<(), String> {
             for key in &document.keys {
                 let state = serde_json::to_value(key.state).unwrap_or_default();
                 let (epoch, date) = match key.changed_at {
-                    Some(at) => (at.to_string(), rfc3339(at)),
+                    Some(at) => (at.to_string(), auth::rfc3339(at)),
                     None => ("-".into(), "-".into()),
                 };
                 lines += &format!(
@@ -323,17 +323,6 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn rfc3339(epoch: u64) -> String {
-    i64::try_from(epoch)
-        .ok()
-        .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
-        .and_then(|at| {
-            at.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "?".into())
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -53,18 +53,15 @@ impl KeySource<'_> {
 /// A kid that says when the key was made and is unique by its random part:
 /// `[PREFIX-]YYYY-MM-DD-xxxxxxxx`.
 fn new_kid(prefix: Option<&str>, now: u64) -> Result<String, String> {
-    let date = time::OffsetDateTime::from_unix_timestamp(now as i64)
-        .map_err(|_| format!("the clock says {now}, which is not a date"))?
-        .date();
+    // `YYYY-MM-DD`, the date part of the RFC 3339 form.
+    let date = auth::rfc3339(now)
+        .get(..10)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the clock says {now}, which is not a date"))?;
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).map_err(|e| format!("no randomness for a kid: {e}"))?;
     let hex: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-    let stem = format!(
-        "{:04}-{:02}-{:02}-{hex}",
-        date.year(),
-        date.month() as u8,
-        date.day()
-    );
+    let stem = format!("{date}-{hex}");
     Ok(match prefix {
         Some(prefix) => format!("{prefix}-{stem}"),
         None => stem,

@@ -29,10 +29,7 @@ pub async fn check_token<S: Store>(
 ) -> Result<Caller, ApiError> {
     let now = crate::now();
     let claims = app.tokens.verify(token, issuer, now)?;
-    let subject = app
-        .store
-        .token_subject(&claims.sub, &claims.sid, &claims.jti, now)
-        .await?;
+    let subject = app.store.token_subject(&claims, now).await?;
     if subject.revoked || !subject.session_live {
         return Err(TokenRejection::Revoked.into());
     }

@@ -14,37 +14,30 @@ use lambda_http::{Request, http::StatusCode};
 /// unknown emails), then on success one write: the new session, with the
 /// attempt settled.
 pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-    let Credentials {
-        email,
-        password,
-        device,
-    } = Credentials::from_request(request)?;
+    let credentials = Credentials::from_request(request)?;
+    let email = &credentials.email;
     let now = crate::now();
-    let account = throttle::account_counter(&email, app.config.account_login_failures_before_delay);
+    let account = throttle::account_counter(email, app.config.account_login_failures_before_delay);
     let sources = source_ip(request)
         .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
         .into_iter()
         .collect();
-    let (record, attempt) = PasswordAttempt::begin(app, &email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::begin(app, email, account, sources).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
     let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
-    let verified = password::verify(&password, stored_hash, app.config.bcrypt_cost).await;
+    let verified =
+        password::verify(&credentials.password, stored_hash, app.config.bcrypt_cost).await;
     let record = match record {
         Some(record) if verified => record,
         // Already counted by the claim, unknown emails too, so counting
         // tells nothing.
         _ => return Err(ApiError::LoginFailed),
     };
-    let (session, refresh) = new_session(app, &record.user_id, device, request, now)?;
+    let (session, refresh) = new_session(app, &record.user_id, credentials.device, request, now)?;
     if !app
         .store
-        .create_session(
-            &session,
-            &email,
-            &record.password_hash,
-            attempt.settlement(),
-        )
+        .create_session(&session, &attempt.verified(email, &record.password_hash))
         .await?
     {
         // The password changed while we checked it: the old one opens nothing.

@@ -31,16 +31,9 @@ pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
     if scope == "local" {
         let now = crate::now();
-        let claims = app.tokens.verify(
-            token,
-            &app.issuer(crate::request::domain_name(request))?,
-            now,
-        )?;
-        return match app
-            .store
-            .end_token_session(&claims.sub, &claims.sid, &claims.jti, claims.exp, now)
-            .await?
-        {
+        let issuer = app.issuer(crate::request::domain_name(request))?;
+        let claims = app.tokens.verify(token, &issuer, now)?;
+        return match app.store.end_token_session(&claims, now).await? {
             Revocation::Revoked => Ok(done()),
             Revocation::AlreadyRevoked => Err(TokenRejection::Revoked.into()),
         };

@@ -285,6 +285,13 @@ pub(crate) mod tests {
         (status, serde_json::from_slice(response.body()).unwrap())
     }
 
+    /// Registers `credentials` and returns the access token.
+    pub(crate) async fn registered(app: &App<MemoryStore>, credentials: &str) -> String {
+        let (code, body) = call(app, Endpoint::Register, None, credentials).await;
+        assert_eq!(code, 201, "{body}");
+        body["auth_token"].as_str().unwrap().to_owned()
+    }
+
     pub(crate) const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
 
     #[tokio::test]
@@ -309,10 +316,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn storage_failure_is_a_generic_503_and_accepts_nothing() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         app.store.set_unavailable(true);
         for (endpoint, token, body) in [
             (Endpoint::Register, None, JOE),
@@ -337,10 +341,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_token_outlives_its_user_only_as_an_invalid_token() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         let issuer = "https://auth.example.com";
         let user_id = app.tokens.verify(&token, issuer, crate::now()).unwrap().sub;
         app.store.delete_user(&user_id);
@@ -371,10 +372,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_burst_of_wrong_passwords_gets_exactly_the_free_checks() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
         let mut expected = vec![404; 5];
         expected.extend([429; 11]);
@@ -382,10 +380,7 @@ pub(crate) mod tests {
 
         // Password change on another account: five 403s, then 429s.
         let ann = r#"{"email": "ann@example.com", "password": "correct horse"}"#;
-        let ann_token = call(&app, Endpoint::Register, None, ann).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let ann_token = registered(&app, ann).await;
         let change = r#"{"current_password": "wrong horse", "new_password": "new horse 1"}"#;
         let mut expected = vec![403; 5];
         expected.extend([429; 11]);
@@ -397,10 +392,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_wrong_current_password_is_no_second_guess() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         // The real password sent as the "new" one confirms nothing.
         let probe = r#"{"current_password": "wrong horse", "new_password": "correct horse"}"#;
         let (code, body) = call(&app, Endpoint::ChangePassword, Some(&token), probe).await;
@@ -413,10 +405,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_password_change_clears_the_account_counter() {
         let app = app();
-        let token = call(&app, Endpoint::Register, None, JOE).await.1["auth_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = registered(&app, JOE).await;
         let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
         for _ in 0..4 {
             assert_eq!(call(&app, Endpoint::Login, None, wrong).await.0, 404);

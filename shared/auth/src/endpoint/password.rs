@@ -54,10 +54,8 @@ pub async fn change_password<S: Store>(app: &App<S>, request: &Request) -> Resul
     if !app
         .store
         .set_password_hash(
-            &profile.email,
-            &record.password_hash,
+            &attempt.verified(&profile.email, &record.password_hash),
             &new_hash,
-            attempt.settlement(),
         )
         .await?
     {

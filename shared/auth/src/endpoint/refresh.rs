@@ -38,7 +38,7 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
     if presented_hash == session.refresh_hash {
         let rotated = app
             .store
-            .rotate_refresh(user_id, session_id, &presented_hash, &successor.hash(), now)
+            .rotate_refresh(&session, &successor.hash(), now)
             .await?;
         if rotated {
             return tokens_reply(

@@ -12,11 +12,7 @@ use lambda_http::{Request, http::StatusCode};
 /// write, before bcrypt, so that a flood of sign-ups costs us no CPU), then one
 /// transactional write (user, email, first session).
 pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-    let Credentials {
-        email,
-        password,
-        device,
-    } = Credentials::from_request(request)?;
+    let credentials = Credentials::from_request(request)?;
     let now = crate::now();
     let window = source_ip(request).and_then(|ip| {
         throttle::registration_counter(ip, app.config.source_registrations_per_hour, now)
@@ -29,14 +25,14 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
     }
     // Hashing comes before the write even when the email turns out to be taken,
     // so "taken" and "created" cost the same time.
-    let password_hash = password::hash(&password, app.config.bcrypt_cost).await?;
+    let password_hash = password::hash(&credentials.password, app.config.bcrypt_cost).await?;
     let user = NewUser {
         user_id: crate::ids::new_user_id(),
-        email,
+        email: credentials.email,
         password_hash,
         registered_on: crate::rfc3339(now),
     };
-    let (session, refresh) = new_session(app, &user.user_id, device, request, now)?;
+    let (session, refresh) = new_session(app, &user.user_id, credentials.device, request, now)?;
     if app.store.create_user(&user, &session).await? == Registration::EmailTaken {
         return Err(ApiError::UserExists);
     }

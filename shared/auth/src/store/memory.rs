@@ -37,7 +37,7 @@ impl MemoryStore {
         }
     }
 
-    async fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
+    async fn login_record(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
         self.check()?;
         let state = self.lock();
         Ok(state
@@ -57,7 +57,7 @@ impl MemoryStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn check(&self) -> Result<(), StoreError> {
+    fn check(&self) -> StoreResult<()> {
         if self.unavailable.load(Ordering::SeqCst) {
             Err(StoreError("memory store switched off".into()))
         } else {
@@ -70,6 +70,16 @@ impl State {
     fn password_hash(&self, email: &str) -> Option<&str> {
         let user_id = self.user_id_by_email.get(email)?;
         Some(self.users.get(user_id)?.password_hash.as_str())
+    }
+
+    /// Settles the check's attempt if the hash it verified is still the
+    /// account's: what both writes made on a verified password need first.
+    fn settle_if_verified(&mut self, verified: &Verified<'_>) -> bool {
+        if self.password_hash(verified.email) != Some(verified.password_hash) {
+            return false;
+        }
+        self.settle(verified.settlement);
+        true
     }
 
     fn settle(&mut self, settlement: &Settlement) {
@@ -102,11 +112,7 @@ fn key(user_id: &str, session_id: &str) -> (String, String) {
 }
 
 impl Store for MemoryStore {
-    async fn create_user(
-        &self,
-        user: &NewUser,
-        session: &Session,
-    ) -> Result<Registration, StoreError> {
+    async fn create_user(&self, user: &NewUser, session: &Session) -> StoreResult<Registration> {
         self.check()?;
         let mut state = self.lock();
         if state.user_id_by_email.contains_key(&user.email) {
@@ -127,7 +133,7 @@ impl Store for MemoryStore {
         email: &str,
         counters: &[Counter],
         now_ms: u64,
-    ) -> Result<LoginAttempt, StoreError> {
+    ) -> StoreResult<LoginAttempt> {
         let record = self.login_record(email).await?;
         let state = self.lock();
         let failures = counters
@@ -141,7 +147,7 @@ impl Store for MemoryStore {
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
         let admitted = claims.iter().all(|(counter, seen)| {
@@ -161,27 +167,20 @@ impl Store for MemoryStore {
     async fn create_session(
         &self,
         session: &Session,
-        email: &str,
-        verified_hash: &str,
-        settlement: &Settlement,
-    ) -> Result<bool, StoreError> {
+        verified: &Verified<'_>,
+    ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        if state.password_hash(email) != Some(verified_hash) {
+        if !state.settle_if_verified(verified) {
             return Ok(false);
         }
-        state.settle(settlement);
         state
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
         Ok(true)
     }
 
-    async fn count_registration(
-        &self,
-        counter: &Counter,
-        window_end: u64,
-    ) -> Result<bool, StoreError> {
+    async fn count_registration(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
         let (counted, _) = state
@@ -195,13 +194,8 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn token_subject(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
-        now: u64,
-    ) -> Result<TokenSubject, StoreError> {
+    async fn token_subject(&self, claims: &Claims, now: u64) -> StoreResult<TokenSubject> {
+        let (user_id, session_id, jti) = (&claims.sub, &claims.sid, &claims.jti);
         self.check()?;
         let state = self.lock();
         Ok(TokenSubject {
@@ -222,14 +216,9 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn end_token_session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
-        expires_at: u64,
-        now: u64,
-    ) -> Result<Revocation, StoreError> {
+    async fn end_token_session(&self, claims: &Claims, now: u64) -> StoreResult<Revocation> {
+        let (user_id, session_id, jti, expires_at) =
+            (&claims.sub, &claims.sid, &claims.jti, claims.exp);
         self.check()?;
         let mut state = self.lock();
         let session_live = state
@@ -249,16 +238,12 @@ impl Store for MemoryStore {
         Ok(Revocation::Revoked)
     }
 
-    async fn session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-    ) -> Result<Option<Session>, StoreError> {
+    async fn session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<Session>> {
         self.check()?;
         Ok(self.lock().sessions.get(&key(user_id, session_id)).cloned())
     }
 
-    async fn sessions(&self, user_id: &str, now: u64) -> Result<Vec<Session>, StoreError> {
+    async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
         self.check()?;
         let mut sessions: Vec<Session> = self
             .lock()
@@ -273,33 +258,27 @@ impl Store for MemoryStore {
 
     async fn rotate_refresh(
         &self,
-        user_id: &str,
-        session_id: &str,
-        old_hash: &str,
+        session: &Session,
         new_hash: &str,
         now: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        let Some(session) = state.sessions.get_mut(&key(user_id, session_id)) else {
+        let key = key(&session.user_id, &session.session_id);
+        let Some(stored) = state.sessions.get_mut(&key) else {
             return Ok(false);
         };
-        if session.refresh_hash != old_hash {
+        if stored.refresh_hash != session.refresh_hash {
             return Ok(false);
         }
-        session.previous_hash = Some(old_hash.to_owned());
-        session.refresh_hash = new_hash.to_owned();
-        session.rotated_at = now;
-        session.last_used_at = now;
+        stored.previous_hash = Some(session.refresh_hash.clone());
+        stored.refresh_hash = new_hash.to_owned();
+        stored.rotated_at = now;
+        stored.last_used_at = now;
         Ok(true)
     }
 
-    async fn delete_session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        now: u64,
-    ) -> Result<bool, StoreError> {
+    async fn delete_session(&self, user_id: &str, session_id: &str, now: u64) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
         let key = key(user_id, session_id);
@@ -308,7 +287,7 @@ impl Store for MemoryStore {
         Ok(live)
     }
 
-    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<()> {
         self.check()?;
         self.lock()
             .sessions
@@ -318,18 +297,15 @@ impl Store for MemoryStore {
 
     async fn set_password_hash(
         &self,
-        email: &str,
-        old_hash: &str,
+        verified: &Verified<'_>,
         new_hash: &str,
-        settlement: &Settlement,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        if state.password_hash(email) != Some(old_hash) {
+        if !state.settle_if_verified(verified) {
             return Ok(false);
         }
-        state.settle(settlement);
-        let user_id = state.user_id_by_email[email].clone();
+        let user_id = state.user_id_by_email[verified.email].clone();
         if let Some(user) = state.users.get_mut(&user_id) {
             user.password_hash = new_hash.to_owned();
         }

@@ -9,6 +9,7 @@ pub mod memory;
 
 use crate::error::ApiError;
 use crate::throttle::{Counter, Failures, Settlement};
+use crate::token::Claims;
 use std::future::Future;
 
 /// A user about to be written; the password is already hashed.
@@ -95,6 +96,19 @@ pub struct TokenSubject {
     pub revoked: bool,
 }
 
+/// A password check that passed: the account (by its email), the hash the
+/// password matched, and how to settle the attempt. A write made on its
+/// strength holds only while that hash is still the account's.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub settlement: &'a Settlement,
+}
+
+/// What every storage call answers.
+pub type StoreResult<T> = Result<T, StoreError>;
+
 /// Storage could not answer. The text is for the log, never for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
@@ -113,7 +127,7 @@ pub trait Store: Send + Sync {
         &self,
         user: &NewUser,
         session: &Session,
-    ) -> impl Future<Output = Result<Registration, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<Registration>> + Send;
 
     /// The account registered under a normalised email and the failed-login
     /// counts of `counters`, read consistently together.
@@ -122,7 +136,7 @@ pub trait Store: Send + Sync {
         email: &str,
         counters: &[Counter],
         now_ms: u64,
-    ) -> impl Future<Output = Result<LoginAttempt, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<LoginAttempt>> + Send;
 
     /// Claims one attempt on each of `claims`' counters before a password
     /// is checked, counting it as a failure in advance: on each, only while
@@ -134,7 +148,7 @@ pub trait Store: Send + Sync {
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Opens a session for a login, only if the password hash it verified is
     /// still the account's (`false` otherwise): a login that raced a password
@@ -143,10 +157,8 @@ pub trait Store: Send + Sync {
     fn create_session(
         &self,
         session: &Session,
-        email: &str,
-        verified_hash: &str,
-        settlement: &Settlement,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        verified: &Verified<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Counts a registration on `counter` (a source's, for one window ending
     /// at `window_end`), only while it holds fewer than its limit
@@ -155,54 +167,47 @@ pub trait Store: Send + Sync {
         &self,
         counter: &Counter,
         window_end: u64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// The user behind a token, its session, and whether the token is revoked,
     /// in one read.
     fn token_subject(
         &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
+        claims: &Claims,
         now: u64,
-    ) -> impl Future<Output = Result<TokenSubject, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<TokenSubject>> + Send;
 
     /// Logs one token out: revokes it until `expires_at` (its own `exp`) and
     /// ends its session, in one atomic write. `AlreadyRevoked` if the token was.
     fn end_token_session(
         &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
-        expires_at: u64,
+        claims: &Claims,
         now: u64,
-    ) -> impl Future<Output = Result<Revocation, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<Revocation>> + Send;
 
     /// One session, read consistently (expired ones too: the caller decides).
     fn session(
         &self,
         user_id: &str,
         session_id: &str,
-    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
 
     /// The user's sessions that have not expired.
     fn sessions(
         &self,
         user_id: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<Session>>> + Send;
 
     /// Swaps the session's refresh hash from `old_hash` to `new_hash`, only if
     /// `old_hash` is still the live one: of concurrent rotations one wins
     /// (`true`), the others see `false`.
     fn rotate_refresh(
         &self,
-        user_id: &str,
-        session_id: &str,
-        old_hash: &str,
+        session: &Session,
         new_hash: &str,
         now: u64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Ends one live session; `false` if there was none, or only an expired one.
     fn delete_session(
@@ -210,7 +215,7 @@ pub trait Store: Send + Sync {
         user_id: &str,
         session_id: &str,
         now: u64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Ends every session of the user but `keep`. (A query, then batched
     /// deletes: a few round trips.)
@@ -218,16 +223,14 @@ pub trait Store: Send + Sync {
         &self,
         user_id: &str,
         keep: Option<&str>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Replaces the password hash, only if it is still `old_hash` (so of two
     /// concurrent changes, one fails rather than both "succeeding"), and
     /// settles the password check that allowed it, in one write.
     fn set_password_hash(
         &self,
-        email: &str,
-        old_hash: &str,
+        verified: &Verified<'_>,
         new_hash: &str,
-        settlement: &Settlement,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -3,7 +3,7 @@
 use super::{Claim, Counter, Failures, Settlement};
 use crate::App;
 use crate::error::ApiError;
-use crate::store::{LoginAttempt, LoginRecord, Store};
+use crate::store::{LoginAttempt, LoginRecord, Store, Verified};
 
 /// How often an attempt reads the counters again after a parallel attempt
 /// moved one between its read and its claim. Each round, at least one of the
@@ -61,9 +61,13 @@ impl PasswordAttempt {
         Err(ApiError::TooManyLogins { retry_after: 1 })
     }
 
-    /// What a success must write: the account's counter cleared, the claim on
-    /// the others taken back.
-    pub fn settlement(&self) -> &Settlement {
-        &self.settlement
+    /// The check passed for `email`'s account, against `password_hash`: what
+    /// a success writes on its strength (and settles this attempt with).
+    pub fn verified<'a>(&'a self, email: &'a str, password_hash: &'a str) -> Verified<'a> {
+        Verified {
+            email,
+            password_hash,
+            settlement: &self.settlement,
+        }
     }
 }

@@ -45,10 +45,7 @@ impl DynamoStore {
     /// unavailable. A cancellation for a conflict with a concurrent transaction
     /// on the same items says nothing about this one, so it is retried, and
     /// the retry sees the items as the other transaction left them.
-    async fn conditional_transaction(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<bool, StoreError> {
+    async fn conditional_transaction(&self, items: Vec<TransactWriteItem>) -> StoreResult<bool> {
         let items = &items;
         retry((), |(), _| async move {
             let result = self
@@ -122,7 +119,7 @@ impl DynamoStore {
         counter: &Counter,
         seen: &Failures,
         now_ms: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         let now = now_ms / 1000;
         let update = self
             .client
@@ -168,7 +165,7 @@ impl DynamoStore {
         &self,
         mut items: Vec<TransactWriteItem>,
         settlement: &Settlement,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         let clear = built(
             Delete::builder()
                 .table_name(&self.users_table)
@@ -189,7 +186,7 @@ impl DynamoStore {
     /// the counter's last stamp, the stamp goes back to the one before, so a
     /// success does not restart the counter's wait. A later attempt's stamp
     /// stands; a counter gone or at zero has nothing to take back.
-    async fn take_back(&self, claim: &Claim) -> Result<(), StoreError> {
+    async fn take_back(&self, claim: &Claim) -> StoreResult<()> {
         let update = self
             .client
             .update_item()

@@ -7,11 +7,7 @@ use super::*;
 use crate::throttle::Claim;
 
 impl Store for DynamoStore {
-    async fn create_user(
-        &self,
-        user: &NewUser,
-        session: &Session,
-    ) -> Result<Registration, StoreError> {
+    async fn create_user(&self, user: &NewUser, session: &Session) -> StoreResult<Registration> {
         let put_new = |item| {
             let put = built(
                 Put::builder()
@@ -74,7 +70,7 @@ impl Store for DynamoStore {
         email: &str,
         counters: &[Counter],
         now_ms: u64,
-    ) -> Result<LoginAttempt, StoreError> {
+    ) -> StoreResult<LoginAttempt> {
         let login_key = schema::login_key(email);
         let counter_keys: Vec<Item> = counters.iter().map(schema::failures_key).collect();
         let keys = std::iter::once(login_key.clone())
@@ -96,7 +92,7 @@ impl Store for DynamoStore {
         &self,
         claims: &[(&Counter, Failures)],
         now_ms: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         // Separate writes, not a transaction: parallel attempts on one counter
         // then queue on the item instead of cancelling each other.
         let each = claims
@@ -126,10 +122,9 @@ impl Store for DynamoStore {
     async fn create_session(
         &self,
         session: &Session,
-        email: &str,
-        verified_hash: &str,
-        settlement: &Settlement,
-    ) -> Result<bool, StoreError> {
+        verified: &Verified<'_>,
+    ) -> StoreResult<bool> {
+        let (email, verified_hash) = (verified.email, verified.password_hash);
         let check = built(
             ConditionCheck::builder()
                 .table_name(&self.users_table)
@@ -148,14 +143,10 @@ impl Store for DynamoStore {
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
-        self.write_settled(items, settlement).await
+        self.write_settled(items, verified.settlement).await
     }
 
-    async fn count_registration(
-        &self,
-        counter: &Counter,
-        window_end: u64,
-    ) -> Result<bool, StoreError> {
+    async fn count_registration(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
         let write = self
             .client
             .update_item()
@@ -172,13 +163,8 @@ impl Store for DynamoStore {
         conditional(|| write.clone().send()).await
     }
 
-    async fn token_subject(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
-        now: u64,
-    ) -> Result<TokenSubject, StoreError> {
+    async fn token_subject(&self, claims: &Claims, now: u64) -> StoreResult<TokenSubject> {
+        let (user_id, session_id, jti) = (&claims.sub, &claims.sid, &claims.jti);
         let profile_key = schema::profile_key(user_id);
         let session_key = schema::session_key(user_id, session_id);
         let (users, revoked) = self
@@ -200,14 +186,9 @@ impl Store for DynamoStore {
         })
     }
 
-    async fn end_token_session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        jti: &str,
-        expires_at: u64,
-        now: u64,
-    ) -> Result<Revocation, StoreError> {
+    async fn end_token_session(&self, claims: &Claims, now: u64) -> StoreResult<Revocation> {
+        let (user_id, session_id, jti, expires_at) =
+            (&claims.sub, &claims.sid, &claims.jti, claims.exp);
         let mut entry = schema::revoked_key(jti);
         entry.insert("expires_at".to_owned(), n(expires_at));
         let revoke = built(
@@ -242,11 +223,7 @@ impl Store for DynamoStore {
         })
     }
 
-    async fn session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-    ) -> Result<Option<Session>, StoreError> {
+    async fn session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<Session>> {
         let output = self
             .client
             .get_item()
@@ -259,7 +236,7 @@ impl Store for DynamoStore {
         output.item().map(schema::session_from).transpose()
     }
 
-    async fn sessions(&self, user_id: &str, now: u64) -> Result<Vec<Session>, StoreError> {
+    async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
         let mut pages = self
             .client
             .query()
@@ -283,12 +260,12 @@ impl Store for DynamoStore {
 
     async fn rotate_refresh(
         &self,
-        user_id: &str,
-        session_id: &str,
-        old_hash: &str,
+        session: &Session,
         new_hash: &str,
         now: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
+        let (user_id, session_id, old_hash) =
+            (&session.user_id, &session.session_id, &session.refresh_hash);
         let write = self
             .client
             .update_item()
@@ -305,12 +282,7 @@ impl Store for DynamoStore {
         conditional(|| write.clone().send()).await
     }
 
-    async fn delete_session(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        now: u64,
-    ) -> Result<bool, StoreError> {
+    async fn delete_session(&self, user_id: &str, session_id: &str, now: u64) -> StoreResult<bool> {
         let write = self
             .client
             .delete_item()
@@ -321,7 +293,7 @@ impl Store for DynamoStore {
         conditional(|| write.clone().send()).await
     }
 
-    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<()> {
         // Expired sessions too: 0 as "now" lists every one still stored.
         let sessions = self.sessions(user_id, 0).await?;
         // One DeleteItem each, sent together, rather than BatchWriteItem, whose
@@ -343,11 +315,10 @@ impl Store for DynamoStore {
 
     async fn set_password_hash(
         &self,
-        email: &str,
-        old_hash: &str,
+        verified: &Verified<'_>,
         new_hash: &str,
-        settlement: &Settlement,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
+        let (email, old_hash) = (verified.email, verified.password_hash);
         let update = built(
             Update::builder()
                 .table_name(&self.users_table)
@@ -359,6 +330,6 @@ impl Store for DynamoStore {
                 .build(),
         )?;
         let items = vec![TransactWriteItem::builder().update(update).build()];
-        self.write_settled(items, settlement).await
+        self.write_settled(items, verified.settlement).await
     }
 }

@@ -1,7 +1,7 @@
 //! How a DynamoDB failure is read, and the one loop that retries a write which
 //! lost to a concurrent one.
 
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreResult};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use std::future::Future;
@@ -21,10 +21,10 @@ pub enum Step<S, T> {
 /// from 1) until it settles, at most [`ATTEMPTS`] times, with a jittered
 /// backoff between tries so that the losers of a race do not collide again in
 /// step. `Ok(None)`: still unsettled after the last try.
-pub async fn retry<S, T, F, Fut>(mut state: S, mut step: F) -> Result<Option<T>, StoreError>
+pub async fn retry<S, T, F, Fut>(mut state: S, mut step: F) -> StoreResult<Option<T>>
 where
     F: FnMut(S, u32) -> Fut,
-    Fut: Future<Output = Result<Step<S, T>, StoreError>>,
+    Fut: Future<Output = StoreResult<Step<S, T>>>,
 {
     for attempt in 1..=ATTEMPTS {
         match step(state, attempt).await? {
@@ -70,7 +70,7 @@ fn met_transaction<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
 /// if it was made, `false` if its condition did not hold; a try that met a
 /// transaction is sent again, and any other failure is storage being
 /// unavailable.
-pub async fn conditional<O, E, R, F, Fut>(mut send: F) -> Result<bool, StoreError>
+pub async fn conditional<O, E, R, F, Fut>(mut send: F) -> StoreResult<bool>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
@@ -119,6 +119,6 @@ where
 
 /// A request the SDK's builder refused (a required field missing): our bug,
 /// but still answered as storage failing rather than a panic.
-pub fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
+pub fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> StoreResult<T> {
     result.map_err(|e| StoreError(e.to_string()))
 }

@@ -21,7 +21,7 @@
 //! DynamoDB deletes expired items up to days late, so every read checks
 //! `expires_at` itself.
 
-use crate::store::{LoginRecord, NewUser, Profile, Session, StoreError};
+use crate::store::{LoginRecord, NewUser, Profile, Session, StoreError, StoreResult};
 use crate::throttle::{Counter, Failures};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -96,7 +96,7 @@ pub fn n(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-pub fn string_of(item: &Item, name: &str) -> Result<String, StoreError> {
+pub fn string_of(item: &Item, name: &str) -> StoreResult<String> {
     match item.get(name) {
         Some(AttributeValue::S(value)) => Ok(value.clone()),
         _ => Err(StoreError(format!("stored item lacks string {name}"))),
@@ -127,7 +127,7 @@ pub fn profile_item(user: &NewUser) -> Item {
     item
 }
 
-pub fn profile_from(item: &Item) -> Result<Profile, StoreError> {
+pub fn profile_from(item: &Item) -> StoreResult<Profile> {
     Ok(Profile {
         user_id: string_of(item, "user_id")?,
         email: string_of(item, "email")?,
@@ -145,7 +145,7 @@ pub fn login_item(user: &NewUser) -> Item {
     item
 }
 
-pub fn login_record_from(item: &Item) -> Result<LoginRecord, StoreError> {
+pub fn login_record_from(item: &Item) -> StoreResult<LoginRecord> {
     Ok(LoginRecord {
         user_id: string_of(item, "user_id")?,
         password_hash: string_of(item, "password_hash")?,
@@ -167,7 +167,7 @@ pub fn session_item(session: &Session) -> Item {
     item
 }
 
-pub fn session_from(item: &Item) -> Result<Session, StoreError> {
+pub fn session_from(item: &Item) -> StoreResult<Session> {
     let number =
         |name| number_of(item, name).ok_or_else(|| StoreError(format!("session lacks {name}")));
     Ok(Session {
