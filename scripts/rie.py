@@ -1,4 +1,4 @@
-"""Runs release bootstraps under the Lambda Runtime Interface Emulator.
+"""Runs built bootstraps under the Lambda Runtime Interface Emulator.
 
 This is the emulator `sam local invoke` runs inside its container (shipped in
 the aws-sam-cli package); with no Docker engine here, it runs the bootstrap
@@ -13,7 +13,7 @@ REPORT lines.
 
 Both expect the functions' settings in the environment (the tables, and
 SIGNING_KEYS and REFRESH_TOKEN_SECRET or AUTH_SECRET_ID naming a secret) and the
-bootstraps in target/lambda/<function>/bootstrap (cargo lambda build --release).
+bootstraps in target/lambda/<function>/bootstrap (cargo lambda build).
 """
 
 import json
@@ -60,7 +60,7 @@ class Emulator:
         self.function = function
         bootstrap = os.path.join("target", "lambda", function, "bootstrap")
         if not os.path.exists(bootstrap):
-            sys.exit(f"{bootstrap} is missing: run cargo lambda build --release")
+            sys.exit(f"{bootstrap} is missing: run cargo lambda build")
         self.port = free_port()
         env = dict(os.environ, **(env or {}), AWS_LAMBDA_FUNCTION_NAME=function, **SANDBOX_ENV)
         self.lines = []

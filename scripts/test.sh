@@ -4,7 +4,9 @@
 #   1. format, template lint, unit tests and the API suite in-process;
 #   2. the API suite again over HTTP through `cargo lambda watch`, then the
 #      functions' log checked for secrets, and Schemathesis over openapi.yaml;
-#   3. every file in events/ through the Lambda emulator, on release builds.
+#   3. every file in events/ through the Lambda emulator, on bootstraps built
+#      with the `emulator` profile (Cargo.toml): the invoke path, not the
+#      shipping optimisations, which `make build` and `make bench` cover.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -27,7 +29,9 @@ echo "test: Schemathesis over openapi.yaml" >&2
 scripts/fuzz-api.sh
 
 echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
-cargo lambda build --release --locked
+functions=()
+for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
+cargo lambda build --profile emulator --locked "${functions[@]}"
 # The deployed path: no key in the functions' environment; they read the
 # secret named by AUTH_SECRET_ID at init, as in template.yaml.
 use_secrets_manager "$(free_port)"
