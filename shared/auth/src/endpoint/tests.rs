@@ -1,0 +1,221 @@
+//! Unit tests of the endpoints over the in-memory store.
+
+use super::*;
+use crate::error::TokenRejection;
+use crate::store::memory::MemoryStore;
+use lambda_http::Body;
+use serde_json::Value;
+
+pub(crate) fn app() -> App<MemoryStore> {
+    let config = Config::from_lookup(|name| match name {
+        "REFRESH_TOKEN_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+        "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
+        "PUBLIC_BASE_URL" => Some("https://auth.example.com".into()),
+        "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
+        "BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .unwrap();
+    App::new(config, MemoryStore::default())
+}
+
+pub(crate) async fn call(
+    app: &App<MemoryStore>,
+    endpoint: Endpoint,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut request = Request::new(Body::Text(body.into()));
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().unwrap();
+        request.headers_mut().insert("authorization", value);
+    }
+    let response = endpoint.handle(app, request).await;
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(response.body()).unwrap())
+}
+
+/// Registers `credentials` and returns the access token.
+pub(crate) async fn registered(app: &App<MemoryStore>, credentials: &str) -> String {
+    let (code, body) = call(app, Endpoint::Register, None, credentials).await;
+    assert_eq!(code, 201, "{body}");
+    body["auth_token"].as_str().unwrap().to_owned()
+}
+
+pub(crate) const JOE: &str = r#"{"email": "joe@example.com", "password": "correct horse"}"#;
+
+#[tokio::test]
+async fn register_status_logout_round_trip() {
+    let app = app();
+    let (code, body) = call(&app, Endpoint::Register, None, JOE).await;
+    assert_eq!(code, 201, "{body}");
+    let token = body["auth_token"].as_str().unwrap().to_owned();
+    let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+    assert_eq!(
+        (code, body["data"]["email"].as_str()),
+        (200, Some("joe@example.com"))
+    );
+    assert_eq!(call(&app, Endpoint::Logout, Some(&token), "").await.0, 200);
+    let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (401, Some(TokenRejection::Revoked.message()))
+    );
+}
+
+#[tokio::test]
+async fn storage_failure_is_a_generic_503_and_accepts_nothing() {
+    let app = app();
+    let token = registered(&app, JOE).await;
+    app.store.set_unavailable(true);
+    for (endpoint, token, body) in [
+        (Endpoint::Register, None, JOE),
+        (Endpoint::Login, None, JOE),
+        (Endpoint::Status, Some(token.as_str()), ""),
+        (Endpoint::Logout, Some(token.as_str()), ""),
+    ] {
+        let (code, body) = call(&app, endpoint, token, body).await;
+        assert_eq!(code, 503, "{endpoint:?}");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "status": "fail",
+                "message": "Service unavailable. Please try again.",
+            })
+        );
+    }
+    app.store.set_unavailable(false);
+    assert_eq!(call(&app, Endpoint::Status, Some(&token), "").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_token_outlives_its_user_only_as_an_invalid_token() {
+    let app = app();
+    let token = registered(&app, JOE).await;
+    let issuer = "https://auth.example.com";
+    let user_id = app.tokens.verify(&token, issuer, crate::now()).unwrap().sub;
+    app.store.delete_user(&user_id);
+    let (code, body) = call(&app, Endpoint::Status, Some(&token), "").await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (401, Some(TokenRejection::Invalid.message()))
+    );
+}
+
+/// Answers to 16 wrong passwords sent together, counted by status code.
+async fn burst(
+    app: &App<MemoryStore>,
+    endpoint: Endpoint,
+    token: Option<&str>,
+    body: &str,
+) -> Vec<u16> {
+    let calls = (0..16).map(|_| call(app, endpoint, token, body));
+    let mut codes: Vec<u16> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_gets_exactly_the_free_checks() {
+    let app = app();
+    let token = registered(&app, JOE).await;
+    let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
+    let mut expected = vec![404; 5];
+    expected.extend([429; 11]);
+    assert_eq!(burst(&app, Endpoint::Login, None, wrong).await, expected);
+
+    // Password change on another account: five 403s, then 429s.
+    let ann = r#"{"email": "ann@example.com", "password": "correct horse"}"#;
+    let ann_token = registered(&app, ann).await;
+    let change = r#"{"current_password": "wrong horse", "new_password": "new horse 1"}"#;
+    let mut expected = vec![403; 5];
+    expected.extend([429; 11]);
+    let codes = burst(&app, Endpoint::ChangePassword, Some(&ann_token), change).await;
+    assert_eq!(codes, expected);
+    assert_eq!(call(&app, Endpoint::Status, Some(&token), "").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_is_no_second_guess() {
+    let app = app();
+    let token = registered(&app, JOE).await;
+    // The real password sent as the "new" one confirms nothing.
+    let probe = r#"{"current_password": "wrong horse", "new_password": "correct horse"}"#;
+    let (code, body) = call(&app, Endpoint::ChangePassword, Some(&token), probe).await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (403, Some("Current password is incorrect."))
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_clears_the_account_counter() {
+    let app = app();
+    let token = registered(&app, JOE).await;
+    let wrong = r#"{"email": "joe@example.com", "password": "wrong horse"}"#;
+    for _ in 0..4 {
+        assert_eq!(call(&app, Endpoint::Login, None, wrong).await.0, 404);
+    }
+    let change = r#"{"current_password": "correct horse", "new_password": "new horse 1"}"#;
+    assert_eq!(
+        call(&app, Endpoint::ChangePassword, Some(&token), change)
+            .await
+            .0,
+        200
+    );
+    // Four more typos are free again, and the fifth login is checked.
+    for _ in 0..4 {
+        assert_eq!(call(&app, Endpoint::Login, None, wrong).await.0, 404);
+    }
+    let right = r#"{"email": "joe@example.com", "password": "new horse 1"}"#;
+    assert_eq!(call(&app, Endpoint::Login, None, right).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_published_keys_and_where_to_find_them() {
+    let app = app();
+    let response = Endpoint::Jwks.handle(&app, Request::default()).await;
+    let cache = response.headers()["cache-control"].to_str().unwrap();
+    assert_eq!(cache, "public, max-age=300");
+    let jwks: Value = serde_json::from_slice(response.body()).unwrap();
+    let kids: Vec<_> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
+    assert_eq!(kids, ["test-current", "test-next"]);
+    assert!(jwks["keys"][0].get("d").is_none(), "no private exponent");
+    let (code, discovery) = call(&app, Endpoint::OpenidConfiguration, None, "").await;
+    assert_eq!(code, 200);
+    assert_eq!(discovery["issuer"], "https://auth.example.com");
+    assert_eq!(
+        discovery["jwks_uri"],
+        "https://auth.example.com/.well-known/jwks.json"
+    );
+}
+
+#[tokio::test]
+async fn the_example_route_serves_nobody_without_an_authorizer() {
+    let app = app();
+    let (code, body) = call(&app, Endpoint::ExampleProtected, None, "").await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (401, Some(TokenRejection::Missing.message()))
+    );
+    let reply = Endpoint::ExampleProtected.handle_unauthenticated(&Request::default());
+    assert_eq!(reply.status(), 401);
+}
+
+#[test]
+fn routes_and_function_names_are_distinct() {
+    let routes: std::collections::HashSet<_> = Endpoint::ALL.iter().map(|e| e.route()).collect();
+    let names: std::collections::HashSet<_> =
+        Endpoint::ALL.iter().map(|e| e.function_name()).collect();
+    assert_eq!(routes.len(), Endpoint::ALL.len());
+    assert_eq!(names.len(), Endpoint::ALL.len());
+}
