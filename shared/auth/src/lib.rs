@@ -2,17 +2,27 @@
 //! `main.rs` over [`lambda::serve`], and everything they have in common lives here.
 //!
 //! Layout, from the outside in:
-//! - [`endpoint`]: the routes (method + path) and their handlers, which turn a
-//!   `lambda_http::Request` into a `Response` through the domain modules below.
-//! - [`error`]: the one error type, and the one place it becomes an HTTP answer.
-//! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON envelope.
-//! - [`credentials`], [`password`], [`token`], [`refresh`], [`ids`]: the rules
-//!   for emails and passwords, bcrypt, access tokens (JWTs), refresh tokens, and
-//!   the one shape of each id we issue.
-//! - [`store`]: the storage trait, with a DynamoDB adapter and an in-memory one
-//!   for unit tests.
-//! - [`throttle`]: brute-force delays for password logins.
-//! - [`config`] and [`lambda`]: settings read once per cold start, and the runtime glue.
+//! - [`endpoint`]: `mod.rs` routes (the [`Endpoint`] table, [`App`], the
+//!   invocation's deadline); one file per handler, named after its endpoint
+//!   (`login.rs`, `revoke_session.rs`, `jwks.rs`, …); `authenticate.rs` is the
+//!   token check they share with the [`authorizer`], the Lambda authorizer
+//!   that puts other APIs' routes behind that same check.
+//! - [`error`]: the one error type, and the one place it becomes an HTTP
+//!   answer (logging is the caller's).
+//! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON
+//!   envelope, and the public documents (JWKS, discovery).
+//! - [`credentials`], [`password`], [`token`], [`refresh`], [`ids`]: emails and
+//!   passwords, bcrypt, access tokens (RS256 JWTs), refresh tokens, and the
+//!   one shape of each id we issue.
+//! - [`keys`] and [`secrets`]: the signing key set, and reading it (with the
+//!   refresh secret) from Secrets Manager when deployed.
+//! - [`store`]: the storage trait; `store/dynamo/` (client, key schema and
+//!   codecs, the retry loop, the operations) and an in-memory store for unit
+//!   tests.
+//! - [`throttle`]: brute-force limits on password checks (`attempt.rs`: the
+//!   claim before bcrypt and its settlement) and on registrations.
+//! - [`config`] and [`lambda`]: settings read once per cold start, and the
+//!   runtime glue.
 
 pub mod authorizer;
 pub mod config;
