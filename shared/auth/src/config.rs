@@ -41,7 +41,7 @@ pub struct Config {
     pub token_audience: String,
     /// The tokens' `iss`: the API's public base URL (`PUBLIC_BASE_URL`), or
     /// `None` for `https://` and the domain name API Gateway received the
-    /// request on (see [`crate::request::issuer`]).
+    /// request on (see [`crate::App::issuer`]).
     pub public_base_url: Option<String>,
     pub users_table: String,
     pub revoked_tokens_table: String,
