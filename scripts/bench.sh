@@ -36,9 +36,14 @@ cargo test --locked -p api-tests --test round_trips --no-run \
 use_dynamodb "$(free_port)"
 # The keys in the environment; §8 also puts them in a secret of the local
 # Secrets Manager, which status reads at init when AUTH_SECRET_ID names it.
-# No PUBLIC_BASE_URL: the issuer is https:// and the events' domainName, as
-# the functions derive it.
 use_signing_keys
+# One issuer for every path a token takes here: the emulator's events carry
+# API Gateway's domainName (the issuer when PUBLIC_BASE_URL is unset), but the
+# load step (§4) calls status through cargo lambda watch, whose requests carry
+# its own address, and a token issued under one must verify under the other.
+PUBLIC_BASE_URL=https://$(python3 -c 'import json
+print(json.load(open("events/status-ok.json"))["requestContext"]["domainName"])')
+export PUBLIC_BASE_URL
 use_secrets_manager "$(free_port)"
 # The deployed cost (template.yaml's BcryptCost default), since login is measured.
 export BCRYPT_COST=12 ACCESS_TOKEN_TTL_SECONDS=3600
