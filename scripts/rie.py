@@ -149,7 +149,9 @@ def minted(kind, domain):
     from joserfc import jwt
     from joserfc.jwk import RSAKey
 
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AUTH_SECRET_ID"])
+    # boto3 reads AWS_DEFAULT_REGION, not the AWS_REGION the functions read.
+    client = boto3.client("secretsmanager", region_name=os.environ["AWS_REGION"])
+    secret = client.get_secret_value(SecretId=os.environ["AUTH_SECRET_ID"])
     keys = json.loads(secret["SecretString"])["signing_keys"]["keys"]
     current = next(key for key in keys if key["state"] == "current")
     now = int(time.time())

@@ -276,7 +276,7 @@ async fn the_authorizer_allows_a_live_token_with_its_context_and_denies_every_ot
     context.authorizer = Some(authorizer);
     let request =
         Request::new(Body::Empty).with_request_context(RequestContext::ApiGatewayV2(context));
-    let reply = auth::Endpoint::ExampleProtected.handle_unauthenticated(&request);
+    let reply = auth::Endpoint::ExampleProtected.handle_without_app(&request, None);
     assert_eq!(reply.status(), 200);
     let body: Value = serde_json::from_slice(reply.body()).unwrap();
     assert_eq!(body["data"], answer.context);

@@ -144,16 +144,7 @@ impl Config {
                 refresh_token_secret.len()
             )));
         }
-        let public_base_url = lookup("PUBLIC_BASE_URL")
-            .map(|url| url.trim().trim_end_matches('/').to_owned())
-            .filter(|url| !url.is_empty());
-        if let Some(url) = &public_base_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(ConfigError(format!(
-                "PUBLIC_BASE_URL must be an http(s) URL, got {url:?}"
-            )));
-        }
+        let public_base_url = public_base_url(&lookup)?;
         let token_audience = lookup("TOKEN_AUDIENCE")
             .map(|audience| audience.trim().to_owned())
             .filter(|audience| !audience.is_empty())
@@ -220,6 +211,24 @@ impl Config {
             source_login_failures_before_delay,
             source_registrations_per_hour,
         })
+    }
+}
+
+/// `PUBLIC_BASE_URL`, without a trailing slash; `None` when unset or empty.
+/// Read apart from the rest by the functions that need nothing else.
+pub fn public_base_url(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let url = lookup("PUBLIC_BASE_URL")
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .filter(|url| !url.is_empty());
+    match url {
+        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+            Err(ConfigError(format!(
+                "PUBLIC_BASE_URL must be an http(s) URL, got {url:?}"
+            )))
+        }
+        url => Ok(url),
     }
 }
 

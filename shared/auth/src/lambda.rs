@@ -11,10 +11,13 @@ use std::convert::Infallible;
 /// Runs `endpoint` as a Lambda function until the runtime stops it.
 pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     init_logging();
-    if endpoint == Endpoint::ExampleProtected {
-        // Your API's route needs no keys and no tables: the authorizer checked.
+    if !endpoint.needs_app() {
+        // No keys and no tables: nothing to read at init, no secret to be
+        // allowed (the example route behind the authorizer, discovery).
+        let env = |name: &str| std::env::var(name).ok();
+        let base = &crate::config::public_base_url(&env).unwrap_or_else(|error| stop(&error));
         return lambda_http::run(service_fn(move |request| async move {
-            Ok::<_, Infallible>(endpoint.handle_unauthenticated(&request))
+            Ok::<_, Infallible>(endpoint.handle_without_app(&request, base.as_deref()))
         }))
         .await;
     }

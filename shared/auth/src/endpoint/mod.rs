@@ -154,11 +154,20 @@ impl Endpoint {
         })
     }
 
-    /// Answers a request of an endpoint that needs no [`App`]: the example
-    /// route behind the authorizer.
-    pub fn handle_unauthenticated(self, request: &Request) -> Reply {
+    /// Whether the endpoint needs the [`App`] (keys, tables). Those that do
+    /// not read no secret at init, and their IAM policy grants none.
+    pub fn needs_app(self) -> bool {
+        !matches!(self, Self::ExampleProtected | Self::OpenidConfiguration)
+    }
+
+    /// Answers a request of an endpoint that needs no [`App`] (see
+    /// [`Endpoint::needs_app`]), given the `PUBLIC_BASE_URL` setting.
+    pub fn handle_without_app(self, request: &Request, public_base_url: Option<&str>) -> Reply {
         let answer = match self {
             Self::ExampleProtected => example_protected::example_protected(request),
+            Self::OpenidConfiguration => {
+                openid_configuration::openid_configuration(public_base_url, request)
+            }
             _ => Err(ApiError::Unavailable(format!("{self:?} needs the app"))),
         };
         answer.unwrap_or_else(ApiError::into_reply)
@@ -175,9 +184,10 @@ impl Endpoint {
             Self::RevokeSession => revoke_session::revoke_session(app, request).await,
             Self::ChangePassword => password::change_password(app, request).await,
             Self::Jwks => jwks::jwks(app).await,
-            Self::OpenidConfiguration => {
-                openid_configuration::openid_configuration(app, request).await
-            }
+            Self::OpenidConfiguration => openid_configuration::openid_configuration(
+                app.config.public_base_url.as_deref(),
+                request,
+            ),
             Self::ExampleProtected => example_protected::example_protected(request),
         }
     }
@@ -185,15 +195,9 @@ impl Endpoint {
 
 impl<S> App<S> {
     /// The `iss` of tokens issued or checked for a request API Gateway
-    /// received on `domain`: the configured public base URL, else `https://`
-    /// and that domain (API Gateway's, never a header the client wrote).
+    /// received on `domain` (see [`issuer`]).
     pub fn issuer(&self, domain: Option<&str>) -> Result<String, ApiError> {
-        if let Some(url) = &self.config.public_base_url {
-            return Ok(url.clone());
-        }
-        domain
-            .map(|domain| format!("https://{domain}"))
-            .ok_or_else(|| ApiError::Unavailable("no PUBLIC_BASE_URL and no domain name".into()))
+        issuer(self.config.public_base_url.as_deref(), domain)
     }
 
     /// Deployed, reads the secret again once this instance's copy is stale
@@ -219,6 +223,19 @@ impl<S> App<S> {
             Ok(keys) => self.tokens.replace_keys(std::sync::Arc::new(keys)),
             Err(error) => tracing::error!("could not refresh the signing keys: {error}"),
         }
+    }
+}
+
+/// The tokens' `iss`: the configured public base URL, else `https://` and the
+/// domain API Gateway received the request on (API Gateway's, never a header
+/// the client wrote).
+pub fn issuer(public_base_url: Option<&str>, domain: Option<&str>) -> Result<String, ApiError> {
+    match (public_base_url, domain) {
+        (Some(url), _) => Ok(url.to_owned()),
+        (None, Some(domain)) => Ok(format!("https://{domain}")),
+        (None, None) => Err(ApiError::Unavailable(
+            "no PUBLIC_BASE_URL and no domain name".into(),
+        )),
     }
 }
 

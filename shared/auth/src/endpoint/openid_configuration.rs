@@ -1,4 +1,3 @@
-use super::App;
 use crate::error::ApiError;
 use crate::response::{Reply, document};
 use lambda_http::Request;
@@ -10,8 +9,11 @@ const MAX_AGE_SECONDS: u64 = 3600;
 /// `GET /.well-known/openid-configuration`: where the keys are, for API
 /// Gateway's JWT authorizer and the usual JWT libraries. We issue access
 /// tokens, not OpenID ID tokens; the required fields say what we can.
-pub async fn openid_configuration<S>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-    let issuer = app.issuer(crate::request::domain_name(request))?;
+pub fn openid_configuration(
+    public_base_url: Option<&str>,
+    request: &Request,
+) -> Result<Reply, ApiError> {
+    let issuer = super::issuer(public_base_url, crate::request::domain_name(request))?;
     Ok(document(
         &json!({
             "issuer": issuer,

@@ -207,8 +207,23 @@ async fn the_example_route_serves_nobody_without_an_authorizer() {
         (code, body["message"].as_str()),
         (401, Some(TokenRejection::Missing.message()))
     );
-    let reply = Endpoint::ExampleProtected.handle_unauthenticated(&Request::default());
+    let reply = Endpoint::ExampleProtected.handle_without_app(&Request::default(), None);
     assert_eq!(reply.status(), 401);
+}
+
+#[test]
+fn discovery_needs_no_keys_only_the_issuer() {
+    assert!(!Endpoint::OpenidConfiguration.needs_app());
+    let endpoint = Endpoint::OpenidConfiguration;
+    let reply = endpoint.handle_without_app(&Request::default(), Some("https://id.example"));
+    let body: Value = serde_json::from_slice(reply.body()).unwrap();
+    assert_eq!(
+        (reply.status().as_u16(), &body["issuer"]),
+        (200, &"https://id.example".into())
+    );
+    // No configured URL and no API domain: nothing to name, so no document.
+    let reply = endpoint.handle_without_app(&Request::default(), None);
+    assert_eq!(reply.status(), 503);
 }
 
 #[test]
