@@ -2,7 +2,7 @@
 
 The template is the one definition of the tables: keys, attribute types and
 TTL come from it, so local tables cannot drift from deployed ones. Each table
-is named by its logical id (UsersTable, RevokedTokensTable). Idempotent.
+is named by its logical id (UsersTable, RevokedTokensTable, OutboxTable). Idempotent.
 
 Usage: python create_tables.py ENDPOINT_URL [TEMPLATE]
 """
@@ -38,6 +38,14 @@ def tables(template_path):
             yield logical_id, resource["Properties"]
 
 
+def stream(properties):
+    """The table's stream, as CreateTable takes it (nothing if it has none)."""
+    spec = properties.get("StreamSpecification")
+    if not spec:
+        return {}
+    return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}}
+
+
 def main():
     endpoint = sys.argv[1]
     template_path = sys.argv[2] if len(sys.argv) > 2 else "template.yaml"
@@ -56,6 +64,7 @@ def main():
                 AttributeDefinitions=properties["AttributeDefinitions"],
                 KeySchema=properties["KeySchema"],
                 BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+                **stream(properties),
             )
             dynamodb.get_waiter("table_exists").wait(TableName=name)
         ttl = properties.get("TimeToLiveSpecification")

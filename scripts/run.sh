@@ -24,7 +24,7 @@ $(key_ids | sed 's/^/                              /')
   PUBLIC_BASE_URL           $PUBLIC_BASE_URL (the tokens' iss)
   BCRYPT_COST               $BCRYPT_COST
   ACCESS_TOKEN_TTL_SECONDS  $ACCESS_TOKEN_TTL_SECONDS
-  DynamoDB                  $AWS_ENDPOINT_URL_DYNAMODB (tables $USERS_TABLE, $REVOKED_TOKENS_TABLE)
+  DynamoDB                  $AWS_ENDPOINT_URL_DYNAMODB (tables $USERS_TABLE, $REVOKED_TOKENS_TABLE, $OUTBOX_TABLE)
   instances per function    $CONCURRENCY
 run: serving http://127.0.0.1:9000
 MSG

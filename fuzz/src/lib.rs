@@ -48,7 +48,7 @@ pub static CONFIG: LazyLock<Config> = LazyLock::new(|| {
         "REFRESH_TOKEN_SECRET" => Some(REFRESH_SECRET.into()),
         "PUBLIC_BASE_URL" => Some(ISSUER.into()),
         "TOKEN_AUDIENCE" => Some(AUDIENCE.into()),
-        "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("fuzz".into()),
+        "USERS_TABLE" | "REVOKED_TOKENS_TABLE" | "OUTBOX_TABLE" => Some("fuzz".into()),
         _ => None,
     })
     .expect("the fuzz configuration is valid");

@@ -45,6 +45,8 @@ pub struct Config {
     pub public_base_url: Option<String>,
     pub users_table: String,
     pub revoked_tokens_table: String,
+    /// Mails waiting to be sent ([`crate::outbox`]).
+    pub outbox_table: String,
     pub bcrypt_cost: u32,
     pub access_token_ttl_seconds: u64,
     /// A session's whole life: its refresh tokens die with it.
@@ -87,6 +89,7 @@ impl fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("users_table", &self.users_table)
             .field("revoked_tokens_table", &self.revoked_tokens_table)
+            .field("outbox_table", &self.outbox_table)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
             .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
@@ -203,6 +206,7 @@ impl Config {
             public_base_url,
             users_table: required("USERS_TABLE")?,
             revoked_tokens_table: required("REVOKED_TOKENS_TABLE")?,
+            outbox_table: required("OUTBOX_TABLE")?,
             bcrypt_cost,
             access_token_ttl_seconds,
             refresh_token_ttl_seconds,
@@ -285,6 +289,7 @@ mod tests {
             ("REFRESH_TOKEN_SECRET", SECRET),
             ("USERS_TABLE", "users"),
             ("REVOKED_TOKENS_TABLE", "revoked"),
+            ("OUTBOX_TABLE", "outbox"),
             ("SIGNING_KEYS", crate::keys::TEST_KEY_SET),
         ]
     }

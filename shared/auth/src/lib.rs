@@ -32,6 +32,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod lambda;
+pub mod outbox;
 pub mod password;
 pub mod refresh;
 pub mod request;

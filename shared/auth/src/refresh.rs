@@ -113,7 +113,7 @@ mod tests {
         let config = crate::Config::from_lookup(|name| match name {
             "REFRESH_TOKEN_SECRET" => Some(secret.into()),
             "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
-            "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
+            "USERS_TABLE" | "REVOKED_TOKENS_TABLE" | "OUTBOX_TABLE" => Some("t".into()),
             _ => None,
         })
         .unwrap();

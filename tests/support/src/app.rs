@@ -126,6 +126,7 @@ pub fn local_config() -> Config {
         "PUBLIC_BASE_URL" => Some(LOCAL_ISSUER.into()),
         "USERS_TABLE" => Some("UsersTable".into()),
         "REVOKED_TOKENS_TABLE" => Some("RevokedTokensTable".into()),
+        "OUTBOX_TABLE" => Some("OutboxTable".into()),
         "BCRYPT_COST" => Some("4".into()),
         _ => None,
     })

@@ -11,7 +11,7 @@ pub(crate) fn app() -> App<MemoryStore> {
         "REFRESH_TOKEN_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
         "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
         "PUBLIC_BASE_URL" => Some("https://auth.example.com".into()),
-        "USERS_TABLE" | "REVOKED_TOKENS_TABLE" => Some("t".into()),
+        "USERS_TABLE" | "REVOKED_TOKENS_TABLE" | "OUTBOX_TABLE" => Some("t".into()),
         "BCRYPT_COST" => Some("4".into()),
         _ => None,
     })

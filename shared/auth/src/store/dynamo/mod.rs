@@ -29,6 +29,7 @@ pub struct DynamoStore {
     client: Client,
     users_table: String,
     revoked_tokens_table: String,
+    outbox_table: String,
 }
 
 impl DynamoStore {
@@ -37,7 +38,21 @@ impl DynamoStore {
             client,
             users_table: config.users_table.clone(),
             revoked_tokens_table: config.revoked_tokens_table.clone(),
+            outbox_table: config.outbox_table.clone(),
         }
+    }
+
+    /// Deletes a mail from the outbox once it is sent (the mailer's only
+    /// write), so its code waits there no longer than it must.
+    pub async fn forget_mail(&self, id: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.outbox_table)
+            .set_key(Some(schema::outbox_key(id)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     /// Writes a transaction with conditions: `true` if it was written, `false`

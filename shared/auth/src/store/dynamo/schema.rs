@@ -14,6 +14,9 @@
 //!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
 //!
+//! Outbox table (partition key `id`): one item per mail owed, see
+//! [`crate::outbox`] ([`outbox_item`]).
+//!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
 //! `exp`, after which the entry is meaningless and DynamoDB may delete it.
@@ -21,6 +24,7 @@
 //! DynamoDB deletes expired items up to days late, so every read checks
 //! `expires_at` itself.
 
+use crate::outbox::{MailKind, OutboxMail};
 use crate::store::{LoginRecord, NewUser, Profile, Session, StoreError, StoreResult};
 use crate::throttle::{Counter, Failures};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -195,4 +199,35 @@ pub fn failures_from(item: Option<&Item>, now_ms: u64) -> Failures {
             last_at_ms: number_of(item, "last_failure_ms").unwrap_or(now_ms),
         })
         .unwrap_or_default()
+}
+
+/// An outbox item ([`crate::outbox`]): the table's key is `id`.
+pub fn outbox_item(mail: &OutboxMail) -> Item {
+    HashMap::from([
+        ("id".to_owned(), s(&mail.id)),
+        ("kind".to_owned(), s(mail.kind.as_str())),
+        ("to".to_owned(), s(&mail.to)),
+        ("code".to_owned(), s(&mail.code)),
+        ("created_at".to_owned(), n(mail.created_at)),
+        ("expires_at".to_owned(), n(mail.expires_at)),
+    ])
+}
+
+pub fn outbox_key(id: &str) -> Item {
+    HashMap::from([("id".to_owned(), s(id))])
+}
+
+pub fn outbox_mail_from(item: &Item) -> StoreResult<OutboxMail> {
+    let number =
+        |name| number_of(item, name).ok_or_else(|| StoreError(format!("outbox item lacks {name}")));
+    let kind = string_of(item, "kind")?;
+    Ok(OutboxMail {
+        id: string_of(item, "id")?,
+        kind: MailKind::parse(&kind)
+            .ok_or_else(|| StoreError(format!("outbox item of unknown kind {kind:?}")))?,
+        to: string_of(item, "to")?,
+        code: string_of(item, "code")?,
+        created_at: number("created_at")?,
+        expires_at: number("expires_at")?,
+    })
 }
