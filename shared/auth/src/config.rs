@@ -30,6 +30,11 @@ const LOGIN_FAILURES_BEFORE_DELAY: std::ops::RangeInclusive<u64> = 1..=100_000;
 /// Each registration costs a bcrypt hash; an office or a carrier's NAT shares
 /// one address, so the limit leaves room for a room full of sign-ups.
 const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
+/// Code mails one address may be sent per hour, whether or not it has an
+/// account (so the limit says nothing about which do).
+const DEFAULT_MAILS_PER_EMAIL_PER_HOUR: u64 = 5;
+/// Code mails requested from one source address per hour, over all addresses.
+const DEFAULT_SOURCE_MAILS_PER_HOUR: u64 = 50;
 
 #[derive(Clone)]
 pub struct Config {
@@ -61,6 +66,13 @@ pub struct Config {
     pub source_login_failures_before_delay: u32,
     /// Registrations from one source address per hour before it gets 429.
     pub source_registrations_per_hour: u32,
+    /// Code mails per address per hour (`MAILS_PER_EMAIL_PER_HOUR`).
+    pub mails_per_email_per_hour: u32,
+    /// Code mails requested per source address per hour (`SOURCE_MAILS_PER_HOUR`).
+    pub source_mails_per_hour: u32,
+    /// Login refuses an account whose address is not verified
+    /// (`REQUIRE_VERIFIED_EMAIL`, off by default).
+    pub require_verified_email: bool,
 }
 
 /// A secret. Its `Debug` never shows the bytes, so a logged `Config`
@@ -69,6 +81,10 @@ pub struct Config {
 pub struct Secret(Vec<u8>);
 
 impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -109,6 +125,9 @@ impl fmt::Debug for Config {
                 "source_registrations_per_hour",
                 &self.source_registrations_per_hour,
             )
+            .field("mails_per_email_per_hour", &self.mails_per_email_per_hour)
+            .field("source_mails_per_hour", &self.source_mails_per_hour)
+            .field("require_verified_email", &self.require_verified_email)
             .finish()
     }
 }
@@ -199,6 +218,21 @@ impl Config {
             DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR,
         )?;
 
+        let mails_per_email_per_hour =
+            failures_before_delay("MAILS_PER_EMAIL_PER_HOUR", DEFAULT_MAILS_PER_EMAIL_PER_HOUR)?;
+        let source_mails_per_hour =
+            failures_before_delay("SOURCE_MAILS_PER_HOUR", DEFAULT_SOURCE_MAILS_PER_HOUR)?;
+        let require_verified_email =
+            match lookup("REQUIRE_VERIFIED_EMAIL").as_deref().map(str::trim) {
+                None | Some("" | "false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "REQUIRE_VERIFIED_EMAIL must be true or false, got {other:?}"
+                    )));
+                }
+            };
+
         Ok(Self {
             signing_keys: Arc::new(signing_keys),
             refresh_token_secret: Secret(refresh_token_secret),
@@ -214,6 +248,9 @@ impl Config {
             account_login_failures_before_delay,
             source_login_failures_before_delay,
             source_registrations_per_hour,
+            mails_per_email_per_hour,
+            source_mails_per_hour,
+            require_verified_email,
         })
     }
 }
@@ -295,6 +332,20 @@ mod tests {
     }
 
     #[test]
+    fn require_verified_email_is_a_strict_flag() {
+        for (raw, expected) in [("true", true), ("1", true), ("false", false), ("0", false)] {
+            let mut settings = complete();
+            settings.push(("REQUIRE_VERIFIED_EMAIL", raw));
+            let config = Config::from_lookup(env(&settings)).unwrap();
+            assert_eq!(config.require_verified_email, expected, "{raw}");
+        }
+        let mut settings = complete();
+        settings.push(("REQUIRE_VERIFIED_EMAIL", "yes"));
+        let error = Config::from_lookup(env(&settings)).unwrap_err();
+        assert!(error.0.contains("REQUIRE_VERIFIED_EMAIL"), "{error}");
+    }
+
+    #[test]
     fn defaults_apply_when_optional_settings_are_absent() {
         let config = Config::from_lookup(env(&complete())).unwrap();
         assert_eq!(config.bcrypt_cost, 12);
@@ -303,6 +354,9 @@ mod tests {
         assert_eq!(config.account_login_failures_before_delay, 5);
         assert_eq!(config.source_login_failures_before_delay, 100);
         assert_eq!(config.source_registrations_per_hour, 100);
+        assert_eq!(config.mails_per_email_per_hour, 5);
+        assert_eq!(config.source_mails_per_hour, 50);
+        assert!(!config.require_verified_email);
         assert_eq!(config.token_audience, "token-auth");
         assert_eq!(config.public_base_url, None);
     }

@@ -62,6 +62,18 @@ pub enum ApiError {
     TooManyRegistrations {
         retry_after: u64,
     },
+    /// Too many code mails for this address, or from this source, this hour.
+    TooManyMails {
+        retry_after: u64,
+    },
+    /// A one-time code that is wrong, expired, used up, or for no account:
+    /// one answer for all.
+    InvalidCode,
+    /// Login with the right password to an account whose address is not
+    /// verified, when `REQUIRE_VERIFIED_EMAIL` is on.
+    EmailNotVerified,
+    /// A verification code asked for an address that is already verified.
+    EmailAlreadyVerified,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -111,6 +123,13 @@ impl ApiError {
                 "Too many registrations from this address. Please try again later.",
                 retry_after,
             ),
+            Self::TooManyMails { retry_after } => too_many(
+                "Too many codes requested. Please try again later.",
+                retry_after,
+            ),
+            Self::InvalidCode => fail(StatusCode::BAD_REQUEST, "Invalid or expired code."),
+            Self::EmailNotVerified => fail(StatusCode::FORBIDDEN, "Email not verified."),
+            Self::EmailAlreadyVerified => fail(StatusCode::CONFLICT, "Email already verified."),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => fail(
                 StatusCode::SERVICE_UNAVAILABLE,

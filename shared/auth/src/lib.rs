@@ -25,6 +25,7 @@
 //!   runtime glue.
 
 pub mod authorizer;
+pub mod codes;
 pub mod config;
 pub mod credentials;
 pub mod endpoint;

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a mail is for; its wording and its link follow from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MailKind {
     /// Confirms the address: sent at registration and on request.

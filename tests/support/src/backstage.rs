@@ -118,6 +118,20 @@ impl Backstage {
         count
     }
 
+    /// Moves the address's pending code of `kind` to expire at `expires_at`,
+    /// leaving the item in place as DynamoDB's late TTL deletion would.
+    pub async fn expire_code(&self, kind: auth::outbox::MailKind, email: &str, expires_at: u64) {
+        self.client
+            .update_item()
+            .table_name(&self.config.users_table)
+            .set_key(Some(auth::store::dynamo::schema::code_key(kind, email)))
+            .update_expression("SET expires_at = :past")
+            .expression_attribute_values(":past", n(expires_at))
+            .send()
+            .await
+            .unwrap();
+    }
+
     pub async fn delete_profile(&self, user_id: &str) {
         self.client
             .delete_item()

@@ -254,6 +254,29 @@ pub fn refresh_body(refresh_token: &str) -> String {
     json!({ "refresh_token": refresh_token }).to_string()
 }
 
+/// `POST /auth/password/forgot`.
+pub async fn forgot_password(app: &TestApp, email: &str) -> Answer {
+    let body = json!({ "email": email }).to_string();
+    call(app, "POST", "/auth/password/forgot", None, Some(&body)).await
+}
+
+/// `POST /auth/password/reset`.
+pub async fn reset_password(app: &TestApp, email: &str, code: &str, new_password: &str) -> Answer {
+    let body = json!({ "email": email, "code": code, "new_password": new_password }).to_string();
+    call(app, "POST", "/auth/password/reset", None, Some(&body)).await
+}
+
+/// `POST /auth/email/verify`.
+pub async fn verify_email(app: &TestApp, email: &str, code: &str) -> Answer {
+    let body = json!({ "email": email, "code": code }).to_string();
+    call(app, "POST", "/auth/email/verify", None, Some(&body)).await
+}
+
+/// `POST /auth/email/verify/resend`.
+pub async fn resend_verification(app: &TestApp, token: &str) -> Answer {
+    call_with_token(app, "POST", "/auth/email/verify/resend", token, None).await
+}
+
 /// Registers `email` with [`PASSWORD`].
 pub async fn register(app: &TestApp, email: &str) -> Answer {
     register_with(app, email, PASSWORD).await

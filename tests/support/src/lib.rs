@@ -70,6 +70,7 @@ pub mod app;
 pub mod backstage;
 pub mod calls;
 pub mod fake_dynamo;
+pub mod mailbox;
 pub mod messages;
 mod secrets;
 pub mod stored;

@@ -9,11 +9,18 @@ pub const LOGGED_OUT: &str = "Successfully logged out.";
 pub const REFRESHED: &str = "Token refreshed.";
 pub const PASSWORD_CHANGED: &str = "Password changed.";
 pub const SESSION_REVOKED: &str = "Session revoked.";
+pub const CODE_ON_ITS_WAY: &str = "If the address has an account, a code is on its way.";
+pub const VERIFICATION_ON_ITS_WAY: &str = "A new verification code is on its way.";
+pub const PASSWORD_RESET: &str = "Password reset.";
+pub const EMAIL_VERIFIED: &str = "Email verified.";
 
 // Accounts and credentials.
 pub const USER_EXISTS: &str = "User already exists. Please Log in.";
 pub const USER_DOES_NOT_EXIST: &str = "User does not exist.";
 pub const WRONG_CURRENT_PASSWORD: &str = "Current password is incorrect.";
+pub const INVALID_CODE: &str = "Invalid or expired code.";
+pub const EMAIL_NOT_VERIFIED: &str = "Email not verified.";
+pub const ALREADY_VERIFIED: &str = "Email already verified.";
 
 // Access tokens.
 pub const NO_TOKEN: &str = "Provide a valid auth token.";
@@ -24,6 +31,7 @@ pub const BLACKLISTED: &str = "Token blacklisted. Please log in again.";
 
 // Limits per account and per address (429, with Retry-After).
 pub const THROTTLED: &str = "Too many failed logins. Please try again later.";
+pub const TOO_MANY_CODES: &str = "Too many codes requested. Please try again later.";
 pub const TOO_MANY_REGISTRATIONS: &str =
     "Too many registrations from this address. Please try again later.";
 

@@ -19,6 +19,7 @@ pub(crate) fn record_secrets_sent(authorization: Option<&str>, body: Option<&str
             ("password", "current_password"),
             ("password", "new_password"),
             ("token", "refresh_token"),
+            ("code", "code"),
         ]
         .map(|(kind, field)| (kind, fields.get(field).and_then(Value::as_str))),
     );

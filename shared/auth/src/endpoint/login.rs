@@ -34,6 +34,11 @@ pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, A
         // tells nothing.
         _ => return Err(ApiError::LoginFailed),
     };
+    // Only now, after the password: before it, an unverified account must
+    // look like any other.
+    if app.config.require_verified_email && !record.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let (session, refresh) = new_session(app, &record.user_id, credentials.device, request, now)?;
     if !app
         .store

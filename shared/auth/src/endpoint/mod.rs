@@ -8,29 +8,40 @@
 //! - [`session_tokens`]: a new session and the answer that hands out tokens;
 //! - one file per endpoint, named after it: [`register`], [`login`],
 //!   [`status`], [`logout`], [`refresh`], [`sessions`], [`revoke_session`],
-//!   [`password`], [`jwks`], [`openid_configuration`], and
-//!   [`example_protected`] (a route of "your own API" behind the authorizer).
+//!   [`password`], [`jwks`], [`openid_configuration`],
+//!   [`example_protected`] (a route of "your own API" behind the authorizer),
+//!   and the account-recovery ones: [`forgot_password`], [`reset_password`],
+//!   [`verify_email`] and [`resend_verification`];
+//! - [`one_time_codes`]: mailing a code and checking one, for those four and
+//!   registration.
 //!
 //! A new endpoint is one new file, plus one line in each table below.
 
 mod authenticate;
 mod example_protected;
+mod forgot_password;
 mod jwks;
 mod login;
 mod logout;
+mod one_time_codes;
 mod openid_configuration;
 mod password;
 mod refresh;
 mod register;
+mod resend_verification;
+mod reset_password;
 mod revoke_session;
 mod session_tokens;
 mod sessions;
 mod status;
+mod verify_email;
 
 pub use authenticate::{Caller, check_token};
+pub use forgot_password::FORGOT_MESSAGE;
 pub use jwks::JWKS_MAX_AGE_SECONDS;
 
 use crate::Config;
+use crate::codes::CodeKey;
 use crate::error::ApiError;
 use crate::refresh::RefreshKeys;
 use crate::response::Reply;
@@ -44,6 +55,8 @@ pub struct App<S> {
     pub config: Config,
     pub tokens: Tokens,
     pub refresh_keys: RefreshKeys,
+    /// One-time codes' hashing key ([`crate::codes`]).
+    pub code_key: CodeKey,
     pub store: S,
     /// Deployed: where the keys come from, to read them again.
     pub secrets: Option<SecretSource>,
@@ -57,10 +70,12 @@ impl<S: Store> App<S> {
             config.access_token_ttl_seconds,
         );
         let refresh_keys = RefreshKeys::new(&config.refresh_token_secret);
+        let code_key = CodeKey::new(&config.refresh_token_secret);
         Self {
             config,
             tokens,
             refresh_keys,
+            code_key,
             store,
             secrets: None,
         }
@@ -80,10 +95,14 @@ pub enum Endpoint {
     Jwks,
     OpenidConfiguration,
     ExampleProtected,
+    ForgotPassword,
+    ResetPassword,
+    VerifyEmail,
+    ResendVerification,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 15] = [
         Self::Register,
         Self::Login,
         Self::Status,
@@ -95,6 +114,10 @@ impl Endpoint {
         Self::Jwks,
         Self::OpenidConfiguration,
         Self::ExampleProtected,
+        Self::ForgotPassword,
+        Self::ResetPassword,
+        Self::VerifyEmail,
+        Self::ResendVerification,
     ];
 
     /// The function's name: its package in `functions/`, its binary, and its
@@ -112,6 +135,10 @@ impl Endpoint {
             Self::Jwks => "jwks",
             Self::OpenidConfiguration => "openid-configuration",
             Self::ExampleProtected => "example-protected",
+            Self::ForgotPassword => "forgot-password",
+            Self::ResetPassword => "reset-password",
+            Self::VerifyEmail => "verify-email",
+            Self::ResendVerification => "resend-verification",
         }
     }
 
@@ -129,6 +156,10 @@ impl Endpoint {
             Self::Jwks => ("GET", "/.well-known/jwks.json"),
             Self::OpenidConfiguration => ("GET", "/.well-known/openid-configuration"),
             Self::ExampleProtected => ("GET", "/example/protected"),
+            Self::ForgotPassword => ("POST", "/auth/password/forgot"),
+            Self::ResetPassword => ("POST", "/auth/password/reset"),
+            Self::VerifyEmail => ("POST", "/auth/email/verify"),
+            Self::ResendVerification => ("POST", "/auth/email/verify/resend"),
         }
     }
 
@@ -189,6 +220,12 @@ impl Endpoint {
                 request,
             ),
             Self::ExampleProtected => example_protected::example_protected(request),
+            Self::ForgotPassword => forgot_password::forgot_password(app, request).await,
+            Self::ResetPassword => reset_password::reset_password(app, request).await,
+            Self::VerifyEmail => verify_email::verify_email(app, request).await,
+            Self::ResendVerification => {
+                resend_verification::resend_verification(app, request).await
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 use super::App;
+use super::one_time_codes::new_code;
 use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::error::ApiError;
+use crate::outbox::MailKind;
 use crate::request::source_ip;
 use crate::response::Reply;
 use crate::store::{NewUser, Registration, Store};
@@ -10,7 +12,8 @@ use lambda_http::{Request, http::StatusCode};
 
 /// `POST /auth/register`: the source address's registration counted (one
 /// write, before bcrypt, so that a flood of sign-ups costs us no CPU), then one
-/// transactional write (user, email, first session).
+/// transactional write (user, email, first session, and the verification
+/// code with its mail in the outbox).
 pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let credentials = Credentials::from_request(request)?;
     let now = crate::now();
@@ -18,7 +21,7 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
         throttle::registration_counter(ip, app.config.source_registrations_per_hour, now)
     });
     if let Some((counter, window_end)) = window
-        && !app.store.count_registration(&counter, window_end).await?
+        && !app.store.count_in_window(&counter, window_end).await?
     {
         let retry_after = window_end.saturating_sub(now).max(1);
         return Err(ApiError::TooManyRegistrations { retry_after });
@@ -33,7 +36,13 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
         registered_on: crate::rfc3339(now),
     };
     let (session, refresh) = new_session(app, &user.user_id, credentials.device, request, now)?;
-    if app.store.create_user(&user, &session).await? == Registration::EmailTaken {
+    let verification = new_code(app, MailKind::VerifyEmail, &user.email, now)?;
+    if app
+        .store
+        .create_user(&user, &session, &verification)
+        .await?
+        == Registration::EmailTaken
+    {
         return Err(ApiError::UserExists);
     }
     tokens_reply(

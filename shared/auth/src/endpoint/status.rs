@@ -17,6 +17,7 @@ pub async fn status<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
             "email": profile.email,
             "admin": profile.admin,
             "registered_on": profile.registered_on,
+            "email_verified": profile.email_verified,
         }}),
     ))
 }

@@ -2,8 +2,9 @@
 //! and a switch that makes every call fail like an unreachable database.
 
 use super::*;
+use crate::codes::MAX_WRONG_TRIES;
 use crate::throttle::{FAILURE_WINDOW_SECONDS, Settlement};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -22,6 +23,12 @@ struct State {
     revoked_until: HashMap<String, u64>,
     /// Failed logins by counter key, with the window's end (epoch seconds).
     failures: HashMap<String, (Failures, u64)>,
+    /// Users whose address is verified.
+    verified: HashSet<String>,
+    /// Pending codes by kind and address.
+    codes: HashMap<(MailKind, String), StoredCode>,
+    /// Every mail written to the outbox, in order (nothing sends them here).
+    outbox: Vec<OutboxMail>,
 }
 
 impl MemoryStore {
@@ -37,6 +44,11 @@ impl MemoryStore {
         }
     }
 
+    /// The mails written to the outbox so far, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxMail> {
+        self.lock().outbox.clone()
+    }
+
     async fn login_record(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
         self.check()?;
         let state = self.lock();
@@ -47,6 +59,7 @@ impl MemoryStore {
             .map(|user| LoginRecord {
                 user_id: user.user_id.clone(),
                 password_hash: user.password_hash.clone(),
+                email_verified: state.verified.contains(&user.user_id),
             }))
     }
 
@@ -82,6 +95,35 @@ impl State {
         true
     }
 
+    fn store_code(&mut self, code: &NewCode) {
+        let stored = StoredCode {
+            code_hash: code.code_hash.clone(),
+            wrong_tries: 0,
+            expires_at: code.mail.expires_at,
+        };
+        self.codes
+            .insert((code.mail.kind, code.mail.to.clone()), stored);
+        self.outbox.push(code.mail.clone());
+    }
+
+    /// Uses the code up if it is still the matched one, with tries left and
+    /// unexpired, and the email still the user's; then the address is verified.
+    fn redeem(&mut self, redemption: &Redemption<'_>) -> bool {
+        let key = (redemption.kind, redemption.email.to_owned());
+        let usable = self.codes.get(&key).is_some_and(|code| {
+            code.code_hash == redemption.code_hash
+                && code.wrong_tries < MAX_WRONG_TRIES
+                && code.expires_at > redemption.now
+        });
+        let owner = self.user_id_by_email.get(redemption.email);
+        if !usable || owner.map(String::as_str) != Some(redemption.user_id) {
+            return false;
+        }
+        self.codes.remove(&key);
+        self.verified.insert(redemption.user_id.to_owned());
+        true
+    }
+
     fn settle(&mut self, settlement: &Settlement) {
         self.failures.remove(&settlement.clear.key);
         for claim in &settlement.release {
@@ -112,7 +154,12 @@ fn key(user_id: &str, session_id: &str) -> (String, String) {
 }
 
 impl Store for MemoryStore {
-    async fn create_user(&self, user: &NewUser, session: &Session) -> StoreResult<Registration> {
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        session: &Session,
+        verification: &NewCode,
+    ) -> StoreResult<Registration> {
         self.check()?;
         let mut state = self.lock();
         if state.user_id_by_email.contains_key(&user.email) {
@@ -125,6 +172,7 @@ impl Store for MemoryStore {
         state
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
+        state.store_code(verification);
         Ok(Registration::Created)
     }
 
@@ -180,7 +228,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn count_registration(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
+    async fn count_in_window(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
         let (counted, _) = state
@@ -204,6 +252,7 @@ impl Store for MemoryStore {
                 email: user.email.clone(),
                 admin: false,
                 registered_on: user.registered_on.clone(),
+                email_verified: state.verified.contains(&user.user_id),
             }),
             session_live: state
                 .sessions
@@ -310,5 +359,52 @@ impl Store for MemoryStore {
             user.password_hash = new_hash.to_owned();
         }
         Ok(true)
+    }
+
+    async fn issue_code(&self, code: &NewCode) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        if !state.user_id_by_email.contains_key(&code.mail.to) {
+            return Ok(false);
+        }
+        state.store_code(code);
+        Ok(true)
+    }
+
+    async fn code_attempt(&self, kind: MailKind, email: &str) -> StoreResult<CodeAttempt> {
+        let record = self.login_record(email).await?;
+        let code = self.lock().codes.get(&(kind, email.to_owned())).cloned();
+        Ok(CodeAttempt { record, code })
+    }
+
+    async fn count_wrong_code(&self, kind: MailKind, email: &str) -> StoreResult<()> {
+        self.check()?;
+        if let Some(code) = self.lock().codes.get_mut(&(kind, email.to_owned())) {
+            code.wrong_tries = code.wrong_tries.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    async fn reset_password(
+        &self,
+        redemption: &Redemption<'_>,
+        new_hash: &str,
+        account: &Counter,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        if !state.redeem(redemption) {
+            return Ok(false);
+        }
+        if let Some(user) = state.users.get_mut(redemption.user_id) {
+            user.password_hash = new_hash.to_owned();
+        }
+        state.failures.remove(&account.key);
+        Ok(true)
+    }
+
+    async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
+        self.check()?;
+        Ok(self.lock().redeem(redemption))
     }
 }

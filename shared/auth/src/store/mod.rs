@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod memory;
 
 use crate::error::ApiError;
+use crate::outbox::{MailKind, OutboxMail};
 use crate::throttle::{Counter, Failures, Settlement};
 use crate::token::Claims;
 use std::future::Future;
@@ -29,6 +30,8 @@ pub struct Profile {
     pub email: String,
     pub admin: bool,
     pub registered_on: String,
+    /// Whether a code mailed to the address has come back.
+    pub email_verified: bool,
 }
 
 /// What login needs, found by email.
@@ -36,6 +39,47 @@ pub struct Profile {
 pub struct LoginRecord {
     pub user_id: String,
     pub password_hash: String,
+    pub email_verified: bool,
+}
+
+/// A one-time code to be stored with the mail that carries it
+/// ([`crate::codes`]): both are written together, or neither.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    /// The code's keyed hash: all the store ever keeps of it, but for the
+    /// mail in the outbox.
+    pub code_hash: String,
+    /// The mail; its `kind`, `to` and `expires_at` are the code's.
+    pub mail: OutboxMail,
+}
+
+/// A code as stored, for an address and a purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    pub code_hash: String,
+    /// Wrong guesses so far.
+    pub wrong_tries: u32,
+    /// Epoch seconds: the item's TTL, and checked on every read.
+    pub expires_at: u64,
+}
+
+/// What redeeming a code reads first, in one round trip: the address's
+/// account and its pending code of the kind.
+#[derive(Debug, Clone)]
+pub struct CodeAttempt {
+    pub record: Option<LoginRecord>,
+    pub code: Option<StoredCode>,
+}
+
+/// A code that matched, about to be used up: the write holds only while
+/// the code is still the one stored, with tries left, and unexpired.
+#[derive(Debug, Clone, Copy)]
+pub struct Redemption<'a> {
+    pub kind: MailKind,
+    pub email: &'a str,
+    pub user_id: &'a str,
+    pub code_hash: &'a str,
+    pub now: u64,
 }
 
 /// What a login reads before it checks a password, in one round trip.
@@ -123,10 +167,12 @@ pub trait Store: Send + Sync {
     /// Writes the user, claims the email and opens the first session in one
     /// atomic step: all or nothing, and of concurrent registrations of one
     /// email exactly one is `Created`.
+    /// Also stores the address's verification code with its mail.
     fn create_user(
         &self,
         user: &NewUser,
         session: &Session,
+        verification: &NewCode,
     ) -> impl Future<Output = StoreResult<Registration>> + Send;
 
     /// The account registered under a normalised email and the failed-login
@@ -160,10 +206,10 @@ pub trait Store: Send + Sync {
         verified: &Verified<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
-    /// Counts a registration on `counter` (a source's, for one window ending
-    /// at `window_end`), only while it holds fewer than its limit
+    /// Counts one event (a registration, a code mail) on `counter`, for one
+    /// window ending at `window_end`, only while it holds fewer than its limit
     /// (`free_failures`): `false`, and nothing counted, once it is full.
-    fn count_registration(
+    fn count_in_window(
         &self,
         counter: &Counter,
         window_end: u64,
@@ -232,5 +278,45 @@ pub trait Store: Send + Sync {
         &self,
         verified: &Verified<'_>,
         new_hash: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Stores a code and its mail, replacing the address's pending code of the
+    /// kind, only if the address has an account: `false` (and nothing
+    /// written) otherwise. The same one transaction either way, so that both
+    /// cost the same time.
+    fn issue_code(&self, code: &NewCode) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The account registered under `email` and its pending code of `kind`,
+    /// read consistently together (an expired code too: the caller decides).
+    fn code_attempt(
+        &self,
+        kind: MailKind,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<CodeAttempt>> + Send;
+
+    /// Counts a wrong guess against the address's pending code of `kind`
+    /// (nothing if there is none).
+    fn count_wrong_code(
+        &self,
+        kind: MailKind,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Uses up a reset code and, in the same transaction, sets the new
+    /// password hash, marks the address verified (the code came through it)
+    /// and clears `account`'s failed logins. `false`, and nothing written, if
+    /// the code was used or changed meanwhile. The sessions are the caller's.
+    fn reset_password(
+        &self,
+        redemption: &Redemption<'_>,
+        new_hash: &str,
+        account: &Counter,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Uses up a verification code and marks the address verified, in one
+    /// transaction; `false` if the code was used or changed meanwhile.
+    fn verify_email(
+        &self,
+        redemption: &Redemption<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -24,7 +24,9 @@
 //! about which emails have accounts.
 //!
 //! Registrations are limited per source address too, in fixed hourly windows
-//! ([`registration_counter`]): each one costs a bcrypt hash.
+//! ([`registration_counter`]): each one costs a bcrypt hash. So are code mails,
+//! per address and per source ([`mail_counters`]): each one lands in
+//! somebody's inbox.
 
 mod attempt;
 
@@ -141,16 +143,48 @@ pub struct Claim {
 /// twice the limit in an hour, which is enough to keep bcrypt from being
 /// used as a CPU sink.
 pub fn registration_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counter, u64)> {
-    let hour = now / REGISTRATION_WINDOW_SECONDS;
     let source = source_counter(source_ip, limit)?;
-    let counter = Counter {
-        key: format!("register:{}:{hour}", source.key),
-        free_failures: limit,
-    };
-    Some((counter, (hour + 1) * REGISTRATION_WINDOW_SECONDS))
+    Some(hourly(&format!("register:{}", source.key), limit, now))
 }
 
-/// The window of [`registration_counter`].
+/// The counters a code mail is counted on, each with its window's end: the
+/// address's (whether or not it has an account, so a 429 tells nothing) and
+/// the source address's, when the request has one.
+pub fn mail_counters(
+    email: &str,
+    source_ip: Option<&str>,
+    config: &crate::Config,
+    now: u64,
+) -> Vec<(Counter, u64)> {
+    let email = hourly(
+        &format!("mail:email:{email}"),
+        config.mails_per_email_per_hour,
+        now,
+    );
+    let source = source_ip
+        .and_then(|ip| source_counter(ip, config.source_mails_per_hour))
+        .map(|source| {
+            hourly(
+                &format!("mail:{}", source.key),
+                config.source_mails_per_hour,
+                now,
+            )
+        });
+    std::iter::once(email).chain(source).collect()
+}
+
+/// A counter of `limit` per hour under `key`, for the current hour, and the
+/// hour's end.
+fn hourly(key: &str, limit: u32, now: u64) -> (Counter, u64) {
+    let hour = now / REGISTRATION_WINDOW_SECONDS;
+    let counter = Counter {
+        key: format!("{key}:{hour}"),
+        free_failures: limit,
+    };
+    (counter, (hour + 1) * REGISTRATION_WINDOW_SECONDS)
+}
+
+/// The window of [`registration_counter`] and [`mail_counters`].
 pub const REGISTRATION_WINDOW_SECONDS: u64 = 60 * 60;
 
 /// The longest wait any of `counters` imposes, given their `failures` (same order).

@@ -4,10 +4,18 @@
 use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
+use crate::codes::MAX_WRONG_TRIES;
+use crate::outbox::{MailKind, OutboxMail};
 use crate::throttle::Claim;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store for DynamoStore {
-    async fn create_user(&self, user: &NewUser, session: &Session) -> StoreResult<Registration> {
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        session: &Session,
+        verification: &NewCode,
+    ) -> StoreResult<Registration> {
         let put_new = |item| {
             let put = built(
                 Put::builder()
@@ -22,6 +30,8 @@ impl Store for DynamoStore {
             put_new(schema::profile_item(user))?,
             put_new(schema::login_item(user))?,
             put_new(schema::session_item(session))?,
+            self.put(schema::code_item(verification))?,
+            self.put_mail(&verification.mail)?,
         ];
         let settled = retry((), |(), attempt| async move {
             let result = self
@@ -146,7 +156,7 @@ impl Store for DynamoStore {
         self.write_settled(items, verified.settlement).await
     }
 
-    async fn count_registration(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
+    async fn count_in_window(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
         let write = self
             .client
             .update_item()
@@ -331,5 +341,148 @@ impl Store for DynamoStore {
         )?;
         let items = vec![TransactWriteItem::builder().update(update).build()];
         self.write_settled(items, verified.settlement).await
+    }
+
+    async fn issue_code(&self, code: &NewCode) -> StoreResult<bool> {
+        let account = built(
+            ConditionCheck::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::login_key(&code.mail.to)))
+                .condition_expression("attribute_exists(pk)")
+                .build(),
+        )?;
+        let items = vec![
+            TransactWriteItem::builder()
+                .condition_check(account)
+                .build(),
+            self.put(schema::code_item(code))?,
+            self.put_mail(&code.mail)?,
+        ];
+        self.conditional_transaction(items).await
+    }
+
+    async fn code_attempt(&self, kind: MailKind, email: &str) -> StoreResult<CodeAttempt> {
+        let login_key = schema::login_key(email);
+        let code_key = schema::code_key(kind, email);
+        let (items, _) = self
+            .batch_read(vec![login_key.clone(), code_key.clone()], None)
+            .await?;
+        let find = |key: &Item| items.iter().find(|item| has_key(item, key));
+        Ok(CodeAttempt {
+            record: find(&login_key)
+                .map(schema::login_record_from)
+                .transpose()?,
+            code: find(&code_key).map(schema::stored_code_from).transpose()?,
+        })
+    }
+
+    async fn count_wrong_code(&self, kind: MailKind, email: &str) -> StoreResult<()> {
+        let write = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::code_key(kind, email)))
+            .update_expression("SET wrong_tries = if_not_exists(wrong_tries, :zero) + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        conditional(|| write.clone().send()).await.map(drop)
+    }
+
+    async fn reset_password(
+        &self,
+        redemption: &Redemption<'_>,
+        new_hash: &str,
+        account: &Counter,
+    ) -> StoreResult<bool> {
+        let clear = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::failures_key(account)))
+                .build(),
+        )?;
+        let mut items = self.redeem(redemption, Some(new_hash))?;
+        items.push(TransactWriteItem::builder().delete(clear).build());
+        self.conditional_transaction(items).await
+    }
+
+    async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
+        let items = self.redeem(redemption, None)?;
+        self.conditional_transaction(items).await
+    }
+}
+
+impl DynamoStore {
+    /// A put without a condition, for a transaction.
+    fn put(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = built(
+            Put::builder()
+                .table_name(&self.users_table)
+                .set_item(Some(item))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A mail into the outbox, for the transaction that stores its code.
+    fn put_mail(&self, mail: &OutboxMail) -> StoreResult<TransactWriteItem> {
+        let put = built(
+            Put::builder()
+                .table_name(&self.outbox_table)
+                .set_item(Some(schema::outbox_item(mail)))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The writes that use a code up: its deletion, only while it is the
+    /// matched one, with tries left and unexpired; and the address marked
+    /// verified on the login record (with `new_hash` as the password, for a
+    /// reset) and on the profile, only while the email is still this user's.
+    fn redeem(
+        &self,
+        redemption: &Redemption<'_>,
+        new_hash: Option<&str>,
+    ) -> StoreResult<Vec<TransactWriteItem>> {
+        let use_up = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::code_key(redemption.kind, redemption.email)))
+                .condition_expression(
+                    "code_hash = :hash AND wrong_tries < :tries AND expires_at > :now",
+                )
+                .expression_attribute_values(":hash", s(redemption.code_hash))
+                .expression_attribute_values(":tries", n(u64::from(MAX_WRONG_TRIES)))
+                .expression_attribute_values(":now", n(redemption.now))
+                .build(),
+        )?;
+        let mut login = Update::builder()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::login_key(redemption.email)))
+            .update_expression("SET email_verified = :true")
+            .condition_expression("user_id = :user")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":user", s(redemption.user_id));
+        if let Some(new_hash) = new_hash {
+            login = login
+                .update_expression("SET email_verified = :true, password_hash = :new")
+                .expression_attribute_values(":new", s(new_hash));
+        }
+        let profile = built(
+            Update::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::profile_key(redemption.user_id)))
+                .update_expression("SET email_verified = :true")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .build(),
+        )?;
+        Ok(vec![
+            TransactWriteItem::builder().delete(use_up).build(),
+            TransactWriteItem::builder()
+                .update(built(login.build())?)
+                .build(),
+            TransactWriteItem::builder().update(profile).build(),
+        ])
     }
 }

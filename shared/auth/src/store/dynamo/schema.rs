@@ -2,14 +2,19 @@
 //! place where a key prefix or an attribute name is spelled.
 //!
 //! Users table (partition key `pk`, sort key `sk`; TTL attribute `expires_at`):
-//! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`, `registered_on`);
-//! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`). Its
+//! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`,
+//!   `registered_on`, `email_verified`);
+//! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`,
+//!   `email_verified`). Its
 //!   key makes the email unique, and login finds all it needs in this one item;
 //! - `SESSION#<user id>` / `<session id>`: one signed-in device, with the hash
 //!   of its live refresh token. A user's sessions are one `Query` away, and a
 //!   token check reads profile and session in the same `BatchGetItem`. They
 //!   have a partition prefix of their own so that IAM can let login and
 //!   refresh write sessions without letting them write profiles (`admin`).
+//! - `CODE#<email>` / `<kind>` (`verify_email`, `reset_password`): the
+//!   address's pending one-time code of that kind (`code_hash`, `wrong_tries`,
+//!   `expires_at`), read together with the login record when it is used;
 //! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
 //!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
@@ -25,7 +30,9 @@
 //! `expires_at` itself.
 
 use crate::outbox::{MailKind, OutboxMail};
-use crate::store::{LoginRecord, NewUser, Profile, Session, StoreError, StoreResult};
+use crate::store::{
+    LoginRecord, NewCode, NewUser, Profile, Session, StoreError, StoreResult, StoredCode,
+};
 use crate::throttle::{Counter, Failures};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -37,6 +44,7 @@ const USER_PREFIX: &str = "USER#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 const FAILED_PREFIX: &str = "FAILED#";
 const SESSION_PREFIX: &str = "SESSION#";
+const CODE_PREFIX: &str = "CODE#";
 pub const PROFILE: &str = "PROFILE";
 pub const LOGIN: &str = "LOGIN";
 
@@ -87,6 +95,10 @@ pub fn failures_key(counter: &Counter) -> Item {
     key(failures_pk(counter), LOGIN.to_owned())
 }
 
+pub fn code_key(kind: MailKind, email: &str) -> Item {
+    key(format!("{CODE_PREFIX}{email}"), kind.as_str().to_owned())
+}
+
 /// The revoked-tokens table's key.
 pub fn revoked_key(jti: &str) -> Item {
     HashMap::from([("jti".to_owned(), s(jti))])
@@ -127,16 +139,24 @@ pub fn profile_item(user: &NewUser) -> Item {
         ("email".to_owned(), s(&user.email)),
         ("admin".to_owned(), AttributeValue::Bool(false)),
         ("registered_on".to_owned(), s(&user.registered_on)),
+        ("email_verified".to_owned(), AttributeValue::Bool(false)),
     ]);
     item
+}
+
+/// Whether a boolean attribute is there and true (absent: false, as for
+/// accounts stored before the attribute existed).
+fn flag(item: &Item, name: &str) -> bool {
+    matches!(item.get(name), Some(AttributeValue::Bool(true)))
 }
 
 pub fn profile_from(item: &Item) -> StoreResult<Profile> {
     Ok(Profile {
         user_id: string_of(item, "user_id")?,
         email: string_of(item, "email")?,
-        admin: matches!(item.get("admin"), Some(AttributeValue::Bool(true))),
+        admin: flag(item, "admin"),
         registered_on: string_of(item, "registered_on")?,
+        email_verified: flag(item, "email_verified"),
     })
 }
 
@@ -145,6 +165,7 @@ pub fn login_item(user: &NewUser) -> Item {
     item.extend([
         ("user_id".to_owned(), s(&user.user_id)),
         ("password_hash".to_owned(), s(&user.password_hash)),
+        ("email_verified".to_owned(), AttributeValue::Bool(false)),
     ]);
     item
 }
@@ -153,6 +174,28 @@ pub fn login_record_from(item: &Item) -> StoreResult<LoginRecord> {
     Ok(LoginRecord {
         user_id: string_of(item, "user_id")?,
         password_hash: string_of(item, "password_hash")?,
+        email_verified: flag(item, "email_verified"),
+    })
+}
+
+pub fn code_item(code: &NewCode) -> Item {
+    let mut item = code_key(code.mail.kind, &code.mail.to);
+    item.extend([
+        ("code_hash".to_owned(), s(&code.code_hash)),
+        ("wrong_tries".to_owned(), n(0)),
+        ("expires_at".to_owned(), n(code.mail.expires_at)),
+    ]);
+    item
+}
+
+/// A stored code; one without a readable expiry is treated as expired, and
+/// unreadable tries as all used up (fail closed).
+pub fn stored_code_from(item: &Item) -> StoreResult<StoredCode> {
+    Ok(StoredCode {
+        code_hash: string_of(item, "code_hash")?,
+        wrong_tries: number_of(item, "wrong_tries")
+            .map_or(u32::MAX, |tries| u32::try_from(tries).unwrap_or(u32::MAX)),
+        expires_at: number_of(item, "expires_at").unwrap_or(0),
     })
 }
 

@@ -1,0 +1,6 @@
+//! `POST /auth/email/verify/resend`: the handler is [`auth::Endpoint::ResendVerification`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::ResendVerification).await
+}

@@ -1,0 +1,6 @@
+//! `POST /auth/password/reset`: the handler is [`auth::Endpoint::ResetPassword`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::ResetPassword).await
+}

@@ -1,0 +1,106 @@
+//! What the code endpoints share: mailing a fresh code (counted against the
+//! hourly mail limits first) and checking one that came back.
+
+use super::App;
+use crate::codes;
+use crate::credentials::{normalize_email, required_string};
+use crate::error::ApiError;
+use crate::outbox::{MailKind, OutboxMail};
+use crate::request::source_ip;
+use crate::store::{CodeAttempt, LoginRecord, NewCode, Store};
+use crate::throttle;
+use lambda_http::Request;
+use serde_json::Value;
+
+/// Counts a code mail to `email` against the address's and the source's
+/// hourly limits, whether or not the address has an account: 429 once either
+/// is full, the same for known and unknown addresses. Both counters are
+/// written together, in one round trip.
+pub async fn count_mail<S: Store>(
+    app: &App<S>,
+    email: &str,
+    request: &Request,
+    now: u64,
+) -> Result<(), ApiError> {
+    let counters = throttle::mail_counters(email, source_ip(request), &app.config, now);
+    let counts = counters
+        .iter()
+        .map(|(counter, window_end)| app.store.count_in_window(counter, *window_end));
+    let counted = futures_util::future::try_join_all(counts).await?;
+    let full = counters
+        .iter()
+        .zip(counted)
+        .filter(|(_, counted)| !counted)
+        .map(|((_, window_end), _)| window_end.saturating_sub(now).max(1))
+        .max();
+    match full {
+        Some(retry_after) => Err(ApiError::TooManyMails { retry_after }),
+        None => Ok(()),
+    }
+}
+
+/// A fresh code of `kind` for `email`, and the mail that carries it: what the
+/// store writes together.
+pub fn new_code<S>(
+    app: &App<S>,
+    kind: MailKind,
+    email: &str,
+    now: u64,
+) -> Result<NewCode, ApiError> {
+    let code = codes::new_code()?;
+    Ok(NewCode {
+        code_hash: app.code_key.hash(kind, email, &code),
+        mail: OutboxMail {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            to: email.to_owned(),
+            code,
+            created_at: now,
+            expires_at: now + codes::lifetime_seconds(kind),
+        },
+    })
+}
+
+/// The `{"email", "code"}` of a code sent back, the address normalised as
+/// at registration. A code of the wrong shape is an invalid code, with no
+/// detail.
+pub fn email_and_code(
+    email: Option<Value>,
+    code: Option<Value>,
+) -> Result<(String, String), ApiError> {
+    let email = normalize_email(&required_string("email", email)?)?;
+    let code = required_string("code", code)?;
+    if !codes::is_code_shaped(&code) {
+        return Err(ApiError::InvalidCode);
+    }
+    Ok((email, code))
+}
+
+/// Checks `code` against `email`'s pending code of `kind` (one read): the
+/// account and the code's hash when it matches, is unexpired and has tries
+/// left. Anything else counts a wrong try against the pending code, if there
+/// is one, and is [`ApiError::InvalidCode`].
+pub async fn check_code<S: Store>(
+    app: &App<S>,
+    kind: MailKind,
+    email: &str,
+    code: &str,
+    now: u64,
+) -> Result<(LoginRecord, String), ApiError> {
+    let CodeAttempt {
+        record,
+        code: stored,
+    } = app.store.code_attempt(kind, email).await?;
+    let matched = stored.filter(|stored| {
+        stored.expires_at > now
+            && stored.wrong_tries < codes::MAX_WRONG_TRIES
+            && app.code_key.matches(kind, email, code, &stored.code_hash)
+    });
+    match (record, matched) {
+        (Some(record), Some(stored)) => Ok((record, stored.code_hash)),
+        _ => {
+            app.store.count_wrong_code(kind, email).await?;
+            Err(ApiError::InvalidCode)
+        }
+    }
+}
