@@ -26,11 +26,13 @@ fi
 use_signing_keys
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600
 # The fuzzer's many failed logins and wrong current passwords, and its
-# registrations, all from 127.0.0.1, would soon make every login and sign-up
+# registrations and code mails, all from 127.0.0.1, would soon make every login and sign-up
 # wait; the limits have tests of their own (tests/throttle.rs), and 429 stays
 # in the contract the fuzzer checks.
 export ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY=100000 SOURCE_LOGIN_FAILURES_BEFORE_DELAY=100000
 export SOURCE_REGISTRATIONS_PER_HOUR=100000
+# The same for code mails: the fuzzer sends `forgot` the same few addresses.
+export SOURCE_MAILS_PER_HOUR=100000 MAILS_PER_EMAIL_PER_HOUR=100000
 start_watch 4
 
 # Each function compiles on its first request: have them all built before the

@@ -34,6 +34,7 @@ export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL
 # (tests/throttle.rs), where each test picks its address.
 export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
 export SOURCE_REGISTRATIONS_PER_HOUR=${SOURCE_REGISTRATIONS_PER_HOUR:-100000}
+export SOURCE_MAILS_PER_HOUR=${SOURCE_MAILS_PER_HOUR:-100000}
 
 # Every secret the run uses, for the log check at the end: the tests add the
 # passwords they send and the tokens they see (tests/support/src/secrets.rs).

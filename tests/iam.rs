@@ -16,18 +16,21 @@
 
 use auth::Config;
 use auth::Endpoint::{self, *};
-use auth::store::dynamo::schema::{email_pk, failures_pk, sessions_pk, user_pk};
-use auth::throttle::{Counter, account_counter, registration_counter};
+use auth::outbox::MailKind;
+use auth::store::dynamo::schema::{code_pk, email_pk, failures_pk, sessions_pk, user_pk};
+use auth::throttle::{Counter, account_counter, mail_counters, registration_counter};
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use test_support::mailbox::latest_code;
 use test_support::traffic::{RequestLog, Sent, app_watched_by};
 use test_support::*;
 
 /// The tables, by their logical ids in template.yaml.
 const USERS: &str = "UsersTable";
 const REVOKED: &str = "RevokedTokensTable";
+const OUTBOX: &str = "OutboxTable";
 /// The Secrets Manager secret of the signing keys and the refresh-token
 /// secret, as the template names it (by the `AuthSecretName` parameter; the
 /// `-*` stands for the six characters Secrets Manager appends to its name).
@@ -38,7 +41,7 @@ const READ_SECRET: &str = "secretsmanager:GetSecretValue";
 
 /// The functions that read the secret at init: those that sign or verify
 /// tokens (or publish the keys), and only those.
-const READ_THE_SECRET: [&str; 10] = [
+const READ_THE_SECRET: [&str; 14] = [
     "register",
     "login",
     "status",
@@ -49,6 +52,11 @@ const READ_THE_SECRET: [&str; 10] = [
     "password",
     "jwks",
     "authorizer",
+    // One-time codes are hashed with a key derived from the refresh secret.
+    "forgot-password",
+    "reset-password",
+    "verify-email",
+    "resend-verification",
 ];
 
 /// One permission: an action on a table (a resource as the template names
@@ -76,6 +84,15 @@ fn on_revoked(action: &str) -> Grant {
     Grant {
         action: action.to_owned(),
         table: REVOKED.to_owned(),
+        keys: None,
+    }
+}
+
+/// `action` on the whole outbox table (keyed by a random mail id).
+fn on_outbox(action: &str) -> Grant {
+    Grant {
+        action: action.to_owned(),
+        table: OUTBOX.to_owned(),
         keys: None,
     }
 }
@@ -119,6 +136,37 @@ fn registration_counters() -> String {
     counters_like(Some(counter))
 }
 
+/// Every hourly mail counter (of an address or a source).
+fn mail_counters_pattern() -> String {
+    let (counter, _) = mail_counters("someone@example.com", None, &local_config(), 0)
+        .into_iter()
+        .next()
+        .expect("an address's counter");
+    counters_like(Some(counter))
+}
+
+/// Mailing a code: the hourly mail counters, then the code and its mail in
+/// one transaction, only if the address has an account.
+fn mail_a_code() -> Vec<Grant> {
+    vec![
+        on_users("UpdateItem", &[mail_counters_pattern()]),
+        on_users("ConditionCheckItem", &[any(email_pk)]),
+        on_users("PutItem", &[any(code_pk)]),
+        on_outbox("PutItem"),
+    ]
+}
+
+/// Using a code up: the account and the code read together; a wrong guess
+/// counted on the code; or the code deleted with the address marked verified
+/// (login record and profile) in one transaction.
+fn redeem_a_code() -> Vec<Grant> {
+    vec![
+        on_users("BatchGetItem", &[any(email_pk), any(code_pk)]),
+        on_users("UpdateItem", &[any(code_pk)]),
+        on_users("UpdateItem", &[any(email_pk), any(user_pk)]),
+    ]
+}
+
 /// The token check every protected endpoint starts with: the token's
 /// revocation, and its user's profile and session, in one `BatchGetItem`.
 fn token_check() -> Vec<Grant> {
@@ -151,8 +199,13 @@ fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
             BTreeSet::from([
                 // The address's registrations this hour, before bcrypt.
                 on_users("UpdateItem", &[registration_counters()]),
-                // Profile, email claim and first session, in one transaction.
-                on_users("PutItem", &[any(user_pk), any(email_pk), any(sessions_pk)]),
+                // Profile, email claim, first session and the verification
+                // code, with its mail, in one transaction.
+                on_users(
+                    "PutItem",
+                    &[any(user_pk), any(email_pk), any(sessions_pk), any(code_pk)],
+                ),
+                on_outbox("PutItem"),
                 // After repeated conflicts: has the email an owner by now?
                 on_users("BatchGetItem", &[any(email_pk)]),
             ]),
@@ -219,6 +272,28 @@ fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
         ("jwks", BTreeSet::new()),
         ("openid-configuration", BTreeSet::new()),
         ("example-protected", BTreeSet::new()),
+        ("forgot-password", mail_a_code().into_iter().collect()),
+        ("resend-verification", with_token_check(mail_a_code())),
+        (
+            "verify-email",
+            redeem_a_code()
+                .into_iter()
+                .chain([on_users("DeleteItem", &[any(code_pk)])])
+                .collect(),
+        ),
+        (
+            "reset-password",
+            redeem_a_code()
+                .into_iter()
+                .chain([
+                    // The code used up, and the account's failed logins cleared.
+                    on_users("DeleteItem", &[any(code_pk), account_counters()]),
+                    // Every session ended.
+                    on_users("Query", &sessions()),
+                    on_users("DeleteItem", &sessions()),
+                ])
+                .collect(),
+        ),
     ])
 }
 
@@ -394,9 +469,9 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                     "{function}: the secret, other than read: {grant:?}"
                 ));
             }
-            if ![USERS, REVOKED, SECRET].contains(&grant.table.as_str()) {
+            if ![USERS, REVOKED, OUTBOX, SECRET].contains(&grant.table.as_str()) {
                 hazards.push(format!(
-                    "{function}: not one of the two tables or the secret: {grant:?}"
+                    "{function}: not one of the three tables or the secret: {grant:?}"
                 ));
             }
             // The users table holds profiles (with the admin flag), logins,
@@ -518,14 +593,13 @@ struct Ask {
 }
 
 /// The partition key of a key or an item as sent: `pk` in the users table,
-/// `jti` in the revoked-tokens table.
+/// `jti` in the revoked-tokens table, `id` in the outbox.
 fn partition_key(item: &Value) -> String {
-    let key = &item["pk"]["S"];
-    let key = if key.is_null() {
-        &item["jti"]["S"]
-    } else {
-        key
-    };
+    let key = ["pk", "jti", "id"]
+        .iter()
+        .map(|name| &item[name]["S"])
+        .find(|key| !key.is_null())
+        .unwrap_or(&Value::Null);
     key.as_str()
         .unwrap_or_else(|| panic!("no partition key in {item}"))
         .to_owned()
@@ -680,6 +754,8 @@ impl Walk {
                 USERS
             } else if ask.table == self.config.revoked_tokens_table {
                 REVOKED
+            } else if ask.table == self.config.outbox_table {
+                OUTBOX
             } else {
                 panic!("{function}: a table the template does not define: {ask:?}")
             };
@@ -827,6 +903,36 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         example.body
     );
     walk.check_silent(ExampleProtected);
+
+    // Codes: a verification code mailed again, a wrong guess, the right one;
+    // a reset asked for a known and an unknown address, a wrong guess, the
+    // right code (which ends every session).
+    let fresh = walk.from(&ip, Login, &email, new_password).await.token();
+    resend_verification(&app, &fresh)
+        .await
+        .assert_success(202, VERIFICATION_ON_ITS_WAY);
+    walk.check(ResendVerification);
+    verify_email(&app, &email, "00000000").await;
+    walk.check(VerifyEmail);
+    let code = latest_code(&email, MailKind::VerifyEmail).await;
+    verify_email(&app, &email, &code)
+        .await
+        .assert_success(200, EMAIL_VERIFIED);
+    walk.check(VerifyEmail);
+    for address in [email.clone(), unique_email()] {
+        let body = serde_json::json!({ "email": address }).to_string();
+        call_from(app.in_process(), &ip, ForgotPassword, &body)
+            .await
+            .assert_success(202, CODE_ON_ITS_WAY);
+        walk.check(ForgotPassword);
+    }
+    reset_password(&app, &email, "00000000", PASSWORD).await;
+    walk.check(ResetPassword);
+    let code = latest_code(&email, MailKind::ResetPassword).await;
+    reset_password(&app, &email, &code, PASSWORD)
+        .await
+        .assert_success(200, PASSWORD_RESET);
+    walk.check(ResetPassword);
 
     let unused: Vec<String> = walk
         .grants

@@ -95,8 +95,13 @@ pub fn failures_key(counter: &Counter) -> Item {
     key(failures_pk(counter), LOGIN.to_owned())
 }
 
+/// The partition of an address's pending codes.
+pub fn code_pk(email: &str) -> String {
+    format!("{CODE_PREFIX}{email}")
+}
+
 pub fn code_key(kind: MailKind, email: &str) -> Item {
-    key(format!("{CODE_PREFIX}{email}"), kind.as_str().to_owned())
+    key(code_pk(email), kind.as_str().to_owned())
 }
 
 /// The revoked-tokens table's key.
