@@ -234,3 +234,85 @@ fn routes_and_function_names_are_distinct() {
     assert_eq!(routes.len(), Endpoint::ALL.len());
     assert_eq!(names.len(), Endpoint::ALL.len());
 }
+
+/// The code of the newest mail of `kind` in the in-memory outbox.
+fn mailed_code(app: &App<MemoryStore>, kind: crate::outbox::MailKind) -> String {
+    let mails = app.store.outbox();
+    let mail = mails.iter().rev().find(|mail| mail.kind == kind).unwrap();
+    mail.code.clone()
+}
+
+#[tokio::test]
+async fn a_reset_code_is_mailed_used_once_and_ends_every_session() {
+    use crate::outbox::MailKind::ResetPassword;
+    let app = app();
+    let token = registered(&app, JOE).await;
+    let forgot = r#"{"email": "Joe@Example.com"}"#;
+    let (code, body) = call(&app, Endpoint::ForgotPassword, None, forgot).await;
+    assert_eq!(code, 202, "{body}");
+    let mailed = mailed_code(&app, ResetPassword);
+    assert!(crate::codes::is_code_shaped(&mailed));
+    let reset = format!(
+        r#"{{"email": "joe@example.com", "code": "{mailed}", "new_password": "another horse"}}"#
+    );
+    let (code, body) = call(&app, Endpoint::ResetPassword, None, &reset).await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (200, Some("Password reset."))
+    );
+    let (code, _) = call(&app, Endpoint::Status, Some(&token), "").await;
+    assert_eq!(code, 401, "the session ended with the reset");
+    let (code, body) = call(&app, Endpoint::ResetPassword, None, &reset).await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (400, Some("Invalid or expired code."))
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_address_gets_the_same_202_and_no_mail() {
+    let app = app();
+    let known = registered(&app, JOE).await;
+    assert!(!known.is_empty());
+    let mails_before = app.store.outbox().len();
+    let (known_code, known_body) = call(
+        &app,
+        Endpoint::ForgotPassword,
+        None,
+        r#"{"email": "joe@example.com"}"#,
+    )
+    .await;
+    let (unknown_code, unknown_body) = call(
+        &app,
+        Endpoint::ForgotPassword,
+        None,
+        r#"{"email": "ann@example.com"}"#,
+    )
+    .await;
+    assert_eq!((known_code, &known_body), (unknown_code, &unknown_body));
+    assert_eq!(known_code, 202);
+    let mails = app.store.outbox();
+    assert_eq!(mails.len(), mails_before + 1);
+    assert_eq!(mails.last().unwrap().to, "joe@example.com");
+}
+
+#[tokio::test]
+async fn code_endpoints_fail_closed_when_storage_is_down() {
+    let app = app();
+    registered(&app, JOE).await;
+    app.store.set_unavailable(true);
+    for (endpoint, body) in [
+        (Endpoint::ForgotPassword, r#"{"email": "joe@example.com"}"#),
+        (
+            Endpoint::ResetPassword,
+            r#"{"email": "joe@example.com", "code": "12345678", "new_password": "another horse"}"#,
+        ),
+        (
+            Endpoint::VerifyEmail,
+            r#"{"email": "joe@example.com", "code": "12345678"}"#,
+        ),
+    ] {
+        let (code, body) = call(&app, endpoint, None, body).await;
+        assert_eq!(code, 503, "{endpoint:?}: {body}");
+    }
+}
