@@ -172,8 +172,12 @@ def check(entry, response):
         allowed = response.get("isAuthorized")
         return allowed == entry["authorized"], f"isAuthorized {allowed} (expected {entry['authorized']}) {json.dumps(response.get('context'))}"
     code = response.get("statusCode")
-    body = json.loads(response.get("body") or "null")
-    return code == entry["status"], f"{code} (expected {entry['status']}) {shown(body)}"
+    kind = (response.get("headers") or {}).get("content-type", "")
+    if kind.startswith("application/json"):
+        body = shown(json.loads(response.get("body") or "null"))
+    else:
+        body = f"<{len(response.get('body') or '')} characters of {kind}>"
+    return code == entry["status"], f"{code} (expected {entry['status']}) {body}"
 
 
 def events():

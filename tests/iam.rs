@@ -272,6 +272,7 @@ fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
         ("jwks", BTreeSet::new()),
         ("openid-configuration", BTreeSet::new()),
         ("example-protected", BTreeSet::new()),
+        ("account-page", BTreeSet::new()),
         ("forgot-password", mail_a_code().into_iter().collect()),
         ("resend-verification", with_token_check(mail_a_code())),
         (
@@ -513,17 +514,14 @@ fn exactly_the_functions_that_sign_or_verify_may_read_the_secret() {
         .collect();
     let expected: BTreeSet<String> = READ_THE_SECRET.map(str::to_owned).into();
     assert_eq!(readers, expected);
-    for endpoint in [OpenidConfiguration, ExampleProtected] {
+    let keyless = [OpenidConfiguration, ExampleProtected, AccountPage];
+    for endpoint in keyless {
         assert!(!readers.contains(endpoint.function_name()), "{endpoint:?}");
     }
     // Every other endpoint signs or verifies tokens, or publishes the keys.
     for endpoint in Endpoint::ALL {
         let reads = readers.contains(endpoint.function_name());
-        assert_eq!(
-            reads,
-            ![OpenidConfiguration, ExampleProtected].contains(&endpoint),
-            "{endpoint:?}"
-        );
+        assert_eq!(reads, !keyless.contains(&endpoint), "{endpoint:?}");
     }
 }
 
@@ -903,6 +901,9 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         example.body
     );
     walk.check_silent(ExampleProtected);
+    let page = AccountPage.handle(app.in_process(), lambda_http::Request::default());
+    assert_eq!(Box::pin(page).await.status(), 200);
+    walk.check_silent(AccountPage);
 
     // Codes: a verification code mailed again, a wrong guess, the right one;
     // a reset asked for a known and an unknown address, a wrong guess, the

@@ -24,6 +24,7 @@
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the
 //!   runtime glue.
 
+pub mod account_page;
 pub mod authorizer;
 pub mod codes;
 pub mod config;

@@ -99,10 +99,11 @@ pub enum Endpoint {
     ResetPassword,
     VerifyEmail,
     ResendVerification,
+    AccountPage,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 16] = [
         Self::Register,
         Self::Login,
         Self::Status,
@@ -118,6 +119,7 @@ impl Endpoint {
         Self::ResetPassword,
         Self::VerifyEmail,
         Self::ResendVerification,
+        Self::AccountPage,
     ];
 
     /// The function's name: its package in `functions/`, its binary, and its
@@ -139,6 +141,7 @@ impl Endpoint {
             Self::ResetPassword => "reset-password",
             Self::VerifyEmail => "verify-email",
             Self::ResendVerification => "resend-verification",
+            Self::AccountPage => "account-page",
         }
     }
 
@@ -160,6 +163,7 @@ impl Endpoint {
             Self::ResetPassword => ("POST", "/auth/password/reset"),
             Self::VerifyEmail => ("POST", "/auth/email/verify"),
             Self::ResendVerification => ("POST", "/auth/email/verify/resend"),
+            Self::AccountPage => ("GET", "/account"),
         }
     }
 
@@ -188,7 +192,10 @@ impl Endpoint {
     /// Whether the endpoint needs the [`App`] (keys, tables). Those that do
     /// not read no secret at init, and their IAM policy grants none.
     pub fn needs_app(self) -> bool {
-        !matches!(self, Self::ExampleProtected | Self::OpenidConfiguration)
+        !matches!(
+            self,
+            Self::ExampleProtected | Self::OpenidConfiguration | Self::AccountPage
+        )
     }
 
     /// Answers a request of an endpoint that needs no [`App`] (see
@@ -226,6 +233,7 @@ impl Endpoint {
             Self::ResendVerification => {
                 resend_verification::resend_verification(app, request).await
             }
+            Self::AccountPage => Ok(crate::account_page::account_page()),
         }
     }
 }

@@ -1,0 +1,292 @@
+"use strict";
+// The account page's script. Everything the API returns is put on the page
+// as text (textContent), never as HTML. The access token lives in this
+// closure only; the refresh token in sessionStorage (README: "The account
+// page"), so a reload keeps the person signed in.
+(() => {
+  const REFRESH_KEY = "token-auth.refresh";
+  let accessToken = null;
+  let refreshing = null;
+
+  const $ = (id) => document.getElementById(id);
+  const errorOf = (form) => form.querySelector(".error");
+
+  function notice(text) {
+    const box = $("notice");
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  function showScreen(id) {
+    $("signed-in").hidden = true;
+    $("signed-out").hidden = false;
+    for (const form of document.querySelectorAll("[data-screen]")) {
+      form.hidden = form.id !== id;
+      errorOf(form).textContent = "";
+    }
+    const first = $(id).querySelector("input:not([value]), input");
+    if (first) first.focus();
+  }
+
+  // The API's own message, with when to try again after a 429.
+  function messageOf(result) {
+    let text = (result.data && result.data.message) || `Something went wrong (HTTP ${result.status}).`;
+    if (result.status === 429 && result.retryAfter) {
+      text += ` Try again in ${result.retryAfter} seconds.`;
+    }
+    return text;
+  }
+
+  async function request(method, path, body, token) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers, cache: "no-store", credentials: "omit",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      return { status: 0, data: { message: "The service cannot be reached. Please try again." } };
+    }
+    let data = {};
+    try { data = await response.json(); } catch { /* not JSON: the status says enough */ }
+    return { status: response.status, data, retryAfter: response.headers.get("Retry-After") };
+  }
+
+  // One refresh at a time: parallel calls that meet an expired token wait
+  // for the same rotation (a second use of the old refresh token would end
+  // the session as a theft).
+  function refresh() {
+    if (!refreshing) {
+      refreshing = (async () => {
+        const token = sessionStorage.getItem(REFRESH_KEY);
+        if (!token) return false;
+        const result = await request("POST", "/auth/refresh", { refresh_token: token });
+        if (result.status === 200) {
+          keep(result.data);
+          return true;
+        }
+        if (result.status === 401) {
+          signOut("Your session has ended. Please log in again.");
+        }
+        return false;
+      })().finally(() => { refreshing = null; });
+    }
+    return refreshing;
+  }
+
+  // A call with the access token; one silent refresh if it has expired.
+  async function authed(method, path, body) {
+    let result = await request(method, path, body, accessToken);
+    if (result.status === 401 && await refresh()) {
+      result = await request(method, path, body, accessToken);
+    }
+    return result;
+  }
+
+  function keep(tokens) {
+    accessToken = tokens.auth_token;
+    sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+  }
+
+  function signOut(message) {
+    accessToken = null;
+    sessionStorage.removeItem(REFRESH_KEY);
+    notice(message);
+    showScreen("login-form");
+  }
+
+  function formBody(form) {
+    const body = {};
+    for (const input of form.querySelectorAll("input[name]")) {
+      if (input.value !== "" || input.required) body[input.name] = input.value;
+    }
+    return body;
+  }
+
+  function when(iso) {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  }
+
+  async function showAccount() {
+    const status = await authed("GET", "/auth/status");
+    if (status.status !== 200) {
+      if (accessToken) signOut(messageOf(status));
+      return;
+    }
+    const user = status.data.data;
+    $("account-email").textContent = user.email;
+    $("account-verified").textContent = user.email_verified ? "yes" : "not yet";
+    $("account-registered").textContent = when(user.registered_on);
+    $("resend-form").hidden = user.email_verified;
+    $("signed-out").hidden = true;
+    $("signed-in").hidden = false;
+    await showSessions();
+  }
+
+  async function showSessions() {
+    const result = await authed("GET", "/auth/sessions");
+    const list = $("sessions");
+    $("sessions-error").textContent = result.status === 200 ? "" : messageOf(result);
+    if (result.status !== 200) return;
+    list.replaceChildren(...result.data.data.sessions.map(sessionItem));
+  }
+
+  function sessionItem(session) {
+    const item = document.createElement("li");
+    const about = document.createElement("div");
+    const name = document.createElement("span");
+    name.className = "device";
+    name.textContent = session.device;
+    about.append(name);
+    if (session.current) {
+      const mark = document.createElement("span");
+      mark.className = "current";
+      mark.textContent = "this device";
+      about.append(mark);
+    }
+    const times = document.createElement("div");
+    times.className = "when";
+    times.textContent = `Signed in ${when(session.created_at)} · last used ${when(session.last_used_at)}`;
+    about.append(times);
+    item.append(about);
+    if (!session.current) {
+      const end = document.createElement("button");
+      end.type = "button";
+      end.className = "secondary";
+      end.textContent = "End";
+      end.setAttribute("aria-label", `End the session on ${session.device}`);
+      end.addEventListener("click", async () => {
+        const result = await authed("DELETE", `/auth/sessions/${encodeURIComponent(session.id)}`);
+        if (result.status === 200) {
+          notice(`Signed out ${session.device}.`);
+        } else {
+          $("sessions-error").textContent = messageOf(result);
+        }
+        await showSessions();
+      });
+      item.append(end);
+    }
+    return item;
+  }
+
+  // Forms: each posts its fields and shows the API's message next to it.
+  const handlers = {
+    "login-form": async (form) => signIn(form, "/auth/login", 200),
+    "register-form": async (form) => signIn(form, "/auth/register", 201),
+    "forgot-form": async (form, body) => {
+      const result = await request("POST", "/auth/password/forgot", body);
+      if (result.status !== 202) return messageOf(result);
+      notice(result.data.message);
+      showScreen("reset-form");
+      $("reset-email").value = body.email;
+      $("reset-code").focus();
+    },
+    "reset-form": async (form, body) => {
+      const result = await request("POST", "/auth/password/reset", body);
+      if (result.status !== 200) return messageOf(result);
+      accessToken = null;
+      sessionStorage.removeItem(REFRESH_KEY);
+      form.reset();
+      notice(`${result.data.message} Every device was signed out; log in with the new password.`);
+      showScreen("login-form");
+      $("login-email").value = body.email;
+      $("login-password").focus();
+    },
+    "verify-form": async (form, body) => {
+      const result = await request("POST", "/auth/email/verify", body);
+      if (result.status !== 200) return messageOf(result);
+      form.reset();
+      notice(result.data.message);
+      if (await signedIn()) await showAccount(); else showScreen("login-form");
+    },
+    "resend-form": async () => {
+      const result = await authed("POST", "/auth/email/verify/resend");
+      if (result.status !== 202) return messageOf(result);
+      notice(result.data.message);
+      showScreen("verify-form");
+      $("verify-email").value = $("account-email").textContent;
+    },
+    "password-form": async (form, body) => {
+      const result = await authed("POST", "/auth/password", body);
+      if (result.status !== 200) return messageOf(result);
+      form.reset();
+      notice(result.data.message);
+      await showSessions();
+    },
+  };
+
+  async function signIn(form, path, expected) {
+    const result = await request("POST", path, formBody(form));
+    if (result.status !== expected) return messageOf(result);
+    keep(result.data);
+    form.reset();
+    notice(result.data.message);
+    await showAccount();
+  }
+
+  for (const [id, handle] of Object.entries(handlers)) {
+    const form = $(id);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      errorOf(form).textContent = "";
+      try {
+        const error = await handle(form, formBody(form));
+        if (error) errorOf(form).textContent = error;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  for (const button of document.querySelectorAll("[data-show]")) {
+    button.addEventListener("click", () => { notice(""); showScreen(button.dataset.show); });
+  }
+
+  for (const button of document.querySelectorAll("[data-logout]")) {
+    button.addEventListener("click", async () => {
+      const scope = button.dataset.logout;
+      const result = await authed("POST", `/auth/logout?scope=${scope}`);
+      if (result.status !== 200) {
+        $("logout-error").textContent = messageOf(result);
+        return;
+      }
+      $("logout-error").textContent = "";
+      if (scope === "others") {
+        notice("Your other devices are signed out.");
+        await showSessions();
+      } else {
+        signOut(scope === "global" ? "Signed out everywhere." : "Signed out.");
+      }
+    });
+  }
+
+  async function signedIn() {
+    return accessToken !== null || (sessionStorage.getItem(REFRESH_KEY) !== null && await refresh());
+  }
+
+  // A link from a mail: /account#verify?email=…&code=… or #reset?…. The code
+  // sits after '#', so it never reaches a server; nothing is used up until
+  // the person presses the button (mail scanners follow links too).
+  function fromMailLink() {
+    const [screen, query] = location.hash.slice(1).split("?");
+    if (screen !== "verify" && screen !== "reset") return false;
+    const params = new URLSearchParams(query || "");
+    history.replaceState(null, "", location.pathname);
+    showScreen(`${screen}-form`);
+    $(`${screen}-email`).value = params.get("email") || "";
+    $(`${screen}-code`).value = params.get("code") || "";
+    $(screen === "reset" ? "reset-password" : "verify-code").focus();
+    return true;
+  }
+
+  (async () => {
+    if (fromMailLink()) return;
+    if (await signedIn()) await showAccount(); else showScreen("login-form");
+  })();
+})();
