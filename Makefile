@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.PHONY: run test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -9,6 +9,12 @@ test:  ## every check, against a DynamoDB Local of its own
 
 test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, else cargo lambda watch
 	scripts/test-e2e.sh
+
+test-browser: ## the account page in headless Chromium (Debian's), against cargo lambda watch
+	scripts/test-browser.sh
+
+screenshots: ## the account page's screens at desktop and phone widths, into docs/screenshots (the README's)
+	SCREENSHOTS=docs/screenshots scripts/test-browser.sh
 
 fuzz-api: ## Schemathesis over openapi.yaml against cargo lambda watch: fails on a 5xx or an undocumented answer
 	scripts/fuzz-api.sh

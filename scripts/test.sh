@@ -3,7 +3,8 @@
 # (stopped again at the end):
 #   1. format, template lint, unit tests and the API suite in-process;
 #   2. the API suite again over HTTP through `cargo lambda watch`, then the
-#      functions' log checked for secrets, and Schemathesis over openapi.yaml;
+#      functions' log checked for secrets, Schemathesis over openapi.yaml,
+#      and the account page in headless Chromium;
 #   3. every file in events/ through the Lambda emulator, on bootstraps built
 #      with the `emulator` profile (Cargo.toml): the invoke path, not the
 #      shipping optimisations, which `make build` and `make bench` cover.
@@ -27,6 +28,9 @@ scripts/test-e2e.sh
 
 echo "test: Schemathesis over openapi.yaml" >&2
 scripts/fuzz-api.sh
+
+echo "test: the account page in headless Chromium" >&2
+scripts/test-browser.sh
 
 echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
 functions=()

@@ -206,6 +206,7 @@ impl Endpoint {
             Self::OpenidConfiguration => {
                 openid_configuration::openid_configuration(public_base_url, request)
             }
+            Self::AccountPage => Ok(crate::account_page::account_page()),
             _ => Err(ApiError::Unavailable(format!("{self:?} needs the app"))),
         };
         answer.unwrap_or_else(ApiError::into_reply)
