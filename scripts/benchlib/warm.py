@@ -4,9 +4,10 @@ bootstrap's peak RSS."""
 
 import collections
 
-from .cold import bcrypt_work
+from .cold import BASELINE, bcrypt_work
 from .emulator import BenchEmulator
-from .settings import AUTHORIZER, BCRYPT_COST, FLOORED, FUNCTIONS, HELLO, STORAGELESS, TARGETS, WARM_INVOKES, WARMUP
+from .settings import (AUTHORIZER, BCRYPT_COST, FLOORED, FUNCTIONS, HELLO, MEASURED, STORAGELESS, TARGETS,
+                       WARM_INVOKES, WARMUP, baseline)
 from .stats import median, p50_p99, ratio
 
 TITLE = "warm latency and floors"
@@ -26,14 +27,26 @@ NOTE = f"""\
   example-protected make no DynamoDB call: hello is their reference. The
   authorizer's series is allowed checks of one token (signature, then the
   user, session and revocation in one DynamoDB read, as status does), against
-  status's own series."""
+  status's own series. A baseline build's bootstrap (BENCH_BASELINE) runs its
+  series right after this build's, without floors."""
 
 
 def measure(calls, floors):
     """One emulator per function, a warm-up, then the series, with the floors
     measured right after each, so they share the machine's mood."""
     warm, rust, boto, rss = {}, {}, {}, {}
-    for function in [HELLO, *FUNCTIONS, AUTHORIZER]:
+    subjects = [(f, False) for f in MEASURED] + [(f, True) for f in MEASURED if baseline(f)]
+    subjects.sort(key=lambda subject: MEASURED.index(subject[0]))
+    for function, is_baseline in subjects:
+        if is_baseline:
+            emulator = BenchEmulator(function, of_baseline=True)
+            try:
+                for _ in range(WARMUP):
+                    calls.invoke(emulator, function)
+                warm[function + BASELINE] = [calls.invoke(emulator, function)[1] for _ in range(WARM_INVOKES)]
+            finally:
+                emulator.close()
+            continue
         emulator = BenchEmulator(function)
         try:
             for _ in range(WARMUP):
@@ -63,11 +76,18 @@ def rows(table, results):
                   f"Rust SDK {p50_p99(rust[f])}; boto3 {p50_p99(boto[f])}{shown}",
                   ratio(median(durations[f]), median(rust[f]) + work),
                   TARGETS["warm"] if f == "status" else "")
-    for f in STORAGELESS:
+    for f in (f for f in STORAGELESS if f in FUNCTIONS):
         table.row("2 warm", f"{f}: REPORT Duration p50 / p99", p50_p99(durations[f]),
                   f"hello {p50_p99(durations[HELLO])}", ratio(median(durations[f]), median(durations[HELLO])), "")
-    table.row("2 warm", f"{AUTHORIZER} (allowed): REPORT Duration p50 / p99", p50_p99(durations[AUTHORIZER]),
-              f"status {p50_p99(durations['status'])}",
-              ratio(median(durations[AUTHORIZER]), median(durations["status"])), TARGETS["authorizer warm"])
+    if AUTHORIZER in durations and "status" in durations:
+        table.row("2 warm", f"{AUTHORIZER} (allowed): REPORT Duration p50 / p99", p50_p99(durations[AUTHORIZER]),
+                  f"status {p50_p99(durations['status'])}",
+                  ratio(median(durations[AUTHORIZER]), median(durations["status"])), TARGETS["authorizer warm"])
+    for f in MEASURED:
+        if f + BASELINE in durations:
+            base = durations[f + BASELINE]
+            table.row("2 warm", f"{f}, baseline: REPORT Duration p50 / p99", p50_p99(base),
+                      f"this build {p50_p99(durations[f])}",
+                      f"{ratio(median(durations[f]), median(base))} (this / baseline)", "")
     table.row("2 warm", "hello: REPORT Duration p50 / p99", p50_p99(durations[HELLO]),
               "runtime and emulator alone", "", "")
