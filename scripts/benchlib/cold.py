@@ -18,8 +18,9 @@ NOTE = f"""\
   (jwks, openid-configuration, example-protected) have INIT rows only. The
   authorizer is invoked as API Gateway calls it: a payload 2.0 request with
   the bearer token of a registered user, which it allows. With a baseline
-  build (BENCH_BASELINE), its bootstraps run in the same loop, each right
-  after this build's, and "f, baseline" rows set this build against it."""
+  build (BENCH_BASELINE), its bootstraps run in the same loop, next to this
+  build's (before it every other run), and "f, baseline" rows set this build
+  against it."""
 
 BASELINE = " (baseline)"  # the key of a baseline bootstrap's series
 
@@ -32,8 +33,9 @@ def measure(calls, floors):
     subjects = [(f, False) for f in MEASURED]
     subjects += [(f, True) for f in MEASURED if baseline(f)]
     subjects.sort(key=lambda subject: MEASURED.index(subject[0]))  # each next to its baseline
-    for _ in range(COLD_RUNS):
-        for function, is_baseline in subjects:
+    for run in range(COLD_RUNS):
+        # A baseline goes first every other run: neither build always follows the other.
+        for function, is_baseline in sorted(subjects, key=lambda s: (MEASURED.index(s[0]), s[1] != run % 2)):
             emulator = BenchEmulator(function, of_baseline=is_baseline)
             try:
                 _, report_ms = calls.invoke(emulator, function)

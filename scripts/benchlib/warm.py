@@ -27,39 +27,36 @@ NOTE = f"""\
   example-protected make no DynamoDB call: hello is their reference. The
   authorizer's series is allowed checks of one token (signature, then the
   user, session and revocation in one DynamoDB read, as status does), against
-  status's own series. A baseline build's bootstrap (BENCH_BASELINE) runs its
-  series right after this build's, without floors."""
+  status's own series. With a baseline build (BENCH_BASELINE), its bootstrap
+  runs beside this build's, the two invoked in turn, so that both series see
+  the same moments (DynamoDB Local's JIT warming up included); no floors."""
 
 
 def measure(calls, floors):
     """One emulator per function, a warm-up, then the series, with the floors
     measured right after each, so they share the machine's mood."""
     warm, rust, boto, rss = {}, {}, {}, {}
-    subjects = [(f, False) for f in MEASURED] + [(f, True) for f in MEASURED if baseline(f)]
-    subjects.sort(key=lambda subject: MEASURED.index(subject[0]))
-    for function, is_baseline in subjects:
-        if is_baseline:
-            emulator = BenchEmulator(function, of_baseline=True)
-            try:
-                for _ in range(WARMUP):
-                    calls.invoke(emulator, function)
-                warm[function + BASELINE] = [calls.invoke(emulator, function)[1] for _ in range(WARM_INVOKES)]
-            finally:
-                emulator.close()
-            continue
+    for function in MEASURED:
         emulator = BenchEmulator(function)
+        other = BenchEmulator(function, of_baseline=True) if baseline(function) else None
         try:
             for _ in range(WARMUP):
                 calls.invoke(emulator, function)
+                if other:
+                    calls.invoke(other, function)
             series = collections.defaultdict(list)
             for _ in range(WARM_INVOKES):
                 series[function].append(calls.invoke(emulator, function))
+                if other:
+                    series[function + BASELINE].append(calls.invoke(other, function))
                 if function == "login":
                     # Alternating, so both series see the same conditions.
                     series["login-unknown"].append(calls.invoke(emulator, "login-unknown"))
             rss[function] = emulator.peak_rss_mb()
         finally:
             emulator.close()
+            if other:
+                other.close()
         warm.update({name: [duration for _, duration in runs] for name, runs in series.items()})
         if function in FLOORED:
             rust[function] = floors.rust(function, WARMUP + WARM_INVOKES)[WARMUP:]
