@@ -17,8 +17,9 @@ For every function of Cargo.toml's router, and the Lambda authorizer:
      calls that sign a token against the last committed run;
   8. status's INIT with its keys from Secrets Manager next to the environment.
 
-Each measure is a module of benchlib/ (its docstring has the map). Nothing is
-asserted: machines here are shared and noisy, so read the ratios. Every loop
+Each measure is a module of benchlib/ (its docstring has the map); a partial
+run (BENCH_SECTIONS, BENCH_FUNCTIONS, BENCH_BASELINE: see scripts/bench.sh)
+runs some of them and only prints its table. Nothing is asserted: machines here are shared and noisy, so read the ratios. Every loop
 is bounded in count, every wait in time; everything is on loopback.
 """
 
@@ -32,10 +33,16 @@ from benchlib import bcrypt, cold, load, report, rs256, secrets, size, trips, wa
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
+from benchlib.settings import PARTIAL, SECTIONS  # noqa: E402
 
 # In the table's order, which is also the order they run in.
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
             "rs256": rs256, "secrets": secrets}
+if SECTIONS:
+    unknown = set(SECTIONS) - set(MEASURES)
+    if unknown:
+        sys.exit(f"bench: no section {', '.join(sorted(unknown))} (BENCH_SECTIONS: {', '.join(MEASURES)})")
+    MEASURES = {name: measure for name, measure in MEASURES.items() if name in SECTIONS}
 
 
 def main():
@@ -55,8 +62,11 @@ def main():
     table = report.Table()
     for measure in MEASURES.values():
         measure.rows(table, results)
-    written = report.write(table, [measure.NOTE for measure in MEASURES.values()])
-    print(f"bench: written to {written}", file=sys.stderr)
+    notes = [measure.NOTE for measure in MEASURES.values()]
+    if PARTIAL:
+        report.show(table, notes)
+    else:
+        print(f"bench: written to {report.write(table, notes)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,18 @@
 # Secrets Manager of its own on free ports (stopped at the end), and runs
 # scripts/bench.py, which prints one table and writes it to bench/results.md.
 # Loopback only; every step is bounded in count and time.
+#
+# A partial run, printed and not written to bench/results.md:
+#   BENCH_SECTIONS=cold,warm           only these sections (bench.py's MEASURES)
+#   BENCH_FUNCTIONS=status,authorizer  only these functions (and hello), and only
+#                                      their bootstraps built, with register and
+#                                      login (which make the bench's users) and
+#                                      bench/dynamo-floor
+#   BENCH_BASELINE=DIR                 DIR/<function>/bootstrap, another build's,
+#                                      run next to this build's in cold and warm
+# e.g. the authorizer's numbers against a copy of the bootstraps of main:
+#   BENCH_SECTIONS=cold,warm BENCH_FUNCTIONS=status,authorizer \
+#     BENCH_BASELINE=/tmp/main-bootstraps make bench
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -18,7 +30,16 @@ fi
 
 # Every binary of the workspace, x86_64 or arm64 as the host: the functions,
 # bench-hello, bench-dynamo-floor, bench-bcrypt-verify and bench-rs256.
-cargo lambda build --release --locked
+wants() { [ -z "${BENCH_SECTIONS:-}" ] || [[ ",$BENCH_SECTIONS," == *",$1,"* ]]; }
+packages=()
+if [ -n "${BENCH_FUNCTIONS:-}" ]; then
+  for package in ${BENCH_FUNCTIONS//,/ } register login bench-hello bench-dynamo-floor; do
+    packages+=(-p "$package")
+  done
+  if wants bcrypt; then packages+=(-p bench-bcrypt-verify); fi
+  if wants rs256; then packages+=(-p bench-rs256); fi
+fi
+cargo lambda build --release --locked "${packages[@]}"
 # With a target directory shared by several worktrees (CARGO_TARGET_DIR), a
 # build from another one could swap a bootstrap mid-run: the bench reads a
 # copy in this worktree's target/lambda, where rie.py looks for them.
@@ -30,8 +51,10 @@ fi
 # The round-trips test, which counts DynamoDB requests per call for the last
 # section (a debug build, as make test builds it): compiled now, not while
 # anything is being timed.
-cargo test --locked -p api-tests --test round_trips --no-run \
-  || echo "bench: the round-trips test does not build; the table will say so" >&2
+if wants trips; then
+  cargo test --locked -p api-tests --test round_trips --no-run \
+    || echo "bench: the round-trips test does not build; the table will say so" >&2
+fi
 
 use_dynamodb "$(free_port)"
 # The keys in the environment; §8 also puts them in a secret of the local

@@ -55,10 +55,11 @@ def free_port():
 class Emulator:
     """One function under its own emulator, on ports of its own."""
 
-    def __init__(self, function, echo=False, env=None):
-        """`env`: settings over the environment's, for this function alone."""
+    def __init__(self, function, echo=False, env=None, bootstrap=None):
+        """`env`: settings over the environment's, for this function alone;
+        `bootstrap`: another build's (the bench's baseline), not target/lambda's."""
         self.function = function
-        bootstrap = os.path.join("target", "lambda", function, "bootstrap")
+        bootstrap = bootstrap or os.path.join("target", "lambda", function, "bootstrap")
         if not os.path.exists(bootstrap):
             sys.exit(f"{bootstrap} is missing: run cargo lambda build")
         self.port = free_port()

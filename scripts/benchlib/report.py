@@ -44,12 +44,19 @@ def machine():
             f"commit {commit}{' with uncommitted changes' if dirty else ''}")
 
 
-def write(table, notes):
-    """Prints the report and writes it to bench/results.md."""
+def show(table, notes, title="make bench"):
+    """Prints the report; returns its text."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = (f"# make bench\n\n{machine()}, {when}\n\n{table}\n\n"
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    text = (f"# {title}\n\n{machine()}, {when}, load average {load}\n\n{table}\n\n"
             + "\n".join([NOTES_BEFORE, *notes, NOTES_AFTER]) + "\n")
     print(text)
+    return text
+
+
+def write(table, notes):
+    """Prints the report and writes it to bench/results.md."""
+    text = show(table, notes)
     with open(RESULTS, "w") as f:
         f.write(text)
     return RESULTS

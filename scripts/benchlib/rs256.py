@@ -57,16 +57,16 @@ def rows(table, results):
         rs, hs = median(times[f"rs256-{step}"]), median(times[f"hs256-{step}"])
         table.row("7 rs256", f"{step} ({function}), p50 of {len(times[f'rs256-{step}'])}",
                   f"RS256 {rs:.3f} ms", f"HS256 {hs:.3f} ms", ratio(rs, hs), "")
-    if committed is None:
-        table.row("7 rs256", "register, login, refresh p50 growth", f"skipped: no committed {RESULTS}",
-                  "", "", "")
+    if committed is None or "warm" not in results or "bcrypt" not in results:
+        why = f"no committed {RESULTS}" if committed is None else "a partial run without warm and bcrypt"
+        table.row("7 rs256", "register, login, refresh p50 growth", f"skipped: {why}", "", "", "")
         return
     heading, text = committed
     before = previous_p50s(text)
     durations, bcrypt_now = results["warm"]["durations"], median(results["bcrypt"])
     commit = re.search(r"commit (\w+)", heading)
     source = f"last committed run, at {commit.group(1) if commit else '?'}"
-    for call in SIGNING_CALLS:
+    for call in (call for call in SIGNING_CALLS if call in durations):
         now = median(durations[call])
         if call not in before:
             table.row("7 rs256", f"{call}: warm p50 growth", ms(now), f"no {call} row in the {source}", "", "")

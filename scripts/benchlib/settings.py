@@ -20,10 +20,28 @@ def functions():
     return list(dict.fromkeys(names))
 
 
-FUNCTIONS = functions()
+# A partial run (scripts/bench.sh's header): only these sections (names of
+# bench.py's MEASURES) and only these functions (the authorizer included),
+# printed and not written to bench/results.md. BENCH_BASELINE names a folder
+# of another build's bootstraps (<folder>/<function>/bootstrap), run next to
+# this build's in the cold and warm sections.
+SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", "").split(",") if name]
+SELECTED = [name for name in os.environ.get("BENCH_FUNCTIONS", "").split(",") if name]
+BASELINE = os.environ.get("BENCH_BASELINE", "")
+PARTIAL = bool(SECTIONS or SELECTED)
+
+FUNCTIONS = [function for function in functions() if not SELECTED or function in SELECTED]
 # The Lambda authorizer: no route of its own (API Gateway calls it before a
 # protected route), so not in the router; measured next to hello and status.
 AUTHORIZER = "authorizer"
+# What the cold and warm sections run, in their order.
+MEASURED = [HELLO, *FUNCTIONS, *([AUTHORIZER] if not SELECTED or AUTHORIZER in SELECTED else [])]
+
+
+def baseline(function):
+    """The baseline build's bootstrap of `function`, if the run has one."""
+    path = os.path.join(BASELINE, function, "bootstrap") if BASELINE else ""
+    return path if function != HELLO and os.path.exists(path) else None
 # Functions that make no DynamoDB call: no storage floor to set them against,
 # so hello (the runtime alone) is their reference.
 STORAGELESS = ("jwks", "openid-configuration", "example-protected")

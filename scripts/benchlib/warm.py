@@ -4,9 +4,10 @@ bootstrap's peak RSS."""
 
 import collections
 
-from .cold import bcrypt_work
+from .cold import BASELINE, bcrypt_work
 from .emulator import BenchEmulator
-from .settings import AUTHORIZER, BCRYPT_COST, FLOORED, FUNCTIONS, HELLO, STORAGELESS, TARGETS, WARM_INVOKES, WARMUP
+from .settings import (AUTHORIZER, BCRYPT_COST, FLOORED, FUNCTIONS, HELLO, MEASURED, STORAGELESS, TARGETS,
+                       WARM_INVOKES, WARMUP, baseline)
 from .stats import median, p50_p99, ratio
 
 TITLE = "warm latency and floors"
@@ -26,27 +27,36 @@ NOTE = f"""\
   example-protected make no DynamoDB call: hello is their reference. The
   authorizer's series is allowed checks of one token (signature, then the
   user, session and revocation in one DynamoDB read, as status does), against
-  status's own series."""
+  status's own series. With a baseline build (BENCH_BASELINE), its bootstrap
+  runs beside this build's, the two invoked in turn, so that both series see
+  the same moments (DynamoDB Local's JIT warming up included); no floors."""
 
 
 def measure(calls, floors):
     """One emulator per function, a warm-up, then the series, with the floors
     measured right after each, so they share the machine's mood."""
     warm, rust, boto, rss = {}, {}, {}, {}
-    for function in [HELLO, *FUNCTIONS, AUTHORIZER]:
+    for function in MEASURED:
         emulator = BenchEmulator(function)
+        other = BenchEmulator(function, of_baseline=True) if baseline(function) else None
         try:
             for _ in range(WARMUP):
                 calls.invoke(emulator, function)
+                if other:
+                    calls.invoke(other, function)
             series = collections.defaultdict(list)
             for _ in range(WARM_INVOKES):
                 series[function].append(calls.invoke(emulator, function))
+                if other:
+                    series[function + BASELINE].append(calls.invoke(other, function))
                 if function == "login":
                     # Alternating, so both series see the same conditions.
                     series["login-unknown"].append(calls.invoke(emulator, "login-unknown"))
             rss[function] = emulator.peak_rss_mb()
         finally:
             emulator.close()
+            if other:
+                other.close()
         warm.update({name: [duration for _, duration in runs] for name, runs in series.items()})
         if function in FLOORED:
             rust[function] = floors.rust(function, WARMUP + WARM_INVOKES)[WARMUP:]
@@ -63,11 +73,18 @@ def rows(table, results):
                   f"Rust SDK {p50_p99(rust[f])}; boto3 {p50_p99(boto[f])}{shown}",
                   ratio(median(durations[f]), median(rust[f]) + work),
                   TARGETS["warm"] if f == "status" else "")
-    for f in STORAGELESS:
+    for f in (f for f in STORAGELESS if f in FUNCTIONS):
         table.row("2 warm", f"{f}: REPORT Duration p50 / p99", p50_p99(durations[f]),
                   f"hello {p50_p99(durations[HELLO])}", ratio(median(durations[f]), median(durations[HELLO])), "")
-    table.row("2 warm", f"{AUTHORIZER} (allowed): REPORT Duration p50 / p99", p50_p99(durations[AUTHORIZER]),
-              f"status {p50_p99(durations['status'])}",
-              ratio(median(durations[AUTHORIZER]), median(durations["status"])), TARGETS["authorizer warm"])
+    if AUTHORIZER in durations and "status" in durations:
+        table.row("2 warm", f"{AUTHORIZER} (allowed): REPORT Duration p50 / p99", p50_p99(durations[AUTHORIZER]),
+                  f"status {p50_p99(durations['status'])}",
+                  ratio(median(durations[AUTHORIZER]), median(durations["status"])), TARGETS["authorizer warm"])
+    for f in MEASURED:
+        if f + BASELINE in durations:
+            base = durations[f + BASELINE]
+            table.row("2 warm", f"{f}, baseline: REPORT Duration p50 / p99", p50_p99(base),
+                      f"this build {p50_p99(durations[f])}",
+                      f"{ratio(median(durations[f]), median(base))} (this / baseline)", "")
     table.row("2 warm", "hello: REPORT Duration p50 / p99", p50_p99(durations[HELLO]),
               "runtime and emulator alone", "", "")

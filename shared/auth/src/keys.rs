@@ -6,6 +6,18 @@
 //! Every listed key verifies; exactly one signs. The public halves are
 //! published as RFC 7517 JWKs, built from the modulus and exponent only, so
 //! nothing private can slip into the JWKS.
+//!
+//! Two depths of checking, because a cold start pays for them. Every function
+//! reads the set's structure at init: the JSON, each PEM and its PKCS#8 and
+//! RSA private-key DER down to the modulus and exponent (a few microseconds a
+//! key), which is all a verifier uses, and exactly what aws-lc reads for them.
+//! Only a key that signs needs its private half checked for consistency
+//! (aws-lc's `RSA_check_key`, about 0.15 ms a 2048-bit key): the functions
+//! that issue tokens do that for the current key at init
+//! ([`KeySet::check_signer`]), the key tool for every key of each set it
+//! writes ([`KeySet::check_private_keys`]), so a `next` key that cannot sign
+//! never gets to be current. A verifier (status, the Lambda authorizer…)
+//! never parses a private key.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, EncodingKey};
@@ -14,10 +26,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// RSA keys shorter than this are refused (NIST SP 800-131A, and API
 /// Gateway's JWT authorizer).
 pub const MIN_RSA_BITS: usize = 2048;
+/// aws-lc's own upper bound, for signing and for RS256 verification alike.
+pub const MAX_RSA_BITS: usize = 8192;
 
 /// Where a key is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,14 +83,39 @@ impl fmt::Debug for KeySetDocument {
     }
 }
 
-/// One key, ready to sign or verify.
+/// One key, ready to verify; ready to sign once [`SigningKey::signer`] has
+/// checked its private half.
 pub struct SigningKey {
     pub kid: String,
     pub state: KeyState,
+    /// The private key (RSA private-key DER) as jsonwebtoken takes it,
+    /// unchecked: see [`SigningKey::signer`].
     pub encoding: EncodingKey,
+    /// The public half (modulus and exponent).
     pub decoding: DecodingKey,
     /// The public half as a JWK.
     pub jwk: Value,
+    /// The private key parsed and checked by aws-lc, on first use.
+    signer: OnceLock<Result<aws_lc_rs::rsa::KeyPair, String>>,
+}
+
+impl SigningKey {
+    /// The private key, parsed and checked for consistency by aws-lc the
+    /// first time (then kept: jsonwebtoken would parse it again for every
+    /// token). The error names the fault, never the key.
+    pub fn signer(&self) -> Result<&aws_lc_rs::rsa::KeyPair, String> {
+        self.signer
+            .get_or_init(|| {
+                aws_lc_rs::rsa::KeyPair::from_der(self.encoding.as_bytes()).map_err(|_| {
+                    format!(
+                        "SIGNING_KEYS key {:?}: private_key_pem is not a usable RSA private key",
+                        self.kid
+                    )
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// The validated key set.
@@ -127,6 +167,21 @@ impl KeySet {
         &self.keys[self.current]
     }
 
+    /// Checks the current key's private half (see the module's header): what
+    /// a function that issues tokens runs at init, and before it puts a
+    /// refreshed set in force.
+    pub fn check_signer(&self) -> Result<(), String> {
+        self.current().signer().map(|_| ())
+    }
+
+    /// Checks every key's private half, as the key tool does before it
+    /// writes a set: any of them may become current.
+    pub fn check_private_keys(&self) -> Result<(), String> {
+        self.keys
+            .iter()
+            .try_for_each(|key| key.signer().map(|_| ()))
+    }
+
     /// The key a token names, if it is in the set.
     pub fn get(&self, kid: &str) -> Option<&SigningKey> {
         self.by_kid.get(kid).map(|&i| &self.keys[i])
@@ -155,30 +210,128 @@ fn signing_key(entry: &KeyEntry) -> Result<SigningKey, String> {
     let fault = |what: &str| format!("SIGNING_KEYS key {kid:?}: {what}");
     let der = PrivatePkcs8KeyDer::from_pem_slice(entry.private_key_pem.as_bytes())
         .map_err(|_| fault("private_key_pem is not a PKCS#8 PEM private key"))?;
-    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.secret_pkcs8_der())
-        // aws-lc-rs itself refuses RSA keys under 2048 bits.
-        .map_err(|_| fault("not an RSA private key of 2048 bits or more"))?;
-    let bits = pair.public_modulus_len() * 8;
-    if bits < MIN_RSA_BITS {
+    let rsa = rsa_private_key(der.secret_pkcs8_der())
+        .ok_or_else(|| fault("private_key_pem is not an RSA private key in PKCS#8"))?;
+    let bits = rsa.modulus_bits();
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
         return Err(fault(&format!(
-            "{bits}-bit key; at least {MIN_RSA_BITS} bits are needed"
+            "a {bits}-bit key; RSA keys of 2048 bits or more (up to {MAX_RSA_BITS}) are needed"
         )));
     }
-    use aws_lc_rs::signature::KeyPair;
-    let public = pair.public_key();
-    let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
-    let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-    let encoding = EncodingKey::from_rsa_pem(entry.private_key_pem.as_bytes())
-        .map_err(|_| fault("private_key_pem cannot sign"))?;
-    let decoding =
-        DecodingKey::from_rsa_components(&n, &e).map_err(|_| fault("public half unusable"))?;
+    // An even exponent, or 1, is no RSA key (and aws-lc refuses it).
+    if rsa.e.last().is_none_or(|last| last & 1 == 0) || rsa.e == [1] {
+        return Err(fault("the public exponent is unusable"));
+    }
+    let n = URL_SAFE_NO_PAD.encode(rsa.n);
+    let e = URL_SAFE_NO_PAD.encode(rsa.e);
     Ok(SigningKey {
         kid: kid.to_owned(),
         state: entry.state,
-        encoding,
-        decoding,
+        encoding: EncodingKey::from_rsa_der(rsa.der),
+        decoding: DecodingKey::from_rsa_raw_components(rsa.n, rsa.e),
         jwk: json!({"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": e}),
+        signer: OnceLock::new(),
     })
+}
+
+/// What a verifier needs of an RSA private key, read from its DER without
+/// any arithmetic.
+struct RsaPrivateKey<'a> {
+    /// The whole `RSAPrivateKey` (RFC 8017 A.1.2).
+    der: &'a [u8],
+    /// Modulus and public exponent, big-endian without leading zeros.
+    n: &'a [u8],
+    e: &'a [u8],
+}
+
+impl RsaPrivateKey<'_> {
+    fn modulus_bits(&self) -> usize {
+        self.n.first().map_or(0, |&top| {
+            (self.n.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
+        })
+    }
+}
+
+/// rsaEncryption (1.2.840.113549.1.1.1), DER-encoded.
+const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// The RSA key of a PKCS#8 `PrivateKeyInfo` (RFC 5208 §5): version 0, the
+/// rsaEncryption algorithm with NULL parameters, and an `RSAPrivateKey` of
+/// version 0 (two primes) whose nine integers are all present, positive and
+/// minimally encoded. `None` for anything else, trailing bytes included.
+fn rsa_private_key(pkcs8: &[u8]) -> Option<RsaPrivateKey<'_>> {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OCTET_STRING: u8 = 0x04;
+    const OID: u8 = 0x06;
+    const NULL: u8 = 0x05;
+    let info = whole(SEQUENCE, pkcs8)?;
+    let (version, rest) = element(INTEGER, info)?;
+    let (algorithm, rest) = element(SEQUENCE, rest)?;
+    let (der, rest) = element(OCTET_STRING, rest)?;
+    // Optional attributes ([0]) may follow; a public key ([1]) is version 1's.
+    if version != [0] || !(rest.is_empty() || whole(0xa0, rest).is_some()) {
+        return None;
+    }
+    let (oid, parameters) = element(OID, algorithm)?;
+    if oid != RSA_ENCRYPTION_OID || !whole(NULL, parameters)?.is_empty() {
+        return None;
+    }
+    let mut fields = whole(SEQUENCE, der)?;
+    let mut integers = [&[][..]; 9];
+    for integer in &mut integers {
+        let (value, rest) = element(INTEGER, fields)?;
+        *integer = positive(value)?;
+        fields = rest;
+    }
+    let [version, n, e, ..] = integers;
+    (fields.is_empty() && version.is_empty()).then_some(RsaPrivateKey { der, n, e })
+}
+
+/// The contents of a DER element with this tag that spans all of `input`.
+fn whole(tag: u8, input: &[u8]) -> Option<&[u8]> {
+    match element(tag, input)? {
+        (contents, []) => Some(contents),
+        _ => None,
+    }
+}
+
+/// The contents of the DER element with this tag at the start of `input`,
+/// and what follows it. Definite, minimal lengths only (DER), below 64 KiB:
+/// an 8192-bit key's PKCS#8 is under 5 KiB.
+fn element(tag: u8, input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&found, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81 => {
+            let (&length, rest) = rest.split_first()?;
+            (length >= 0x80).then_some((usize::from(length), rest))?
+        }
+        0x82 => {
+            let (length, rest) = rest.split_at_checked(2)?;
+            let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
+            (length >= 0x100).then_some((length, rest))?
+        }
+        _ => return None,
+    };
+    if found != tag {
+        return None;
+    }
+    rest.split_at_checked(length)
+}
+
+/// A DER INTEGER's value, big-endian without its sign byte, if it is
+/// non-negative and minimally encoded (zero comes back empty).
+fn positive(integer: &[u8]) -> Option<&[u8]> {
+    match integer {
+        [] => None,
+        [top, ..] if top & 0x80 != 0 => None,
+        [0] => Some(&[]),
+        [0, next, ..] if next & 0x80 == 0 => None,
+        [0, value @ ..] => Some(value),
+        value => Some(value),
+    }
 }
 
 /// A key set for unit tests: throwaway keys that sign nothing anywhere else.
@@ -281,6 +434,86 @@ mod tests {
         );
         assert!(KeySet::from_json("{").is_err());
         assert!(KeySet::from_json(r#"{"keys": [{"kid": "a", "state": "on"}]}"#).is_err());
+    }
+
+    /// A PKCS#8 PEM of these DER bytes.
+    fn pem_of(der: &[u8]) -> String {
+        let base64 = base64::engine::general_purpose::STANDARD.encode(der);
+        format!("-----BEGIN PRIVATE KEY-----\n{base64}\n-----END PRIVATE KEY-----\n")
+    }
+
+    fn der_of(pem: &str) -> Vec<u8> {
+        PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
+            .unwrap()
+            .secret_pkcs8_der()
+            .to_vec()
+    }
+
+    #[test]
+    fn the_structural_parse_reads_the_public_half_aws_lc_reads() {
+        use aws_lc_rs::signature::KeyPair as _;
+        let test_keys: Value = serde_json::from_str(TEST_KEY_SET).unwrap();
+        let mut pems: Vec<String> = test_keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["private_key_pem"].as_str().unwrap().to_owned())
+            .collect();
+        pems.push(generate_private_key_pem(2048).unwrap());
+        pems.push(generate_private_key_pem(3072).unwrap());
+        for pem in pems {
+            let der = der_of(&pem);
+            let rsa = rsa_private_key(&der).expect("an RSA PKCS#8 key");
+            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
+            let public = pair.public_key();
+            assert_eq!(rsa.n, public.modulus().big_endian_without_leading_zero());
+            assert_eq!(rsa.e, public.exponent().big_endian_without_leading_zero());
+            assert_eq!(rsa.modulus_bits(), pair.public_modulus_len() * 8);
+            let key = signing_key(&entry("k", KeyState::Current, &pem)).unwrap();
+            assert!(key.signer().is_ok());
+            // Every truncation, and a trailing byte, is refused (and nothing
+            // panics).
+            for end in 0..der.len() {
+                assert!(rsa_private_key(&der[..end]).is_none(), "cut at {end}");
+            }
+            let mut longer = der.clone();
+            longer.push(0);
+            assert!(rsa_private_key(&longer).is_none());
+        }
+    }
+
+    #[test]
+    fn a_key_whose_private_half_is_broken_verifies_but_never_signs() {
+        // The last byte of the PKCS#8 is the CRT coefficient's: the structure
+        // holds, the key does not.
+        let pem = generate_private_key_pem(2048).unwrap();
+        let mut der = der_of(&pem);
+        *der.last_mut().unwrap() ^= 1;
+        let broken = pem_of(&der);
+        let set = KeySet::from_document(&KeySetDocument {
+            keys: vec![
+                entry("good", KeyState::Current, &pem),
+                entry("broken", KeyState::Next, &broken),
+            ],
+        })
+        .expect("a verifier takes the set: it reads the public halves only");
+        assert!(set.get("broken").is_some());
+        assert!(set.check_signer().is_ok(), "the current key signs");
+        let message = set.check_private_keys().err().unwrap();
+        assert!(
+            message.contains("\"broken\"") && !message.contains("BEGIN"),
+            "{message}"
+        );
+
+        let current_broken = KeySet::from_document(&KeySetDocument {
+            keys: vec![entry("broken", KeyState::Current, &broken)],
+        })
+        .unwrap();
+        let message = current_broken.check_signer().err().unwrap();
+        assert!(
+            message.contains("not a usable RSA private key"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -23,17 +23,17 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     }
     // Borrowed by every invocation: it lives until `run` returns, which is
     // the process's end (awslabs' `examples/http-shared-resource`).
-    let app = &app().await;
+    let app = &app(endpoint.signs()).await;
     lambda_http::run(service_fn(move |request| async move {
         Ok::<_, Infallible>(endpoint.handle(app, request).await)
     }))
     .await
 }
 
-/// Runs the Lambda authorizer ([`crate::authorizer`]).
+/// Runs the Lambda authorizer ([`crate::authorizer`]), which only verifies.
 pub async fn serve_authorizer() -> Result<(), lambda_http::Error> {
     init_logging();
-    let app = &app().await;
+    let app = &app(false).await;
     lambda_http::lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
             let deadline = Some(event.context.deadline);
@@ -47,8 +47,9 @@ pub async fn serve_authorizer() -> Result<(), lambda_http::Error> {
 /// Settings and clients, once per cold start: the keys from Secrets Manager
 /// when `AUTH_SECRET_ID` names a secret (deployed), else from the environment
 /// (locally). Anything missing or invalid stops the function here, with one
-/// clear log line that names no secret.
-async fn app() -> App<DynamoStore> {
+/// clear log line that names no secret; a function that `signs` also has the
+/// current key's private half checked (see [`crate::keys`]).
+async fn app(signs: bool) -> App<DynamoStore> {
     let sdk = sdk_config().await;
     let secrets = SecretSource::from_env(&sdk);
     let from_secret = match &secrets {
@@ -62,6 +63,12 @@ async fn app() -> App<DynamoStore> {
             .or_else(|| std::env::var(name).ok())
     })
     .unwrap_or_else(|error| stop(&error));
+    if signs {
+        config
+            .signing_keys
+            .check_signer()
+            .unwrap_or_else(|error| stop(&crate::config::ConfigError(error)));
+    }
     tracing::info!(keys = %config.signing_keys.summary(), "signing keys loaded");
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config);
     let mut app = App::new(config, store);

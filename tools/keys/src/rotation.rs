@@ -178,11 +178,15 @@ pub fn rotate(
     })
 }
 
-/// The service's own check of a set (the one a function runs at init), and
-/// its kids and states for a message. Every document the tool writes passes
-/// it first, so nothing it writes can stop a function from starting.
+/// The service's own check of a set (the one a function runs at init, with
+/// every key's private half checked as a signer checks the current one's),
+/// and its kids and states for a message. Every document the tool writes
+/// passes it first, so nothing it writes can stop a function from starting,
+/// now or once a `next` key becomes current.
 pub fn check(document: &KeySetDocument) -> Result<String, String> {
-    Ok(KeySet::from_document(document)?.summary())
+    let set = KeySet::from_document(document)?;
+    set.check_private_keys()?;
+    Ok(set.summary())
 }
 
 #[cfg(test)]

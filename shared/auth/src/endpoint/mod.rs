@@ -167,6 +167,12 @@ impl Endpoint {
         }
     }
 
+    /// Whether the endpoint issues access tokens, and so needs the current
+    /// key's private half (checked at init) rather than only the public ones.
+    pub fn signs(self) -> bool {
+        matches!(self, Self::Register | Self::Login | Self::Refresh)
+    }
+
     /// Whether the route sits behind the Lambda authorizer in the template.
     pub fn behind_authorizer(self) -> bool {
         self == Self::ExampleProtected
@@ -263,7 +269,11 @@ impl<S> App<S> {
                 .into_iter()
                 .find_map(|(name, value)| (name == "SIGNING_KEYS").then_some(value))
                 .unwrap_or_default();
-            crate::keys::KeySet::from_json(&json).map_err(crate::config::ConfigError)
+            // Checked as deeply as at a signer's init, in every function: a
+            // set whose current key cannot sign is never put in force.
+            crate::keys::KeySet::from_json(&json)
+                .and_then(|keys| keys.check_signer().map(|()| keys))
+                .map_err(crate::config::ConfigError)
         });
         match keys {
             Ok(keys) => self.tokens.replace_keys(std::sync::Arc::new(keys)),
