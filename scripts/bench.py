@@ -2,14 +2,16 @@
 
 Run by scripts/bench.sh, which builds the release bootstraps and the round-trips
 test, starts DynamoDB Local on a free port (AWS_ENDPOINT_URL_DYNAMODB) and sets
-the functions' environment (SIGNING_KEYS, tables, BCRYPT_COST=12), and a
+the functions' environment (SIGNING_KEYS, tables, BCRYPT_COST=12, the code
+mails' hourly limits raised), and a
 local Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER). Prints one table and
 writes it, with the machine and the commit, to bench/results.md.
 For every function of Cargo.toml's router, and the Lambda authorizer:
 
   1. cold start under the Lambda emulator, next to a lambda_http hello-world;
   2. warm latency, next to the same DynamoDB calls from a bare client;
-  3. login and password change next to bcrypt; unknown email next to a known one;
+  3. login and password change next to bcrypt; unknown email next to a known
+     one, for login and for forgot-password;
   4. HTTP load on status through cargo lambda watch's router (wrk, 16 connections);
   5. zipped bootstrap size and peak RSS;
   6. DynamoDB requests per call, as the round-trips test counts them;

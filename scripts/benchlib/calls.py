@@ -1,11 +1,21 @@
 """The event each function is called with, run after run: the API Gateway
 events of events/ with this run's users, tokens and ids. A call that uses up
 what it is given (a refresh token, a session to end, the current password)
-gets a fresh one each time, so every call of a series is a success.
+gets a fresh one each time, so every call of a series is a success (but for
+reset-password and verify-email: wrong codes, see main below).
 
 Users, registered through the register function, which hands out their
 first access and refresh tokens (the bench never signs a token):
-  main     status, login, refresh, revoke-session and the authorizer;
+  main     status, login, refresh, revoke-session and the authorizer; and
+           the code endpoints: resend-verification mails it a new
+           verification code every call (its address is never verified),
+           verify-email and reset-password send back a wrong code for its
+           pending verification code and a reset code the bench writes
+           (setup): 400s. A successful reset or verification needs the code
+           of a fresh mail each call, so that a series would time forgot and
+           a read of the outbox too; the wrong-code series times what an
+           attacker guessing codes costs us, the requests a success also
+           starts with (its read), and no bcrypt;
   lister   sessions: a user with a steady two sessions, so that the list it
            answers with is the same size all run long (main's grows with
            every login);
@@ -13,6 +23,13 @@ first access and refresh tokens (the bench never signs a token):
   tokens   logout: a session and token of its own for each call, from a login
            of this user, whose password is hashed at bcrypt's lowest cost
            (verifying takes the cost of the stored hash: a few ms).
+
+forgot-password asks for a reset code for a fresh address with an account
+each call (a login record written just before, untimed: all forgot checks);
+forgot-unknown, alternated with it in one warm series, for a fresh address
+without one, after the same untimed write for another address. So the two
+differ in nothing but the account, and each call meets fresh per-address mail
+counters, as a stranger probing addresses would.
 """
 
 import base64
@@ -24,7 +41,7 @@ from dataclasses import dataclass
 
 from rie import load_event
 
-from . import database
+from . import database, schema
 from .emulator import BenchEmulator
 from .settings import AUTHORIZER, HELLO, PASSWORD
 
@@ -34,7 +51,11 @@ OTHER_PASSWORD = "a brand new passphrase"
 EXPECTED = {"register": 201, "login": 200, "login-unknown": 404, "status": 200,
             "logout": 200, "refresh": 200, "sessions": 200, "revoke-session": 200,
             "password": 200, "jwks": 200, "openid-configuration": 200,
-            "example-protected": 200, AUTHORIZER: True, HELLO: 200}
+            "example-protected": 200, "forgot-password": 202, "forgot-unknown": 202,
+            "reset-password": 400, "verify-email": 400, "resend-verification": 202,
+            AUTHORIZER: True, HELLO: 200}
+# The code the wrong-code calls send back (any 8 digits that are not the code).
+WRONG_CODE = "00000000"
 
 
 def token_claims(token):
@@ -84,6 +105,9 @@ class Calls:
         finally:
             emulator.close()
         database.open_session(self.lister.user_id)
+        # Register stored main's verification code; its reset code, for
+        # reset-password's wrong codes to count against.
+        database.pending_code(self.main.email, schema.RESET_PASSWORD)
         # bcrypt verifies at the cost the stored hash was made with.
         emulator = BenchEmulator("register", env={"BCRYPT_COST": "4"})
         try:
@@ -98,7 +122,7 @@ class Calls:
 
     def invoke(self, emulator, name):
         """(wall ms, REPORT Duration ms) of one call of `name` (a function, or
-        login-unknown) with a fresh event; takes note of what it hands back."""
+        an alternate series) with a fresh event; takes note of what it hands back."""
         wall, duration, response = emulator.timed_invoke(self.event(name), EXPECTED[name])
         if name == "refresh":
             # Rotation: the next refresh needs the token this one returned.
@@ -185,6 +209,27 @@ class Calls:
     def authorizer(self):
         # An allowed check: the main user's token, whose session stays open.
         return load_event("authorizer-allowed.json", self.main.token)
+
+    def forgot_password(self):
+        email = self.new_email()
+        database.login_record(email)
+        return with_body(load_event("forgot-password-known.json"), {"email": email})
+
+    def forgot_unknown(self):
+        database.login_record(self.new_email())  # forgot_password's write, for another address
+        return with_body(load_event("forgot-password-unknown.json"), {"email": self.new_email()})
+
+    def reset_password(self):
+        return with_body(load_event("reset-password-wrong-code.json"),
+                         {"email": self.main.email, "code": WRONG_CODE,
+                          "new_password": OTHER_PASSWORD})
+
+    def verify_email(self):
+        return with_body(load_event("verify-email-wrong-code.json"),
+                         {"email": self.main.email, "code": WRONG_CODE})
+
+    def resend_verification(self):
+        return load_event("resend-verification-ok.json", self.main.token)
 
     def hello(self):
         return load_event("status-no-token.json")

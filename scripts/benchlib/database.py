@@ -1,5 +1,5 @@
 """What the bench writes to DynamoDB itself, as setup (never timed): sessions
-to end, and users for the storage floors."""
+to end, users for the storage floors, addresses for forgot and pending codes."""
 
 import base64
 import functools
@@ -17,6 +17,13 @@ def random_id():
     """An id of the shape the service issues for sessions and tokens: 16
     random bytes, URL-safe base64 (it refuses any other shape)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+
+
+def code_hash():
+    """A value of the shape of a stored code's keyed hash (HMAC-SHA256,
+    URL-safe base64), of no code: the boto3 floor cannot compute the
+    functions' key, and a made-up code never matches it."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 
 
 @functools.cache
@@ -46,3 +53,15 @@ def floor_user():
     put(schema.profile_item(user_id, email))
     put(schema.login_item(email, user_id, "not-a-bcrypt-hash"))
     return user_id, open_session(user_id), email
+
+
+def login_record(email):
+    """An address with an account, as far as forgot-password looks (it checks
+    that the login record exists, nothing else)."""
+    put(schema.login_item(email, str(uuid.uuid4()), "not-a-bcrypt-hash"))
+
+
+def pending_code(email, kind):
+    """A pending code of `kind` for `email`, as forgot or register stores it,
+    of a code nobody knows: every code sent back for it is wrong."""
+    put(schema.code_item(kind, email, code_hash(), int(time.time())))

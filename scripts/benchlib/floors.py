@@ -10,15 +10,17 @@ import os
 import secrets
 import subprocess
 import time
+import uuid
 
 import boto3
 from botocore.config import Config as BotoConfig
 
 from . import database, schema
 from .database import random_id
-from .settings import TOOLS
+from .settings import MAILS_PER_EMAIL_PER_HOUR, SOURCE_MAILS_PER_HOUR, TOOLS
 
-# The address of the events in events/: login's per-address counter.
+# The address of the events in events/: login's and the code mails'
+# per-address counters.
 SOURCE_IP = "203.0.113.10"
 # What logout and revoke-session require of the session they end: still live.
 LIVE_SESSION = "attribute_exists(pk) AND expires_at > :now"
@@ -40,6 +42,7 @@ class Floors:
                                    endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
                                    config=BotoConfig(retries={"max_attempts": 1}))
         self.users, self.revoked = os.environ["USERS_TABLE"], os.environ["REVOKED_TOKENS_TABLE"]
+        self.outbox = os.environ["OUTBOX_TABLE"]
         self.serial = 0  # numbers register's addresses
 
     def caller(self, op):
@@ -164,8 +167,62 @@ class Floors:
                  schema.login_item(new_email, new_id, "x"),
                  schema.session_item(new_id, "first", now, 3600, "x")]
         self.client.transact_write_items(ClientRequestToken=new_id, TransactItems=[
-            {"Put": {"TableName": self.users, "Item": item,
-                     "ConditionExpression": "attribute_not_exists(pk)"}} for item in items])
+            *({"Put": {"TableName": self.users, "Item": item,
+                       "ConditionExpression": "attribute_not_exists(pk)"}} for item in items),
+            *self._code_and_mail(schema.VERIFY_EMAIL, new_email, now)])
+
+    def _code_and_mail(self, kind, email, now):
+        """The puts of a new code (replacing any pending one) and its mail."""
+        code = f"{secrets.randbelow(10 ** 8):08}"
+        return [{"Put": {"TableName": self.users,
+                         "Item": schema.code_item(kind, email, database.code_hash(), now)}},
+                {"Put": {"TableName": self.outbox,
+                         "Item": schema.outbox_item(str(uuid.uuid4()), kind, email, code, now)}}]
+
+    def _mail_code(self, kind, email):
+        """The mail counted on the address's and the source's hourly counters
+        (one after the other here), then the code and its mail if the address
+        has an account (it has: the transaction goes through)."""
+        now = int(time.time())
+        limits = [MAILS_PER_EMAIL_PER_HOUR, SOURCE_MAILS_PER_HOUR]
+        for (counter, window_end), limit in zip(schema.mail_counters(email, SOURCE_IP, now), limits):
+            self.client.update_item(
+                TableName=self.users, Key=schema.failures_key(counter),
+                UpdateExpression="SET failures = if_not_exists(failures, :zero) + :one, expires_at = :expires",
+                ConditionExpression="attribute_not_exists(failures) OR failures < :limit",
+                ExpressionAttributeValues={":zero": schema.n(0), ":one": schema.n(1),
+                                           ":limit": schema.n(limit), ":expires": schema.n(window_end)})
+        self.client.transact_write_items(TransactItems=[
+            {"ConditionCheck": {"TableName": self.users, "Key": schema.login_key(email),
+                                "ConditionExpression": "attribute_exists(pk)"}},
+            *self._code_and_mail(kind, email, now)])
+
+    def _wrong_code(self, kind, email):
+        """The login record and the pending code read together, then the wrong
+        try counted on the code (if there is none, the condition fails: the
+        functions take that as nothing to count)."""
+        self._read([schema.login_key(email), schema.code_key(kind, email)])
+        try:
+            self.client.update_item(
+                TableName=self.users, Key=schema.code_key(kind, email),
+                UpdateExpression="SET wrong_tries = if_not_exists(wrong_tries, :zero) + :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": schema.n(0), ":one": schema.n(1)})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def _forgot_password(self, user_id, session_id, email, ending):
+        self._mail_code(schema.RESET_PASSWORD, email)
+
+    def _reset_password(self, user_id, session_id, email, ending):
+        self._wrong_code(schema.RESET_PASSWORD, email)
+
+    def _verify_email(self, user_id, session_id, email, ending):
+        self._wrong_code(schema.VERIFY_EMAIL, email)
+
+    def _resend_verification(self, user_id, session_id, email, ending):
+        self._authenticate(user_id, session_id)
+        self._mail_code(schema.VERIFY_EMAIL, email)
 
     def _refresh(self, user_id, session_id, email, ending):
         key = schema.session_key(user_id, session_id)

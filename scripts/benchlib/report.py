@@ -17,7 +17,8 @@ Notes:
   shared, so compare the ratios, not the absolute values, between runs."""
 NOTES_AFTER = """\
 - Reproduce with `make bench` (BENCH_COLD_RUNS, BENCH_WARM_INVOKES,
-  BENCH_LOAD_SECONDS, BENCH_BCRYPT_VERIFIES, BENCH_RS256_RUNS override the counts)."""
+  BENCH_LOAD_SECONDS, BENCH_BCRYPT_VERIFIES, BENCH_RS256_RUNS override the counts;
+  BENCH_FUNCTIONS=a,b measures only those functions, and status, login and password)."""
 
 
 class Table:

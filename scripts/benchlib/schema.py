@@ -2,12 +2,13 @@
 them: the one Python module where a key prefix is spelled. The layout is
 documented, and owned, by shared/auth/src/store/dynamo/schema.rs; the counter
 keys by shared/auth/src/throttle (account_counter, source_counter,
-registration_counter)."""
+registration_counter, mail_counters); the outbox item by outbox.rs."""
 
 USER_PREFIX = "USER#"
 EMAIL_PREFIX = "EMAIL#"
 SESSION_PREFIX = "SESSION#"
 FAILED_PREFIX = "FAILED#"
+CODE_PREFIX = "CODE#"
 PROFILE = "PROFILE"
 LOGIN = "LOGIN"
 
@@ -59,8 +60,42 @@ def registration_counter(ipv4, now):
     return f"register:{source_counter(ipv4)}:{hour}", (hour + 1) * 3600
 
 
+def hourly(counter, now):
+    """A counter of the current hour (its key names the hour); the hour's end."""
+    hour = now // 3600
+    return f"{counter}:{hour}", (hour + 1) * 3600
+
+
+def mail_counters(email, ipv4, now):
+    """The hourly counters a code mail is counted on (the address's, the
+    source's), each with its window's end."""
+    return [hourly(f"mail:email:{email}", now), hourly(f"mail:{source_counter(ipv4)}", now)]
+
+
 def failures_key(counter):
     return key(f"{FAILED_PREFIX}{counter}", LOGIN)
+
+
+# The kinds of one-time code (outbox.rs's MailKind) and how long each lives
+# (codes.rs).
+VERIFY_EMAIL, RESET_PASSWORD = "verify_email", "reset_password"
+CODE_LIFETIME = {VERIFY_EMAIL: 24 * 3600, RESET_PASSWORD: 15 * 60}
+
+
+def code_key(kind, email):
+    return key(f"{CODE_PREFIX}{email}", kind)
+
+
+def code_item(kind, email, code_hash, now):
+    """An address's pending code of `kind`, as issued (no wrong try yet)."""
+    return {**code_key(kind, email), "code_hash": s(code_hash), "wrong_tries": n(0),
+            "expires_at": n(now + CODE_LIFETIME[kind])}
+
+
+def outbox_item(mail_id, kind, to, code, now):
+    """The outbox table's item of a code mail (partition key `id`)."""
+    return {"id": s(mail_id), "kind": s(kind), "to": s(to), "code": s(code),
+            "created_at": n(now), "expires_at": n(now + CODE_LIFETIME[kind])}
 
 
 def revoked_key(jti):

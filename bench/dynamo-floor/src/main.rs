@@ -18,7 +18,9 @@
 //!   logout          TransactWriteItems: conditional put of a revoked-token
 //!                   entry and conditional delete of the session
 //!   register        UpdateItem counting the address's registration, then
-//!                   TransactWriteItems of three conditional puts (new keys)
+//!                   TransactWriteItems of five puts: profile, login record and
+//!                   session (conditional: new keys), the verification code
+//!                   and its mail in the outbox table
 //!   refresh         GetItem of the session, consistent, then an UpdateItem
 //!                   rotating its refresh hash if it is the one read
 //!   sessions        the token check, then a Query of the user's sessions
@@ -28,17 +30,35 @@
 //!                   other sessions ended (a Query, a DeleteItem each); a
 //!                   transaction: the new hash if the old is current, the
 //!                   counter cleared; the sessions swept again (a Query)
+//!   forgot-password the code mail counted: a conditional UpdateItem on the
+//!                   address's and the source's hourly counters, both at once;
+//!                   then TransactWriteItems: the login record's existence
+//!                   checked, the reset code put, its mail put in the outbox
+//!                   (EMAIL is a known address: the transaction goes through)
+//!   reset-password  a wrong code: BatchGetItem of the login record and the
+//!                   pending reset code, consistent, then an UpdateItem
+//!                   counting the wrong try on the code, if there is one
+//!   verify-email    the same for the pending verification code
+//!   resend-verification the token check, then forgot-password's requests for
+//!                   a verification code
 //!
 //! Logout, revoke-session and password end a session that a second client
 //! writes before each timed call (its own connection: the timed client's first
 //! call still opens one). Refresh and password overwrite hashes, so give them a
 //! session and a user of their own.
 //!
-//! Tables from USERS_TABLE and REVOKED_TOKENS_TABLE; endpoint, region and
-//! credentials from the environment, as for the functions.
+//! Tables, mail limits and the code key from the functions' own settings
+//! (`auth::Config::from_env`: USERS_TABLE, REVOKED_TOKENS_TABLE, OUTBOX_TABLE,
+//! MAILS_PER_EMAIL_PER_HOUR, SOURCE_MAILS_PER_HOUR, REFRESH_TOKEN_SECRET, and
+//! the SIGNING_KEYS every function needs); endpoint, region and credentials
+//! from the environment, as for the functions. A mail counter that is full
+//! stops the floor with an error: it measures the mail sent, never a 429.
 
+use auth::Config;
+use auth::codes::{self, CodeKey};
+use auth::outbox::{MailKind, OutboxMail};
 use auth::store::dynamo::schema::{self, Item, n, s};
-use auth::store::{NewUser, Session};
+use auth::store::{NewCode, NewUser, Session};
 use auth::throttle::{self, Counter, FAILURE_WINDOW_SECONDS};
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
@@ -50,8 +70,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 type Error = Box<dyn std::error::Error>;
 
-const OPERATIONS: &str = "status|login|logout|register|refresh|sessions|revoke-session|password";
-/// The address of the events in events/: login's per-address counter.
+const OPERATIONS: &str = "status|login|logout|register|refresh|sessions|revoke-session|password|\
+forgot-password|reset-password|verify-email|resend-verification";
+/// The address of the events in events/: login's and the code mails' per-address counters.
 const SOURCE_IP: &str = "203.0.113.10";
 /// The functions' default thresholds; a counter's key does not depend on them.
 const ACCOUNT_FAILURES: u32 = 5;
@@ -59,10 +80,6 @@ const SOURCE_FAILURES: u32 = 100;
 const REGISTRATIONS_PER_HOUR: u32 = 100;
 /// The condition on a session that logout and revoke-session end: still live.
 const LIVE_SESSION: &str = "attribute_exists(pk) AND expires_at > :now";
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"))
-}
 
 fn now_ms() -> u64 {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -146,6 +163,11 @@ struct Floor {
     setup: Client,
     users: String,
     revoked: String,
+    outbox: String,
+    /// The functions' settings: the mail limits.
+    config: Config,
+    /// What the functions hash codes with.
+    code_key: CodeKey,
     user_id: String,
     session_id: String,
     email: String,
@@ -286,6 +308,118 @@ impl Floor {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// A put without a condition (the code item: a new code replaces the old).
+    fn put(&self, item: Item) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.users)
+            .set_item(Some(item))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A mail put in the outbox table.
+    fn put_mail(&self, mail: &OutboxMail) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.outbox)
+            .set_item(Some(schema::outbox_item(mail)))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A fresh code of `kind` for `email` and its mail, as the functions make them.
+    fn new_code(&self, kind: MailKind, email: &str) -> Result<NewCode, Error> {
+        let code = codes::new_code().map_err(|error| format!("{error:?}"))?;
+        Ok(NewCode {
+            code_hash: self.code_key.hash(kind, email, &code),
+            mail: OutboxMail {
+                id: auth::ids::new_user_id(),
+                kind,
+                to: email.to_owned(),
+                code,
+                created_at: now(),
+                expires_at: now() + codes::lifetime_seconds(kind),
+            },
+        })
+    }
+
+    /// A code mail of `kind` to the caller's address: counted on the address's
+    /// and the source's hourly counters (conditional UpdateItems, at once),
+    /// then the code and its mail written if the address has an account.
+    async fn mail_code(&self, kind: MailKind) -> Result<(), Error> {
+        let counters = throttle::mail_counters(&self.email, Some(SOURCE_IP), &self.config, now());
+        let counts = counters.iter().map(|(counter, window_end)| {
+            let count = self
+                .client
+                .update_item()
+                .table_name(&self.users)
+                .set_key(Some(schema::failures_key(counter)))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :zero) + :one, expires_at = :expires",
+                )
+                .condition_expression("attribute_not_exists(failures) OR failures < :limit")
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":limit", n(u64::from(counter.free_failures)))
+                .expression_attribute_values(":expires", n(*window_end));
+            async move { count.send().await.map(drop) }
+        });
+        all(counts).await?;
+        let code = self.new_code(kind, &self.email)?;
+        let account = ConditionCheck::builder()
+            .table_name(&self.users)
+            .set_key(Some(schema::login_key(&self.email)))
+            .condition_expression("attribute_exists(pk)")
+            .build()?;
+        self.client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(account)
+                    .build(),
+            )
+            .transact_items(self.put(schema::code_item(&code))?)
+            .transact_items(self.put_mail(&code.mail)?)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A wrong code of `kind` sent back: the login record and the pending code
+    /// read together, then the wrong try counted on the code. Without a
+    /// pending code the count's condition fails, which the functions take as
+    /// nothing to count (the same one request).
+    async fn wrong_code(&self, kind: MailKind) -> Result<(), Error> {
+        let code_key = schema::code_key(kind, &self.email);
+        self.read(vec![schema::login_key(&self.email), code_key.clone()], None)
+            .await?;
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.users)
+            .set_key(Some(code_key))
+            .update_expression("SET wrong_tries = if_not_exists(wrong_tries, :zero) + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match counted {
+            Err(error)
+                if !error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(error.into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn resend_verification(&self, i: u32) -> Result<(), Error> {
+        self.authenticate(i).await?;
+        self.mail_code(MailKind::VerifyEmail).await
+    }
+
     async fn login(&self, i: u32) -> Result<(), Error> {
         let (account, source) = (account(&self.email), source()?);
         let hash = self
@@ -365,9 +499,11 @@ impl Floor {
             .send()
             .await?;
         let id = unique(i);
+        let email = format!("{id}@example.com");
+        let code = self.new_code(MailKind::VerifyEmail, &email)?;
         let user = NewUser {
             user_id: id.clone(),
-            email: format!("{id}@example.com"),
+            email,
             password_hash: "$2b$12$not-a-real-hash".to_owned(),
             registered_on: "2026-01-01T00:00:00Z".to_owned(),
         };
@@ -383,6 +519,8 @@ impl Floor {
             .transact_items(self.put_new(schema::profile_item(&user))?)
             .transact_items(self.put_new(schema::login_item(&user))?)
             .transact_items(self.put_new(schema::session_item(&session(&id, "first")))?)
+            .transact_items(self.put(schema::code_item(&code))?)
+            .transact_items(self.put_mail(&code.mail)?)
             .client_request_token(token)
             .send()
             .await?;
@@ -467,6 +605,10 @@ impl Floor {
             "register" => timed(self.register(i)).await,
             "refresh" => timed(self.refresh(i)).await,
             "sessions" => timed(self.sessions(i)).await,
+            "forgot-password" => timed(self.mail_code(MailKind::ResetPassword)).await,
+            "reset-password" => timed(self.wrong_code(MailKind::ResetPassword)).await,
+            "verify-email" => timed(self.wrong_code(MailKind::VerifyEmail)).await,
+            "resend-verification" => timed(self.resend_verification(i)).await,
             "logout" => {
                 let session_id = self.prepare_session(i).await?;
                 timed(self.logout(i, &session_id)).await
@@ -508,11 +650,15 @@ async fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
+    let config = Config::from_env()?;
     let floor = Floor {
         client: client().await,
         setup: client().await,
-        users: env("USERS_TABLE"),
-        revoked: env("REVOKED_TOKENS_TABLE"),
+        users: config.users_table.clone(),
+        revoked: config.revoked_tokens_table.clone(),
+        outbox: config.outbox_table.clone(),
+        code_key: CodeKey::new(&config.refresh_token_secret),
+        config,
         user_id,
         session_id,
         email,
