@@ -35,6 +35,20 @@ const SECRET: &str = "AuthSecret";
 const SECRET_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AuthSecretName}-*";
 /// The one action a function may take on the secret.
 const READ_SECRET: &str = "secretsmanager:GetSecretValue";
+/// The mail pipeline's resources, by their logical ids (or, for the ARNs the
+/// template builds with `!Sub`, names given here): the outbox table, its
+/// stream (and its streams, for `ListStreams`), the SES identity the mailer
+/// sends as, and the dead-letter queue of the mails it gave up on.
+const OUTBOX: &str = "OutboxTable";
+const OUTBOX_STREAM: &str = "OutboxTable.StreamArn";
+const OUTBOX_STREAMS: &str = "OutboxTable/stream/*";
+const OUTBOX_STREAMS_ARN: &str = "${OutboxTable.Arn}/stream/*";
+const SES_IDENTITY: &str = "SesIdentity";
+const SES_IDENTITY_ARN: &str =
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentityName}";
+const MAIL_DLQ: &str = "MailDeadLetterQueue";
+/// The resources only the mailer may touch.
+const MAILERS_OWN: [&str; 4] = [OUTBOX_STREAM, OUTBOX_STREAMS, SES_IDENTITY, MAIL_DLQ];
 
 /// The functions that read the secret at init: those that sign or verify
 /// tokens (or publish the keys), and only those.
@@ -89,6 +103,30 @@ fn secret() -> Grant {
     }
 }
 
+/// `action` on a resource of the mail pipeline, with no key condition.
+fn on(action: &str, resource: &str) -> Grant {
+    Grant {
+        action: action.to_owned(),
+        table: resource.to_owned(),
+        keys: None,
+    }
+}
+
+/// The mailer: send as the configured identity, forget a sent mail, read the
+/// outbox stream and write the dead-letter queue (both as the event source
+/// mapping does, with the function's role). Nothing else.
+fn mailer_grants() -> BTreeSet<Grant> {
+    BTreeSet::from([
+        on("ses:SendEmail", SES_IDENTITY),
+        on("DeleteItem", OUTBOX),
+        on("DescribeStream", OUTBOX_STREAM),
+        on("GetRecords", OUTBOX_STREAM),
+        on("GetShardIterator", OUTBOX_STREAM),
+        on("ListStreams", OUTBOX_STREAMS),
+        on("sqs:SendMessage", MAIL_DLQ),
+    ])
+}
+
 /// Every item of a kind: the pattern of a partition key made by `pk` from `*`.
 fn any(pk: fn(&str) -> String) -> String {
     pk("*")
@@ -133,6 +171,7 @@ fn token_check() -> Vec<Grant> {
 /// [`READ_THE_SECRET`].
 fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     let mut table = dynamodb_grants();
+    table.insert("mailer", mailer_grants());
     for (function, grants) in &mut table {
         if READ_THE_SECRET.contains(function) {
             grants.insert(secret());
@@ -246,6 +285,16 @@ fn resource_name(resource: &Yaml) -> String {
             if tagged.tag == "Sub" && tagged.value.as_str() == Some(SECRET_ARN) =>
         {
             SECRET.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(SES_IDENTITY_ARN) =>
+        {
+            SES_IDENTITY.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(OUTBOX_STREAMS_ARN) =>
+        {
+            OUTBOX_STREAMS.to_owned()
         }
         Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => match tagged.value.as_str() {
             Some(target) => target
@@ -394,10 +443,14 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                     "{function}: the secret, other than read: {grant:?}"
                 ));
             }
-            if ![USERS, REVOKED, SECRET].contains(&grant.table.as_str()) {
+            let table = grant.table.as_str();
+            if ![USERS, REVOKED, SECRET, OUTBOX].contains(&table) && !MAILERS_OWN.contains(&table) {
                 hazards.push(format!(
-                    "{function}: not one of the two tables or the secret: {grant:?}"
+                    "{function}: not one of the tables, the secret or the mail pipeline: {grant:?}"
                 ));
+            }
+            if MAILERS_OWN.contains(&table) && function != "mailer" {
+                hazards.push(format!("{function}: the mailer's own: {grant:?}"));
             }
             // The users table holds profiles (with the admin flag), logins,
             // sessions and counters: every grant on it names its prefixes.
@@ -486,6 +539,10 @@ fn a_widened_template_is_caught() {
             "Effect: Allow",
             "Effect: Allow\n              NotResource: x",
         ),
+        // The mailer: any identity, any SES action, any stream.
+        ("identity/${SesIdentityName}", "identity/*"),
+        ("Action: ses:SendEmail", "Action: ses:*"),
+        ("Resource: !GetAtt OutboxTable.StreamArn", "Resource: \"*\""),
     ];
     for (from, to) in widenings {
         let widened = template.replacen(from, to, 1);
@@ -680,6 +737,8 @@ impl Walk {
                 USERS
             } else if ask.table == self.config.revoked_tokens_table {
                 REVOKED
+            } else if ask.table == self.config.outbox_table {
+                OUTBOX
             } else {
                 panic!("{function}: a table the template does not define: {ask:?}")
             };
