@@ -43,6 +43,7 @@ import urllib.error
 import urllib.request
 
 import boto3
+import botocore.exceptions
 
 POLL_SECONDS = 0.2
 SHARDS_EVERY_SECONDS = 5
@@ -220,6 +221,18 @@ def main():
     log(f"ready: {args.table}'s stream to {args.invoke_url}, from {args.starting_position}; "
         f"{max_retries} retries, backoff {backoff:g} s, dead letters in {dead_letter_file}")
 
+    last_sequence = {}
+
+    def again(shard_id, why):
+        """A new iterator for a shard whose iterator failed: after the last
+        record read, else (nothing read yet) at LATEST."""
+        sequence = last_sequence.get(shard_id)
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence}
+                    if sequence else {"ShardIteratorType": "LATEST"})
+        iterators[shard_id] = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+        log(f"shard {shard_id}: {why}; iterator taken again at {position['ShardIteratorType']}")
+
     last_discovery = time.monotonic()
     while True:
         busy = False
@@ -229,13 +242,18 @@ def main():
                 continue
             try:
                 answer = streams.get_records(ShardIterator=iterator, Limit=batch_size)
-            except streams.exceptions.ExpiredIteratorException:
-                iterators[shard_id] = streams.get_shard_iterator(
-                    StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="LATEST",
-                )["ShardIterator"]
-                log(f"shard {shard_id}: iterator expired, taken again at LATEST")
+            except (streams.exceptions.ExpiredIteratorException,
+                    streams.exceptions.TrimmedDataAccessException) as error:
+                # DynamoDB Local also says "trimmed" of an idle iterator.
+                again(shard_id, error.response["Error"]["Code"])
+                continue
+            except botocore.exceptions.ClientError as error:
+                log(f"shard {shard_id}: {error}; trying again")
+                time.sleep(1)
                 continue
             iterators[shard_id] = answer.get("NextShardIterator")  # None: the shard is closed
+            if answer["Records"]:
+                last_sequence[shard_id] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
             records = [
                 dict(jsonable(record), eventSourceARN=stream_arn)
                 for record in answer["Records"] if record.get("eventName") == "INSERT"
