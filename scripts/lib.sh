@@ -12,6 +12,8 @@ started_pids=()
 cleanup_files=()
 stop_stack() {
   local pid
+  # The SES emulator's PID lives in a file: a test may restart it (use_ses).
+  if [ -s "${SES_PID_FILE:-}" ]; then started_pids+=("$(cat "$SES_PID_FILE")"); fi
   for pid in "${started_pids[@]}"; do
     # Each was started in a session of its own: stop its whole process group.
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
@@ -71,6 +73,54 @@ use_dynamodb() {
   .tools/venv/bin/python scripts/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
 }
 
+# use_ses PORT: the Amazon SES v2 emulator (aws-ses-v2-local) on
+# 127.0.0.1:PORT, started unless something already listens there. Exports
+# AWS_ENDPOINT_URL_SESV2 (the SDK's endpoint for SES v2), SES_URL (its web
+# view, and GET /store for tests), MAIL_FROM (the sender, unless set) and, if
+# started here, SES_PID_FILE (its PID, which a test that stops and restarts
+# it rewrites; stopped on exit) and SES_LOG.
+use_ses() {
+  local port=$1
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port" SES_URL="http://127.0.0.1:$port"
+  export MAIL_FROM=${MAIL_FROM:-no-reply@token-auth.local}
+  if port_open "$port"; then
+    echo "stack: using the SES emulator already on $SES_URL" >&2
+    return
+  fi
+  SES_LOG=.tools/ses-local-$port.log
+  SES_PID_FILE=$(mktemp)
+  cleanup_files+=("$SES_PID_FILE")
+  setsid scripts/ses-local.sh "$port" "$SES_LOG" >"$SES_PID_FILE"
+  export SES_PID_FILE SES_LOG
+  echo "stack: started the SES emulator on $SES_URL (mails at $SES_URL/, log $SES_LOG)" >&2
+}
+
+# start_pump INVOKE_URL: the local stream pump (scripts/stream-pump.py, for
+# local use only) from the outbox table's stream in DynamoDB Local to the
+# mailer at INVOKE_URL (cargo lambda watch's invoke endpoint for it), once the
+# mailer has answered a first, empty batch (compiling it if need be). Failed
+# mails end, after the pump's retries, in MAIL_DEAD_LETTER_FILE (default
+# .tools/mail-dead-letters.jsonl). Exports PUMP_LOG.
+start_pump() {
+  export MAIL_DEAD_LETTER_FILE=${MAIL_DEAD_LETTER_FILE:-$PWD/.tools/mail-dead-letters.jsonl}
+  PUMP_LOG=.tools/stream-pump-$$.log
+  export PUMP_LOG
+  setsid .tools/venv/bin/python scripts/stream-pump.py --invoke-url "$1" >"$PUMP_LOG" 2>&1 </dev/null &
+  started_pids+=("$!")
+  local pid=$!
+  for _ in $(seq 1 600); do
+    grep -q "^stream-pump: ready" "$PUMP_LOG" && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the stream pump stopped:" >&2; cat "$PUMP_LOG" >&2; return 1
+    fi
+    sleep 0.5
+  done
+  if ! grep -q "^stream-pump: ready" "$PUMP_LOG"; then
+    echo "the stream pump did not get ready:" >&2; tail -n 20 "$PUMP_LOG" >&2; return 1
+  fi
+  echo "stack: stream pump from the $OUTBOX_TABLE stream to $1 (log $PUMP_LOG)" >&2
+}
+
 # env_file_json JSON: the JSON document on one line, such that an env file for
 # cargo lambda watch can carry it in single quotes. Its parser (env-file-reader) turns every
 # `\n` into a newline, in any quotes, and has no escape for a backslash: the
@@ -102,6 +152,8 @@ USERS_TABLE=$USERS_TABLE
 REVOKED_TOKENS_TABLE=$REVOKED_TOKENS_TABLE
 OUTBOX_TABLE=$OUTBOX_TABLE
 AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
+AWS_ENDPOINT_URL_SESV2=${AWS_ENDPOINT_URL_SESV2:-}
+MAIL_FROM=${MAIL_FROM:-}
 AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY

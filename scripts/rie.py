@@ -9,11 +9,14 @@ REPORT lines.
       One invocation: prints the emulator's report lines and the response.
   rie.py events
       Every event in events/manifest.json, in order, through its function;
-      checks each status code. Ends with "N passed, N failed".
+      checks each status code (an authorizer's isAuthorized, the mailer's
+      batchItemFailures). Ends with "N passed, N failed".
 
 Both expect the functions' settings in the environment (the tables, and
 SIGNING_KEYS and REFRESH_TOKEN_SECRET or AUTH_SECRET_ID naming a secret) and the
-bootstraps in target/lambda/<function>/bootstrap (cargo lambda build).
+bootstraps in target/lambda/<function>/bootstrap (cargo lambda build); the
+mailer also MAIL_FROM and AWS_ENDPOINT_URL_SESV2 (an SES emulator), and a
+manifest entry's "env" adds settings for its function alone.
 """
 
 import json
@@ -168,7 +171,11 @@ def minted(kind, domain):
 
 def check(entry, response):
     """Whether `response` is what the manifest entry expects: an HTTP status
-    code, or an authorizer's `isAuthorized`; and what to print of it."""
+    code, an authorizer's `isAuthorized`, or a stream consumer's
+    `batchItemFailures`; and what to print of it."""
+    if "batch_item_failures" in entry:
+        failures = response.get("batchItemFailures")
+        return failures == entry["batch_item_failures"], f"batchItemFailures {json.dumps(failures)} (expected {json.dumps(entry['batch_item_failures'])})"
     if "authorized" in entry:
         allowed = response.get("isAuthorized")
         return allowed == entry["authorized"], f"isAuthorized {allowed} (expected {entry['authorized']}) {json.dumps(response.get('context'))}"
@@ -191,7 +198,7 @@ def events():
         for entry in manifest:
             function = entry["function"]
             if function not in emulators:
-                emulators[function] = Emulator(function)
+                emulators[function] = Emulator(function, env=entry.get("env"))
             source = entry.get("token")
             event = load_event(entry["event"])
             if source in ("expired", "unknown-user"):

@@ -9,6 +9,11 @@
 #                      none of the run's passwords, tokens, refresh-token
 #                      secret or signing keys, at
 #                      log level FUNCTION_RUST_LOG (default trace, the most verbose).
+#                      The mails go through the mail stack (the SES emulator
+#                      the environment names, or one started here; the stream
+#                      pump to the mailer): the codes of every mail sent must
+#                      be absent from the log too. Then tests/mail.rs, alone:
+#                      it stops and restarts the SES emulator.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,11 +25,15 @@ for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 
 if [ -n "${API_URL:-}" ]; then
   unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE SIGNING_KEYS REFRESH_TOKEN_SECRET
+  unset SES_URL AWS_ENDPOINT_URL_SESV2
   exec cargo test --locked -p api-tests "${e2e_args[@]}"
 fi
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   use_dynamodb "$(free_port)"
+fi
+if [ -z "${AWS_ENDPOINT_URL_SESV2:-}" ] || [ -z "${SES_PID_FILE:-}" ]; then
+  use_ses "$(free_port)"
 fi
 use_signing_keys
 export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
@@ -49,5 +58,17 @@ for key in json.load(sys.stdin)["keys"]:
     print("signing_key\t" + body[:64])' >>"$secrets"
 export SECRETS_SEEN_FILE=$secrets
 FUNCTION_RUST_LOG=${FUNCTION_RUST_LOG:-trace} start_watch 4
+# The pump's retries short, so that tests/mail.rs's failing mail reaches the
+# dead letters in seconds (the template: 5 retries).
+dead_letters=$(mktemp)
+cleanup_files+=("$dead_letters")
+MAIL_DEAD_LETTER_FILE=$dead_letters PUMP_MAX_RETRIES=${PUMP_MAX_RETRIES:-4} \
+  PUMP_BACKOFF_SECONDS=${PUMP_BACKOFF_SECONDS:-0.25} \
+  start_pump "$API_URL/2015-03-31/functions/mailer/invocations"
 cargo test --locked -p api-tests "${e2e_args[@]}"
-.tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$WATCH_LOG"
+# The codes of the mails sent so far, before tests/mail.rs restarts the
+# emulator (which keeps them in memory).
+.tools/venv/bin/python scripts/no-secrets-in-log.py --record-mail-codes "$SES_URL" "$secrets"
+MAIL_DEAD_LETTER_FILE=$dead_letters cargo test --locked -p api-tests --test mail
+.tools/venv/bin/python scripts/no-secrets-in-log.py --record-mail-codes "$SES_URL" "$secrets"
+.tools/venv/bin/python scripts/no-secrets-in-log.py "$secrets" "$WATCH_LOG" "$PUMP_LOG"

@@ -12,6 +12,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 use_dynamodb "$(free_port)"
+# The mails of the HTTP run and of events/ go to an SES emulator of its own.
+use_ses "$(free_port)"
 # Throwaway keys and the cheapest bcrypt cost; in-process requests carry no
 # API domain, so the issuer is set.
 use_signing_keys

@@ -30,7 +30,6 @@ use test_support::*;
 /// The tables, by their logical ids in template.yaml.
 const USERS: &str = "UsersTable";
 const REVOKED: &str = "RevokedTokensTable";
-const OUTBOX: &str = "OutboxTable";
 /// The Secrets Manager secret of the signing keys and the refresh-token
 /// secret, as the template names it (by the `AuthSecretName` parameter; the
 /// `-*` stands for the six characters Secrets Manager appends to its name).
@@ -38,6 +37,20 @@ const SECRET: &str = "AuthSecret";
 const SECRET_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AuthSecretName}-*";
 /// The one action a function may take on the secret.
 const READ_SECRET: &str = "secretsmanager:GetSecretValue";
+/// The mail pipeline's resources, by their logical ids (or, for the ARNs the
+/// template builds with `!Sub`, names given here): the outbox table, its
+/// stream (and its streams, for `ListStreams`), the SES identity the mailer
+/// sends as, and the dead-letter queue of the mails it gave up on.
+const OUTBOX: &str = "OutboxTable";
+const OUTBOX_STREAM: &str = "OutboxTable.StreamArn";
+const OUTBOX_STREAMS: &str = "OutboxTable/stream/*";
+const OUTBOX_STREAMS_ARN: &str = "${OutboxTable.Arn}/stream/*";
+const SES_IDENTITY: &str = "SesIdentity";
+const SES_IDENTITY_ARN: &str =
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentityName}";
+const MAIL_DLQ: &str = "MailDeadLetterQueue";
+/// The resources only the mailer may touch.
+const MAILERS_OWN: [&str; 4] = [OUTBOX_STREAM, OUTBOX_STREAMS, SES_IDENTITY, MAIL_DLQ];
 
 /// The functions that read the secret at init: those that sign or verify
 /// tokens (or publish the keys), and only those.
@@ -104,6 +117,30 @@ fn secret() -> Grant {
         table: SECRET.to_owned(),
         keys: None,
     }
+}
+
+/// `action` on a resource of the mail pipeline, with no key condition.
+fn on(action: &str, resource: &str) -> Grant {
+    Grant {
+        action: action.to_owned(),
+        table: resource.to_owned(),
+        keys: None,
+    }
+}
+
+/// The mailer: send as the configured identity, forget a sent mail, read the
+/// outbox stream and write the dead-letter queue (both as the event source
+/// mapping does, with the function's role). Nothing else.
+fn mailer_grants() -> BTreeSet<Grant> {
+    BTreeSet::from([
+        on("ses:SendEmail", SES_IDENTITY),
+        on("DeleteItem", OUTBOX),
+        on("DescribeStream", OUTBOX_STREAM),
+        on("GetRecords", OUTBOX_STREAM),
+        on("GetShardIterator", OUTBOX_STREAM),
+        on("ListStreams", OUTBOX_STREAMS),
+        on("sqs:SendMessage", MAIL_DLQ),
+    ])
 }
 
 /// Every item of a kind: the pattern of a partition key made by `pk` from `*`.
@@ -181,6 +218,7 @@ fn token_check() -> Vec<Grant> {
 /// [`READ_THE_SECRET`].
 fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     let mut table = dynamodb_grants();
+    table.insert("mailer", mailer_grants());
     for (function, grants) in &mut table {
         if READ_THE_SECRET.contains(function) {
             grants.insert(secret());
@@ -322,6 +360,16 @@ fn resource_name(resource: &Yaml) -> String {
             if tagged.tag == "Sub" && tagged.value.as_str() == Some(SECRET_ARN) =>
         {
             SECRET.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(SES_IDENTITY_ARN) =>
+        {
+            SES_IDENTITY.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(OUTBOX_STREAMS_ARN) =>
+        {
+            OUTBOX_STREAMS.to_owned()
         }
         Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => match tagged.value.as_str() {
             Some(target) => target
@@ -470,10 +518,14 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                     "{function}: the secret, other than read: {grant:?}"
                 ));
             }
-            if ![USERS, REVOKED, OUTBOX, SECRET].contains(&grant.table.as_str()) {
+            let table = grant.table.as_str();
+            if ![USERS, REVOKED, SECRET, OUTBOX].contains(&table) && !MAILERS_OWN.contains(&table) {
                 hazards.push(format!(
-                    "{function}: not one of the three tables or the secret: {grant:?}"
+                    "{function}: not one of the tables, the secret or the mail pipeline: {grant:?}"
                 ));
+            }
+            if MAILERS_OWN.contains(&table) && function != "mailer" {
+                hazards.push(format!("{function}: the mailer's own: {grant:?}"));
             }
             // The users table holds profiles (with the admin flag), logins,
             // sessions and counters: every grant on it names its prefixes.
@@ -559,6 +611,10 @@ fn a_widened_template_is_caught() {
             "Effect: Allow",
             "Effect: Allow\n              NotResource: x",
         ),
+        // The mailer: any identity, any SES action, any stream.
+        ("identity/${SesIdentityName}", "identity/*"),
+        ("Action: ses:SendEmail", "Action: ses:*"),
+        ("Resource: !GetAtt OutboxTable.StreamArn", "Resource: \"*\""),
     ];
     for (from, to) in widenings {
         let widened = template.replacen(from, to, 1);

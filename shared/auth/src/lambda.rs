@@ -44,6 +44,39 @@ pub async fn serve_authorizer() -> Result<(), lambda_http::Error> {
     .await
 }
 
+/// Runs the `mailer` ([`crate::mailer`]) on the outbox table's stream. It
+/// needs no keys: only the outbox table, SES and its own settings.
+pub async fn serve_mailer() -> Result<(), lambda_http::Error> {
+    use crate::mailer::{MailSettings, SesPostman, handle_batch, ses_client};
+    init_logging();
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = &MailSettings::from_lookup(env).unwrap_or_else(|error| stop(&error));
+    let outbox_table = env("OUTBOX_TABLE")
+        .filter(|table| !table.trim().is_empty())
+        .unwrap_or_else(|| {
+            stop(&crate::config::ConfigError(
+                "OUTBOX_TABLE is required but not set".into(),
+            ))
+        });
+    let sdk = sdk_config().await;
+    let postman = &SesPostman {
+        ses: ses_client(&sdk),
+        store: DynamoStore::outbox_only(aws_sdk_dynamodb::Client::new(&sdk), outbox_table),
+        from: settings.from.clone(),
+    };
+    lambda_http::lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let answer = handle_batch(&event.payload, settings, postman, crate::now()).await;
+            answer.map_err(|error| {
+                // Lambda retries the batch whole, then bisects it.
+                tracing::error!("{error}");
+                lambda_http::Error::from(error)
+            })
+        },
+    ))
+    .await
+}
+
 /// Settings and clients, once per cold start: the keys from Secrets Manager
 /// when `AUTH_SECRET_ID` names a secret (deployed), else from the environment
 /// (locally). Anything missing or invalid stops the function here, with one

@@ -21,6 +21,9 @@
 //!   tests.
 //! - [`throttle`]: brute-force limits on password checks (`attempt.rs`: the
 //!   claim before bcrypt and its settlement) and on registrations.
+//! - [`outbox`], [`mail`] and [`mailer`]: the mails owed (written with the
+//!   codes they carry), what they say, and the `mailer` function that sends
+//!   them from the outbox table's stream through Amazon SES.
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the
 //!   runtime glue.
 
@@ -34,6 +37,8 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod lambda;
+pub mod mail;
+pub mod mailer;
 pub mod outbox;
 pub mod password;
 pub mod refresh;

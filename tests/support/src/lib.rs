@@ -53,6 +53,10 @@
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
 //!   and `auth::Endpoint` declare the same routes; exactly the routes behind
 //!   the authorizer carry it.
+//! - `mail.rs`: the mail pipeline over its real parts (the stream pump, the
+//!   mailer under cargo lambda watch, the SES emulator): a mail written while
+//!   SES is down arrives once it is back; a mail that keeps failing lands in
+//!   the dead-letter file. Needs `make test-e2e`'s stack; skips elsewhere.
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
 //!   a table in the test (actions, tables, key prefixes), and every request
 //!   of a walk through the endpoints and the authorizer against them
@@ -63,7 +67,7 @@
 //! one helper per endpoint), [`messages`] (the contract's messages),
 //! [`tokens`] (reading and forging tokens), [`backstage`] (the service's own
 //! database and signing keys), [`stored`] (items as the service stores them, from
-//! its key schema), [`fake_dynamo`], [`traffic`] (the requests the app sends
+//! its key schema), [`mailbox`] (the mails sent or owed, and their codes), [`fake_dynamo`], [`traffic`] (the requests the app sends
 //! DynamoDB, seen on its client).
 
 pub mod app;
@@ -98,6 +102,12 @@ pub fn field_names(object: &serde_json::Value) -> std::collections::BTreeSet<&st
         .as_object()
         .unwrap_or_else(|| panic!("not an object: {object}"));
     fields.keys().map(String::as_str).collect()
+}
+
+/// Records a mail's code for the log check (kind `code`), as the calls
+/// record passwords and tokens.
+pub fn record_code(code: &str) {
+    secrets::record_secrets([("code", Some(code))]);
 }
 
 /// An email no other test uses, so tests can share one database.

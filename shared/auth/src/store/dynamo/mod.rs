@@ -42,6 +42,17 @@ impl DynamoStore {
         }
     }
 
+    /// The mailer's store: the outbox table alone, so that the mailer needs
+    /// no [`crate::Config`] (no keys, no other table).
+    pub fn outbox_only(client: Client, outbox_table: String) -> Self {
+        Self {
+            client,
+            users_table: String::new(),
+            revoked_tokens_table: String::new(),
+            outbox_table,
+        }
+    }
+
     /// Deletes a mail from the outbox once it is sent (the mailer's only
     /// write), so its code waits there no longer than it must.
     pub async fn forget_mail(&self, id: &str) -> StoreResult<()> {
