@@ -130,6 +130,25 @@ pub async fn latest_code(to: &str, kind: MailKind) -> String {
     code
 }
 
+/// The code of the latest mail of `kind` to `to` once it is not `previous`:
+/// the code of a mail sent after the one that carried `previous` (which may
+/// still be on its way when this is called). Panics after 15 s.
+pub async fn code_after(to: &str, kind: MailKind, previous: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let code = latest_code(to, kind).await;
+        if code != previous {
+            return code;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no new {} mail to {to} within 15 s",
+            kind.as_str()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The latest mail of `kind` to `to` still in the outbox table, waiting up
 /// to 15 s for one.
 pub async fn latest_in_outbox(to: &str, kind: MailKind) -> Option<OutboxMail> {
