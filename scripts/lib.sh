@@ -103,7 +103,7 @@ use_ses() {
 # .tools/mail-dead-letters.jsonl). Exports PUMP_LOG.
 start_pump() {
   export MAIL_DEAD_LETTER_FILE=${MAIL_DEAD_LETTER_FILE:-$PWD/.tools/mail-dead-letters.jsonl}
-  PUMP_LOG=.tools/stream-pump-$$.log
+  PUMP_LOG=$PWD/.tools/stream-pump-$$.log
   export PUMP_LOG
   setsid .tools/venv/bin/python scripts/stream-pump.py --invoke-url "$1" >"$PUMP_LOG" 2>&1 </dev/null &
   started_pids+=("$!")

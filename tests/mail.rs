@@ -4,8 +4,9 @@
 //! emulator. Mails are written to the outbox as the endpoints write them,
 //! through the service's codec (`schema::outbox_item`).
 //!
-//! - SES down: a mail written meanwhile is retried (the pump's log says so),
-//!   and arrives once SES is back; nothing waits on it but the mailer.
+//! - SES down: `forgot` answers 202 at once; its mail is retried (the pump's
+//!   log says so), and arrives once SES is back, with a code that works;
+//!   nothing waits on SES but the mailer.
 //! - A mail that keeps failing (an item the mailer cannot read) is retried a
 //!   bounded number of times, then lands in the dead-letter file (the local
 //!   MailDeadLetterQueue), and stays in the outbox: never lost silently.
@@ -186,12 +187,23 @@ async fn mails_survive_an_ses_outage_and_one_that_keeps_failing_is_dead_lettered
     assert_eq!(arrived[0].code().as_deref(), Some(mail.code.as_str()));
     assert!(arrived[0].subject.contains("token-auth"));
 
-    // SES down: the mail waits in the stream, retried; SES back: it arrives.
+    // SES down: `forgot` still answers at once (it only writes the outbox);
+    // the mail waits in the stream, retried; SES back: it arrives, and its
+    // code resets the password.
+    let app = app().await;
+    let (email, registered) = new_account(&app).await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
     stack.stop_ses();
     let retries_before = stack.pump_lines();
-    let email = unique_email();
-    let mail = new_mail(&email, MailKind::ResetPassword, &code());
-    write(outbox_item(&mail)).await;
+    let asked = Instant::now();
+    forgot_password(&app, &email)
+        .await
+        .assert_success(202, CODE_ON_ITS_WAY);
+    let took = asked.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "forgot waited on SES: {took:?}"
+    );
     stack
         .wait_for("a failed send, retried", 20, || {
             stack.pump_lines() > retries_before
@@ -202,9 +214,13 @@ async fn mails_survive_an_ses_outage_and_one_that_keeps_failing_is_dead_lettered
     assert_eq!(
         arrived.len(),
         1,
-        "the mail written while SES was down, once"
+        "the mail asked for while SES was down, once"
     );
-    assert_eq!(arrived[0].code().as_deref(), Some(mail.code.as_str()));
+    let mailed = arrived[0].code().expect("a code in the mail");
+    test_support::record_code(&mailed);
+    reset_password(&app, &email, &mailed, "a fresh start passphrase")
+        .await
+        .assert_success(200, PASSWORD_RESET);
 
     // A mail the mailer cannot read (a kind it does not know) keeps failing:
     // after the bounded retries it is in the dead letters, and still in the
