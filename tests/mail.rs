@@ -134,12 +134,9 @@ fn new_mail(to: &str, kind: MailKind, code: &str) -> OutboxMail {
     }
 }
 
+/// A fresh outbox item id, of the shape the endpoints write (a UUID v4).
 fn uuid() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("00000000-0000-4000-8000-{:012x}", nanos % (1 << 48))
+    auth::ids::new_user_id()
 }
 
 /// A fresh 8-digit code, recorded for the log check.

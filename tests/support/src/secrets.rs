@@ -1,5 +1,7 @@
-//! With `SECRETS_SEEN_FILE` set (make test-e2e), every password a test sends
-//! and every token it sends or receives is appended to that file, one
+//! With `SECRETS_SEEN_FILE` set (make test-e2e), every password a test sends,
+//! every token it sends or receives and every code it reads from a mail
+//! ([`crate::mailbox`]; not the codes it makes up to be wrong, which are no
+//! secret and may well be digits of some id) is appended to that file, one
 //! `kind<TAB>value` a line, so that scripts/no-secrets-in-log.py can search the
 //! function logs for them. scripts/test-e2e.sh adds the run's own secrets to
 //! the same file (kinds `refresh_token_secret` and `signing_key`); the script
@@ -19,7 +21,6 @@ pub(crate) fn record_secrets_sent(authorization: Option<&str>, body: Option<&str
             ("password", "current_password"),
             ("password", "new_password"),
             ("token", "refresh_token"),
-            ("code", "code"),
         ]
         .map(|(kind, field)| (kind, fields.get(field).and_then(Value::as_str))),
     );
