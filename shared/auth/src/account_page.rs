@@ -65,7 +65,7 @@ pub fn account_page() -> Reply {
 mod tests {
     use super::*;
 
-    fn header_of<'a>(reply: &'a Reply, name: header::HeaderName) -> &'a str {
+    fn header_of(reply: &Reply, name: header::HeaderName) -> &str {
         reply.headers()[name].to_str().unwrap()
     }
 

@@ -7,7 +7,7 @@ use crate::credentials::{normalize_email, required_string};
 use crate::error::ApiError;
 use crate::outbox::{MailKind, OutboxMail};
 use crate::request::source_ip;
-use crate::store::{CodeAttempt, LoginRecord, NewCode, Store};
+use crate::store::{CodeAttempt, LoginRecord, NewCode, Redemption, Store};
 use crate::throttle;
 use lambda_http::Request;
 use serde_json::Value;
@@ -76,17 +76,41 @@ pub fn email_and_code(
     Ok((email, code))
 }
 
-/// Checks `code` against `email`'s pending code of `kind` (one read): the
-/// account and the code's hash when it matches, is unexpired and has tries
-/// left. Anything else counts a wrong try against the pending code, if there
-/// is one, and is [`ApiError::InvalidCode`].
+/// A code that matched its pending copy: the account, and what using it up
+/// writes against.
+pub struct MatchedCode {
+    pub record: LoginRecord,
+    kind: MailKind,
+    email: String,
+    code_hash: String,
+    now: u64,
+}
+
+impl MatchedCode {
+    /// The write that uses the code up, holding only while it is the one
+    /// matched.
+    pub fn redemption(&self) -> Redemption<'_> {
+        Redemption {
+            kind: self.kind,
+            email: &self.email,
+            user_id: &self.record.user_id,
+            code_hash: &self.code_hash,
+            now: self.now,
+        }
+    }
+}
+
+/// Checks `code` against `email`'s pending code of `kind` (one read): a
+/// match when it is the code, unexpired, with tries left, for an account.
+/// Anything else counts a wrong try against the pending code, if there is
+/// one, and is [`ApiError::InvalidCode`].
 pub async fn check_code<S: Store>(
     app: &App<S>,
     kind: MailKind,
     email: &str,
     code: &str,
     now: u64,
-) -> Result<(LoginRecord, String), ApiError> {
+) -> Result<MatchedCode, ApiError> {
     let CodeAttempt {
         record,
         code: stored,
@@ -97,7 +121,13 @@ pub async fn check_code<S: Store>(
             && app.code_key.matches(kind, email, code, &stored.code_hash)
     });
     match (record, matched) {
-        (Some(record), Some(stored)) => Ok((record, stored.code_hash)),
+        (Some(record), Some(stored)) => Ok(MatchedCode {
+            record,
+            kind,
+            email: email.to_owned(),
+            code_hash: stored.code_hash,
+            now,
+        }),
         _ => {
             app.store.count_wrong_code(kind, email).await?;
             Err(ApiError::InvalidCode)

@@ -6,7 +6,7 @@ use crate::outbox::MailKind;
 use crate::password;
 use crate::request::json_body;
 use crate::response::{Reply, success};
-use crate::store::{Redemption, Store};
+use crate::store::Store;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
@@ -34,26 +34,20 @@ pub async fn reset_password<S: Store>(app: &App<S>, request: &Request) -> Result
     let new_password = required_string("new_password", body.new_password)?;
     check_password(&new_password)?;
     let now = crate::now();
-    let kind = MailKind::ResetPassword;
-    let (record, code_hash) = check_code(app, kind, &email, &code, now).await?;
+    let matched = check_code(app, MailKind::ResetPassword, &email, &code, now).await?;
     let new_hash = password::hash(&new_password, app.config.bcrypt_cost).await?;
-    let redemption = Redemption {
-        kind,
-        email: &email,
-        user_id: &record.user_id,
-        code_hash: &code_hash,
-        now,
-    };
     let account = throttle::account_counter(&email, app.config.account_login_failures_before_delay);
     if !app
         .store
-        .reset_password(&redemption, &new_hash, &account)
+        .reset_password(&matched.redemption(), &new_hash, &account)
         .await?
     {
         // Used by a racing reset (or replaced) between the read and the write.
         return Err(ApiError::InvalidCode);
     }
-    app.store.delete_sessions(&record.user_id, None).await?;
+    app.store
+        .delete_sessions(&matched.record.user_id, None)
+        .await?;
     Ok(success(
         StatusCode::OK,
         json!({ "message": "Password reset." }),

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::outbox::MailKind;
 use crate::request::json_body;
 use crate::response::{Reply, success};
-use crate::store::{Redemption, Store};
+use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,16 +22,8 @@ pub async fn verify_email<S: Store>(app: &App<S>, request: &Request) -> Result<R
     let body: VerifyBody = json_body(request)?;
     let (email, code) = email_and_code(body.email, body.code)?;
     let now = crate::now();
-    let kind = MailKind::VerifyEmail;
-    let (record, code_hash) = check_code(app, kind, &email, &code, now).await?;
-    let redemption = Redemption {
-        kind,
-        email: &email,
-        user_id: &record.user_id,
-        code_hash: &code_hash,
-        now,
-    };
-    if !app.store.verify_email(&redemption).await? {
+    let matched = check_code(app, MailKind::VerifyEmail, &email, &code, now).await?;
+    if !app.store.verify_email(&matched.redemption()).await? {
         return Err(ApiError::InvalidCode);
     }
     Ok(success(
