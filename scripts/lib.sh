@@ -13,7 +13,10 @@ cleanup_files=()
 stop_stack() {
   local pid
   # The SES emulator's PID lives in a file: a test may restart it (use_ses).
-  if [ -s "${SES_PID_FILE:-}" ]; then started_pids+=("$(cat "$SES_PID_FILE")"); fi
+  # Only the script that started it stops it: make test's stages share one.
+  if [ -n "${ses_started_here:-}" ] && [ -s "${SES_PID_FILE:-}" ]; then
+    started_pids+=("$(cat "$SES_PID_FILE")")
+  fi
   for pid in "${started_pids[@]}"; do
     # Each was started in a session of its own: stop its whole process group.
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
@@ -88,6 +91,7 @@ use_ses() {
     return
   fi
   SES_LOG=.tools/ses-local-$port.log
+  ses_started_here=1
   SES_PID_FILE=$(mktemp)
   cleanup_files+=("$SES_PID_FILE")
   setsid scripts/ses-local.sh "$port" "$SES_LOG" >"$SES_PID_FILE"
