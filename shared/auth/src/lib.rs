@@ -11,19 +11,22 @@
 //!   answer (logging is the caller's).
 //! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON
 //!   envelope, and the public documents (JWKS, discovery).
-//! - [`credentials`], [`password`], [`token`], [`refresh`], [`ids`]: emails and
-//!   passwords, bcrypt, access tokens (RS256 JWTs), refresh tokens, and the
-//!   one shape of each id we issue.
+//! - [`credentials`], [`password`], [`token`], [`refresh`], [`codes`], [`ids`]:
+//!   emails and passwords, bcrypt, access tokens (RS256 JWTs), refresh
+//!   tokens, the mailed one-time codes, and the one shape of each id we issue.
 //! - [`keys`] and [`secrets`]: the signing key set, and reading it (with the
 //!   refresh secret) from Secrets Manager when deployed.
 //! - [`store`]: the storage trait; `store/dynamo/` (client, key schema and
 //!   codecs, the retry loop, the operations) and an in-memory store for unit
 //!   tests.
 //! - [`throttle`]: brute-force limits on password checks (`attempt.rs`: the
-//!   claim before bcrypt and its settlement) and on registrations.
+//!   claim before bcrypt and its settlement), on registrations and on code
+//!   mails.
 //! - [`outbox`], [`mail`] and [`mailer`]: the mails owed (written with the
 //!   codes they carry), what they say, and the `mailer` function that sends
 //!   them from the outbox table's stream through Amazon SES.
+//! - [`account_page`]: `GET /account`, the page for people, built into the
+//!   binary.
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the
 //!   runtime glue.
 
