@@ -16,6 +16,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 API_URL = os.environ["API_URL"].rstrip("/")
 SCREENSHOTS = os.environ.get("SCREENSHOTS", ".tools/screenshots")
 PASSWORD = "correct horse battery"
+# How long a step may take: generous, for a machine busy with other stages.
+WAIT = 20
 # A phone: the narrowest width the page must fit.
 PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": False}
 
@@ -27,6 +29,7 @@ class Page:
     def __init__(self, width=1024):
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                          f"--window-size={width},900"):
             options.add_argument(argument)
@@ -34,17 +37,28 @@ class Page:
         self.alerts = []
 
     def open(self, fragment=""):
+        """The page, once its script has shown a screen (on a shared CI
+        machine a cold browser can take a while); if it never does, what the
+        browser got and logged."""
         self.driver.get(f"{API_URL}/account{fragment}")
+        shown = "#signed-in:not([hidden]), #signed-out:not([hidden])"
+        try:
+            WebDriverWait(self.driver, WAIT).until(
+                EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
+        except Exception as error:
+            raise AssertionError(
+                f"the page showed no screen: {self.driver.page_source[:600]!r}; "
+                f"console: {self.driver.get_log('browser')}") from error
         return self
 
     def el(self, css):
-        return WebDriverWait(self.driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+        return WebDriverWait(self.driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
 
     def visible(self, css):
-        return WebDriverWait(self.driver, 10).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        return WebDriverWait(self.driver, WAIT).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
     def wait_text(self, css, text):
-        WebDriverWait(self.driver, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+        WebDriverWait(self.driver, WAIT).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
         return self.el(css).text
 
     def fill(self, form, **fields):
@@ -77,7 +91,7 @@ class Page:
                  bool(item.find_elements(By.CSS_SELECTOR, ".current"))) for item in items]
 
     def wait_devices(self, count):
-        WebDriverWait(self.driver, 10).until(
+        WebDriverWait(self.driver, WAIT).until(
             lambda _: len(self.driver.find_elements(By.CSS_SELECTOR, "#sessions li")) == count)
         return self.devices()
 
