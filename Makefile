@@ -1,5 +1,5 @@
 # Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.PHONY: run create-admin demote-admin test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/run.sh
@@ -42,6 +42,12 @@ deploy: build ## then sam deploy --guided, asking for the parameters
 # tool that runs in a second either way; dev shares target/ with cargo test.
 keys: ## make keys ARGS="rotate --file keys.json": the signing-key tool (create, rotate, list; ARGS=--help)
 	cargo run -q --profile dev -p keys -- $(ARGS)
+
+create-admin: ## make create-admin EMAIL=…: make the account an admin (created if need be; password from a prompt or stdin), in make run's tables unless USERS_TABLE is set
+	scripts/admin.sh create-admin "$(EMAIL)"
+
+demote-admin: ## make demote-admin EMAIL=…: take the admin role away (tables as create-admin)
+	scripts/admin.sh demote "$(EMAIL)"
 
 tools: ## cargo-lambda, the SAM CLI and DynamoDB Local, into .tools/
 	scripts/tools.sh

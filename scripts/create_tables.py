@@ -46,6 +46,17 @@ def stream(properties):
     return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}}
 
 
+def indexes(properties):
+    """The table's global secondary indexes, as CreateTable takes them."""
+    specs = properties.get("GlobalSecondaryIndexes")
+    if not specs:
+        return {}
+    return {"GlobalSecondaryIndexes": [
+        {"IndexName": spec["IndexName"], "KeySchema": spec["KeySchema"], "Projection": spec["Projection"]}
+        for spec in specs
+    ]}
+
+
 def main():
     endpoint = sys.argv[1]
     template_path = sys.argv[2] if len(sys.argv) > 2 else "template.yaml"
@@ -65,6 +76,7 @@ def main():
                 KeySchema=properties["KeySchema"],
                 BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
                 **stream(properties),
+                **indexes(properties),
             )
             dynamodb.get_waiter("table_exists").wait(TableName=name)
         ttl = properties.get("TimeToLiveSpecification")

@@ -3,11 +3,13 @@
 # on a free port and the DynamoDB Local that the environment names, or one of
 # its own (what it starts is stopped at the end).
 # Fails on any answer that is a 5xx, has a status code, Content-Type, headers
-# or body that openapi.yaml does not document for it. Two passes:
+# or body that openapi.yaml does not document for it. Three passes:
 #   1. every operation without a valid token (none, or generated ones);
-#   2. the operations behind a token, with a real one (scripts/fuzz_hooks.py).
+#   2. the operations behind a token, with a real one (scripts/fuzz_hooks.py):
+#      a user's, so the admin operations answer 403;
+#   3. the admin operations, with the token of an admin made here (tools/admin).
 # FUZZ_MAX_EXAMPLES (default 100) bounds the test cases per operation and phase;
-# FUZZ_SEED repeats a run; further arguments go to both `st run`s.
+# FUZZ_SEED repeats a run; further arguments go to every `st run`.
 set -euo pipefail
 extra_args=("$@")
 source "$(dirname "$0")/lib.sh"
@@ -37,14 +39,12 @@ start_watch 4
 
 # Each function compiles on its first request: have them all built before the
 # fuzzer's clock starts.
-for route in "POST /auth/register" "POST /auth/login" "POST /auth/logout" "POST /auth/refresh" \
-  "GET /auth/sessions" "DELETE /auth/sessions/warm-up" "POST /auth/password"; do
-  curl -s -o /dev/null --max-time 600 -X "${route% *}" "$API_URL${route#* }" || true
+routes | while read -r method path _; do
+  curl -s -o /dev/null --max-time 600 -X "$method" "$API_URL${path//\{*\}/warm-up}" || true
 done
 
 # From a scratch directory: Schemathesis and Hypothesis keep files where they
-# run, and files appearing in the project make cargo lambda watch restart
-# every function, killing the requests in flight.
+# run, and the project is no place for them.
 root=$PWD scratch=$(mktemp -d)
 cleanup_files+=("$scratch")
 # Schemathesis filters Authorization headers from what it prints, but not the
@@ -63,9 +63,23 @@ st() {
     --workers 1 --request-timeout 30 --no-color "${extra_args[@]}" "$@") 2>&1 | mask_tokens
 }
 
+# Pass 3's admin, made as an operator makes one (the API makes none): by the
+# admin tool, over the same tables (lib.sh and use_dynamodb export its
+# settings, BCRYPT_COST above). Made before the first pass, so that a failure
+# stops the run before the long passes, and the tool is built before the
+# fuzzer's clock starts. The password goes on stdin, never on a command line,
+# which `ps` shows; the hooks get both through the environment. The admin
+# cannot end its own account (409), nor guess its id to sign itself out.
+admin_email="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(8))')@example.com"
+admin_password=$(random_secret)
+printf '%s\n' "$admin_password" | cargo run -q --locked -p admin -- create-admin "$admin_email" >&2
+
 failed=0
-echo "fuzz-api: pass 1 of 2, every operation without a valid token" >&2
+echo "fuzz-api: pass 1 of 3, every operation without a valid token" >&2
 st || failed=1
-echo "fuzz-api: pass 2 of 2, the operations behind a token, with a real one" >&2
+echo "fuzz-api: pass 2 of 3, the operations behind a token, with a user's" >&2
 FUZZ_AUTH=1 st --exclude-operation-id-regex '^(register|login|refresh)$' || failed=1
+echo "fuzz-api: pass 3 of 3, the admin operations, with an admin's token" >&2
+FUZZ_AUTH=1 FUZZ_ADMIN_EMAIL=$admin_email FUZZ_ADMIN_PASSWORD=$admin_password \
+  st --include-path-regex '^/admin/' || failed=1
 exit $failed

@@ -13,6 +13,11 @@ password that never leaves this process; the token is never printed
 output). A 401 (logout revoked the token, a global logout or a session
 revocation ended its session) makes Schemathesis ask for a new token, by
 logging in again, and replay the request.
+
+With FUZZ_ADMIN_EMAIL and FUZZ_ADMIN_PASSWORD as well (the admin pass), the
+account is instead that admin, which scripts/fuzz-api.sh made with the admin
+tool (the API makes no admins): it is only ever logged in, at first and after
+a 401 alike.
 """
 
 import json
@@ -24,11 +29,19 @@ import urllib.request
 import schemathesis
 
 API_URL = os.environ.get("API_URL", "")
-ACCOUNT = {
-    "email": f"fuzz-{secrets.token_hex(8)}@example.com",
-    "password": secrets.token_urlsafe(24),
-    "device": "make fuzz-api",
-}
+ADMIN_EMAIL = os.environ.get("FUZZ_ADMIN_EMAIL")
+if ADMIN_EMAIL:
+    ACCOUNT = {
+        "email": ADMIN_EMAIL,
+        "password": os.environ["FUZZ_ADMIN_PASSWORD"],
+        "device": "make fuzz-api (admin)",
+    }
+else:
+    ACCOUNT = {
+        "email": f"fuzz-{secrets.token_hex(8)}@example.com",
+        "password": secrets.token_urlsafe(24),
+        "device": "make fuzz-api",
+    }
 
 
 def _post(path: str, body: dict) -> tuple[int, dict]:
@@ -56,7 +69,8 @@ def before_call(context, case, kwargs):
 
 
 class FuzzAccount:
-    registered = False
+    # The admin exists already; the user is registered by the first `get`.
+    registered = bool(ADMIN_EMAIL)
 
     def get(self, case, context):
         if not FuzzAccount.registered:

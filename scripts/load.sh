@@ -62,7 +62,7 @@ case $LOAD_BUILD in
   debug)
     env_file=$(mktemp)
     write_function_env "$env_file"
-    setsid $(watch_command "$port" "$LOAD_INSTANCES" "$env_file") >"$log" 2>&1 </dev/null &
+    setsid $(watch_command "$port" "$LOAD_INSTANCES" "$env_file" --ignore-changes) >"$log" 2>&1 </dev/null &
     started_pids+=("$!")
     ;;
   *) echo "load: LOAD_BUILD must be release or debug, not $LOAD_BUILD" >&2; exit 2 ;;

@@ -17,7 +17,7 @@
 use auth::Config;
 use auth::Endpoint::{self, *};
 use auth::outbox::MailKind;
-use auth::store::dynamo::schema::{code_pk, email_pk, failures_pk, sessions_pk, user_pk};
+use auth::store::dynamo::schema::{self, code_pk, email_pk, failures_pk, sessions_pk, user_pk};
 use auth::throttle::{Counter, account_counter, mail_counters, registration_counter};
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
@@ -29,6 +29,9 @@ use test_support::*;
 
 /// The tables, by their logical ids in template.yaml.
 const USERS: &str = "UsersTable";
+/// The users table's listing index, as the template's ARN for it names it.
+const USERS_INDEX: &str = "UsersTable/index/UsersByRegistration";
+const USERS_INDEX_ARN: &str = "${UsersTable.Arn}/index/UsersByRegistration";
 const REVOKED: &str = "RevokedTokensTable";
 /// The Secrets Manager secret of the signing keys and the refresh-token
 /// secret, as the template names it (by the `AuthSecretName` parameter; the
@@ -54,7 +57,7 @@ const MAILERS_OWN: [&str; 4] = [OUTBOX_STREAM, OUTBOX_STREAMS, SES_IDENTITY, MAI
 
 /// The functions that read the secret at init: those that sign or verify
 /// tokens (or publish the keys), and only those.
-const READ_THE_SECRET: [&str; 14] = [
+const READ_THE_SECRET: [&str; 21] = [
     "register",
     "login",
     "status",
@@ -70,6 +73,14 @@ const READ_THE_SECRET: [&str; 14] = [
     "reset-password",
     "verify-email",
     "resend-verification",
+    // The admin endpoints and the owner's deletion check the caller's token.
+    "list-users",
+    "get-user",
+    "disable-user",
+    "enable-user",
+    "sign-out-user",
+    "delete-user",
+    "delete-account",
 ];
 
 /// One permission: an action on a table (a resource as the template names
@@ -204,6 +215,16 @@ fn redeem_a_code() -> Vec<Grant> {
     ]
 }
 
+/// Erasing an account: profile, email claim, codes and failed logins.
+fn erasure() -> Vec<String> {
+    vec![
+        any(user_pk),
+        any(email_pk),
+        any(code_pk),
+        account_counters(),
+    ]
+}
+
 /// The token check every protected endpoint starts with: the token's
 /// revocation, and its user's profile and session, in one `BatchGetItem`.
 fn token_check() -> Vec<Grant> {
@@ -275,10 +296,74 @@ fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
         (
             "refresh",
             BTreeSet::from([
-                // Read, rotate, or (on reuse) end the session; nothing else.
-                on_users("GetItem", &sessions()),
+                // Read the session with its user; rotate, or (on reuse) end
+                // the session; nothing else.
+                on_users("BatchGetItem", &[any(user_pk), any(sessions_pk)]),
                 on_users("UpdateItem", &sessions()),
                 on_users("DeleteItem", &sessions()),
+            ]),
+        ),
+        (
+            "list-users",
+            with_token_check(vec![
+                // The listing index's one partition, and nothing of the table.
+                Grant {
+                    action: "Query".to_owned(),
+                    table: USERS_INDEX.to_owned(),
+                    keys: Some(BTreeSet::from([schema::LISTED.to_owned()])),
+                },
+            ]),
+        ),
+        (
+            "get-user",
+            with_token_check(vec![
+                on_users("GetItem", &[any(user_pk)]),
+                on_users("Query", &sessions()),
+            ]),
+        ),
+        (
+            "disable-user",
+            with_token_check(vec![
+                on_users("GetItem", &[any(user_pk)]),
+                // The flag on profile and login record, then the sessions.
+                on_users("UpdateItem", &[any(user_pk), any(email_pk)]),
+                on_users("Query", &sessions()),
+                on_users("DeleteItem", &sessions()),
+            ]),
+        ),
+        (
+            "enable-user",
+            with_token_check(vec![
+                on_users("GetItem", &[any(user_pk)]),
+                on_users("UpdateItem", &[any(user_pk), any(email_pk)]),
+            ]),
+        ),
+        (
+            "sign-out-user",
+            with_token_check(vec![
+                on_users("GetItem", &[any(user_pk)]),
+                on_users("Query", &sessions()),
+                on_users("DeleteItem", &sessions()),
+            ]),
+        ),
+        (
+            "delete-user",
+            with_token_check(vec![
+                on_users("GetItem", &[any(user_pk)]),
+                on_users("Query", &sessions()),
+                on_users("DeleteItem", &sessions()),
+                on_users("DeleteItem", &erasure()),
+            ]),
+        ),
+        (
+            "delete-account",
+            with_token_check(vec![
+                // The password checked and throttled as login's.
+                on_users("BatchGetItem", &[any(email_pk), counters_like(None)]),
+                on_users("UpdateItem", &[counters_like(None)]),
+                on_users("Query", &sessions()),
+                on_users("DeleteItem", &sessions()),
+                on_users("DeleteItem", &erasure()),
             ]),
         ),
         (
@@ -370,6 +455,11 @@ fn resource_name(resource: &Yaml) -> String {
             if tagged.tag == "Sub" && tagged.value.as_str() == Some(OUTBOX_STREAMS_ARN) =>
         {
             OUTBOX_STREAMS.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(USERS_INDEX_ARN) =>
+        {
+            USERS_INDEX.to_owned()
         }
         Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => match tagged.value.as_str() {
             Some(target) => target
@@ -519,7 +609,9 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                 ));
             }
             let table = grant.table.as_str();
-            if ![USERS, REVOKED, SECRET, OUTBOX].contains(&table) && !MAILERS_OWN.contains(&table) {
+            if ![USERS, USERS_INDEX, REVOKED, SECRET, OUTBOX].contains(&table)
+                && !MAILERS_OWN.contains(&table)
+            {
                 hazards.push(format!(
                     "{function}: not one of the tables, the secret or the mail pipeline: {grant:?}"
                 ));
@@ -533,7 +625,7 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                 .keys
                 .as_ref()
                 .is_some_and(|keys| !keys.is_empty() && !keys.contains("*"));
-            if grant.table == USERS && !limited {
+            if [USERS, USERS_INDEX].contains(&table) && !limited {
                 hazards.push(format!("{function}: any key of the users table: {grant:?}"));
             }
         }
@@ -678,9 +770,14 @@ fn asks(sent: &Sent) -> Vec<Ask> {
                 .split_once('=')
                 .unwrap_or_else(|| panic!("a query by partition key: {body}"));
             let value = &body["ExpressionAttributeValues"][placeholder.trim()]["S"];
+            // A query of an index is authorised on the index's ARN.
+            let table = match body["IndexName"].as_str() {
+                Some(index) => format!("{}/index/{index}", table(body)),
+                None => table(body),
+            };
             vec![Ask {
                 action: "Query".to_owned(),
-                table: table(body),
+                table,
                 keys: vec![value.as_str().unwrap_or_default().to_owned()],
             }]
         }
@@ -804,8 +901,11 @@ impl Walk {
             "{function}: the step asked storage nothing"
         );
         for ask in sent.iter().flat_map(asks) {
+            let index = format!("{}/index/{}", self.config.users_table, schema::USERS_INDEX);
             let table = if ask.table == self.config.users_table {
                 USERS
+            } else if ask.table == index {
+                USERS_INDEX
             } else if ask.table == self.config.revoked_tokens_table {
                 REVOKED
             } else if ask.table == self.config.outbox_table {
@@ -990,6 +1090,47 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         .await
         .assert_success(200, PASSWORD_RESET);
     walk.check(ResetPassword);
+
+    // Admins: one made behind the service's back (as `make create-admin`
+    // does), each admin route on another user; then an owner's own deletion,
+    // a wrong password first.
+    let backstage = backstage().await.expect("make test's database");
+    let admin_email = unique_email();
+    walk.from(&ip, Register, &admin_email, PASSWORD).await;
+    backstage.set_admin(&admin_email, true).await;
+    let admin = walk.from(&ip, Login, &admin_email, PASSWORD).await.token();
+    let target_email = unique_email();
+    let target = walk.from(&ip, Register, &target_email, PASSWORD).await;
+    let target_id = claims_of(&target.token())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(list_users(&app, &admin, "?limit=2").await.status, 200);
+    walk.check(ListUsers);
+    assert_eq!(get_user(&app, &admin, &target_id).await.status, 200);
+    walk.check(GetUser);
+    for (action, endpoint) in [
+        ("disable", DisableUser),
+        ("enable", EnableUser),
+        ("sign-out", SignOutUser),
+    ] {
+        let answer = admin_post(&app, &admin, &target_id, action).await;
+        assert_eq!(answer.status, 200, "{action}: {}", answer.body);
+        walk.check(endpoint);
+    }
+    delete_user(&app, &admin, &target_id)
+        .await
+        .assert_success(200, USER_DELETED);
+    walk.check(DeleteUser);
+    let owner = walk.from(&ip, Register, &unique_email(), PASSWORD).await;
+    delete_account(&app, &owner.token(), "a wrong guess")
+        .await
+        .assert_fail(403, WRONG_CURRENT_PASSWORD);
+    walk.check(DeleteAccount);
+    delete_account(&app, &owner.token(), PASSWORD)
+        .await
+        .assert_success(200, ACCOUNT_DELETED);
+    walk.check(DeleteAccount);
 
     let unused: Vec<String> = walk
         .grants

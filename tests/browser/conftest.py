@@ -4,7 +4,6 @@ try the internet). API_URL names the API (`cargo lambda watch`), started by
 scripts/test-browser.sh; SCREENSHOTS, where the screenshots go."""
 
 import os
-import time
 import uuid
 
 import pytest
@@ -41,14 +40,7 @@ class Page:
         """The page, once its script has shown a screen (on a shared CI
         machine a cold browser can take a while); if it never does, what the
         browser got and logged."""
-        for _ in range(3):
-            self.driver.get(f"{API_URL}/account{fragment}")
-            # cargo lambda watch now and then answers a request with a 500 of
-            # its own (problem+json, never our envelope) without reaching the
-            # function: the local emulator's hiccup, not the page's; load again.
-            if "httpstatuses.com/500" not in self.driver.page_source:
-                break
-            time.sleep(1)
+        self.driver.get(f"{API_URL}/account{fragment}")
         shown = "#signed-in:not([hidden]), #signed-out:not([hidden])"
         try:
             WebDriverWait(self.driver, WAIT).until(

@@ -51,10 +51,16 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
             ]});
             let keys = KeySet::from_json(&document.to_string()).expect("a valid key set");
             let tokens = Tokens::new(Arc::new(keys), AUDIENCE, 3600);
-            let (token, _) = tokens.issue(USER, SESSION, ISSUER, now).expect("sign");
+            let (token, _) = tokens
+                .issue(USER, SESSION, false, ISSUER, now)
+                .expect("sign");
             if what == "rs256-sign" {
                 Box::new(move || {
-                    std::hint::black_box(tokens.issue(USER, SESSION, ISSUER, now).expect("sign"));
+                    std::hint::black_box(
+                        tokens
+                            .issue(USER, SESSION, false, ISSUER, now)
+                            .expect("sign"),
+                    );
                 })
             } else {
                 Box::new(move || {
@@ -74,6 +80,7 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                 iss: ISSUER.into(),
                 aud: AUDIENCE.into(),
                 sid: SESSION.into(),
+                admin: false,
             };
             let header = Header::new(Algorithm::HS256);
             let token = jsonwebtoken::encode(&header, &claims, &encoding).expect("sign");

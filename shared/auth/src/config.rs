@@ -172,14 +172,7 @@ impl Config {
             .filter(|audience| !audience.is_empty())
             .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_owned());
 
-        let bcrypt_cost = parse_or(&lookup, "BCRYPT_COST", DEFAULT_BCRYPT_COST)?;
-        if !BCRYPT_COSTS.contains(&bcrypt_cost) {
-            return Err(ConfigError(format!(
-                "BCRYPT_COST must be between {} and {}, got {bcrypt_cost}",
-                BCRYPT_COSTS.start(),
-                BCRYPT_COSTS.end()
-            )));
-        }
+        let bcrypt_cost = bcrypt_cost(&lookup)?;
 
         let access_token_ttl_seconds = bounded(
             &lookup,
@@ -290,6 +283,19 @@ fn bounded(
             range.end()
         )))
     }
+}
+
+/// `BCRYPT_COST` (default 12), for the functions and `make create-admin` alike.
+pub fn bcrypt_cost(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    let bcrypt_cost = parse_or(lookup, "BCRYPT_COST", DEFAULT_BCRYPT_COST)?;
+    if !BCRYPT_COSTS.contains(&bcrypt_cost) {
+        return Err(ConfigError(format!(
+            "BCRYPT_COST must be between {} and {}, got {bcrypt_cost}",
+            BCRYPT_COSTS.start(),
+            BCRYPT_COSTS.end()
+        )));
+    }
+    Ok(bcrypt_cost)
 }
 
 fn parse_or<T: std::str::FromStr>(

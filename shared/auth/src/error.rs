@@ -74,6 +74,15 @@ pub enum ApiError {
     EmailNotVerified,
     /// A verification code asked for an address that is already verified.
     EmailAlreadyVerified,
+    /// Login with the right password to an account an admin has disabled.
+    AccountDisabled,
+    /// An admin route, called by someone who is not an admin now.
+    AdminRequired,
+    /// No such user (or an id not of our shape: the same answer).
+    UserNotFound,
+    /// An admin about to disable or delete their own account: never, so that
+    /// a deployment cannot lose its last admin by accident.
+    OwnAdminAccount,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -130,6 +139,13 @@ impl ApiError {
             Self::InvalidCode => fail(StatusCode::BAD_REQUEST, "Invalid or expired code."),
             Self::EmailNotVerified => fail(StatusCode::FORBIDDEN, "Email not verified."),
             Self::EmailAlreadyVerified => fail(StatusCode::CONFLICT, "Email already verified."),
+            Self::AccountDisabled => fail(StatusCode::FORBIDDEN, "Account disabled."),
+            Self::AdminRequired => fail(StatusCode::FORBIDDEN, "Admin rights required."),
+            Self::UserNotFound => fail(StatusCode::NOT_FOUND, "User not found."),
+            Self::OwnAdminAccount => fail(
+                StatusCode::CONFLICT,
+                "Admins cannot disable or delete their own account.",
+            ),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => fail(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -24,6 +24,8 @@ pub enum MailKind {
 }
 
 impl MailKind {
+    pub const ALL: [MailKind; 2] = [Self::VerifyEmail, Self::ResetPassword];
+
     /// As stored in the item's `kind` attribute.
     pub fn as_str(self) -> &'static str {
         match self {

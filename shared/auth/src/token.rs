@@ -24,6 +24,13 @@ pub struct Claims {
     pub aud: String,
     /// The session (device) the token belongs to; revoking the session kills it.
     pub sid: String,
+    /// Whether the user was an admin when the token was issued: for clients
+    /// and other APIs to show or hide things. Admin endpoints and the
+    /// authorizer go by the role in storage, read with the token check, so a
+    /// demoted admin's token grants nothing more. (Absent in tokens issued
+    /// before the claim existed: false.)
+    #[serde(default)]
+    pub admin: bool,
 }
 
 pub struct Tokens {
@@ -69,6 +76,7 @@ impl Tokens {
         &self,
         user_id: &str,
         session_id: &str,
+        admin: bool,
         issuer: &str,
         now: u64,
     ) -> Result<(String, Claims), ApiError> {
@@ -80,6 +88,7 @@ impl Tokens {
             iss: issuer.to_owned(),
             aud: self.audience.clone(),
             sid: session_id.to_owned(),
+            admin,
         };
         let keys = self.keys();
         let signer = keys.current();
@@ -215,7 +224,7 @@ mod tests {
     fn an_issued_token_verifies_with_its_claims_and_names_its_key() {
         let tokens = tokens();
         let now = crate::now();
-        let (token, claims) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (token, claims) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
         assert_eq!(tokens.verify(&token, ISSUER, now).unwrap(), claims);
         assert_eq!(claims.exp, now + 3600);
         assert_eq!(
@@ -232,8 +241,8 @@ mod tests {
     fn each_token_gets_its_own_jti() {
         let tokens = tokens();
         let now = crate::now();
-        let (_, a) = tokens.issue(USER, SID, ISSUER, now).unwrap();
-        let (_, b) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (_, a) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+        let (_, b) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
         assert_ne!(a.jti, b.jti);
     }
 
@@ -255,7 +264,7 @@ mod tests {
             assert!(refused(&tokens, &sign(header, &good_claims(now)), now));
         }
         // After a swap to a set without the signing key, its tokens fail.
-        let (token, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (token, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
         let only_next = TEST_KEY_SET
             .replacen(r#""state": "current""#, r#""state": "retired""#, 1)
             .replacen(r#""state": "next""#, r#""state": "current""#, 1);
@@ -265,7 +274,7 @@ mod tests {
             tokens.verify(&token, ISSUER, now).is_ok(),
             "retired keys verify"
         );
-        let (new, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (new, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
         let kid = jsonwebtoken::decode_header(&new).unwrap().kid;
         assert_eq!(kid.as_deref(), Some("test-next"));
     }
@@ -395,7 +404,7 @@ mod tests {
             assert!(refused(&tokens, &sign(current(), &claims), now), "{claims}");
         }
         // The issuer a token is checked against is the one it was issued for.
-        let (token, _) = tokens.issue(USER, SID, ISSUER, now).unwrap();
+        let (token, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
         let elsewhere = tokens.verify(&token, "https://elsewhere.example", now);
         assert_eq!(elsewhere, Err(TokenRejection::Invalid));
     }

@@ -160,7 +160,7 @@ pub fn access_token(app: &App<DynamoStore>, user_id: &str, session_id: &str) -> 
         .issuer(None)
         .expect("in-process apps run with PUBLIC_BASE_URL set");
     app.tokens
-        .issue(user_id, session_id, &issuer, auth::now())
+        .issue(user_id, session_id, false, &issuer, auth::now())
         .unwrap()
         .0
 }
@@ -175,7 +175,7 @@ pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> Str
     let issuer =
         (config.public_base_url.as_deref()).expect("in-process apps run with PUBLIC_BASE_URL set");
     tokens
-        .issue(user_id, session_id, issuer, auth::now())
+        .issue(user_id, session_id, false, issuer, auth::now())
         .unwrap()
         .0
 }

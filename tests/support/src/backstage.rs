@@ -187,6 +187,51 @@ impl Backstage {
         self.failures_in(source_failures_key(ip)).await
     }
 
+    /// Makes `email`'s account an admin, or takes the role away, as
+    /// `make create-admin` and `make demote-admin` do.
+    pub async fn set_admin(&self, email: &str, admin: bool) {
+        use auth::store::{AccountChange, Store};
+        let store = auth::store::dynamo::DynamoStore::users_only(
+            self.client.clone(),
+            self.config.users_table.clone(),
+        );
+        let attempt = store.login_attempt(email, &[], auth::now_millis()).await;
+        let record = attempt.unwrap().record.expect("an account for the email");
+        let change = AccountChange::Admin(admin);
+        let changed = store.change_account(&record.user_id, email, change).await;
+        assert!(changed.unwrap(), "the role of {email} changed");
+    }
+
+    /// How many items are stored under the account's id or email: profile,
+    /// login record, sessions, pending codes, failed-login counter.
+    pub async fn items_of_account(&self, user_id: &str, email: &str) -> usize {
+        use auth::store::dynamo::schema::{code_pk, email_pk, sessions_pk, user_pk};
+        let counter = account_failures_key(email);
+        let counter_pk = counter["pk"].as_s().unwrap().clone();
+        let partitions = [
+            user_pk(user_id),
+            email_pk(email),
+            sessions_pk(user_id),
+            code_pk(email),
+            counter_pk,
+        ];
+        let mut count = 0;
+        for pk in partitions {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.config.users_table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
+            count += page.items().len();
+        }
+        count
+    }
+
     async fn failures_in(&self, counter_key: Item) -> Option<u64> {
         let item = self.get_user_item(counter_key).await.unwrap_or_default();
         item.get("failures")

@@ -357,6 +357,34 @@ pub async fn change_password(
     .await
 }
 
+/// `GET /admin/users` with a query string (`""`, `"?limit=100"`, …).
+pub async fn list_users(app: &TestApp, token: &str, query: &str) -> Answer {
+    let path = format!("/admin/users{query}");
+    call_with_token(app, "GET", &path, token, None).await
+}
+
+pub async fn get_user(app: &TestApp, token: &str, user_id: &str) -> Answer {
+    let path = format!("/admin/users/{user_id}");
+    call_with_token(app, "GET", &path, token, None).await
+}
+
+/// `POST /admin/users/{id}/{action}`: `disable`, `enable` or `sign-out`.
+pub async fn admin_post(app: &TestApp, token: &str, user_id: &str, action: &str) -> Answer {
+    let path = format!("/admin/users/{user_id}/{action}");
+    call_with_token(app, "POST", &path, token, None).await
+}
+
+pub async fn delete_user(app: &TestApp, token: &str, user_id: &str) -> Answer {
+    let path = format!("/admin/users/{user_id}");
+    call_with_token(app, "DELETE", &path, token, None).await
+}
+
+/// `DELETE /auth/account` with this password.
+pub async fn delete_account(app: &TestApp, token: &str, password: &str) -> Answer {
+    let body = json!({ "password": password }).to_string();
+    call_with_token(app, "DELETE", "/auth/account", token, Some(&body)).await
+}
+
 /// `GET /.well-known/jwks.json`: the published keys.
 pub async fn jwks(app: &TestApp) -> Answer {
     call(app, "GET", "/.well-known/jwks.json", None, None).await

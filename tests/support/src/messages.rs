@@ -13,6 +13,11 @@ pub const CODE_ON_ITS_WAY: &str = "If the address has an account, a code is on i
 pub const VERIFICATION_ON_ITS_WAY: &str = "A new verification code is on its way.";
 pub const PASSWORD_RESET: &str = "Password reset.";
 pub const EMAIL_VERIFIED: &str = "Email verified.";
+pub const USER_DISABLED: &str = "User disabled.";
+pub const USER_ENABLED: &str = "User enabled.";
+pub const USER_SIGNED_OUT: &str = "User signed out.";
+pub const USER_DELETED: &str = "User deleted.";
+pub const ACCOUNT_DELETED: &str = "Account deleted.";
 
 // Accounts and credentials.
 pub const USER_EXISTS: &str = "User already exists. Please Log in.";
@@ -21,6 +26,14 @@ pub const WRONG_CURRENT_PASSWORD: &str = "Current password is incorrect.";
 pub const INVALID_CODE: &str = "Invalid or expired code.";
 pub const EMAIL_NOT_VERIFIED: &str = "Email not verified.";
 pub const ALREADY_VERIFIED: &str = "Email already verified.";
+pub const ACCOUNT_DISABLED: &str = "Account disabled.";
+
+// Admins.
+pub const ADMIN_REQUIRED: &str = "Admin rights required.";
+pub const USER_NOT_FOUND: &str = "User not found.";
+pub const OWN_ADMIN_ACCOUNT: &str = "Admins cannot disable or delete their own account.";
+pub const BAD_LIMIT: &str = "limit must be a whole number from 1 to 100.";
+pub const BAD_CURSOR: &str = "Invalid cursor.";
 
 // Access tokens.
 pub const NO_TOKEN: &str = "Provide a valid auth token.";

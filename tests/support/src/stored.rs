@@ -62,6 +62,8 @@ pub fn profile_item(user_id: &str, email: &str) -> Item {
         email: email.to_owned(),
         password_hash: String::new(),
         registered_on: auth::rfc3339(auth::now()),
+        admin: false,
+        email_verified: false,
     })
 }
 

@@ -35,5 +35,9 @@ pub async fn check_token<S: Store>(
     }
     // A valid signature for a user who no longer exists is still no valid token.
     let profile = subject.profile.ok_or(TokenRejection::Invalid)?;
+    // Nor is one for an account an admin has disabled since.
+    if profile.disabled {
+        return Err(TokenRejection::Revoked.into());
+    }
     Ok(Caller { claims, profile })
 }

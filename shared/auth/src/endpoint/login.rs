@@ -36,6 +36,9 @@ pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, A
     };
     // Only now, after the password: before it, an unverified account must
     // look like any other.
+    if record.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
     if app.config.require_verified_email && !record.email_verified {
         return Err(ApiError::EmailNotVerified);
     }
@@ -52,7 +55,7 @@ pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, A
         app,
         StatusCode::OK,
         "Successfully logged in.",
-        &refresh,
+        (&refresh, record.admin),
         request,
         now,
     )

@@ -13,14 +13,24 @@
 //!   and the account-recovery ones: [`forgot_password`], [`reset_password`],
 //!   [`verify_email`] and [`resend_verification`];
 //! - [`one_time_codes`]: mailing a code and checking one, for those four and
-//!   registration.
+//!   registration;
+//! - the admin ones, behind [`admin`]'s check and audit line:
+//!   [`list_users`], [`get_user`], [`user_access`] (disable and enable),
+//!   [`sign_out_user`] and [`delete_user`]; and the owner's own
+//!   [`delete_account`], which shares [`erasure`] with `delete_user`.
 //!
 //! A new endpoint is one new file, plus one line in each table below.
 
+mod admin;
 mod authenticate;
+mod delete_account;
+mod delete_user;
+mod erasure;
 mod example_protected;
 mod forgot_password;
+mod get_user;
 mod jwks;
+mod list_users;
 mod login;
 mod logout;
 mod one_time_codes;
@@ -33,7 +43,9 @@ mod reset_password;
 mod revoke_session;
 mod session_tokens;
 mod sessions;
+mod sign_out_user;
 mod status;
+mod user_access;
 mod verify_email;
 
 pub use authenticate::{Caller, check_token};
@@ -100,10 +112,17 @@ pub enum Endpoint {
     VerifyEmail,
     ResendVerification,
     AccountPage,
+    ListUsers,
+    GetUser,
+    DisableUser,
+    EnableUser,
+    SignOutUser,
+    DeleteUser,
+    DeleteAccount,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 16] = [
+    pub const ALL: [Endpoint; 23] = [
         Self::Register,
         Self::Login,
         Self::Status,
@@ -120,6 +139,13 @@ impl Endpoint {
         Self::VerifyEmail,
         Self::ResendVerification,
         Self::AccountPage,
+        Self::ListUsers,
+        Self::GetUser,
+        Self::DisableUser,
+        Self::EnableUser,
+        Self::SignOutUser,
+        Self::DeleteUser,
+        Self::DeleteAccount,
     ];
 
     /// The function's name: its package in `functions/`, its binary, and its
@@ -142,6 +168,13 @@ impl Endpoint {
             Self::VerifyEmail => "verify-email",
             Self::ResendVerification => "resend-verification",
             Self::AccountPage => "account-page",
+            Self::ListUsers => "list-users",
+            Self::GetUser => "get-user",
+            Self::DisableUser => "disable-user",
+            Self::EnableUser => "enable-user",
+            Self::SignOutUser => "sign-out-user",
+            Self::DeleteUser => "delete-user",
+            Self::DeleteAccount => "delete-account",
         }
     }
 
@@ -164,6 +197,13 @@ impl Endpoint {
             Self::VerifyEmail => ("POST", "/auth/email/verify"),
             Self::ResendVerification => ("POST", "/auth/email/verify/resend"),
             Self::AccountPage => ("GET", "/account"),
+            Self::ListUsers => ("GET", "/admin/users"),
+            Self::GetUser => ("GET", "/admin/users/{id}"),
+            Self::DisableUser => ("POST", "/admin/users/{id}/disable"),
+            Self::EnableUser => ("POST", "/admin/users/{id}/enable"),
+            Self::SignOutUser => ("POST", "/admin/users/{id}/sign-out"),
+            Self::DeleteUser => ("DELETE", "/admin/users/{id}"),
+            Self::DeleteAccount => ("DELETE", "/auth/account"),
         }
     }
 
@@ -241,6 +281,13 @@ impl Endpoint {
                 resend_verification::resend_verification(app, request).await
             }
             Self::AccountPage => Ok(crate::account_page::account_page()),
+            Self::ListUsers => list_users::list_users(app, request).await,
+            Self::GetUser => get_user::get_user(app, request).await,
+            Self::DisableUser => user_access::disable_user(app, request).await,
+            Self::EnableUser => user_access::enable_user(app, request).await,
+            Self::SignOutUser => sign_out_user::sign_out_user(app, request).await,
+            Self::DeleteUser => delete_user::delete_user(app, request).await,
+            Self::DeleteAccount => delete_account::delete_account(app, request).await,
         }
     }
 }

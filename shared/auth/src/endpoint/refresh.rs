@@ -25,16 +25,27 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
         .ok_or(ApiError::RefreshRejected)?;
     let (user_id, session_id) = (&presented.user_id, &presented.session_id);
     let now = crate::now();
+    // The session with its user: a deleted or disabled account refreshes
+    // nothing, and the new access token carries the role the user has now.
     let read_live = || async {
-        let session = app.store.session(user_id, session_id).await?;
+        let (session, profile) = app.store.session_and_profile(user_id, session_id).await?;
+        let profile = profile.filter(|profile| !profile.disabled);
         session
             .filter(|session| session.is_live(now))
+            .zip(profile)
             .ok_or(ApiError::RefreshRejected)
     };
 
-    let session = read_live().await?;
+    let (session, profile) = read_live().await?;
+    let admin = profile.admin;
     let presented_hash = presented.hash();
     let successor = app.refresh_keys.successor_of(&presented);
+    // If it is not the live token: what judging it as a retry needs.
+    let retry = Presented {
+        hash: &presented_hash,
+        successor: &successor,
+        admin,
+    };
     if presented_hash == session.refresh_hash {
         let rotated = app
             .store
@@ -45,17 +56,17 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
                 app,
                 StatusCode::OK,
                 "Token refreshed.",
-                &successor,
+                (&successor, admin),
                 request,
                 now,
             );
         }
         // A concurrent refresh with the same token won the rotation: judge
         // this one as the retry it is, on the session as that one left it.
-        let session = read_live().await?;
-        return refresh_retired(app, request, &session, &presented_hash, &successor, now).await;
+        let (session, _) = read_live().await?;
+        return refresh_retired(app, request, &session, &retry, now).await;
     }
-    refresh_retired(app, request, &session, &presented_hash, &successor, now).await
+    refresh_retired(app, request, &session, &retry, now).await
 }
 
 /// A refresh token for a live session that is not its live one: within the
@@ -69,18 +80,17 @@ async fn refresh_retired<S: Store>(
     app: &App<S>,
     request: &Request,
     session: &Session,
-    presented_hash: &str,
-    successor: &RefreshToken,
+    presented: &Presented<'_>,
     now: u64,
 ) -> Result<Reply, ApiError> {
-    let just_rotated = session.previous_hash.as_deref() == Some(presented_hash)
+    let just_rotated = session.previous_hash.as_deref() == Some(presented.hash)
         && now.saturating_sub(session.rotated_at) <= app.config.refresh_reuse_grace_seconds;
     if just_rotated {
         return tokens_reply(
             app,
             StatusCode::OK,
             "Token refreshed.",
-            successor,
+            (presented.successor, presented.admin),
             request,
             now,
         );
@@ -90,4 +100,12 @@ async fn refresh_retired<S: Store>(
         .delete_session(&session.user_id, &session.session_id, now)
         .await?;
     Err(ApiError::RefreshReused)
+}
+
+/// A presented refresh token: its hash, the successor it would rotate to,
+/// and its user's role.
+struct Presented<'a> {
+    hash: &'a str,
+    successor: &'a RefreshToken,
+    admin: bool,
 }

@@ -34,12 +34,14 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
         email: credentials.email,
         password_hash,
         registered_on: crate::rfc3339(now),
+        admin: false,
+        email_verified: false,
     };
     let (session, refresh) = new_session(app, &user.user_id, credentials.device, request, now)?;
     let verification = new_code(app, MailKind::VerifyEmail, &user.email, now)?;
     if app
         .store
-        .create_user(&user, &session, &verification)
+        .create_user(&user, Some(&session), Some(&verification))
         .await?
         == Registration::EmailTaken
     {
@@ -49,7 +51,7 @@ pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
         app,
         StatusCode::CREATED,
         "Successfully registered.",
-        &refresh,
+        (&refresh, user.admin),
         request,
         now,
     )

@@ -42,20 +42,20 @@ pub fn new_session<S: Store>(
     Ok((session, refresh))
 }
 
-/// The answer that hands out tokens: an access token for the session, and its
-/// refresh token.
+/// The answer that hands out tokens: an access token for the session (with
+/// the user's role as storage has it now), and its refresh token.
 pub fn tokens_reply<S: Store>(
     app: &App<S>,
     code: StatusCode,
     message: &str,
-    refresh: &RefreshToken,
+    (refresh, admin): (&RefreshToken, bool),
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
     let issuer = app.issuer(crate::request::domain_name(request))?;
-    let (auth_token, _) = app
-        .tokens
-        .issue(&refresh.user_id, &refresh.session_id, &issuer, now)?;
+    let (auth_token, _) =
+        app.tokens
+            .issue(&refresh.user_id, &refresh.session_id, admin, &issuer, now)?;
     Ok(success(
         code,
         json!({

@@ -25,6 +25,8 @@ struct State {
     failures: HashMap<String, (Failures, u64)>,
     /// Users whose address is verified.
     verified: HashSet<String>,
+    /// Users an admin disabled.
+    disabled: HashSet<String>,
     /// Pending codes by kind and address.
     codes: HashMap<(MailKind, String), StoredCode>,
     /// Every mail written to the outbox, in order (nothing sends them here).
@@ -60,6 +62,8 @@ impl MemoryStore {
                 user_id: user.user_id.clone(),
                 password_hash: user.password_hash.clone(),
                 email_verified: state.verified.contains(&user.user_id),
+                admin: user.admin,
+                disabled: state.disabled.contains(&user.user_id),
             }))
     }
 
@@ -80,6 +84,18 @@ impl MemoryStore {
 }
 
 impl State {
+    fn profile(&self, user_id: &str) -> Option<Profile> {
+        let user = self.users.get(user_id)?;
+        Some(Profile {
+            user_id: user.user_id.clone(),
+            email: user.email.clone(),
+            admin: user.admin,
+            registered_on: user.registered_on.clone(),
+            email_verified: self.verified.contains(&user.user_id),
+            disabled: self.disabled.contains(&user.user_id),
+        })
+    }
+
     fn password_hash(&self, email: &str) -> Option<&str> {
         let user_id = self.user_id_by_email.get(email)?;
         Some(self.users.get(user_id)?.password_hash.as_str())
@@ -157,8 +173,8 @@ impl Store for MemoryStore {
     async fn create_user(
         &self,
         user: &NewUser,
-        session: &Session,
-        verification: &NewCode,
+        session: Option<&Session>,
+        verification: Option<&NewCode>,
     ) -> StoreResult<Registration> {
         self.check()?;
         let mut state = self.lock();
@@ -169,10 +185,17 @@ impl Store for MemoryStore {
             .user_id_by_email
             .insert(user.email.clone(), user.user_id.clone());
         state.users.insert(user.user_id.clone(), user.clone());
-        state
-            .sessions
-            .insert(key(&session.user_id, &session.session_id), session.clone());
-        state.store_code(verification);
+        if user.email_verified {
+            state.verified.insert(user.user_id.clone());
+        }
+        if let Some(session) = session {
+            state
+                .sessions
+                .insert(key(&session.user_id, &session.session_id), session.clone());
+        }
+        if let Some(code) = verification {
+            state.store_code(code);
+        }
         Ok(Registration::Created)
     }
 
@@ -219,7 +242,7 @@ impl Store for MemoryStore {
     ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        if !state.settle_if_verified(verified) {
+        if state.disabled.contains(&session.user_id) || !state.settle_if_verified(verified) {
             return Ok(false);
         }
         state
@@ -247,13 +270,7 @@ impl Store for MemoryStore {
         self.check()?;
         let state = self.lock();
         Ok(TokenSubject {
-            profile: state.users.get(user_id).map(|user| Profile {
-                user_id: user.user_id.clone(),
-                email: user.email.clone(),
-                admin: false,
-                registered_on: user.registered_on.clone(),
-                email_verified: state.verified.contains(&user.user_id),
-            }),
+            profile: state.profile(user_id),
             session_live: state
                 .sessions
                 .get(&key(user_id, session_id))
@@ -287,9 +304,93 @@ impl Store for MemoryStore {
         Ok(Revocation::Revoked)
     }
 
-    async fn session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<Session>> {
+    async fn session_and_profile(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> StoreResult<(Option<Session>, Option<Profile>)> {
         self.check()?;
-        Ok(self.lock().sessions.get(&key(user_id, session_id)).cloned())
+        let state = self.lock();
+        let session = state.sessions.get(&key(user_id, session_id)).cloned();
+        Ok((session, state.profile(user_id)))
+    }
+
+    async fn profile(&self, user_id: &str) -> StoreResult<Option<Profile>> {
+        self.check()?;
+        Ok(self.lock().profile(user_id))
+    }
+
+    async fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> StoreResult<UsersPage> {
+        self.check()?;
+        let state = self.lock();
+        let place = |profile: &Profile| (profile.registered_on.clone(), profile.user_id.clone());
+        let mut users: Vec<Profile> = state
+            .users
+            .keys()
+            .filter_map(|id| state.profile(id))
+            .filter(|profile| {
+                after.is_none_or(|cursor| {
+                    place(profile) < (cursor.registered_on.clone(), cursor.user_id.clone())
+                })
+            })
+            .collect();
+        users.sort_by_key(|profile| std::cmp::Reverse(place(profile)));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = users.len() > limit;
+        users.truncate(limit);
+        let next = users.last().filter(|_| more).map(|last| PageCursor {
+            registered_on: last.registered_on.clone(),
+            user_id: last.user_id.clone(),
+        });
+        Ok(UsersPage { users, next })
+    }
+
+    async fn change_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        change: AccountChange,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        if state.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
+            return Ok(false);
+        }
+        match change {
+            AccountChange::Admin(admin) => {
+                if let Some(user) = state.users.get_mut(user_id) {
+                    user.admin = admin;
+                }
+            }
+            AccountChange::Disabled(true) => {
+                state.disabled.insert(user_id.to_owned());
+            }
+            AccountChange::Disabled(false) => {
+                state.disabled.remove(user_id);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        let (user_id, email) = (erasure.user_id, erasure.email);
+        if state.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
+            return Ok(false);
+        }
+        if let Some(verified) = erasure.verified
+            && !state.settle_if_verified(verified)
+        {
+            return Ok(false);
+        }
+        state.users.remove(user_id);
+        state.user_id_by_email.remove(email);
+        state.verified.remove(user_id);
+        state.disabled.remove(user_id);
+        state.codes.retain(|(_, address), _| address != email);
+        state.failures.remove(&erasure.account.key);
+        Ok(true)
     }
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {

@@ -21,6 +21,9 @@ pub struct NewUser {
     pub password_hash: String,
     /// RFC 3339, UTC.
     pub registered_on: String,
+    /// Registration makes neither; `make create-admin` makes both.
+    pub admin: bool,
+    pub email_verified: bool,
 }
 
 /// What `status` shows of a user.
@@ -32,14 +35,57 @@ pub struct Profile {
     pub registered_on: String,
     /// Whether a code mailed to the address has come back.
     pub email_verified: bool,
+    /// Disabled by an admin: no login, no refresh, no token accepted.
+    pub disabled: bool,
 }
 
-/// What login needs, found by email.
+/// What login needs, found by email. `admin` and `disabled` are kept on
+/// the login record as well as on the profile (written together), so that a
+/// login finds them in the one item it reads.
 #[derive(Debug, Clone)]
 pub struct LoginRecord {
     pub user_id: String,
     pub password_hash: String,
     pub email_verified: bool,
+    pub admin: bool,
+    pub disabled: bool,
+}
+
+/// A change an admin (or `make create-admin`) makes to an account's role or
+/// access, written to its profile and its login record together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Admin(bool),
+    Disabled(bool),
+}
+
+/// One page of the users, newest registration first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersPage {
+    pub users: Vec<Profile>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
+}
+
+/// Where a page of users starts: just after the user registered at
+/// `registered_on` with the id `user_id` (the listing's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    pub registered_on: String,
+    pub user_id: String,
+}
+
+/// An account to erase: everything stored under its id and its email.
+#[derive(Debug, Clone, Copy)]
+pub struct Erasure<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    /// The account's failed-login counter.
+    pub account: &'a Counter,
+    /// The owner's own deletion: the password check that allowed it, which
+    /// the erasure settles, and which holds only while that hash is still the
+    /// account's.
+    pub verified: Option<&'a Verified<'a>>,
 }
 
 /// A one-time code to be stored with the mail that carries it
@@ -164,15 +210,15 @@ impl From<StoreError> for ApiError {
 }
 
 pub trait Store: Send + Sync {
-    /// Writes the user, claims the email and opens the first session in one
-    /// atomic step: all or nothing, and of concurrent registrations of one
-    /// email exactly one is `Created`.
-    /// Also stores the address's verification code with its mail.
+    /// Writes the user, claims the email and opens the first session (if
+    /// any) in one atomic step: all or nothing, and of concurrent
+    /// registrations of one email exactly one is `Created`. Also stores the
+    /// address's verification code with its mail (if any).
     fn create_user(
         &self,
         user: &NewUser,
-        session: &Session,
-        verification: &NewCode,
+        session: Option<&Session>,
+        verification: Option<&NewCode>,
     ) -> impl Future<Output = StoreResult<Registration>> + Send;
 
     /// The account registered under a normalised email and the failed-login
@@ -231,12 +277,43 @@ pub trait Store: Send + Sync {
         now: u64,
     ) -> impl Future<Output = StoreResult<Revocation>> + Send;
 
-    /// One session, read consistently (expired ones too: the caller decides).
-    fn session(
+    /// One session and its user's profile, read consistently together
+    /// (expired sessions too: the caller decides).
+    fn session_and_profile(
         &self,
         user_id: &str,
         session_id: &str,
-    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    ) -> impl Future<Output = StoreResult<(Option<Session>, Option<Profile>)>> + Send;
+
+    /// A user's profile, read consistently.
+    fn profile(&self, user_id: &str) -> impl Future<Output = StoreResult<Option<Profile>>> + Send;
+
+    /// Up to `limit` users, newest registration first, after `after`.
+    /// (One query of the listing index.)
+    fn users_page(
+        &self,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> impl Future<Output = StoreResult<UsersPage>> + Send;
+
+    /// Applies `change` to the account's profile and login record together,
+    /// only while both are still this user's: `false` (nothing written)
+    /// for an account gone meanwhile.
+    fn change_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        change: AccountChange,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Erases the account's profile, email claim, pending codes and failed
+    /// logins in one transaction: `false` (nothing written) if it is gone, or
+    /// for an owner's deletion whose verified password is no longer the
+    /// account's. The sessions are the caller's ([`Store::delete_sessions`]).
+    fn erase_account(
+        &self,
+        erasure: &Erasure<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// The user's sessions that have not expired.
     fn sessions(

@@ -53,6 +53,18 @@ impl DynamoStore {
         }
     }
 
+    /// The users table alone, for `make create-admin` (no keys, no other
+    /// table): creating an account without a session or a code, and changing
+    /// an account's role.
+    pub fn users_only(client: Client, users_table: String) -> Self {
+        Self {
+            client,
+            users_table,
+            revoked_tokens_table: String::new(),
+            outbox_table: String::new(),
+        }
+    }
+
     /// Deletes a mail from the outbox once it is sent (the mailer's only
     /// write), so its code waits there no longer than it must.
     pub async fn forget_mail(&self, id: &str) -> StoreResult<()> {

@@ -8,13 +8,14 @@ use crate::codes::MAX_WRONG_TRIES;
 use crate::outbox::{MailKind, OutboxMail};
 use crate::throttle::Claim;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::builders::DeleteBuilder;
 
 impl Store for DynamoStore {
     async fn create_user(
         &self,
         user: &NewUser,
-        session: &Session,
-        verification: &NewCode,
+        session: Option<&Session>,
+        verification: Option<&NewCode>,
     ) -> StoreResult<Registration> {
         let put_new = |item| {
             let put = built(
@@ -26,13 +27,18 @@ impl Store for DynamoStore {
             )?;
             Ok::<_, StoreError>(TransactWriteItem::builder().put(put).build())
         };
-        let items = &vec![
+        let mut items = vec![
             put_new(schema::profile_item(user))?,
             put_new(schema::login_item(user))?,
-            put_new(schema::session_item(session))?,
-            self.put(schema::code_item(verification))?,
-            self.put_mail(&verification.mail)?,
         ];
+        if let Some(session) = session {
+            items.push(put_new(schema::session_item(session))?);
+        }
+        if let Some(code) = verification {
+            items.push(self.put(schema::code_item(code))?);
+            items.push(self.put_mail(&code.mail)?);
+        }
+        let items = &items;
         let settled = retry((), |(), attempt| async move {
             let result = self
                 .client
@@ -139,8 +145,13 @@ impl Store for DynamoStore {
             ConditionCheck::builder()
                 .table_name(&self.users_table)
                 .set_key(Some(schema::login_key(email)))
-                .condition_expression("password_hash = :verified")
+                // Nor may a login that raced an admin's disabling open one.
+                .condition_expression(
+                    "password_hash = :verified \
+                     AND (attribute_not_exists(disabled) OR disabled = :false)",
+                )
                 .expression_attribute_values(":verified", s(verified_hash))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .build(),
         )?;
         let put = built(
@@ -233,17 +244,140 @@ impl Store for DynamoStore {
         })
     }
 
-    async fn session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<Session>> {
+    async fn session_and_profile(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> StoreResult<(Option<Session>, Option<Profile>)> {
+        let profile_key = schema::profile_key(user_id);
+        let session_key = schema::session_key(user_id, session_id);
+        let (items, _) = self
+            .batch_read(vec![profile_key.clone(), session_key.clone()], None)
+            .await?;
+        let find = |key: &Item| items.iter().find(|item| has_key(item, key));
+        Ok((
+            find(&session_key).map(schema::session_from).transpose()?,
+            find(&profile_key).map(schema::profile_from).transpose()?,
+        ))
+    }
+
+    async fn profile(&self, user_id: &str) -> StoreResult<Option<Profile>> {
         let output = self
             .client
             .get_item()
             .table_name(&self.users_table)
-            .set_key(Some(schema::session_key(user_id, session_id)))
+            .set_key(Some(schema::profile_key(user_id)))
             .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;
-        output.item().map(schema::session_from).transpose()
+        output.item().map(schema::profile_from).transpose()
+    }
+
+    async fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> StoreResult<UsersPage> {
+        // A global index is read eventually consistent only: a user who
+        // registered a moment ago may show on the next listing.
+        let output = self
+            .client
+            .query()
+            .table_name(&self.users_table)
+            .index_name(schema::USERS_INDEX)
+            .key_condition_expression("listing = :listed")
+            .expression_attribute_values(":listed", s(schema::LISTED))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(after.map(schema::page_start))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let users = output
+            .items()
+            .iter()
+            .map(schema::profile_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        // DynamoDB says when there may be more; the next page starts after
+        // this page's last user.
+        let next = output
+            .last_evaluated_key()
+            .and(users.last())
+            .map(|last| PageCursor {
+                registered_on: last.registered_on.clone(),
+                user_id: last.user_id.clone(),
+            });
+        Ok(UsersPage { users, next })
+    }
+
+    async fn change_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        change: AccountChange,
+    ) -> StoreResult<bool> {
+        let (name, value) = match change {
+            AccountChange::Admin(admin) => ("admin", admin),
+            AccountChange::Disabled(disabled) => ("disabled", disabled),
+        };
+        let update = |key: Item, condition: &str| {
+            let update = built(
+                Update::builder()
+                    .table_name(&self.users_table)
+                    .set_key(Some(key))
+                    .update_expression("SET #flag = :value")
+                    .condition_expression(condition)
+                    .expression_attribute_names("#flag", name)
+                    .expression_attribute_values(":value", AttributeValue::Bool(value))
+                    .expression_attribute_values(":user", s(user_id))
+                    .build(),
+            )?;
+            Ok::<_, StoreError>(TransactWriteItem::builder().update(update).build())
+        };
+        self.conditional_transaction(vec![
+            update(schema::profile_key(user_id), "user_id = :user")?,
+            update(schema::login_key(email), "user_id = :user")?,
+        ])
+        .await
+    }
+
+    async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
+        let (user_id, email) = (erasure.user_id, erasure.email);
+        let delete = |key: Item| {
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(key))
+        };
+        let item = |delete: DeleteBuilder| {
+            Ok::<_, StoreError>(
+                TransactWriteItem::builder()
+                    .delete(built(delete.build())?)
+                    .build(),
+            )
+        };
+        let mine = |delete: DeleteBuilder| {
+            delete
+                .condition_expression("user_id = :user")
+                .expression_attribute_values(":user", s(user_id))
+        };
+        let mut login = mine(delete(schema::login_key(email)));
+        if let Some(verified) = erasure.verified {
+            login = login
+                .condition_expression("user_id = :user AND password_hash = :verified")
+                .expression_attribute_values(":verified", s(verified.password_hash));
+        }
+        let mut items = vec![
+            item(mine(delete(schema::profile_key(user_id))))?,
+            item(login)?,
+        ];
+        for kind in MailKind::ALL {
+            items.push(item(delete(schema::code_key(kind, email)))?);
+        }
+        match erasure.verified {
+            // Settling the owner's password check clears the counter too.
+            Some(verified) => self.write_settled(items, verified.settlement).await,
+            None => {
+                items.push(item(delete(schema::failures_key(erasure.account)))?);
+                self.conditional_transaction(items).await
+            }
+        }
     }
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {

@@ -3,9 +3,10 @@
 //!
 //! Users table (partition key `pk`, sort key `sk`; TTL attribute `expires_at`):
 //! - `USER#<id>` / `PROFILE`: the profile (`user_id`, `email`, `admin`,
-//!   `registered_on`, `email_verified`);
+//!   `disabled`, `registered_on`, `email_verified`), and its place in the
+//!   listing index [`USERS_INDEX`] (`listing`, `registration`);
 //! - `EMAIL#<email>` / `LOGIN`: the login record (`user_id`, `password_hash`,
-//!   `email_verified`). Its
+//!   `email_verified`, `admin`, `disabled`). Its
 //!   key makes the email unique, and login finds all it needs in this one item;
 //! - `SESSION#<user id>` / `<session id>`: one signed-in device, with the hash
 //!   of its live refresh token. A user's sessions are one `Query` away, and a
@@ -31,7 +32,8 @@
 
 use crate::outbox::{MailKind, OutboxMail};
 use crate::store::{
-    LoginRecord, NewCode, NewUser, Profile, Session, StoreError, StoreResult, StoredCode,
+    LoginRecord, NewCode, NewUser, PageCursor, Profile, Session, StoreError, StoreResult,
+    StoredCode,
 };
 use crate::throttle::{Counter, Failures};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -47,6 +49,18 @@ const SESSION_PREFIX: &str = "SESSION#";
 const CODE_PREFIX: &str = "CODE#";
 pub const PROFILE: &str = "PROFILE";
 pub const LOGIN: &str = "LOGIN";
+
+/// The users table's index of the profiles in registration order, for
+/// `GET /admin/users`: partition key `listing` (one value, [`LISTED`], that
+/// only profiles carry), sort key `registration` ([`registration`]).
+pub const USERS_INDEX: &str = "UsersByRegistration";
+pub const LISTED: &str = "USER";
+
+/// A profile's sort key in [`USERS_INDEX`]: RFC 3339 UTC times of one width
+/// sort as text in time order, and the id breaks ties.
+pub fn registration(registered_on: &str, user_id: &str) -> String {
+    format!("{registered_on}#{user_id}")
+}
 
 pub fn user_pk(user_id: &str) -> String {
     format!("{USER_PREFIX}{user_id}")
@@ -142,9 +156,32 @@ pub fn profile_item(user: &NewUser) -> Item {
     item.extend([
         ("user_id".to_owned(), s(&user.user_id)),
         ("email".to_owned(), s(&user.email)),
-        ("admin".to_owned(), AttributeValue::Bool(false)),
+        ("admin".to_owned(), AttributeValue::Bool(user.admin)),
+        ("disabled".to_owned(), AttributeValue::Bool(false)),
         ("registered_on".to_owned(), s(&user.registered_on)),
-        ("email_verified".to_owned(), AttributeValue::Bool(false)),
+        (
+            "email_verified".to_owned(),
+            AttributeValue::Bool(user.email_verified),
+        ),
+        ("listing".to_owned(), s(LISTED)),
+        (
+            "registration".to_owned(),
+            s(registration(&user.registered_on, &user.user_id)),
+        ),
+    ]);
+    item
+}
+
+/// The key [`USERS_INDEX`] continues a query after: the index's key and the
+/// table's key of the cursor's profile.
+pub fn page_start(cursor: &PageCursor) -> Item {
+    let mut item = profile_key(&cursor.user_id);
+    item.extend([
+        ("listing".to_owned(), s(LISTED)),
+        (
+            "registration".to_owned(),
+            s(registration(&cursor.registered_on, &cursor.user_id)),
+        ),
     ]);
     item
 }
@@ -162,6 +199,7 @@ pub fn profile_from(item: &Item) -> StoreResult<Profile> {
         admin: flag(item, "admin"),
         registered_on: string_of(item, "registered_on")?,
         email_verified: flag(item, "email_verified"),
+        disabled: flag(item, "disabled"),
     })
 }
 
@@ -170,7 +208,12 @@ pub fn login_item(user: &NewUser) -> Item {
     item.extend([
         ("user_id".to_owned(), s(&user.user_id)),
         ("password_hash".to_owned(), s(&user.password_hash)),
-        ("email_verified".to_owned(), AttributeValue::Bool(false)),
+        (
+            "email_verified".to_owned(),
+            AttributeValue::Bool(user.email_verified),
+        ),
+        ("admin".to_owned(), AttributeValue::Bool(user.admin)),
+        ("disabled".to_owned(), AttributeValue::Bool(false)),
     ]);
     item
 }
@@ -180,6 +223,8 @@ pub fn login_record_from(item: &Item) -> StoreResult<LoginRecord> {
         user_id: string_of(item, "user_id")?,
         password_hash: string_of(item, "password_hash")?,
         email_verified: flag(item, "email_verified"),
+        admin: flag(item, "admin"),
+        disabled: flag(item, "disabled"),
     })
 }
 

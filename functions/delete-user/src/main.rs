@@ -1,0 +1,6 @@
+//! `DELETE /admin/users/{id}`: the handler is [`auth::Endpoint::DeleteUser`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::DeleteUser).await
+}

@@ -1,0 +1,6 @@
+//! `GET /admin/users/{id}`: the handler is [`auth::Endpoint::GetUser`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auth::lambda::serve(auth::Endpoint::GetUser).await
+}

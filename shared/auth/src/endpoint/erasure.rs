@@ -1,0 +1,36 @@
+//! Erasing an account, for an admin's `DELETE /admin/users/{id}` and the
+//! owner's `DELETE /auth/account` alike.
+
+use super::App;
+use crate::error::ApiError;
+use crate::store::{Erasure, Profile, Store, Verified};
+
+/// Erases `profile`'s account: its sessions, then in one transaction its
+/// profile, email claim, pending codes and failed-login counter, then any
+/// session a login opened meanwhile. Its tokens fail their next check (no
+/// profile), its refresh tokens are dead (no session), and the email can
+/// register again. A 503 part-way leaves the account in place, to be erased
+/// by a retry. `verified`: the owner's password check, which must still hold.
+/// `false`: the account was gone, or its password changed, meanwhile.
+pub async fn erase<S: Store>(
+    app: &App<S>,
+    profile: &Profile,
+    verified: Option<&Verified<'_>>,
+) -> Result<bool, ApiError> {
+    let account = crate::throttle::account_counter(
+        &profile.email,
+        app.config.account_login_failures_before_delay,
+    );
+    app.store.delete_sessions(&profile.user_id, None).await?;
+    let erasure = Erasure {
+        user_id: &profile.user_id,
+        email: &profile.email,
+        account: &account,
+        verified,
+    };
+    if !app.store.erase_account(&erasure).await? {
+        return Ok(false);
+    }
+    app.store.delete_sessions(&profile.user_id, None).await?;
+    Ok(true)
+}

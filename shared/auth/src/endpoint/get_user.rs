@@ -1,0 +1,34 @@
+use super::App;
+use super::admin::{admin_action, named_profile, user_json};
+use crate::error::ApiError;
+use crate::response::{Reply, success};
+use crate::store::Store;
+use lambda_http::{Request, http::StatusCode};
+use serde_json::{Value, json};
+
+/// `GET /admin/users/{id}`: the user, with their live sessions as the owner
+/// sees them in `GET /auth/sessions` (no `current`: the admin has none of them).
+pub async fn get_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    admin_action(app, request, "get_user", |_| async {
+        let profile = named_profile(app, request).await?;
+        let mut sessions = app.store.sessions(&profile.user_id, crate::now()).await?;
+        sessions.sort_by_key(|session| std::cmp::Reverse(session.last_used_at));
+        let sessions: Vec<Value> = sessions
+            .iter()
+            .map(|session| {
+                json!({
+                    "id": session.session_id,
+                    "device": session.device,
+                    "created_at": crate::rfc3339(session.created_at),
+                    "last_used_at": crate::rfc3339(session.last_used_at),
+                    "expires_at": crate::rfc3339(session.expires_at),
+                })
+            })
+            .collect();
+        Ok(success(
+            StatusCode::OK,
+            json!({ "data": { "user": user_json(&profile), "sessions": sessions } }),
+        ))
+    })
+    .await
+}
