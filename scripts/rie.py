@@ -14,7 +14,8 @@ REPORT lines.
 
 Both expect the functions' settings in the environment (the tables, and
 SIGNING_KEYS and REFRESH_TOKEN_SECRET or AUTH_SECRET_ID naming a secret) and the
-bootstraps in target/lambda/<function>/bootstrap (cargo lambda build); the
+bootstraps in target/lambda/<function>/bootstrap (cargo lambda build), or
+in RIE_BOOTSTRAPS/<function> (make test: target/debug, cargo build's); the
 mailer also MAIL_FROM and AWS_ENDPOINT_URL_SESV2 (an SES emulator), and a
 manifest entry's "env" adds settings for its function alone.
 """
@@ -60,8 +61,12 @@ class Emulator:
 
     def __init__(self, function, echo=False, env=None, bootstrap=None):
         """`env`: settings over the environment's, for this function alone;
-        `bootstrap`: another build's (the bench's baseline), not target/lambda's."""
+        `bootstrap`: another build's (the bench's baseline), not target/lambda's
+        (nor, with RIE_BOOTSTRAPS naming a directory of binaries named after
+        their functions, as cargo build leaves them, that directory's)."""
         self.function = function
+        if not bootstrap and os.environ.get("RIE_BOOTSTRAPS"):
+            bootstrap = os.path.join(os.environ["RIE_BOOTSTRAPS"], function)
         bootstrap = bootstrap or os.path.join("target", "lambda", function, "bootstrap")
         if not os.path.exists(bootstrap):
             sys.exit(f"{bootstrap} is missing: run cargo lambda build")

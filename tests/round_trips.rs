@@ -157,7 +157,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .await;
     api.expect("status, bad token", to(Status).token("x.y.z"), 401, (0, 0))
         .await;
-    // GetItem (the session), UpdateItem (the rotation).
+    // BatchGetItem (the session with its user), UpdateItem (the rotation).
     let refresh = to(Refresh).body(refresh_body(&refresh_token));
     let refreshed = api.expect("refresh", refresh, 200, (2, 2)).await;
     let token = refreshed["auth_token"].as_str().unwrap().to_owned();
@@ -226,6 +226,105 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     // BatchGetItem, TransactWriteItems (code used up, address verified).
     let code = latest_code(&email, MailKind::VerifyEmail).await;
     api.expect("verify-email", verify(&code), 200, (2, 2)).await;
+
+    // Issue 15. The admin check is the token check's own read (the role is
+    // on the profile it reads); each admin call then reads the user it names.
+    let admin_email = unique_email();
+    let admin = to(Register).body(credentials(&admin_email, PASSWORD));
+    api.expect("register (an admin-to-be)", admin, 201, (2, 2))
+        .await;
+    let backstage = test_support::backstage()
+        .await
+        .expect("make test's database");
+    backstage.set_admin(&admin_email, true).await;
+    let signed_in = api
+        .expect(
+            "login (the admin)",
+            to(Login).body(credentials(&admin_email, PASSWORD)),
+            200,
+            (5, 3),
+        )
+        .await;
+    let admin = signed_in["auth_token"].as_str().unwrap().to_owned();
+    let target = api
+        .expect(
+            "register (a user)",
+            to(Register).body(credentials(&unique_email(), PASSWORD)),
+            201,
+            (2, 2),
+        )
+        .await;
+    let target_token = target["auth_token"].as_str().unwrap().to_owned();
+    let target_id = test_support::claims_of(&target_token)["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = |endpoint: Endpoint, suffix: &str| {
+        to(endpoint).at(&format!("/admin/users/{target_id}{suffix}"))
+    };
+    // BatchGetItem (the token check, the role with it), Query (the index).
+    let listing = to(ListUsers).at("/admin/users?limit=10").token(&admin);
+    api.expect("admin: list users", listing, 200, (2, 2)).await;
+    // The token check; GetItem (the user) and Query (their sessions), together.
+    api.expect(
+        "admin: get user",
+        user(GetUser, "").token(&admin),
+        200,
+        (3, 2),
+    )
+    .await;
+    // The token check; GetItem; TransactWriteItems (the flag on profile and
+    // login record); Query + DeleteItem (their one session).
+    api.expect(
+        "admin: disable",
+        user(DisableUser, "/disable").token(&admin),
+        200,
+        (5, 5),
+    )
+    .await;
+    // The token check; GetItem; TransactWriteItems.
+    api.expect(
+        "admin: enable",
+        user(EnableUser, "/enable").token(&admin),
+        200,
+        (3, 3),
+    )
+    .await;
+    // The token check; GetItem; Query (no session left: the disabling ended it).
+    api.expect(
+        "admin: sign-out",
+        user(SignOutUser, "/sign-out").token(&admin),
+        200,
+        (3, 3),
+    )
+    .await;
+    // The token check; GetItem; Query (the sweep before); TransactWriteItems
+    // (profile, email claim, both codes, the counter); Query (the sweep after).
+    api.expect(
+        "admin: delete user",
+        user(DeleteUser, "").token(&admin),
+        200,
+        (5, 5),
+    )
+    .await;
+    // The owner: the token check; BatchGetItem (hash and counters);
+    // UpdateItem x2 (the claims, together); Query + DeleteItem (the sweep of
+    // their one session); TransactWriteItems (the erasure, the counter with
+    // it) with UpdateItem (the address's claim taken back) together; Query
+    // (the sweep after).
+    let owner = api
+        .expect(
+            "register (an owner)",
+            to(Register).body(credentials(&unique_email(), PASSWORD)),
+            201,
+            (2, 2),
+        )
+        .await;
+    let owner = owner["auth_token"].as_str().unwrap().to_owned();
+    let erase = to(DeleteAccount)
+        .token(&owner)
+        .body(json!({ "password": PASSWORD }).to_string());
+    api.expect("delete-account", erase, 200, (9, 7)).await;
 
     eprintln!("| call | DynamoDB requests | round trips | operations |\n|---|---|---|---|");
     for row in &api.table {

@@ -30,6 +30,12 @@
 //! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
 //!   session and clears the failed-login counter; a wrong current password is
 //!   one counted guess, never two.
+//! - `admin.rs` (HTTP): the admin endpoints (issue 15): 403 to non-admins
+//!   and to a demoted admin's old token; disable, enable, sign-out and
+//!   delete with their effect on the user's tokens; 250 users paged by 100;
+//!   ids not of our shape; an admin's own account; `DELETE /auth/account`.
+//!   Admins are made behind the service's back, so it skips against a
+//!   deployment. (`tools/admin/tests/` runs the create-admin tool itself.)
 //! - `throttle.rs` (HTTP): brute force: failed logins per account and per
 //!   address, 429 with `Retry-After`; bursts of parallel guesses get exactly
 //!   the free checks; a success past an address's limit; registrations per

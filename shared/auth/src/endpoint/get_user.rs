@@ -10,8 +10,13 @@ use serde_json::{Value, json};
 /// sees them in `GET /auth/sessions` (no `current`: the admin has none of them).
 pub async fn get_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "get_user", |_| async {
-        let profile = named_profile(app, request).await?;
-        let mut sessions = app.store.sessions(&profile.user_id, crate::now()).await?;
+        // The profile and the sessions together: one round trip.
+        let user_id = super::admin::named_user(request)?;
+        let (profile, mut sessions) =
+            futures_util::future::try_join(named_profile(app, request), async {
+                Ok(app.store.sessions(user_id, crate::now()).await?)
+            })
+            .await?;
         sessions.sort_by_key(|session| std::cmp::Reverse(session.last_used_at));
         let sessions: Vec<Value> = sessions
             .iter()
