@@ -1,4 +1,4 @@
-"""`make bench`: the numbers of issues 6 and 12, as ratios measured side by side in one run.
+"""`make bench`: the numbers of issues 6, 12 and 16, as ratios measured side by side in one run.
 
 Run by scripts/bench.sh, which builds the release bootstraps and the round-trips
 test, starts DynamoDB Local on a free port (AWS_ENDPOINT_URL_DYNAMODB) and sets
@@ -17,7 +17,9 @@ For every function of Cargo.toml's router, and the Lambda authorizer:
   6. DynamoDB requests per call, as the round-trips test counts them;
   7. RS256 sign and verify in-process next to HS256, and the growth of the
      calls that sign a token against the last committed run;
-  8. status's INIT with its keys from Secrets Manager next to the environment.
+  8. status's INIT with its keys from Secrets Manager next to the environment;
+  9. the latency ledger: a warm and a first status call split into their
+     parts, each measured, summed and set against 1 and 2.
 
 Each measure is a module of benchlib/ (its docstring has the map); a partial
 run (BENCH_SECTIONS, BENCH_FUNCTIONS, BENCH_BASELINE: see scripts/bench.sh)
@@ -31,7 +33,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # rie and benchlib
-from benchlib import bcrypt, cold, load, report, rs256, secrets, size, trips, warm  # noqa: E402
+from benchlib import bcrypt, cold, ledger, load, report, rs256, secrets, size, trips, warm  # noqa: E402
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
@@ -39,7 +41,7 @@ from benchlib.settings import PARTIAL, SECTIONS  # noqa: E402
 
 # In the table's order, which is also the order they run in.
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
-            "rs256": rs256, "secrets": secrets}
+            "rs256": rs256, "secrets": secrets, "ledger": ledger}
 if SECTIONS:
     unknown = set(SECTIONS) - set(MEASURES)
     if unknown:

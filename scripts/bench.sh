@@ -29,7 +29,7 @@ if ! command -v wrk >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" 
 fi
 
 # Every binary of the workspace, x86_64 or arm64 as the host: the functions,
-# bench-hello, bench-dynamo-floor, bench-bcrypt-verify and bench-rs256.
+# bench-hello, bench-dynamo-floor, bench-bcrypt-verify, bench-rs256 and bench-ledger.
 wants() { [ -z "${BENCH_SECTIONS:-}" ] || [[ ",$BENCH_SECTIONS," == *",$1,"* ]]; }
 packages=()
 if [ -n "${BENCH_FUNCTIONS:-}" ]; then
@@ -38,6 +38,7 @@ if [ -n "${BENCH_FUNCTIONS:-}" ]; then
   done
   if wants bcrypt; then packages+=(-p bench-bcrypt-verify); fi
   if wants rs256; then packages+=(-p bench-rs256); fi
+  if wants ledger; then packages+=(-p bench-ledger); fi
 fi
 cargo lambda build --release --locked "${packages[@]}"
 # With a target directory shared by several worktrees (CARGO_TARGET_DIR), a

@@ -81,7 +81,7 @@ def check_bootstraps():
     """A concurrent `--arm64` or `sam build` may have left foreign binaries."""
     wanted = {"x86_64": 0x3E, "aarch64": 0xB7}.get(platform.machine())
     for function in [*FUNCTIONS, AUTHORIZER, HELLO, "bench-dynamo-floor", "bench-bcrypt-verify",
-                     "bench-rs256"]:
+                     "bench-rs256", "bench-ledger"]:
         path = os.path.join(TOOLS, function, "bootstrap")
         if PARTIAL and not os.path.exists(path):
             continue  # a partial run builds what it runs; a missing one fails when used

@@ -130,21 +130,47 @@ pub async fn call(
             (parts.status, parts.headers, body.to_vec())
         }
         TestApp::Http { base, client } => {
-            let mut request = client.request(
-                Method::from_bytes(method.as_bytes()).unwrap(),
-                format!("{base}{path}"),
-            );
-            if let Some(value) = authorization {
-                request = request.header("authorization", value);
+            let send = || {
+                let mut request = client.request(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("{base}{path}"),
+                );
+                if let Some(value) = authorization {
+                    request = request.header("authorization", value);
+                }
+                if let Some(body) = body {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body.to_owned());
+                }
+                async move {
+                    let response = request.send().await.expect("the API answers");
+                    let (status, headers) = (response.status(), response.headers().clone());
+                    (status, headers, response.bytes().await.unwrap().to_vec())
+                }
+            };
+            let mut answer = send().await;
+            // `cargo lambda watch` now and then answers a request with a 500
+            // of its own (text/plain, where every answer of ours is JSON in
+            // our envelope): its transport between the router and a function
+            // instance, never reached or left by our code. A GET changes
+            // nothing, so it is sent again; anything else stands.
+            for _ in 0..2 {
+                let emulators_own = answer.0 == StatusCode::INTERNAL_SERVER_ERROR
+                    && answer.1.get("content-type").is_some_and(|value| {
+                        value.to_str().is_ok_and(|v| v.starts_with("text/plain"))
+                    });
+                if method != "GET" || !emulators_own {
+                    break;
+                }
+                eprintln!(
+                    "{method} {path}: cargo lambda watch's own 500, sent again: {}",
+                    String::from_utf8_lossy(&answer.2)
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                answer = send().await;
             }
-            if let Some(body) = body {
-                request = request
-                    .header("content-type", "application/json")
-                    .body(body.to_owned());
-            }
-            let response = request.send().await.expect("the API answers");
-            let (status, headers) = (response.status(), response.headers().clone());
-            (status, headers, response.bytes().await.unwrap().to_vec())
+            answer
         }
     };
     answer(status, headers, &bytes)
@@ -176,7 +202,8 @@ fn answer(status: StatusCode, headers: HeaderMap, bytes: &[u8]) -> Answer {
     assert_eq!(
         headers.get("content-type").map(|v| v.to_str().unwrap()),
         Some("application/json"),
-        "every answer is JSON"
+        "every answer is JSON; this one ({status}): {}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(600)])
     );
     let body: Value = serde_json::from_slice(bytes).expect("every body is JSON");
     record_secrets(["auth_token", "refresh_token"].map(|field| ("token", body[field].as_str())));

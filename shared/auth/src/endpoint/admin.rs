@@ -91,3 +91,57 @@ fn audit(admin_id: &str, action: &str, target_id: Option<&str>, result: &Result<
         "admin action"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Where the test's log lines go.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_audit_line_is_json_with_ids_action_and_outcome_only() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        // The functions' JSON format in Lambda (lambda.rs's init_logging).
+        let subscriber = lambda_http::tracing::subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let refused = Err(ApiError::OwnAdminAccount);
+            audit("admin-1", "disable_user", Some("user-2"), &refused);
+            audit("admin-1", "list_users", None, &Ok(Reply::default()));
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let logged: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let fields: Vec<&Value> = logged.iter().map(|line| &line["fields"]).collect();
+        assert_eq!(
+            fields,
+            [
+                &json!({"message": "admin action", "audit": "admin", "admin_id": "admin-1",
+                        "action": "disable_user", "target_id": "user-2",
+                        "outcome": "refused_own_account"}),
+                &json!({"message": "admin action", "audit": "admin", "admin_id": "admin-1",
+                        "action": "list_users", "target_id": "-", "outcome": "done"}),
+            ]
+        );
+    }
+}
