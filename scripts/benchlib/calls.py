@@ -51,7 +51,7 @@ OTHER_PASSWORD = "a brand new passphrase"
 EXPECTED = {"register": 201, "login": 200, "login-unknown": 404, "status": 200,
             "logout": 200, "refresh": 200, "sessions": 200, "revoke-session": 200,
             "password": 200, "jwks": 200, "openid-configuration": 200,
-            "example-protected": 200, "forgot-password": 202, "forgot-unknown": 202,
+            "example-protected": 200, "account-page": 200, "forgot-password": 202, "forgot-unknown": 202,
             "reset-password": 400, "verify-email": 400, "resend-verification": 202,
             AUTHORIZER: True, HELLO: 200}
 # The code the wrong-code calls send back (any 8 digits that are not the code).
@@ -197,6 +197,9 @@ class Calls:
 
     def openid_configuration(self):
         return load_event("openid-configuration.json")
+
+    def account_page(self):
+        return load_event("account-page.json")
 
     def example_protected(self):
         # What the authorizer hands on for the main user; the function reads

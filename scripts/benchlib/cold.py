@@ -15,7 +15,8 @@ NOTE = f"""\
   that minus INIT (Lambda reports the two apart). "bare client's 1st call" is a
   fresh Rust SDK client's first DynamoDB call of that endpoint (connection set-up
   included), from bench/dynamo-floor. The functions that make no DynamoDB call
-  (jwks, openid-configuration, example-protected) have INIT rows only. The
+  (jwks, openid-configuration, example-protected, account-page) have INIT
+  rows only. The
   authorizer is invoked as API Gateway calls it: a payload 2.0 request with
   the bearer token of a registered user, which it allows. With a baseline
   build (BENCH_BASELINE), its bootstraps run in the same loop, next to this

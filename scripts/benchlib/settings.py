@@ -14,16 +14,24 @@ RESULTS = "bench/results.md"
 ALWAYS = ("status", "login", "password")
 
 
+# Not timed: the admin calls (an operator's, rare, each changing or erasing
+# the user it names) and delete-account (each call ends its account). Section
+# 6 counts their DynamoDB requests all the same.
+NOT_TIMED = ("list-users", "get-user", "disable-user", "enable-user", "sign-out-user", "delete-user",
+             "delete-account")
+
+
 def functions():
-    """Every function, in the order of Cargo.toml's router (the routes make run
-    serves), as cargo reads it (lib.sh's `routes` does the same). With
-    BENCH_FUNCTIONS (comma-separated names), only those and ALWAYS: a quicker
-    run while working on a few functions."""
+    """Every function but NOT_TIMED, in the order of Cargo.toml's router (the
+    routes make run serves), as cargo reads it (lib.sh's `routes` does the
+    same). With BENCH_FUNCTIONS (comma-separated names), only those and ALWAYS:
+    a quicker run while working on a few functions."""
     metadata = json.loads(subprocess.run(
         ["cargo", "metadata", "--no-deps", "--format-version", "1"],
         check=True, capture_output=True, text=True).stdout)
     router = metadata["metadata"]["lambda"]["watch"]["router"]
-    names = list(dict.fromkeys(target["function"] for targets in router.values() for target in targets))
+    names = [name for name in dict.fromkeys(target["function"] for targets in router.values() for target in targets)
+             if name not in NOT_TIMED]
     wanted = {name.strip() for name in os.environ.get("BENCH_FUNCTIONS", "").split(",") if name.strip()}
     unknown = wanted - set(names) - {"authorizer"}
     if unknown:
@@ -56,7 +64,7 @@ def baseline(function):
 # Functions that make no DynamoDB call: no storage floor to set them against,
 # so hello (the runtime alone) is their reference.
 STORAGELESS = [function for function in FUNCTIONS
-               if function in ("jwks", "openid-configuration", "example-protected")]
+               if function in ("jwks", "openid-configuration", "example-protected", "account-page")]
 FLOORED = [function for function in FUNCTIONS if function not in STORAGELESS]
 # Series run alternately with a function's own, in one warm process, for
 # section 3: a call that must take as long as the function's (an unknown
