@@ -218,18 +218,7 @@ async fn one_call(
     // the SDK's fluent builder, before its orchestrator starts).
     parts.insert("store", whole - sdk.iter().sum::<f64>());
 
-    let (reply, took) = timed(|| {
-        auth::response::success(
-            StatusCode::OK,
-            json!({ "data": {
-                "user_id": profile.user_id,
-                "email": profile.email,
-                "admin": profile.admin,
-                "registered_on": profile.registered_on,
-                "email_verified": profile.email_verified,
-            }}),
-        )
-    });
+    let (reply, took) = timed(|| auth::endpoint::status_reply(&profile));
     parts.insert("reply", took);
     let (sent, took) = timed(|| respond(reply));
     sent?;

@@ -1,5 +1,6 @@
 use super::App;
 use super::admin::{admin_action, named_profile, user_json};
+use super::sessions::session_json;
 use crate::error::ApiError;
 use crate::response::{Reply, success};
 use crate::store::Store;
@@ -18,18 +19,7 @@ pub async fn get_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
             })
             .await?;
         sessions.sort_by_key(|session| std::cmp::Reverse(session.last_used_at));
-        let sessions: Vec<Value> = sessions
-            .iter()
-            .map(|session| {
-                json!({
-                    "id": session.session_id,
-                    "device": session.device,
-                    "created_at": crate::rfc3339(session.created_at),
-                    "last_used_at": crate::rfc3339(session.last_used_at),
-                    "expires_at": crate::rfc3339(session.expires_at),
-                })
-            })
-            .collect();
+        let sessions: Vec<Value> = sessions.iter().map(session_json).collect();
         Ok(success(
             StatusCode::OK,
             json!({ "data": { "user": user_json(&profile), "sessions": sessions } }),

@@ -51,6 +51,7 @@ mod verify_email;
 pub use authenticate::{Caller, check_token};
 pub use forgot_password::FORGOT_MESSAGE;
 pub use jwks::JWKS_MAX_AGE_SECONDS;
+pub use status::status_reply;
 
 use crate::Config;
 use crate::codes::CodeKey;

@@ -2,7 +2,7 @@ use super::App;
 use super::authenticate::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::response::{Reply, success};
-use crate::store::Store;
+use crate::store::{Session, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::{Value, json};
 
@@ -14,18 +14,25 @@ pub async fn sessions<S: Store>(app: &App<S>, request: &Request) -> Result<Reply
     let listed: Vec<Value> = sessions
         .iter()
         .map(|session| {
-            json!({
-                "id": session.session_id,
-                "device": session.device,
-                "created_at": crate::rfc3339(session.created_at),
-                "last_used_at": crate::rfc3339(session.last_used_at),
-                "expires_at": crate::rfc3339(session.expires_at),
-                "current": session.session_id == claims.sid,
-            })
+            let mut shown = session_json(session);
+            shown["current"] = json!(session.session_id == claims.sid);
+            shown
         })
         .collect();
     Ok(success(
         StatusCode::OK,
         json!({ "data": { "sessions": listed } }),
     ))
+}
+
+/// A session as its owner sees it (and an admin, in `GET /admin/users/{id}`):
+/// never a token or a hash.
+pub(super) fn session_json(session: &Session) -> Value {
+    json!({
+        "id": session.session_id,
+        "device": session.device,
+        "created_at": crate::rfc3339(session.created_at),
+        "last_used_at": crate::rfc3339(session.last_used_at),
+        "expires_at": crate::rfc3339(session.expires_at),
+    })
 }

@@ -2,7 +2,7 @@ use super::App;
 use super::authenticate::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::response::{Reply, success};
-use crate::store::Store;
+use crate::store::{Profile, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
 
@@ -10,7 +10,12 @@ use serde_json::json;
 /// revocation.
 pub async fn status<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Caller { profile, .. } = authenticate(app, request).await?;
-    Ok(success(
+    Ok(status_reply(&profile))
+}
+
+/// Status's answer for the token's user (also timed alone by bench/ledger).
+pub fn status_reply(profile: &Profile) -> Reply {
+    success(
         StatusCode::OK,
         json!({ "data": {
             "user_id": profile.user_id,
@@ -19,5 +24,5 @@ pub async fn status<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
             "registered_on": profile.registered_on,
             "email_verified": profile.email_verified,
         }}),
-    ))
+    )
 }

@@ -4,7 +4,7 @@ use super::App;
 use super::admin::{admin_action, named_profile};
 use crate::error::ApiError;
 use crate::response::{Reply, success};
-use crate::store::{AccountChange, Store};
+use crate::store::{AccountChange, Profile, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
 
@@ -17,14 +17,7 @@ pub async fn disable_user<S: Store>(app: &App<S>, request: &Request) -> Result<R
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }
-        let change = AccountChange::Disabled(true);
-        if !app
-            .store
-            .change_account(&profile.user_id, &profile.email, change)
-            .await?
-        {
-            return Err(ApiError::UserNotFound);
-        }
+        set_disabled(app, &profile, true).await?;
         // After the flag: a login racing this one cannot open a session
         // once the flag is set (its write checks it), and this sweep ends
         // any opened before.
@@ -42,18 +35,26 @@ pub async fn disable_user<S: Store>(app: &App<S>, request: &Request) -> Result<R
 pub async fn enable_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "enable_user", |_| async {
         let profile = named_profile(app, request).await?;
-        let change = AccountChange::Disabled(false);
-        if !app
-            .store
-            .change_account(&profile.user_id, &profile.email, change)
-            .await?
-        {
-            return Err(ApiError::UserNotFound);
-        }
+        set_disabled(app, &profile, false).await?;
         Ok(success(
             StatusCode::OK,
             json!({ "message": "User enabled." }),
         ))
     })
     .await
+}
+
+/// The flag on the account's profile and login record, together; 404 for an
+/// account gone meanwhile.
+async fn set_disabled<S: Store>(
+    app: &App<S>,
+    profile: &Profile,
+    disabled: bool,
+) -> Result<(), ApiError> {
+    let change = AccountChange::Disabled(disabled);
+    let changed = app
+        .store
+        .change_account(&profile.user_id, &profile.email, change)
+        .await?;
+    changed.then_some(()).ok_or(ApiError::UserNotFound)
 }

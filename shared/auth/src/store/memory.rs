@@ -338,10 +338,7 @@ impl Store for MemoryStore {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = users.len() > limit;
         users.truncate(limit);
-        let next = users.last().filter(|_| more).map(|last| PageCursor {
-            registered_on: last.registered_on.clone(),
-            user_id: last.user_id.clone(),
-        });
+        let next = users.last().filter(|_| more).map(PageCursor::after);
         Ok(UsersPage { users, next })
     }
 

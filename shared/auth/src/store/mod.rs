@@ -75,6 +75,16 @@ pub struct PageCursor {
     pub user_id: String,
 }
 
+impl PageCursor {
+    /// The next page's start: just after `last`, a page's last user.
+    pub fn after(last: &Profile) -> Self {
+        Self {
+            registered_on: last.registered_on.clone(),
+            user_id: last.user_id.clone(),
+        }
+    }
+}
+
 /// An account to erase: everything stored under its id and its email.
 #[derive(Debug, Clone, Copy)]
 pub struct Erasure<'a> {

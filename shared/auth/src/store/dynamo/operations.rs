@@ -300,10 +300,7 @@ impl Store for DynamoStore {
         let next = output
             .last_evaluated_key()
             .and(users.last())
-            .map(|last| PageCursor {
-                registered_on: last.registered_on.clone(),
-                user_id: last.user_id.clone(),
-            });
+            .map(PageCursor::after);
         Ok(UsersPage { users, next })
     }
 
