@@ -15,6 +15,7 @@ parts measured, with one remainder that is named, not guessed."""
 import json
 import os
 import subprocess
+import tempfile
 
 from .settings import COLD_RUNS, HELLO, TOOLS, WARM_INVOKES
 from .stats import median
@@ -22,6 +23,9 @@ from .stats import median
 TITLE = "latency ledger"
 # Processes: each gives one first call (the cold path's parts) and a warm series.
 LEDGER_RUNS = int(os.environ.get("BENCH_LEDGER_RUNS", str(max(COLD_RUNS, 3))))
+# Between calls, as between the warm section's invokes: a hot loop would keep
+# warm what an invoke finds cold (caches, parked threads).
+PAUSE_MS = int(os.environ.get("BENCH_LEDGER_PAUSE_MS", "2"))
 PARTS = [
     ("parse", "the event's JSON into the handler's http::Request (lambda_http)"),
     ("bearer", "the Authorization header to a token"),
@@ -37,7 +41,7 @@ PARTS = [
     ("respond", "the answer into API Gateway's response JSON"),
 ]
 NOTE = f"""\
-- 9: bench/ledger, {LEDGER_RUNS} processes of {WARM_INVOKES} status calls each, in-process
+- 9: bench/ledger, {LEDGER_RUNS} processes of {WARM_INVOKES} status calls each, {PAUSE_MS} ms apart, in-process
   over this run's DynamoDB Local with the functions' own code and settings;
   "warm" is the median over the processes of each part's p50, "first" the
   median of each process's first call (its client's first request: the
@@ -55,15 +59,21 @@ NOTE = f"""\
 
 
 def measure(calls, floors):
-    """LEDGER_RUNS fresh processes: each registers its own user (through the
-    register endpoint, on a client of its own), then times its calls."""
+    """LEDGER_RUNS fresh processes, each timing status's calls for the main
+    user, PAUSE_MS apart."""
     runs = []
-    for _ in range(LEDGER_RUNS):
-        output = subprocess.run(
-            [os.path.join(TOOLS, "bench-ledger", "bootstrap"), str(WARM_INVOKES),
-             "events/status-no-token.json", "events/status-ok.json"],
-            check=True, capture_output=True, text=True, timeout=900).stdout
-        runs.append(json.loads(output))
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as event:
+        # status's own event, with the main user's token: the ledger's first
+        # call is then its process's first request, as a first invoke's is.
+        json.dump(calls.status(), event)
+        event.flush()
+        for _ in range(LEDGER_RUNS):
+            output = subprocess.run(
+                [os.path.join(TOOLS, "bench-ledger", "bootstrap"), str(WARM_INVOKES), str(PAUSE_MS),
+                 "events/status-no-token.json", event.name],
+                check=True, capture_output=True, text=True, timeout=900).stdout
+            # Its last line: the functions' log set-up may write before it.
+            runs.append(json.loads(output.strip().splitlines()[-1]))
     return runs
 
 

@@ -1,10 +1,13 @@
-//! `bench-ledger COUNT HELLO_EVENT STATUS_EVENT`: one `GET /auth/status` call,
+//! `bench-ledger COUNT PAUSE_MS HELLO_EVENT STATUS_EVENT`: one `GET /auth/status` call,
 //! split into its parts and timed in-process, COUNT times (at most 100 000),
 //! through the functions' own code and settings (`auth::App` over the
 //! DynamoDB that `AWS_ENDPOINT_URL_DYNAMODB` names, built as `lambda.rs`
-//! builds it). STATUS_EVENT is an API Gateway event of `GET /auth/status`
-//! (events/status-ok.json): its token placeholder becomes the token of an
-//! account the ledger registers first, through the register endpoint.
+//! builds it), PAUSE_MS apart, as invokes come (a hot loop would keep caches
+//! and threads warm that an invoke finds cold). STATUS_EVENT is an API
+//! Gateway event of `GET /auth/status` with a live token (`make bench` passes
+//! its main user's), so that the first call is the process's first request;
+//! or events/status-ok.json itself, whose token placeholder then becomes the
+//! token of an account the ledger registers first (a standalone run).
 //! HELLO_EVENT is the event the bench's hello-world gets, whose parse and
 //! response are timed too, so that the bench can take them out of hello's
 //! latency and keep the runtime's own share.
@@ -269,7 +272,15 @@ async fn registered_token(app: &App<auth::store::dynamo::DynamoStore>) -> Result
     Ok(token.ok_or(format!("register answered {body}"))?.to_owned())
 }
 
-async fn run(count: usize, hello: &str, event: &str) -> Result<Value, Error> {
+async fn run(
+    count: usize,
+    pause: std::time::Duration,
+    hello: &str,
+    event: &str,
+) -> Result<Value, Error> {
+    // The functions' own log set-up: what a first call costs includes its
+    // callsites' first registration with it.
+    auth::lambda::init_logging();
     let config = Config::from_env()?;
     let stamps = Stamps::default();
     let sdk = auth::store::dynamo::sdk_config().await;
@@ -279,23 +290,27 @@ async fn run(count: usize, hello: &str, event: &str) -> Result<Value, Error> {
             .build(),
     );
     let store = auth::store::dynamo::DynamoStore::new(client, &config);
-    // Registered through an app of its own (its own client and connections),
-    // so that the ledger's first call is its client's first, as in a
-    // function's first invoke.
-    let registrar = App::new(
-        config.clone(),
-        auth::store::dynamo::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&auth::store::dynamo::sdk_config().await),
-            &config,
-        ),
-    );
-    let token = registered_token(&registrar).await?;
+    let event = if event.contains(TOKEN_PLACEHOLDER) {
+        // Registered through an app of its own (its own client and
+        // connections), so that the ledger's first call is at least its
+        // client's first.
+        let registrar = App::new(
+            config.clone(),
+            auth::store::dynamo::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&auth::store::dynamo::sdk_config().await),
+                &config,
+            ),
+        );
+        event.replace(TOKEN_PLACEHOLDER, &registered_token(&registrar).await?)
+    } else {
+        event.to_owned()
+    };
     let app = App::new(config, store);
-    let event = event.replace(TOKEN_PLACEHOLDER, &token);
     let event = event.as_str();
     let first = one_call(&app, &stamps, event, hello).await?;
     let mut series: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for _ in 0..count {
+        tokio::time::sleep(pause).await;
         for (part, took) in one_call(&app, &stamps, event, hello).await? {
             series.entry(part).or_default().push(took);
         }
@@ -313,18 +328,19 @@ async fn run(count: usize, hello: &str, event: &str) -> Result<Value, Error> {
     Ok(json!({ "count": count, "first": first, "p50": p50 }))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [count, hello, event] = args.as_slice() else {
-        return Err("usage: bench-ledger COUNT HELLO_EVENT STATUS_EVENT".into());
+    let [count, pause_ms, hello, event] = args.as_slice() else {
+        return Err("usage: bench-ledger COUNT PAUSE_MS HELLO_EVENT STATUS_EVENT".into());
     };
     let count: usize = count.parse()?;
+    let pause = std::time::Duration::from_millis(pause_ms.parse()?);
     if count > 100_000 {
         return Err("COUNT is at most 100 000".into());
     }
     let hello = std::fs::read_to_string(hello)?;
     let event = std::fs::read_to_string(event)?;
-    println!("{}", run(count, &hello, &event).await?);
+    println!("{}", run(count, pause, &hello, &event).await?);
     Ok(())
 }
