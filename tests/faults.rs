@@ -46,6 +46,7 @@ fn every_call() -> Vec<Call> {
     let refresh = keys.encode(&RefreshToken::new(&user_id, &session_id).unwrap());
     let bearer = Some(format!("Bearer {access}"));
     let another_session = format!("/auth/sessions/{}", some_session());
+    let named = format!("/admin/users/{}", uuid::Uuid::new_v4());
     let call = |name, method, path: &str, bearer: &Option<String>, body| Call {
         name,
         method,
@@ -100,6 +101,39 @@ fn every_call() -> Vec<Call> {
             "/auth/password",
             &bearer,
             Some(password_change(PASSWORD, "a new password")),
+        ),
+        // The admin calls and the owner's deletion: the token check, which
+        // also reads the caller's role, is their first request.
+        call("list users", "GET", "/admin/users", &bearer, None),
+        call("get user", "GET", &named, &bearer, None),
+        call(
+            "disable user",
+            "POST",
+            &format!("{named}/disable"),
+            &bearer,
+            None,
+        ),
+        call(
+            "enable user",
+            "POST",
+            &format!("{named}/enable"),
+            &bearer,
+            None,
+        ),
+        call(
+            "sign out user",
+            "POST",
+            &format!("{named}/sign-out"),
+            &bearer,
+            None,
+        ),
+        call("delete user", "DELETE", &named, &bearer, None),
+        call(
+            "delete account",
+            "DELETE",
+            "/auth/account",
+            &bearer,
+            Some(serde_json::json!({ "password": PASSWORD }).to_string()),
         ),
     ]
 }
