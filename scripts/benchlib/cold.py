@@ -14,7 +14,7 @@ NOTE = f"""\
   the emulator's first `REPORT Duration` includes the init, so "first invoke" is
   that minus INIT (Lambda reports the two apart). "bare client's 1st call" is a
   fresh Rust SDK client's first DynamoDB call of that endpoint (connection set-up
-  included), from bench/dynamo-floor. The functions that make no DynamoDB call
+  included), from bench/dynamo-floor, taken in each run next to the invokes. The functions that make no DynamoDB call
   (jwks, openid-configuration, example-protected, account-page) have INIT
   rows only. The
   authorizer is invoked as API Gateway calls it: a payload 2.0 request with
@@ -31,6 +31,7 @@ def measure(calls, floors):
     so that drift on a shared machine touches all of them alike."""
     init = collections.defaultdict(list)
     first = collections.defaultdict(list)
+    bare_first = collections.defaultdict(list)
     subjects = [(f, False) for f in MEASURED]
     subjects += [(f, True) for f in MEASURED if baseline(f)]
     subjects.sort(key=lambda subject: MEASURED.index(subject[0]))  # each next to its baseline
@@ -48,8 +49,10 @@ def measure(calls, floors):
             # The emulator's first REPORT Duration includes the init; Lambda
             # reports the two apart, so the invoke phase is the difference.
             first[key].append(max(report_ms - init_ms, 0.0))
-    # A fresh bare client's first call (connection set-up included), per run.
-    bare_first = {f: [floors.rust(f, 1)[0] for _ in range(COLD_RUNS)] for f in FLOORED}
+        # A fresh bare client's first call (connection set-up included), in
+        # the same loop: DynamoDB Local as warm as for the first invokes.
+        for f in FLOORED:
+            bare_first[f].append(floors.rust(f, 1)[0])
     return init, first, bare_first
 
 

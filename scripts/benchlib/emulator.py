@@ -15,10 +15,11 @@ from .settings import AUTHORIZER, FUNCTIONS, HELLO, PARTIAL, TOOLS, baseline
 
 class BenchEmulator(Emulator):
     """An emulator of this build's bootstrap, or `of_baseline`, of the
-    baseline build's (settings.baseline)."""
+    baseline build's (settings.baseline), or of `bootstrap` in `function`'s
+    place (bench/ledger as status)."""
 
-    def __init__(self, function, env=None, of_baseline=False):
-        super().__init__(function, env=env, bootstrap=baseline(function) if of_baseline else None)
+    def __init__(self, function, env=None, of_baseline=False, bootstrap=None):
+        super().__init__(function, env=env, bootstrap=bootstrap or (baseline(function) if of_baseline else None))
 
     def timed_invoke(self, event, expected):
         """(wall ms seen by the client, REPORT Duration ms, response) of one

@@ -18,6 +18,7 @@ from botocore.config import Config as BotoConfig
 from . import database, schema
 from .database import random_id
 from .settings import MAILS_PER_EMAIL_PER_HOUR, SOURCE_MAILS_PER_HOUR, TOOLS
+from .stats import median
 
 # The address of the events in events/: login's and the code mails'
 # per-address counters.
@@ -44,6 +45,20 @@ class Floors:
         self.users, self.revoked = os.environ["USERS_TABLE"], os.environ["REVOKED_TOKENS_TABLE"]
         self.outbox = os.environ["OUTBOX_TABLE"]
         self.serial = 0  # numbers register's addresses
+
+    def warm_up_database(self, ops, count):
+        """Each of `ops` `count` times through the bare Rust client, before
+        anything is timed. DynamoDB Local is a JVM: until its JIT has compiled
+        a request's path it answers slower, by milliseconds for the first
+        requests of a kind, and a section timed early (the cold starts) would
+        book that on the functions. Real DynamoDB has nothing like it.
+        Returns the first and the last tenth of each op's series, as p50 ms."""
+        seen = {}
+        for op in ops:
+            times = self.rust(op, count)
+            tenth = max(1, len(times) // 10)
+            seen[op] = (median(times[:tenth]), median(times[-tenth:]))
+        return seen
 
     def caller(self, op):
         """(user id, session id, email) of the floor's calls of `op`: the

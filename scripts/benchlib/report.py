@@ -14,7 +14,12 @@ HEADER = """\
 NOTES_BEFORE = """\
 Notes:
 - All numbers come from one run on one machine, side by side; the machine is
-  shared, so compare the ratios, not the absolute values, between runs."""
+  shared, so compare the ratios, not the absolute values, between runs.
+- Before anything is timed, each endpoint's DynamoDB requests are sent
+  BENCH_DATABASE_WARMUP times (1000) from the bare client: DynamoDB Local is a
+  JVM whose first thousands of requests are slower while its JIT compiles
+  them, which a section timed early would book on the functions (real
+  DynamoDB has no such phase)."""
 NOTES_AFTER = """\
 - Reproduce with `make bench` (BENCH_COLD_RUNS, BENCH_WARM_INVOKES,
   BENCH_LOAD_SECONDS, BENCH_BCRYPT_VERIFIES, BENCH_RS256_RUNS override the counts;

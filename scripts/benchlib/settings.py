@@ -73,6 +73,9 @@ ALTERNATES = {"login": "login-unknown", "forgot-password": "forgot-unknown"}
 
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "10"))
 WARM_INVOKES = int(os.environ.get("BENCH_WARM_INVOKES", "200"))
+# Calls of each endpoint's requests that warm DynamoDB Local's JIT before
+# anything is timed (floors.warm_up_database).
+DATABASE_WARMUP = int(os.environ.get("BENCH_DATABASE_WARMUP", "1000"))
 WARMUP = 5  # invokes dropped before a warm series: connection set-up, first allocations
 BCRYPT_VERIFIES = int(os.environ.get("BENCH_BCRYPT_VERIFIES", "30"))
 RS256_RUNS = int(os.environ.get("BENCH_RS256_RUNS", "200"))

@@ -12,6 +12,11 @@
 //! response are timed too, so that the bench can take them out of hello's
 //! latency and keep the runtime's own share.
 //!
+//! Without arguments it is a Lambda bootstrap, status's handler path under
+//! the emulator, that prints each invoke's parts from bearer to reply (see
+//! [`serve`]): a first invoke timed where it happens, in a process the
+//! emulator started, not in one of the ledger's own.
+//!
 //! The parts, in the order a call goes through them:
 //!
 //!   parse           the event's JSON into the `http::Request` lambda_http
@@ -47,13 +52,13 @@ use aws_sdk_dynamodb::config::interceptors::{
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request};
+use lambda_http::{Body, Request, service_fn};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-type Error = Box<dyn std::error::Error>;
+type Error = lambda_http::Error;
 type Hook = Result<(), aws_sdk_dynamodb::error::BoxError>;
 
 /// The SDK's interceptor hooks, in the order one request passes them.
@@ -186,22 +191,21 @@ fn respond(reply: lambda_http::Response<Body>) -> Result<Vec<u8>, Error> {
     Ok(serde_json::to_vec(&response)?)
 }
 
-/// One status call, part by part: each part's µs, by name.
-async fn one_call(
+type Parts = BTreeMap<&'static str, f64>;
+
+/// Status's own work on one request, part by part (bearer to reply): each
+/// part's µs by name, and the reply.
+async fn checked(
     app: &App<auth::store::dynamo::DynamoStore>,
     stamps: &Stamps,
-    event: &str,
-    hello: &str,
-) -> Result<BTreeMap<&'static str, f64>, Error> {
+    request: &Request,
+) -> Result<(Parts, lambda_http::Response<Body>), Error> {
     let mut parts = BTreeMap::new();
-    let (request, took) = timed(|| lambda_http::request::from_str(event));
-    let request: Request = request?;
-    parts.insert("parse", took);
-    let (token, took) = timed(|| auth::request::bearer_token(&request).map(str::to_owned));
+    let (token, took) = timed(|| auth::request::bearer_token(request).map(str::to_owned));
     let token = token.map_err(|rejection| format!("{rejection:?}"))?;
     parts.insert("bearer", took);
     let issuer = app
-        .issuer(auth::request::domain_name(&request))
+        .issuer(auth::request::domain_name(request))
         .map_err(|error| format!("{error:?}"))?;
     let now = auth::now();
     let (claims, took) = timed(|| app.tokens.verify(&token, &issuer, now));
@@ -223,6 +227,21 @@ async fn one_call(
 
     let (reply, took) = timed(|| auth::endpoint::status_reply(&profile));
     parts.insert("reply", took);
+    Ok((parts, reply))
+}
+
+/// One status call in-process, part by part, from the event's parse to the
+/// response document; then the handler whole, and hello's parse and response.
+async fn one_call(
+    app: &App<auth::store::dynamo::DynamoStore>,
+    stamps: &Stamps,
+    event: &str,
+    hello: &str,
+) -> Result<Parts, Error> {
+    let (request, took) = timed(|| lambda_http::request::from_str(event));
+    let request: Request = request?;
+    let (mut parts, reply) = checked(app, stamps, &request).await?;
+    parts.insert("parse", took);
     let (sent, took) = timed(|| respond(reply));
     sent?;
     parts.insert("respond", took);
@@ -245,6 +264,36 @@ async fn one_call(
     sent?;
     parts.insert("hello_respond", took);
     Ok(parts)
+}
+
+/// As a Lambda bootstrap (started without arguments, as the emulator starts
+/// one): status's handler path on the runtime's own events, so that a first
+/// invoke is timed where it happens. Each invoke's parts (bearer to reply)
+/// go to stderr as one line, `{"ledger": {...}}`, which the bench reads from
+/// the emulator's log.
+async fn serve() -> Result<(), Error> {
+    auth::lambda::init_logging();
+    let (app, stamps) = &ledger_app(Config::from_env()?).await;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        let (parts, reply) = checked(app, stamps, &request).await?;
+        eprintln!("{}", json!({ "ledger": parts }));
+        Ok::<_, Error>(reply)
+    }))
+    .await
+}
+
+/// The functions' app (`lambda.rs` builds it so), its DynamoDB client with
+/// the interceptor that stamps the SDK's hooks.
+async fn ledger_app(config: Config) -> (App<auth::store::dynamo::DynamoStore>, Stamps) {
+    let stamps = Stamps::default();
+    let sdk = auth::store::dynamo::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(stamps.clone())
+            .build(),
+    );
+    let store = auth::store::dynamo::DynamoStore::new(client, &config);
+    (App::new(config, store), stamps)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -282,14 +331,7 @@ async fn run(
     // callsites' first registration with it.
     auth::lambda::init_logging();
     let config = Config::from_env()?;
-    let stamps = Stamps::default();
-    let sdk = auth::store::dynamo::sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(stamps.clone())
-            .build(),
-    );
-    let store = auth::store::dynamo::DynamoStore::new(client, &config);
+    let (app, stamps) = ledger_app(config.clone()).await;
     let event = if event.contains(TOKEN_PLACEHOLDER) {
         // Registered through an app of its own (its own client and
         // connections), so that the ledger's first call is at least its
@@ -305,7 +347,6 @@ async fn run(
     } else {
         event.to_owned()
     };
-    let app = App::new(config, store);
     let event = event.as_str();
     let first = one_call(&app, &stamps, event, hello).await?;
     let mut series: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -331,6 +372,9 @@ async fn run(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        return serve().await;
+    }
     let [count, pause_ms, hello, event] = args.as_slice() else {
         return Err("usage: bench-ledger COUNT PAUSE_MS HELLO_EVENT STATUS_EVENT".into());
     };
