@@ -7,8 +7,7 @@
 //! service's back, as `make create-admin` does, so the tests skip against a
 //! deployment.
 
-use auth::store::dynamo::DynamoStore;
-use auth::store::{NewUser, Registration, Store};
+use auth::store::{NewUser, PageCursor, Registration, Store};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use test_support::*;
@@ -22,13 +21,6 @@ async fn new_admin(app: &TestApp, backstage: &Backstage) -> (String, String) {
     (email, token)
 }
 
-fn user_id_of(answer: &Answer) -> String {
-    claims_of(&answer.token())["sub"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_non_admin_is_refused_every_admin_route_and_the_token_says_who_is_admin() {
     let Some((app, backstage)) = app_and_backstage_or_skip("non_admin").await else {
@@ -37,7 +29,7 @@ async fn a_non_admin_is_refused_every_admin_route_and_the_token_says_who_is_admi
     let (_, user) = new_account(&app).await;
     let token = user.token();
     assert_eq!(claims_of(&token)["admin"], false);
-    let someone = user_id_of(&user);
+    let someone = user_of(&user.token());
     let answers = [
         list_users(&app, &token, "").await,
         get_user(&app, &token, &someone).await,
@@ -88,7 +80,7 @@ async fn a_disabled_user_is_shut_out_at_once_and_let_back_in_by_enable() {
     };
     let (_, admin) = new_admin(&app, &backstage).await;
     let (email, laptop, phone) = on_laptop_and_phone(&app).await;
-    let user_id = user_id_of(&laptop);
+    let user_id = user_of(&laptop.token());
 
     admin_post(&app, &admin, &user_id, "disable")
         .await
@@ -123,6 +115,21 @@ async fn a_disabled_user_is_shut_out_at_once_and_let_back_in_by_enable() {
 }
 
 #[tokio::test]
+async fn the_disabled_flag_alone_refuses_access_and_refresh_tokens() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("disabled_flag").await else {
+        return;
+    };
+    // The flag without the disable's session sweep, as after a sweep that
+    // failed or a login that raced it: the token check reads the flag.
+    let (email, laptop, phone) = on_laptop_and_phone(&app).await;
+    backstage.set_disabled(&email, true).await;
+    assert_session_ended(&app, &laptop).await;
+    // The sessions were there all along: cleared, the flag lets them back.
+    backstage.set_disabled(&email, false).await;
+    assert_session_works(&app, &phone).await;
+}
+
+#[tokio::test]
 async fn sign_out_ends_every_session_of_the_user_and_nothing_else() {
     let Some((app, backstage)) = app_and_backstage_or_skip("sign_out").await else {
         return;
@@ -130,7 +137,7 @@ async fn sign_out_ends_every_session_of_the_user_and_nothing_else() {
     let (_, admin) = new_admin(&app, &backstage).await;
     let (email, laptop, phone) = on_laptop_and_phone(&app).await;
     let (_, bystander, _) = on_laptop_and_phone(&app).await;
-    admin_post(&app, &admin, &user_id_of(&laptop), "sign-out")
+    admin_post(&app, &admin, &user_of(&laptop.token()), "sign-out")
         .await
         .assert_success(200, USER_SIGNED_OUT);
     assert_session_ended(&app, &laptop).await;
@@ -149,7 +156,7 @@ async fn a_deleted_user_is_erased_their_tokens_die_and_the_email_registers_again
     };
     let (_, admin) = new_admin(&app, &backstage).await;
     let (email, laptop, _) = on_laptop_and_phone(&app).await;
-    let user_id = user_id_of(&laptop);
+    let user_id = user_of(&laptop.token());
     // A failed login (a counter) and a pending reset code: erased too.
     login(&app, &email, "not the password").await;
     forgot_password(&app, &email).await;
@@ -176,7 +183,7 @@ async fn unknown_and_malformed_ids_get_the_same_404_on_every_route() {
     };
     let (_, admin) = new_admin(&app, &backstage).await;
     let (_, user) = new_account(&app).await;
-    let real = user_id_of(&user);
+    let real = user_of(&user.token());
     let ids = [
         uuid::Uuid::new_v4().to_string(),
         "not-a-user".to_owned(),
@@ -206,7 +213,7 @@ async fn an_admin_cannot_disable_or_delete_their_own_account() {
         return;
     };
     let (_, admin) = new_admin(&app, &backstage).await;
-    let own = claims_of(&admin)["sub"].as_str().unwrap().to_owned();
+    let own = user_of(&admin);
     admin_post(&app, &admin, &own, "disable")
         .await
         .assert_fail(409, OWN_ADMIN_ACCOUNT);
@@ -229,11 +236,10 @@ async fn paging_through_250_users_by_100_shows_each_exactly_once_newest_first() 
     // 250 accounts straight into the table (the paging, not registration,
     // is under test here), all with one registration second, so that the
     // order within it comes from the ids.
-    let store = DynamoStore::users_only(
-        backstage.client.clone(),
-        backstage.config.users_table.clone(),
-    );
-    let registered_on = auth::rfc3339(auth::now());
+    let store = backstage.users_store();
+    // A fixed day long past: the listing test's admin, registered now, stays
+    // among the newest 100 while these are written.
+    let registered_on = "2000-01-01T00:00:00Z".to_owned();
     let ours: Vec<String> = (0..250).map(|_| auth::ids::new_user_id()).collect();
     let writes = ours.iter().map(|user_id| {
         let user = NewUser {
@@ -277,6 +283,43 @@ async fn paging_through_250_users_by_100_shows_each_exactly_once_newest_first() 
     let mut sorted = order.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(order, sorted);
+}
+
+#[tokio::test]
+async fn a_full_last_page_has_no_next_cursor() {
+    let Some(backstage) = backstage_or_skip("last_page").await else {
+        return;
+    };
+    let store = backstage.users_store();
+    // Three accounts older than any other in the table, however often the
+    // suite has run against it: each run's are older than the last run's.
+    let oldest = 2_000_000_000 - auth::now();
+    let ours: Vec<String> = (0..3).map(|_| auth::ids::new_user_id()).collect();
+    for (user_id, registered) in ours.iter().zip([oldest + 1, oldest, oldest]) {
+        let user = NewUser {
+            user_id: user_id.clone(),
+            email: unique_email(),
+            password_hash: "$2b$04$not-a-real-hash-not-a-real-hash-not-a-real-ha".to_owned(),
+            registered_on: auth::rfc3339(registered),
+            admin: false,
+            email_verified: false,
+        };
+        let created = store.create_user(&user, None, None).await.unwrap();
+        assert_eq!(created, Registration::Created);
+    }
+    // After the newest of the three, a page of two holds the other two and
+    // ends the listing.
+    let newest = store.profile(&ours[0]).await.unwrap().unwrap();
+    let page = store
+        .users_page(2, Some(&PageCursor::after(&newest)))
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = page.users.into_iter().map(|user| user.user_id).collect();
+    listed.sort();
+    let mut older = ours[1..].to_vec();
+    older.sort();
+    assert_eq!(listed, older);
+    assert_eq!(page.next, None, "the last page says there is no next one");
 }
 
 #[tokio::test]
@@ -326,7 +369,7 @@ async fn an_admin_sees_a_users_sessions_as_the_owner_does_without_secrets() {
     };
     let (_, admin) = new_admin(&app, &backstage).await;
     let (email, laptop, _) = on_laptop_and_phone(&app).await;
-    let shown = get_user(&app, &admin, &user_id_of(&laptop)).await;
+    let shown = get_user(&app, &admin, &user_of(&laptop.token())).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(shown.body["data"]["user"]["email"], email.as_str());
     let sessions = shown.body["data"]["sessions"].as_array().unwrap();
@@ -354,7 +397,7 @@ async fn an_owner_deletes_their_account_with_its_password_only() {
         return;
     };
     let (email, laptop, phone) = on_laptop_and_phone(&app).await;
-    let user_id = user_id_of(&laptop);
+    let user_id = user_of(&laptop.token());
     // A wrong password deletes nothing, and counts as a failed login would.
     delete_account(&app, &laptop.token(), "not the password")
         .await

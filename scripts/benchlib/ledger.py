@@ -90,8 +90,8 @@ def emulated(calls, run):
     subjects = {HELLO: (HELLO, None), "status": ("status", None), LEDGER: ("status", bootstrap)}
     emulators = {}
     try:
-        for name, (function, other) in subjects.items():
-            emulators[name] = BenchEmulator(function, bootstrap=other)
+        for name, (function, own_bootstrap) in subjects.items():
+            emulators[name] = BenchEmulator(function, bootstrap=own_bootstrap)
         order = list(subjects)[run % 3:] + list(subjects)[:run % 3]
         first_invoke = {}
         for name in order:

@@ -190,16 +190,33 @@ impl Backstage {
     /// Makes `email`'s account an admin, or takes the role away, as
     /// `make create-admin` and `make demote-admin` do.
     pub async fn set_admin(&self, email: &str, admin: bool) {
-        use auth::store::{AccountChange, Store};
-        let store = auth::store::dynamo::DynamoStore::users_only(
-            self.client.clone(),
-            self.config.users_table.clone(),
-        );
+        self.change_account(email, auth::store::AccountChange::Admin(admin))
+            .await;
+    }
+
+    /// Sets or clears `email`'s disabled flag and nothing else: the sessions
+    /// stay, as they would if the disable's session sweep had failed.
+    pub async fn set_disabled(&self, email: &str, disabled: bool) {
+        self.change_account(email, auth::store::AccountChange::Disabled(disabled))
+            .await;
+    }
+
+    async fn change_account(&self, email: &str, change: auth::store::AccountChange) {
+        use auth::store::Store;
+        let store = self.users_store();
         let attempt = store.login_attempt(email, &[], auth::now_millis()).await;
         let record = attempt.unwrap().record.expect("an account for the email");
-        let change = AccountChange::Admin(admin);
         let changed = store.change_account(&record.user_id, email, change).await;
-        assert!(changed.unwrap(), "the role of {email} changed");
+        assert!(changed.unwrap(), "{email}'s account changed");
+    }
+
+    /// The service's store over the users table alone (profiles, login
+    /// records, sessions), for writes behind the service's back.
+    pub fn users_store(&self) -> auth::store::dynamo::DynamoStore {
+        auth::store::dynamo::DynamoStore::users_only(
+            self.client.clone(),
+            self.config.users_table.clone(),
+        )
     }
 
     /// How many items are stored under the account's id or email: profile,

@@ -12,8 +12,9 @@ use std::future::Future;
 
 /// Runs one admin `action` for an admin caller: the token check reads the
 /// caller's role from storage in its one read, so a token issued before a
-/// demotion grants nothing. Then `run`, given the caller, and writes the
-/// action's audit line ([`audit`]) whatever its outcome.
+/// demotion grants nothing. Then `run`, given the caller. Every caller the
+/// token check lets through gets the action's audit line ([`audit`]),
+/// whatever its outcome: a non-admin's attempt is logged as refused.
 pub async fn admin_action<'a, S, F, Fut>(
     app: &'a App<S>,
     request: &'a Request,
@@ -26,12 +27,13 @@ where
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
     let caller = authenticate(app, request).await?;
-    if !caller.profile.admin {
-        return Err(ApiError::AdminRequired);
-    }
-    let admin_id = caller.profile.user_id.clone();
-    let result = run(caller).await;
-    audit(&admin_id, action, named_user(request).ok(), &result);
+    let caller_id = caller.profile.user_id.clone();
+    let result = if caller.profile.admin {
+        run(caller).await
+    } else {
+        Err(ApiError::AdminRequired)
+    };
+    audit(&caller_id, action, named_user(request).ok(), &result);
     result
 }
 
@@ -69,14 +71,16 @@ pub fn user_json(profile: &Profile) -> Value {
     })
 }
 
-/// One structured log line per admin action: who, what, on whom, and how it
-/// ended; ids only, never an email address or a secret. With the functions'
+/// One structured log line per admin action: who (`admin_id`, the caller's
+/// id, also when a non-admin was refused), what, on whom, and how it ended;
+/// ids only, never an email address or a secret. With the functions'
 /// JSON log format these are fields CloudWatch Logs Insights can filter on
 /// (the README has the query).
 fn audit(admin_id: &str, action: &str, target_id: Option<&str>, result: &Result<Reply, ApiError>) {
     let outcome = match result {
         Ok(_) => "done",
         Err(ApiError::UserNotFound) => "user_not_found",
+        Err(ApiError::AdminRequired) => "refused_not_admin",
         Err(ApiError::OwnAdminAccount) => "refused_own_account",
         Err(ApiError::BadRequest(_)) => "bad_request",
         Err(ApiError::Unavailable(_)) => "storage_unavailable",
@@ -126,6 +130,12 @@ mod tests {
             let refused = Err(ApiError::OwnAdminAccount);
             audit("admin-1", "disable_user", Some("user-2"), &refused);
             audit("admin-1", "list_users", None, &Ok(Reply::default()));
+            audit(
+                "user-3",
+                "delete_user",
+                Some("user-2"),
+                &Err(ApiError::AdminRequired),
+            );
         });
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let logged: Vec<Value> = text
@@ -141,6 +151,9 @@ mod tests {
                         "outcome": "refused_own_account"}),
                 &json!({"message": "admin action", "audit": "admin", "admin_id": "admin-1",
                         "action": "list_users", "target_id": "-", "outcome": "done"}),
+                &json!({"message": "admin action", "audit": "admin", "admin_id": "user-3",
+                        "action": "delete_user", "target_id": "user-2",
+                        "outcome": "refused_not_admin"}),
             ]
         );
     }

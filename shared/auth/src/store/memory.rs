@@ -335,11 +335,7 @@ impl Store for MemoryStore {
             })
             .collect();
         users.sort_by_key(|profile| std::cmp::Reverse(place(profile)));
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let more = users.len() > limit;
-        users.truncate(limit);
-        let next = users.last().filter(|_| more).map(PageCursor::after);
-        Ok(UsersPage { users, next })
+        Ok(UsersPage::first(users, limit))
     }
 
     async fn change_account(

@@ -67,6 +67,19 @@ pub struct UsersPage {
     pub next: Option<PageCursor>,
 }
 
+impl UsersPage {
+    /// The first `limit` of `users` (in the listing's order, read with at
+    /// least one more than `limit` when more exist), with a cursor only if
+    /// more follow: the last page's `next` is `None`.
+    pub fn first(mut users: Vec<Profile>, limit: u32) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = users.len() > limit;
+        users.truncate(limit);
+        let next = users.last().filter(|_| more).map(PageCursor::after);
+        Self { users, next }
+    }
+}
+
 /// Where a page of users starts: just after the user registered at
 /// `registered_on` with the id `user_id` (the listing's order).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -276,7 +276,10 @@ impl Store for DynamoStore {
 
     async fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> StoreResult<UsersPage> {
         // A global index is read eventually consistent only: a user who
-        // registered a moment ago may show on the next listing.
+        // registered a moment ago may show on the next listing. One user
+        // more than the page: DynamoDB gives a LastEvaluatedKey whenever the
+        // Limit is reached, even when nothing follows, and the last page
+        // must say so (`next: None`).
         let output = self
             .client
             .query()
@@ -285,7 +288,7 @@ impl Store for DynamoStore {
             .key_condition_expression("listing = :listed")
             .expression_attribute_values(":listed", s(schema::LISTED))
             .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .limit(i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX))
             .set_exclusive_start_key(after.map(schema::page_start))
             .send()
             .await
@@ -295,13 +298,7 @@ impl Store for DynamoStore {
             .iter()
             .map(schema::profile_from)
             .collect::<StoreResult<Vec<_>>>()?;
-        // DynamoDB says when there may be more; the next page starts after
-        // this page's last user.
-        let next = output
-            .last_evaluated_key()
-            .and(users.last())
-            .map(PageCursor::after);
-        Ok(UsersPage { users, next })
+        Ok(UsersPage::first(users, limit))
     }
 
     async fn change_account(
