@@ -415,3 +415,24 @@ async fn an_owner_deletes_their_account_with_its_password_only() {
     assert_session_ended(&app, &phone).await;
     register(&app, &email).await.assert_success(201, REGISTERED);
 }
+
+#[tokio::test]
+async fn guessing_the_password_to_delete_an_account_is_throttled_like_a_login() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("delete_account_throttled").await else {
+        return;
+    };
+    // A stolen access token is not enough: the guesses count on the
+    // account's failed-login counter, and past the free ones even the right
+    // password waits and erases nothing.
+    let (email, laptop, phone) = on_laptop_and_phone(&app).await;
+    let user_id = user_of(&laptop.token());
+    for guess in 1..=ACCOUNT_FREE_FAILURES {
+        let answer = delete_account(&app, &laptop.token(), "a wrong guess").await;
+        assert_eq!(answer.status, 403, "guess {guess}: {}", answer.body);
+    }
+    delete_account(&app, &laptop.token(), PASSWORD)
+        .await
+        .assert_fail(429, THROTTLED);
+    assert!(backstage.items_of_account(&user_id, &email).await >= 3);
+    assert_session_works(&app, &phone).await;
+}

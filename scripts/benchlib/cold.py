@@ -41,14 +41,11 @@ def measure(calls, floors):
             emulator = BenchEmulator(function, of_baseline=is_baseline)
             try:
                 _, report_ms = calls.invoke(emulator, function)
-                init_ms = emulator.init_ms()
+                key = function + (BASELINE if is_baseline else "")
+                init[key].append(emulator.init_ms())
+                first[key].append(emulator.first_invoke_ms(report_ms))
             finally:
                 emulator.close()
-            key = function + (BASELINE if is_baseline else "")
-            init[key].append(init_ms)
-            # The emulator's first REPORT Duration includes the init; Lambda
-            # reports the two apart, so the invoke phase is the difference.
-            first[key].append(max(report_ms - init_ms, 0.0))
         # A fresh bare client's first call (connection set-up included), in
         # the same loop: DynamoDB Local as warm as for the first invokes.
         for f in FLOORED:

@@ -53,6 +53,11 @@ class BenchEmulator(Emulator):
                 return float(found.group(1))
         sys.exit(f"bench: no INIT REPORT line for {self.function}")
 
+    def first_invoke_ms(self, report_ms):
+        """The invoke phase of the first invoke, whose REPORT Duration
+        (`report_ms`) includes the init: Lambda reports the two apart."""
+        return max(report_ms - self.init_ms(), 0.0)
+
     def bootstrap_pid(self):
         """The emulator's child process: the function's bootstrap."""
         for entry in os.listdir("/proc"):
