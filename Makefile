@@ -1,41 +1,46 @@
-# Plain targets over the scripts in scripts/; each installs what it needs first.
-.PHONY: run create-admin demote-admin test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+# Plain targets over the scripts in scripts/ (setup/, local/, test/, bench/);
+# each installs what it needs first. `make help` lists them.
+.PHONY: help run create-admin demote-admin test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.DEFAULT_GOAL := run
+
+help: ## this list: every target and what it does (plain `make` is `make run`)
+	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(firstword $(MAKEFILE_LIST))
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
-	scripts/run.sh
+	scripts/local/run.sh
 
 test:  ## every check, against a DynamoDB Local of its own
-	scripts/test.sh
+	scripts/test/test.sh
 
 test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, else cargo lambda watch
-	scripts/test-e2e.sh
+	scripts/test/test-e2e.sh
 
 test-browser: ## the account page in headless Chromium (Debian's), against cargo lambda watch
-	scripts/test-browser.sh
+	scripts/test/test-browser.sh
 
 screenshots: ## the account page's screens at desktop and phone widths, into docs/screenshots (the README's)
-	SCREENSHOTS=docs/screenshots scripts/test-browser.sh
+	SCREENSHOTS=docs/screenshots scripts/test/test-browser.sh
 
 fuzz-api: ## Schemathesis over openapi.yaml against cargo lambda watch: fails on a 5xx or an undocumented answer
-	scripts/fuzz-api.sh
+	scripts/test/fuzz-api.sh
 
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
-	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/invoke.sh
+	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/local/invoke.sh
 
-bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips: one table, also in bench/results.md
-	scripts/bench.sh
+bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips, RS256, keys from Secrets Manager, the latency ledger: one table, also in bench/results.md
+	scripts/bench/bench.sh
 
 fuzz: ## cargo-fuzz (stable, no sanitizer) on the token, body and refresh-token parsers: FUZZ_SECONDS (60) per target; fails on a crash
-	scripts/fuzz.sh
+	scripts/test/fuzz.sh
 
 load: ## wrk: LOAD_REQUESTS (10000) GET /auth/status with a valid token at LOAD_CONCURRENCY (32); fails on any error
-	scripts/load.sh
+	scripts/test/load.sh
 
 build: ## sam build: the arm64 release bootstraps, as deployed (rust-cargolambda is a SAM beta feature)
-	scripts/tools.sh
+	scripts/setup/tools.sh
 	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 sam build --beta-features
 
-deploy: build ## then sam deploy --guided, asking for the parameters
+deploy: build ## make build, then sam deploy --guided, asking for the parameters
 	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 sam deploy --guided
 
 # The dev profile: the release profile's fat LTO takes minutes to link, for a
@@ -44,16 +49,16 @@ keys: ## make keys ARGS="rotate --file keys.json": the signing-key tool (create,
 	cargo run -q --profile dev -p keys -- $(ARGS)
 
 create-admin: ## make create-admin EMAIL=…: make the account an admin (created if need be; password from a prompt or stdin), in make run's tables unless USERS_TABLE is set
-	scripts/admin.sh create-admin "$(EMAIL)"
+	scripts/local/admin.sh create-admin "$(EMAIL)"
 
 demote-admin: ## make demote-admin EMAIL=…: take the admin role away (tables as create-admin)
-	scripts/admin.sh demote "$(EMAIL)"
+	scripts/local/admin.sh demote "$(EMAIL)"
 
-tools: ## cargo-lambda, the SAM CLI and DynamoDB Local, into .tools/
-	scripts/tools.sh
+tools: ## cargo-lambda, the SAM CLI, DynamoDB Local, the SES emulator and moto (the local Secrets Manager), into .tools/
+	scripts/setup/tools.sh
 
-lint:
+lint: ## cargo clippy over the workspace, every target, warnings as errors
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-fmt:
+fmt: ## cargo fmt over the workspace
 	cargo fmt --all

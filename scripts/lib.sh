@@ -1,8 +1,10 @@
-# Sourced by the scripts in this folder: starting and stopping the local stack.
+# Sourced by the scripts in local/, test/ and bench/ (as ../lib.sh): starting
+# and stopping the local stack. It moves to the project's root: the paths here
+# and in the scripts after they source it are from there (scripts/local/…).
 # Everything started here is stopped when the sourcing script exits.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/tools.sh
+scripts/setup/tools.sh
 
 export PATH="$PWD/.tools/venv/bin:$PATH" SAM_CLI_TELEMETRY=0
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
@@ -55,7 +57,7 @@ key_ids() {
 }
 
 # use_local NAME SCRIPT PORT: the local NAME on 127.0.0.1:PORT, started by
-# scripts/SCRIPT PORT LOG (in a session of its own, stopped on exit) unless
+# scripts/local/SCRIPT PORT LOG (in a session of its own, stopped on exit) unless
 # something already listens there.
 use_local() {
   local name=$1 script=$2 port=$3
@@ -63,7 +65,7 @@ use_local() {
     echo "stack: using the $name already on http://127.0.0.1:$port" >&2
   else
     local log=.tools/${script%.sh}-$port.log
-    started_pids+=("$(setsid "scripts/$script" "$port" "$log")")
+    started_pids+=("$(setsid "scripts/local/$script" "$port" "$log")")
     echo "stack: started the $name on http://127.0.0.1:$port (log $log)" >&2
   fi
 }
@@ -73,7 +75,7 @@ use_local() {
 use_dynamodb() {
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
   use_local "DynamoDB Local" dynamodb-local.sh "$1"
-  .tools/venv/bin/python scripts/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
+  .tools/venv/bin/python scripts/local/create_tables.py "$AWS_ENDPOINT_URL_DYNAMODB"
 }
 
 # use_ses PORT: the Amazon SES v2 emulator (aws-ses-v2-local) on
@@ -94,12 +96,12 @@ use_ses() {
   ses_started_here=1
   SES_PID_FILE=$(mktemp)
   cleanup_files+=("$SES_PID_FILE")
-  setsid scripts/ses-local.sh "$port" "$SES_LOG" >"$SES_PID_FILE"
+  setsid scripts/local/ses-local.sh "$port" "$SES_LOG" >"$SES_PID_FILE"
   export SES_PID_FILE SES_LOG
   echo "stack: started the SES emulator on $SES_URL (mails at $SES_URL/, log $SES_LOG)" >&2
 }
 
-# start_pump INVOKE_URL: the local stream pump (scripts/stream-pump.py, for
+# start_pump INVOKE_URL: the local stream pump (scripts/local/stream-pump.py, for
 # local use only) from the outbox table's stream in DynamoDB Local to the
 # mailer at INVOKE_URL (cargo lambda watch's invoke endpoint for it), once the
 # mailer has answered a first, empty batch (compiling it if need be). Failed
@@ -109,7 +111,7 @@ start_pump() {
   export MAIL_DEAD_LETTER_FILE=${MAIL_DEAD_LETTER_FILE:-$PWD/.tools/mail-dead-letters.jsonl}
   PUMP_LOG=$PWD/.tools/stream-pump-$$.log
   export PUMP_LOG
-  setsid .tools/venv/bin/python scripts/stream-pump.py --invoke-url "$1" >"$PUMP_LOG" 2>&1 </dev/null &
+  setsid .tools/venv/bin/python scripts/local/stream-pump.py --invoke-url "$1" >"$PUMP_LOG" 2>&1 </dev/null &
   started_pids+=("$!")
   local pid=$!
   for _ in $(seq 1 600); do

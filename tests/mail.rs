@@ -82,7 +82,7 @@ impl Stack {
     fn start_ses(&self) {
         let port = port_of(&self.ses_url);
         let output = std::process::Command::new("setsid")
-            .arg("scripts/ses-local.sh")
+            .arg("scripts/local/ses-local.sh")
             .arg(&port)
             .arg(format!(".tools/ses-local-{port}.log"))
             .current_dir(repo_root())

@@ -51,13 +51,13 @@ impl DynamoLocal {
     /// Starts it and waits until it listens (the script does).
     fn start(&mut self) {
         let log = self.dir.join("dynamodb-local.log");
-        let output = Command::new("scripts/dynamodb-local.sh")
+        let output = Command::new("scripts/local/dynamodb-local.sh")
             .current_dir(repo_root())
             .arg(self.port.to_string())
             .arg(&log)
             .arg(self.dir.join("data"))
             .output()
-            .expect("scripts/dynamodb-local.sh runs");
+            .expect("scripts/local/dynamodb-local.sh runs");
         assert!(
             output.status.success(),
             "DynamoDB Local did not start (run through `make test`, which installs it): {}",
@@ -91,9 +91,9 @@ impl DynamoLocal {
     fn create_tables(&self) {
         let status = Command::new(".tools/venv/bin/python")
             .current_dir(repo_root())
-            .args(["scripts/create_tables.py", &self.url()])
+            .args(["scripts/local/create_tables.py", &self.url()])
             .status()
-            .expect("scripts/create_tables.py runs");
+            .expect("scripts/local/create_tables.py runs");
         assert!(status.success(), "the tables were not created");
     }
 }

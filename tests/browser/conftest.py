@@ -1,7 +1,7 @@
 """The account page in a real browser: Debian's headless Chromium, driven by
 Selenium through Debian's chromedriver (never Selenium Manager, which would
 try the internet). API_URL names the API (`cargo lambda watch`), started by
-scripts/test-browser.sh; SCREENSHOTS, where the screenshots go."""
+scripts/test/test-browser.sh; SCREENSHOTS, where the screenshots go."""
 
 import os
 import time

@@ -99,7 +99,7 @@ def test_a_hostile_device_name_is_shown_as_text(browser, email):
 
 
 def test_an_expired_access_token_is_refreshed_unnoticed(browser, email):
-    # scripts/test-browser.sh runs the API with a 5-second access token.
+    # scripts/test/test-browser.sh runs the API with a 5-second access token.
     page = browser()
     page.sign_up(email)
     before = page.refresh_token()

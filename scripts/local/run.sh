@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make run`: the API on http://127.0.0.1:9000 at API Gateway's paths, over
+# DynamoDB Local on 127.0.0.1:8000, with the mails going to the SES emulator on
+# 127.0.0.1:8005 (each started here unless one already listens), whose web view
+# shows them; the stream pump hands the outbox's new mails to the mailer.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+use_dynamodb 8000
+use_ses 8005
+use_signing_keys
+export PUBLIC_BASE_URL=http://127.0.0.1:9000
+# Every request here comes from 127.0.0.1: give the per-address limits the
+# room of a whole office (the per-account limits stay as in production).
+export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
+export SOURCE_REGISTRATIONS_PER_HOUR=${SOURCE_REGISTRATIONS_PER_HOUR:-100000}
+export SOURCE_MAILS_PER_HOUR=${SOURCE_MAILS_PER_HOUR:-100000}
+export BCRYPT_COST=${BCRYPT_COST:-12} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
+CONCURRENCY=${CONCURRENCY:-4}
+env_file=.tools/run.env
+write_function_env "$env_file"
+
+cat >&2 <<MSG
+run: settings
+  SIGNING_KEYS              $KEYS_ORIGIN:
+$(key_ids | sed 's/^/                              /')
+  REFRESH_TOKEN_SECRET      ${#REFRESH_TOKEN_SECRET} bytes
+  PUBLIC_BASE_URL           $PUBLIC_BASE_URL (the tokens' iss)
+  BCRYPT_COST               $BCRYPT_COST
+  ACCESS_TOKEN_TTL_SECONDS  $ACCESS_TOKEN_TTL_SECONDS
+  DynamoDB                  $AWS_ENDPOINT_URL_DYNAMODB (tables $USERS_TABLE, $REVOKED_TOKENS_TABLE, $OUTBOX_TABLE)
+  mails                     from $MAIL_FROM through the SES emulator: see them at $SES_URL/
+                            (failed ones: ${MAIL_DEAD_LETTER_FILE:-.tools/mail-dead-letters.jsonl})
+  instances per function    $CONCURRENCY
+run: serving http://127.0.0.1:9000
+MSG
+routes | while read -r method path function; do
+  printf '  %-7s %-22s %s\n' "$method" "$path" "$function" >&2
+done
+# shellcheck disable=SC2046 # watch_command's words are the command line
+$(watch_command 9000 "$CONCURRENCY" "$env_file") &
+watch=$!
+started_pids+=("$watch")
+# Local only: Lambda's event source mapping does this when deployed.
+start_pump http://127.0.0.1:9000/2015-03-31/functions/mailer/invocations
+wait "$watch"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The account page in a real browser (tests/browser): Debian's headless
+# Chromium and chromedriver (installed here when missing), driven by Selenium
+# from PyPI, against `cargo lambda watch` over the DynamoDB Local the
+# environment names (make test's) or one started here. Access tokens live 5 s,
+# so the page's silent refresh runs for real.
+#   SCREENSHOTS=dir   where the screenshots go (default .tools/screenshots;
+#                     `make screenshots` writes docs/screenshots, the README's)
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "browser: installing Debian's chromium and chromium-driver" >&2
+  sudo_if_needed=()
+  [ "$(id -u)" = 0 ] || sudo_if_needed=(sudo)
+  "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null \
+    || { "${sudo_if_needed[@]}" apt-get update >/dev/null \
+      && "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; }
+fi
+if ! cmp -s scripts/setup/browser-requirements.txt .tools/venv/.browser-installed; then
+  .tools/venv/bin/pip install --quiet --disable-pip-version-check -r scripts/setup/browser-requirements.txt
+  cp scripts/setup/browser-requirements.txt .tools/venv/.browser-installed
+fi
+
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  use_dynamodb "$(free_port)"
+fi
+use_signing_keys
+export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=5
+# Every browser here is 127.0.0.1.
+export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=100000 SOURCE_REGISTRATIONS_PER_HOUR=100000
+export SOURCE_MAILS_PER_HOUR=100000
+start_watch 2
+# Each function compiles on its first request: have them all built before a
+# browser waits on one (cargo lambda watch answers 503 meanwhile).
+routes | while read -r method path _; do
+  for _ in $(seq 1 300); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 600 -X "$method" "$API_URL${path//\{id\}/warm-up}" || true)
+    [ "$code" != 503 ] && [ "$code" != 000 ] && break
+    sleep 1
+  done
+done
+# Nothing may appear in the project while the watch runs (a new file makes it
+# restart every function, killing requests in flight): no bytecode, no pytest
+# cache, screenshots to a scratch directory first.
+shots=$(mktemp -d)
+cleanup_files+=("$shots")
+PYTHONDONTWRITEBYTECODE=1 SCREENSHOTS=$shots \
+  .tools/venv/bin/python -m pytest -q -p no:cacheprovider tests/browser ${PYTEST_ARGS:-}
+mkdir -p "${SCREENSHOTS:-.tools/screenshots}"
+cp "$shots"/*.png "${SCREENSHOTS:-.tools/screenshots}/"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make test`: every check, against a DynamoDB Local of its own on a free port
+# (stopped again at the end):
+#   1. format, template lint, unit tests and the API suite in-process;
+#   2. the API suite again over HTTP through `cargo lambda watch`, then the
+#      functions' log checked for secrets, Schemathesis over openapi.yaml,
+#      and the account page in headless Chromium;
+#   3. every file in events/ through the Lambda emulator, on the dev-profile
+#      binaries stage 2 built (cargo lambda watch builds them so): the invoke
+#      path, not the shipping optimisations, which `make build` and
+#      `make bench` cover.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+use_dynamodb "$(free_port)"
+# The mails of the HTTP run and of events/ go to an SES emulator of its own.
+use_ses "$(free_port)"
+# Throwaway keys and the cheapest bcrypt cost; in-process requests carry no
+# API domain, so the issuer is set.
+use_signing_keys
+export PUBLIC_BASE_URL=http://127.0.0.1
+# A short reuse grace window, so tests can wait it out.
+export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
+
+cargo fmt --all -- --check
+sam validate --lint --template template.yaml --region us-east-1
+cargo test --workspace --locked
+
+echo "test: the API suite over HTTP, through cargo lambda watch" >&2
+scripts/test/test-e2e.sh
+
+echo "test: Schemathesis over openapi.yaml" >&2
+scripts/test/fuzz-api.sh
+
+echo "test: the account page in headless Chromium" >&2
+scripts/test/test-browser.sh
+
+echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
+# Every function's binary (the one package functions), already built by stage
+# 2's cargo lambda watch: a check, not a build (a build of its own, another
+# profile, cost minutes of CI for the same path).
+cargo build --locked -p functions
+# The deployed path: no key in the functions' environment; they read the
+# secret named by AUTH_SECRET_ID at init, as in template.yaml.
+use_secrets_manager "$(free_port)"
+cargo run -q --locked -p keys -- create --secret token-auth/events >/dev/null
+env -u SIGNING_KEYS -u REFRESH_TOKEN_SECRET -u PUBLIC_BASE_URL AUTH_SECRET_ID=token-auth/events \
+  RIE_BOOTSTRAPS="${CARGO_TARGET_DIR:-target}/debug" .tools/venv/bin/python scripts/local/rie.py events
