@@ -7,8 +7,8 @@
 //! Only the storage-down test needs the environment (DynamoDB Local); the
 //! fake needs nothing.
 
-use auth::refresh::RefreshToken;
 use auth::store::dynamo::schema::Item;
+use auth::tokens::refresh::RefreshToken;
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::fake_dynamo::{
@@ -40,7 +40,7 @@ struct Call {
 
 fn every_call() -> Vec<Call> {
     let config = local_config();
-    let keys = auth::refresh::RefreshKeys::new(&config.refresh_token_secret);
+    let keys = auth::tokens::refresh::RefreshKeys::new(&config.refresh_token_secret);
     let (user_id, session_id) = some_user_and_session();
     let access = access_token_for(&config, &user_id, &session_id);
     let refresh = keys.encode(&RefreshToken::new(&user_id, &session_id).unwrap());
@@ -348,7 +348,9 @@ async fn a_login_that_conflicts_with_another_transaction_on_the_account_is_retri
     // Two logins of one account both condition their session on the login
     // record, so each can meet the other's transaction.
     let email = unique_email();
-    let hash = auth::password::hash(PASSWORD, 4).await.unwrap();
+    let hash = auth::credentials::password::hash(PASSWORD, 4)
+        .await
+        .unwrap();
     let item = login_record_item(&email, &auth::ids::new_user_id(), &hash);
     // The session's transaction: the login record's condition check, the
     // session, and (since issue 11) the account counter's deletion that
@@ -395,13 +397,13 @@ struct SignedIn {
 
 async fn signed_in() -> SignedIn {
     let config = local_config();
-    let keys = auth::refresh::RefreshKeys::new(&config.refresh_token_secret);
+    let keys = auth::tokens::refresh::RefreshKeys::new(&config.refresh_token_secret);
     let (user_id, session_id) = some_user_and_session();
     let email = unique_email();
     let access = access_token_for(&config, &user_id, &session_id);
     let refresh = RefreshToken::new(&user_id, &session_id).unwrap();
     let session = live_session_item(&user_id, &session_id, &refresh.hash());
-    let hash = auth::password::hash(PASSWORD, config.bcrypt_cost)
+    let hash = auth::credentials::password::hash(PASSWORD, config.bcrypt_cost)
         .await
         .unwrap();
     let items = vec![

@@ -16,7 +16,7 @@
 
 use auth::Config;
 use auth::Endpoint::{self, *};
-use auth::outbox::MailKind;
+use auth::mail::outbox::MailKind;
 use auth::store::dynamo::schema::{self, code_pk, email_pk, failures_pk, sessions_pk, user_pk};
 use auth::throttle::{Counter, account_counter, mail_counters, registration_counter};
 use serde_json::Value;

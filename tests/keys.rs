@@ -15,7 +15,7 @@
 //! - the example route without an authorizer's context (in-process, and over
 //!   HTTP: `cargo lambda watch` runs no authorizer): 401.
 
-use auth::keys::{KeySet, KeySetDocument, KeyState};
+use auth::tokens::keys::{KeySet, KeySetDocument, KeyState};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lambda_http::aws_lambda_events::apigw::{
@@ -138,10 +138,10 @@ async fn the_example_route_serves_nobody_without_an_authorizer_context() {
 }
 
 /// A key set of these keys, each in its state.
-fn key_set(keys: &[(&auth::keys::KeyEntry, KeyState)]) -> (KeySetDocument, Arc<KeySet>) {
+fn key_set(keys: &[(&auth::tokens::keys::KeyEntry, KeyState)]) -> (KeySetDocument, Arc<KeySet>) {
     let keys = keys
         .iter()
-        .map(|(key, state)| auth::keys::KeyEntry {
+        .map(|(key, state)| auth::tokens::keys::KeyEntry {
             state: *state,
             ..(*key).clone()
         })
@@ -164,7 +164,7 @@ async fn published_kids(app: &TestApp) -> Vec<String> {
 /// One rotation as `make keys rotate` makes it (tools/keys/src/rotation.rs,
 /// a binary's module, so its steps are repeated here): `next` → `current`,
 /// `current` → `retired`, and `fresh` added as the new `next`.
-fn rotate(document: &KeySetDocument, fresh: &auth::keys::KeyEntry) -> KeySetDocument {
+fn rotate(document: &KeySetDocument, fresh: &auth::tokens::keys::KeyEntry) -> KeySetDocument {
     let mut keys: Vec<_> = (document.keys.iter().cloned())
         .map(|mut key| {
             key.state = match key.state {
@@ -174,7 +174,7 @@ fn rotate(document: &KeySetDocument, fresh: &auth::keys::KeyEntry) -> KeySetDocu
             key
         })
         .collect();
-    keys.push(auth::keys::KeyEntry {
+    keys.push(auth::tokens::keys::KeyEntry {
         state: KeyState::Next,
         ..fresh.clone()
     });

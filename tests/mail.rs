@@ -16,7 +16,7 @@
 //! SES_URL, SES_PID_FILE, PUMP_LOG and MAIL_DEAD_LETTER_FILE (lib.sh's
 //! use_ses and start_pump).
 
-use auth::outbox::{MailKind, OutboxMail};
+use auth::mail::outbox::{MailKind, OutboxMail};
 use auth::store::dynamo::schema::{outbox_item, outbox_key, s};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 //! read from the outbox table) or over HTTP (codes read from the mails the
 //! SES emulator received).
 
-use auth::outbox::MailKind::{ResetPassword, VerifyEmail};
+use auth::mail::outbox::MailKind::{ResetPassword, VerifyEmail};
 use std::sync::Arc;
 use test_support::mailbox::{code_after, latest_code};
 use test_support::*;

@@ -131,7 +131,7 @@ async fn refresh_tokens_naming_ids_not_of_our_shape_are_invalid() {
     };
     let answer = new_account(&app).await.1;
     let (user, session) = (user_of(&answer.token()), session_of(&answer.token()));
-    let keys = auth::refresh::RefreshKeys::new(&backstage.config.refresh_token_secret);
+    let keys = auth::tokens::refresh::RefreshKeys::new(&backstage.config.refresh_token_secret);
     let cases = [
         ("u1".to_owned(), session.clone()),
         (user.to_uppercase(), session.clone()),
@@ -142,7 +142,7 @@ async fn refresh_tokens_naming_ids_not_of_our_shape_are_invalid() {
         (user.clone(), "A".repeat(1100)),
     ];
     for (user_id, session_id) in &cases {
-        let odd = auth::refresh::RefreshToken::new(user_id, session_id).unwrap();
+        let odd = auth::tokens::refresh::RefreshToken::new(user_id, session_id).unwrap();
         let what = format!("user {user_id:.40}, session {session_id:.40}");
         let expected = (401, INVALID_REFRESH.to_owned());
         let answer = refresh(&app, &keys.encode(&odd)).await;

@@ -8,7 +8,7 @@
 
 use auth::App;
 use auth::Endpoint::{self, *};
-use auth::outbox::MailKind;
+use auth::mail::outbox::MailKind;
 use auth::store::dynamo::DynamoStore;
 use lambda_http::Body;
 use serde_json::{Value, json};

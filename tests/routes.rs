@@ -1,7 +1,9 @@
 //! Local and deployed paths cannot drift: the routes API Gateway gets from
 //! template.yaml, the routes `cargo lambda watch` gets from Cargo.toml, the
-//! operations openapi.yaml documents, and the routes the code declares
-//! (`auth::Endpoint`) are one and the same set. The routes that carry the
+//! operations openapi.yaml documents, and the routes the endpoints describe
+//! (`auth::endpoint::Description`) are one and the same set; each endpoint
+//! has a binary in functions/src/bin and an event in events/. A place that
+//! lacks an endpoint fails here with the endpoint's function name. The routes that carry the
 //! Lambda authorizer in template.yaml are exactly those the code puts behind
 //! it (`Endpoint::behind_authorizer`), never a public one; the authorizer is
 //! a function of its own, without a route, called as payload 2.0 with simple
@@ -22,7 +24,8 @@ fn repo_file(name: &str) -> String {
 
 fn code_routes() -> Routes {
     Endpoint::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|endpoint| {
             let (method, path) = endpoint.route();
             (method.into(), path.into(), endpoint.function_name().into())
@@ -92,45 +95,132 @@ fn openapi_routes() -> BTreeSet<(String, String)> {
     routes
 }
 
+/// Fails, naming each endpoint `place` lacks (and each route it has that no
+/// endpoint describes), unless `place` routes exactly the described ones.
+fn assert_routes_everything(place: &str, routes: &Routes) {
+    let code = code_routes();
+    let mut problems: Vec<String> = code
+        .difference(routes)
+        .map(|(method, path, function)| {
+            format!("{function}: {method} {path} is missing from {place}")
+        })
+        .collect();
+    problems.extend(routes.difference(&code).map(|(method, path, function)| {
+        format!("{place} routes {method} {path} to {function:?}, which no endpoint describes")
+    }));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn openapi_documents_exactly_the_code_routes() {
-    let code: BTreeSet<(String, String)> = code_routes()
+    // openapi.yaml names no function: each operation counts as the
+    // endpoint's that owns its route.
+    let owners: BTreeMap<(String, String), String> = code_routes()
         .into_iter()
-        .map(|(method, path, _)| (method, path))
+        .map(|(method, path, function)| ((method, path), function))
         .collect();
-    assert_eq!(code.len(), Endpoint::ALL.len());
-    assert_eq!(
-        openapi_routes(),
-        code,
-        "openapi.yaml's operations differ from auth::Endpoint"
-    );
+    let documented: Routes = openapi_routes()
+        .into_iter()
+        .map(|(method, path)| {
+            let owner = owners.get(&(method.clone(), path.clone())).cloned();
+            (method, path, owner.unwrap_or_else(|| "(none)".into()))
+        })
+        .collect();
+    assert_routes_everything("openapi.yaml", &documented);
 }
 
 #[test]
 fn template_watch_router_and_code_declare_the_same_routes() {
-    let code = code_routes();
-    assert_eq!(code.len(), Endpoint::ALL.len());
     assert_eq!(
-        template_routes(),
-        code,
-        "template.yaml differs from auth::Endpoint"
+        code_routes().len(),
+        Endpoint::ALL.len(),
+        "two endpoints share a route"
     );
-    assert_eq!(
-        watch_routes(),
-        code,
-        "Cargo.toml's watch router differs from auth::Endpoint"
-    );
+    assert_routes_everything("template.yaml", &template_routes());
+    assert_routes_everything("Cargo.toml's watch router", &watch_routes());
+}
+
+/// The binaries of the functions package: functions/src/bin/<name>.rs.
+fn binaries() -> BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Every function template.yaml builds (`BuildProperties: Binary`).
+fn template_functions() -> BTreeSet<String> {
+    let template = template();
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|resource| {
+            resource["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .expect("every function names its binary")
+                .to_owned()
+        })
+        .collect()
 }
 
 #[test]
-fn every_routed_function_is_a_package_in_functions() {
-    for (_, _, function) in code_routes() {
-        let manifest = repo_file(&format!("functions/{function}/Cargo.toml"));
-        assert!(
-            manifest.contains(&format!("name = \"{function}\"")),
-            "{function}"
+fn every_function_is_a_binary_of_the_functions_package_and_a_template_resource() {
+    let binaries = binaries();
+    let template = template_functions();
+    let mut problems = Vec::new();
+    for endpoint in Endpoint::ALL {
+        let function = endpoint.function_name();
+        if !binaries.contains(function) {
+            problems.push(format!("{function}: no functions/src/bin/{function}.rs"));
+        }
+        if !template.contains(function) {
+            problems.push(format!(
+                "{function}: no function in template.yaml builds it"
+            ));
+        }
+    }
+    for function in binaries.symmetric_difference(&template) {
+        problems.push(format!(
+            "{function}: a binary or a template function, not both"
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_function_has_an_event_in_events() {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&repo_file("events/manifest.json")).unwrap();
+    let mut with_events = BTreeSet::new();
+    for entry in manifest.as_array().expect("the manifest is a list") {
+        let event = entry["event"].as_str().expect("each entry names its event");
+        repo_file(&format!("events/{event}"));
+        with_events.insert(
+            entry["function"]
+                .as_str()
+                .expect("and its function")
+                .to_owned(),
         );
     }
+    let functions = template_functions();
+    let missing: Vec<&String> = functions
+        .iter()
+        .filter(|function| !with_events.contains(*function))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no event in events/manifest.json for {missing:?}"
+    );
+    let unknown: Vec<&String> = with_events.difference(&functions).collect();
+    assert!(
+        unknown.is_empty(),
+        "events/manifest.json names no function: {unknown:?}"
+    );
 }
 
 fn template() -> Yaml {
@@ -172,14 +262,14 @@ fn template_authorizers() -> BTreeMap<String, Option<String>> {
 fn exactly_the_routes_the_code_puts_behind_the_authorizer_carry_it() {
     let authorizers = template_authorizers();
     assert_eq!(authorizers.len(), Endpoint::ALL.len());
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ALL.iter().copied() {
         let carried = &authorizers[endpoint.function_name()];
         let expected = endpoint
             .behind_authorizer()
             .then(|| "TokenAuthorizer".to_owned());
         assert_eq!(carried, &expected, "{endpoint:?}");
     }
-    let behind: Vec<Endpoint> = (Endpoint::ALL.into_iter())
+    let behind: Vec<Endpoint> = (Endpoint::ALL.iter().copied())
         .filter(|endpoint| endpoint.behind_authorizer())
         .collect();
     assert_eq!(behind, [Endpoint::ExampleProtected]);
@@ -203,8 +293,7 @@ fn the_authorizer_is_a_function_of_its_own_that_the_api_calls_as_told() {
     assert_eq!(function["Type"].as_str(), Some("AWS::Serverless::Function"));
     let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str();
     assert_eq!(binary, Some("authorizer"));
-    let manifest = repo_file("functions/authorizer/Cargo.toml");
-    assert!(manifest.contains("name = \"authorizer\""));
+    assert!(binaries().contains("authorizer"));
     assert!(
         function["Properties"]["Events"].is_null(),
         "the authorizer has no route of its own"

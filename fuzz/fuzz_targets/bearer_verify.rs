@@ -4,8 +4,8 @@
 //! accepts is a token the current key signed, for us (see `check_accepted_token`).
 #![no_main]
 
-use auth::error::TokenRejection;
-use auth::request::{MAX_TOKEN_BYTES, bearer_token};
+use auth::http::error::TokenRejection;
+use auth::http::request::{MAX_TOKEN_BYTES, bearer_token};
 use auth_fuzz::{ISSUER, TOKENS, check_accepted_token, request_with_authorization};
 use libfuzzer_sys::{Corpus, fuzz_target};
 

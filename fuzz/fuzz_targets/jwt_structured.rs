@@ -12,8 +12,8 @@
 //! (fuzz/corpus/jwt_structured/valid-*) is a valid token.
 #![no_main]
 
-use auth::error::TokenRejection;
-use auth::request::bearer_token;
+use auth::http::error::TokenRejection;
+use auth::http::request::bearer_token;
 use auth_fuzz::{
     AUDIENCE, CONFIG, CURRENT_KEY, CURRENT_KID, CURRENT_PUBLIC_PEM, ISSUER, OTHER_KEY, TOKENS,
     check_accepted_token, request_with_authorization, rs256, rs256_sign,

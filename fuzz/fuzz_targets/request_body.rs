@@ -7,7 +7,7 @@
 
 use auth::ApiError;
 use auth::credentials::{Credentials, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, required_string};
-use auth::request::{MAX_BODY_BYTES, json_body};
+use auth::http::request::{MAX_BODY_BYTES, json_body};
 use auth_fuzz::{REFRESH_KEYS, request_with_body};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;

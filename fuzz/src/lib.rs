@@ -8,8 +8,8 @@
 //! (checked here with aws-lc-rs, independently of jsonwebtoken), and an
 //! accepted refresh token encodes back to itself.
 
-use auth::keys::KeySet;
-use auth::token::{Claims, Tokens};
+use auth::tokens::keys::KeySet;
+use auth::tokens::access::{Claims, Tokens};
 use auth::{Config, refresh::RefreshKeys};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;

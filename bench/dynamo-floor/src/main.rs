@@ -55,8 +55,8 @@
 //! stops the floor with an error: it measures the mail sent, never a 429.
 
 use auth::Config;
-use auth::codes::{self, CodeKey};
-use auth::outbox::{MailKind, OutboxMail};
+use auth::credentials::one_time_code::{self, CodeKey};
+use auth::mail::outbox::{MailKind, OutboxMail};
 use auth::store::dynamo::schema::{self, Item, n, s};
 use auth::store::{NewCode, NewUser, Session};
 use auth::throttle::{self, Counter, FAILURE_WINDOW_SECONDS};
@@ -328,7 +328,7 @@ impl Floor {
 
     /// A fresh code of `kind` for `email` and its mail, as the functions make them.
     fn new_code(&self, kind: MailKind, email: &str) -> Result<NewCode, Error> {
-        let code = codes::new_code().map_err(|error| format!("{error:?}"))?;
+        let code = one_time_code::new_code().map_err(|error| format!("{error:?}"))?;
         Ok(NewCode {
             code_hash: self.code_key.hash(kind, email, &code),
             mail: OutboxMail {
@@ -337,7 +337,7 @@ impl Floor {
                 to: email.to_owned(),
                 code,
                 created_at: now(),
-                expires_at: now() + codes::lifetime_seconds(kind),
+                expires_at: now() + one_time_code::lifetime_seconds(kind),
             },
         })
     }

@@ -201,11 +201,11 @@ async fn checked(
     request: &Request,
 ) -> Result<(Parts, lambda_http::Response<Body>), Error> {
     let mut parts = BTreeMap::new();
-    let (token, took) = timed(|| auth::request::bearer_token(request).map(str::to_owned));
+    let (token, took) = timed(|| auth::http::request::bearer_token(request).map(str::to_owned));
     let token = token.map_err(|rejection| format!("{rejection:?}"))?;
     parts.insert("bearer", took);
     let issuer = app
-        .issuer(auth::request::domain_name(request))
+        .issuer(auth::http::request::domain_name(request))
         .map_err(|error| format!("{error:?}"))?;
     let now = auth::now();
     let (claims, took) = timed(|| app.tokens.verify(&token, &issuer, now));
@@ -272,7 +272,7 @@ async fn one_call(
 /// go to stderr as one line, `{"ledger": {...}}`, which the bench reads from
 /// the emulator's log.
 async fn serve() -> Result<(), Error> {
-    auth::lambda::init_logging();
+    auth::runtime::init_logging();
     let (app, stamps) = &ledger_app(Config::from_env()?).await;
     lambda_http::run(service_fn(move |request: Request| async move {
         let (parts, reply) = checked(app, stamps, &request).await?;
@@ -329,7 +329,7 @@ async fn run(
 ) -> Result<Value, Error> {
     // The functions' own log set-up: what a first call costs includes its
     // callsites' first registration with it.
-    auth::lambda::init_logging();
+    auth::runtime::init_logging();
     let config = Config::from_env()?;
     let (app, stamps) = ledger_app(config.clone()).await;
     let event = if event.contains(TOKEN_PLACEHOLDER) {

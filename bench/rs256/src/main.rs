@@ -5,8 +5,8 @@
 //! claims through jsonwebtoken with a 48-byte secret, as the tokens were
 //! signed before RS256).
 
-use auth::keys::{KeySet, generate_private_key_pem};
-use auth::token::{Claims, Tokens};
+use auth::tokens::access::{Claims, Tokens};
+use auth::tokens::keys::{KeySet, generate_private_key_pem};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::sync::Arc;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! other shape is not ours, and is refused before it reaches storage: there an
 //! empty or oversized key is a DynamoDB error (a 503), not a "not found".
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 /// 16 random bytes (128 bits) name a session or a token: unguessable, and

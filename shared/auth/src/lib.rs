@@ -30,31 +30,20 @@
 //! - [`config`] and [`lambda`]: settings read once per cold start, and the
 //!   runtime glue.
 
-pub mod account_page;
-pub mod authorizer;
-pub mod codes;
 pub mod config;
 pub mod credentials;
 pub mod endpoint;
-pub mod error;
+pub mod http;
 pub mod ids;
-pub mod keys;
-pub mod lambda;
 pub mod mail;
-pub mod mailer;
-pub mod outbox;
-pub mod password;
-pub mod refresh;
-pub mod request;
-pub mod response;
-pub mod secrets;
+pub mod runtime;
 pub mod store;
 pub mod throttle;
-pub mod token;
+pub mod tokens;
 
 pub use config::Config;
 pub use endpoint::{App, Endpoint};
-pub use error::ApiError;
+pub use http::error::ApiError;
 
 /// Seconds since the Unix epoch: the unit of JWT `iat`/`exp` and of DynamoDB TTLs.
 pub fn now() -> u64 {

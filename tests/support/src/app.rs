@@ -2,8 +2,8 @@
 //! `API_URL` set, whatever answers at that address over HTTP.
 
 use crate::tokens::new_key;
-use auth::keys::{KeySetDocument, KeyState};
 use auth::store::dynamo::{DynamoStore, sdk_config};
+use auth::tokens::keys::{KeySetDocument, KeyState};
 use auth::{App, Config};
 use aws_sdk_dynamodb::Client;
 use std::sync::LazyLock;
@@ -167,7 +167,7 @@ pub fn access_token(app: &App<DynamoStore>, user_id: &str, session_id: &str) -> 
 
 /// An access token an app of `config` issues for this user and session.
 pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> String {
-    let tokens = auth::token::Tokens::new(
+    let tokens = auth::tokens::access::Tokens::new(
         config.signing_keys.clone(),
         &config.token_audience,
         config.access_token_ttl_seconds,

@@ -120,7 +120,12 @@ impl Backstage {
 
     /// Moves the address's pending code of `kind` to expire at `expires_at`,
     /// leaving the item in place as DynamoDB's late TTL deletion would.
-    pub async fn expire_code(&self, kind: auth::outbox::MailKind, email: &str, expires_at: u64) {
+    pub async fn expire_code(
+        &self,
+        kind: auth::mail::outbox::MailKind,
+        email: &str,
+        expires_at: u64,
+    ) {
         self.client
             .update_item()
             .table_name(&self.config.users_table)

@@ -449,7 +449,7 @@ pub async fn authorize(
             .headers
             .insert("authorization", value.parse().unwrap());
     }
-    Box::pin(auth::authorizer::authorize(app, &event, None)).await
+    Box::pin(auth::endpoint::authorizer::authorize(app, &event, None)).await
 }
 
 /// A request with `body` as API Gateway delivers it from the client address

@@ -12,7 +12,7 @@
 //! [`crate::secrets`]).
 
 use crate::backstage::backstage;
-use auth::outbox::{MailKind, OutboxMail};
+use auth::mail::outbox::{MailKind, OutboxMail};
 use auth::store::dynamo::schema::outbox_mail_from;
 use serde_json::Value;
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@
 //! the attacker's ([`attacker_keys`], [`raw_token`]), or with what an attacker
 //! can read: the published public key ([`public_key_pem`]).
 
-use auth::keys::{KeyEntry, KeySet, KeySetDocument, KeyState, SigningKey};
+use auth::tokens::keys::{KeyEntry, KeySet, KeySetDocument, KeyState, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -73,7 +73,7 @@ pub fn new_key(kid: &str, state: KeyState) -> KeyEntry {
     KeyEntry {
         kid: kid.to_owned(),
         state,
-        private_key_pem: auth::keys::generate_private_key_pem(2048).unwrap(),
+        private_key_pem: auth::tokens::keys::generate_private_key_pem(2048).unwrap(),
         changed_at: None,
     }
 }

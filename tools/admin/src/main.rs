@@ -107,7 +107,7 @@ async fn create_admin(store: &DynamoStore, email: &str) -> Result<String, String
     let user = NewUser {
         user_id: auth::ids::new_user_id(),
         email: email.to_owned(),
-        password_hash: auth::password::hash(&password, cost)
+        password_hash: auth::credentials::password::hash(&password, cost)
             .await
             .map_err(message)?,
         registered_on: auth::rfc3339(auth::now()),

@@ -63,7 +63,14 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
     let record = stored.expect("the account exists");
     assert_eq!(record.user_id, id);
     assert!(record.admin && record.email_verified && !record.disabled);
-    assert!(auth::password::verify("a long enough password", Some(&record.password_hash), 4).await);
+    assert!(
+        auth::credentials::password::verify(
+            "a long enough password",
+            Some(&record.password_hash),
+            4
+        )
+        .await
+    );
     let profile = store.profile(&id).await.unwrap().unwrap();
     assert!(profile.admin && profile.email_verified);
 

@@ -7,7 +7,7 @@
 mod rotation;
 mod secret;
 
-use auth::keys::{KeySetDocument, generate_private_key_pem};
+use auth::tokens::keys::{KeySetDocument, generate_private_key_pem};
 use rotation::{DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, KeySource, NEW_KEY_BITS};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};

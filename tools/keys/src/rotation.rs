@@ -2,7 +2,7 @@
 //! the time and a source of new keys, so the tests can run them on small clock
 //! values and with one shared key.
 
-use auth::keys::{KeyEntry, KeySet, KeySetDocument, KeyState};
+use auth::tokens::keys::{KeyEntry, KeySet, KeySetDocument, KeyState};
 use std::collections::HashSet;
 
 /// Every new key is RSA 2048: the minimum the service accepts, and the
@@ -192,7 +192,7 @@ pub fn check(document: &KeySetDocument) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auth::keys::generate_private_key_pem;
+    use auth::tokens::keys::generate_private_key_pem;
 
     /// Small clock values: the rules depend on differences only.
     const LIFETIME: u64 = 100;

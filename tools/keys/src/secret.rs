@@ -7,7 +7,7 @@
 //! new version and AWSPREVIOUS to the one it replaces: a rotation can be
 //! undone by moving the label back.
 
-use auth::keys::KeySetDocument;
+use auth::tokens::keys::KeySetDocument;
 use aws_config::BehaviorVersion;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;

@@ -3,9 +3,9 @@
 
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use crate::error::ApiError;
-use crate::response::Reply;
-use crate::store::{Profile, Store};
+use crate::http::error::ApiError;
+use crate::http::response::Reply;
+use crate::store::{AccountChange, Profile, Store};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -157,4 +157,19 @@ mod tests {
             ]
         );
     }
+}
+
+/// The flag on the account's profile and login record, together; 404 for an
+/// account gone meanwhile.
+pub async fn set_disabled<S: Store>(
+    app: &App<S>,
+    profile: &Profile,
+    disabled: bool,
+) -> Result<(), ApiError> {
+    let change = AccountChange::Disabled(disabled);
+    let changed = app
+        .store
+        .change_account(&profile.user_id, &profile.email, change)
+        .await?;
+    changed.then_some(()).ok_or(ApiError::UserNotFound)
 }

@@ -1,11 +1,19 @@
 //! The token check of every protected endpoint.
 
 use super::App;
-use crate::error::{ApiError, TokenRejection};
-use crate::request::bearer_token;
+use crate::http::error::{ApiError, TokenRejection};
+use crate::http::request::bearer_token;
+use crate::store::access::{Access, Items};
 use crate::store::{Profile, Store};
-use crate::token::Claims;
+use crate::tokens::access::Claims;
 use lambda_http::Request;
+
+/// The token check's storage: the token's revocation, and its user's profile
+/// and session, in one `BatchGetItem`.
+pub const TOKEN_CHECK: &[Access] = &[
+    Access::revoked("BatchGetItem"),
+    Access::users("BatchGetItem", &[Items::User, Items::Sessions]),
+];
 
 /// A caller whose access token passed every check.
 pub struct Caller {
@@ -15,7 +23,7 @@ pub struct Caller {
 
 /// The token check of every protected endpoint.
 pub async fn authenticate<S: Store>(app: &App<S>, request: &Request) -> Result<Caller, ApiError> {
-    let issuer = app.issuer(crate::request::domain_name(request))?;
+    let issuer = app.issuer(crate::http::request::domain_name(request))?;
     check_token(app, bearer_token(request)?, &issuer).await
 }
 

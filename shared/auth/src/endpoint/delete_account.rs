@@ -2,22 +2,43 @@ use super::App;
 use super::authenticate::{Caller, authenticate};
 use super::erasure::erase;
 use crate::credentials::{check_password, required_string};
-use crate::error::{ApiError, TokenRejection};
-use crate::password;
-use crate::request::{json_body, source_ip};
-use crate::response::{Reply, success};
+use crate::http::error::{ApiError, TokenRejection};
+use crate::credentials::password;
+use crate::http::request::{json_body, source_ip};
+use crate::http::response::{Reply, success};
 use crate::store::Store;
-use crate::throttle::{self, PasswordAttempt};
+use super::password_attempt::PasswordAttempt;
+use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "delete-account",
+    method: "DELETE",
+    route: "/auth/account",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        // The password checked and throttled as login's.
+        super::password_attempt::PASSWORD_CHECK,
+        &[
+            Access::users("Query", &[Items::Sessions]),
+            Access::users("DeleteItem", &[Items::Sessions]),
+        ],
+        super::erasure::ERASURE,
+    ],
+    example_body: Some(r#"{"password": "{password}"}"#),
+};
 
 /// `DELETE /auth/account` `{"password"}`: the owner erases their account
 /// ([`erase`]), as an admin's delete does. The password is checked and
 /// throttled like a login's, so a stolen access token alone erases nothing.
 /// An admin is refused (409): demoted first (`make demote-admin`), so that
 /// no deployment loses its last admin by accident.
-pub async fn delete_account<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct DeleteBody {
         password: Option<Value>,

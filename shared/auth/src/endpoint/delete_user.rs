@@ -1,15 +1,34 @@
 use super::App;
 use super::admin::{admin_action, named_profile};
 use super::erasure::erase;
-use crate::error::ApiError;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "delete-user",
+    method: "DELETE",
+    route: "/admin/users/{id}",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        &[
+            Access::users("GetItem", &[Items::User]),
+            Access::users("Query", &[Items::Sessions]),
+            Access::users("DeleteItem", &[Items::Sessions]),
+        ],
+        super::erasure::ERASURE,
+    ],
+    example_body: None,
+};
 
 /// `DELETE /admin/users/{id}`: erases the user ([`erase`]); the email can
 /// register again.
-pub async fn delete_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "delete_user", |admin| async move {
         let profile = named_profile(app, request).await?;
         if profile.user_id == admin.profile.user_id {

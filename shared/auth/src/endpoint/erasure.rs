@@ -2,8 +2,21 @@
 //! owner's `DELETE /auth/account` alike.
 
 use super::App;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::store::access::{Access, Items};
 use crate::store::{Erasure, Profile, Store, Verified};
+
+/// Erasing an account's own items: profile, email claim, codes and failed
+/// logins (its sessions are swept apart).
+pub const ERASURE: &[Access] = &[Access::users(
+    "DeleteItem",
+    &[
+        Items::User,
+        Items::Email,
+        Items::Code,
+        Items::AccountFailures,
+    ],
+)];
 
 /// Erases `profile`'s account: its sessions, then in one transaction its
 /// profile, email claim, pending codes and failed-login counter, then any

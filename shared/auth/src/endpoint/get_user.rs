@@ -1,15 +1,32 @@
 use super::App;
 use super::admin::{admin_action, named_profile, user_json};
 use super::sessions::session_json;
-use crate::error::ApiError;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde_json::{Value, json};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "get-user",
+    method: "GET",
+    route: "/admin/users/{id}",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        &[
+            Access::users("GetItem", &[Items::User]),
+            Access::users("Query", &[Items::Sessions]),
+        ],
+    ],
+    example_body: None,
+};
 
 /// `GET /admin/users/{id}`: the user, with their live sessions as the owner
 /// sees them in `GET /auth/sessions` (no `current`: the admin has none of them).
-pub async fn get_user<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "get_user", |_| async {
         // The profile and the sessions together: one round trip.
         let user_id = super::admin::named_user(request)?;

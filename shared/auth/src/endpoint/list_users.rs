@@ -1,21 +1,36 @@
 use super::App;
 use super::admin::{admin_action, user_json};
-use crate::error::ApiError;
-use crate::request::query_param;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::request::query_param;
+use crate::http::response::{Reply, success};
 use crate::store::{PageCursor, Store};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+use crate::store::access::Access;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 100;
 /// Far more than a cursor we hand out takes (a date, `#` and a UUID).
 const MAX_CURSOR_CHARS: usize = 128;
 
+pub const DESCRIPTION: Description = Description {
+    function: "list-users",
+    method: "GET",
+    route: "/admin/users",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        // The listing index's one partition, and nothing of the table.
+        &[Access::listing("Query")],
+    ],
+    example_body: None,
+};
+
 /// `GET /admin/users?limit=&cursor=`: a page of users, newest registration
 /// first, with an opaque cursor for the next page (`null` on the last).
-pub async fn list_users<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "list_users", |_| async {
         let limit = match query_param(request, "limit") {
             None => DEFAULT_LIMIT,

@@ -1,19 +1,41 @@
 use super::App;
 use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
-use crate::error::ApiError;
-use crate::password;
-use crate::request::source_ip;
-use crate::response::Reply;
+use crate::http::error::ApiError;
+use crate::credentials::password;
+use crate::http::request::source_ip;
+use crate::http::response::Reply;
 use crate::store::Store;
-use crate::throttle::{self, PasswordAttempt};
+use super::password_attempt::PasswordAttempt;
+use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "login",
+    method: "POST",
+    route: "/auth/login",
+    guard: Guard::Public,
+    needs: Needs::Signer,
+    storage: &[
+        super::password_attempt::PASSWORD_CHECK,
+        // The session opens only if the verified hash still holds; a
+        // success clears the account's counter.
+        &[
+            Access::users("ConditionCheckItem", &[Items::Email]),
+            Access::users("PutItem", &[Items::Sessions]),
+            Access::users("DeleteItem", &[Items::AccountFailures]),
+        ],
+    ],
+    example_body: Some(r#"{"email": "someone@example.com", "password": "{password}"}"#),
+};
 
 /// `POST /auth/login`: one read (the account and its failed-login counters),
 /// one write claiming the attempt on the counters, one bcrypt verify (also for
 /// unknown emails), then on success one write: the new session, with the
 /// attempt settled.
-pub async fn login<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let credentials = Credentials::from_request(request)?;
     let email = &credentials.email;
     let now = crate::now();

@@ -1,18 +1,37 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use crate::error::{ApiError, TokenRejection};
-use crate::request::{bearer_token, query_param};
-use crate::response::{Reply, success};
+use crate::http::error::{ApiError, TokenRejection};
+use crate::http::request::{bearer_token, query_param};
+use crate::http::response::{Reply, success};
 use crate::store::{Revocation, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "logout",
+    method: "POST",
+    route: "/auth/logout",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        // Revoke the token; end its session, or every (other) one.
+        &[
+            Access::revoked("PutItem"),
+            Access::users("DeleteItem", &[Items::Sessions]),
+            Access::users("Query", &[Items::Sessions]),
+        ],
+    ],
+    example_body: None,
+};
 
 /// `POST /auth/logout[?scope=local|others|global]`.
 /// - `local` (the default): one atomic write that revokes the token and ends its
 ///   session; no read.
 /// - `others`: every other session of the user ends; this one stays.
 /// - `global`: every session ends, this one too.
-pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let scope = query_param(request, "scope").unwrap_or("local");
     if !matches!(scope, "local" | "others" | "global") {
         return Err(ApiError::bad_request(
@@ -31,7 +50,7 @@ pub async fn logout<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
     if scope == "local" {
         let now = crate::now();
-        let issuer = app.issuer(crate::request::domain_name(request))?;
+        let issuer = app.issuer(crate::http::request::domain_name(request))?;
         let claims = app.tokens.verify(token, &issuer, now)?;
         return match app.store.end_token_session(&claims, now).await? {
             Revocation::Revoked => Ok(done()),

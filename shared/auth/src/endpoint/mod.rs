@@ -1,222 +1,162 @@
-//! The API: one [`Endpoint`] per Lambda function, each with its route, and
-//! one file per handler, in the style of mini-redis's `cmd/`. This file only
-//! routes: [`App`] (what every handler needs), [`Endpoint`] (name, route,
-//! dispatch) and the invocation's deadline.
+//! The API: one [`Endpoint`] per Lambda function, one file per handler named
+//! after it (in the style of mini-redis's `cmd/`), each starting with its
+//! [`Description`]. The [`endpoints!`] table below is the one list of them;
+//! everything else is derived (see docs/adding-an-endpoint.md).
 //!
+//! Shared by the handlers:
+//! - [`app`]: [`App`], what every handler needs, and the tokens' issuer;
+//! - [`description`]: what an endpoint says of itself;
 //! - [`authenticate`]: the token check every protected endpoint (and the
-//!   Lambda authorizer) starts with;
+//!   Lambda [`authorizer`]) starts with;
 //! - [`session_tokens`]: a new session and the answer that hands out tokens;
-//! - one file per endpoint, named after it: [`register`], [`login`],
-//!   [`status`], [`logout`], [`refresh`], [`sessions`], [`revoke_session`],
-//!   [`password`], [`jwks`], [`openid_configuration`],
-//!   [`example_protected`] (a route of "your own API" behind the authorizer),
-//!   and the account-recovery ones: [`forgot_password`], [`reset_password`],
-//!   [`verify_email`] and [`resend_verification`];
-//! - [`one_time_codes`]: mailing a code and checking one, for those four and
-//!   registration;
-//! - the admin ones, behind [`admin`]'s check and audit line:
-//!   [`list_users`], [`get_user`], [`user_access`] (disable and enable),
-//!   [`sign_out_user`] and [`delete_user`]; and the owner's own
-//!   [`delete_account`], which shares [`erasure`] with `delete_user`.
-//!
-//! A new endpoint is one new file, plus one line in each table below.
+//! - [`password_attempt`]: one password check under the brute-force throttle;
+//! - [`mailed_codes`]: mailing a one-time code and redeeming one;
+//! - [`admin`]: the admin calls' check and audit line; [`erasure`]: erasing
+//!   an account, for an admin and the owner alike.
 
 mod admin;
-mod authenticate;
-mod delete_account;
-mod delete_user;
+pub mod app;
+pub mod authenticate;
+pub mod authorizer;
+pub mod description;
 mod erasure;
-mod example_protected;
-mod forgot_password;
-mod get_user;
-mod jwks;
-mod list_users;
-mod login;
-mod logout;
-mod one_time_codes;
-mod openid_configuration;
-mod password;
-mod refresh;
-mod register;
-mod resend_verification;
-mod reset_password;
-mod revoke_session;
+mod mailed_codes;
+mod password_attempt;
 mod session_tokens;
-mod sessions;
-mod sign_out_user;
-mod status;
-mod user_access;
-mod verify_email;
 
+pub use app::{App, issuer};
 pub use authenticate::{Caller, check_token};
+pub use description::{Description, Guard, Needs};
 pub use forgot_password::FORGOT_MESSAGE;
 pub use jwks::JWKS_MAX_AGE_SECONDS;
 pub use status::status_reply;
 
-use crate::Config;
-use crate::codes::CodeKey;
-use crate::error::ApiError;
-use crate::refresh::RefreshKeys;
-use crate::response::Reply;
-use crate::secrets::SecretSource;
+use crate::http::error::ApiError;
+use crate::http::response::Reply;
 use crate::store::Store;
-use crate::token::Tokens;
 use lambda_http::{Request, RequestExt};
 
-/// What every handler needs, built once per cold start.
-pub struct App<S> {
-    pub config: Config,
-    pub tokens: Tokens,
-    pub refresh_keys: RefreshKeys,
-    /// One-time codes' hashing key ([`crate::codes`]).
-    pub code_key: CodeKey,
-    pub store: S,
-    /// Deployed: where the keys come from, to read them again.
-    pub secrets: Option<SecretSource>,
-}
+/// The one table of endpoints: `Variant => module`. Each module is a file
+/// of this folder with a `DESCRIPTION` and a `handle`; those that need no
+/// [`App`] ([`Needs::Settings`]) are listed apart, and their `handle` takes
+/// the `PUBLIC_BASE_URL` setting instead.
+macro_rules! endpoints {
+    (
+        with_app { $($variant:ident => $module:ident,)* }
+        without_app { $($bare_variant:ident => $bare_module:ident,)* }
+    ) => {
+        $(mod $module;)*
+        $(mod $bare_module;)*
 
-impl<S: Store> App<S> {
-    pub fn new(config: Config, store: S) -> Self {
-        let tokens = Tokens::new(
-            config.signing_keys.clone(),
-            &config.token_audience,
-            config.access_token_ttl_seconds,
-        );
-        let refresh_keys = RefreshKeys::new(&config.refresh_token_secret);
-        let code_key = CodeKey::new(&config.refresh_token_secret);
-        Self {
-            config,
-            tokens,
-            refresh_keys,
-            code_key,
-            store,
-            secrets: None,
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Endpoint {
+            $($variant,)*
+            $($bare_variant,)*
         }
-    }
+
+        impl Endpoint {
+            pub const ALL: &[Endpoint] = &[$(Self::$variant,)* $(Self::$bare_variant,)*];
+
+            /// What the endpoint says of itself, beside its handler.
+            pub const fn description(self) -> &'static Description {
+                match self {
+                    $(Self::$variant => &$module::DESCRIPTION,)*
+                    $(Self::$bare_variant => &$bare_module::DESCRIPTION,)*
+                }
+            }
+
+            /// Answers a request of an endpoint that needs no [`App`], given
+            /// the `PUBLIC_BASE_URL` setting (`None` for the others).
+            fn answer_without_app(
+                self,
+                public_base_url: Option<&str>,
+                request: &Request,
+            ) -> Option<Result<Reply, ApiError>> {
+                match self {
+                    $(Self::$bare_variant => Some($bare_module::handle(public_base_url, request)),)*
+                    _ => None,
+                }
+            }
+
+            async fn answer<S: Store>(self, app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+                match self {
+                    $(Self::$variant => $module::handle(app, request).await,)*
+                    $(Self::$bare_variant => $bare_module::handle(app.config.public_base_url.as_deref(), request),)*
+                }
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Register,
-    Login,
-    Status,
-    Logout,
-    Refresh,
-    Sessions,
-    RevokeSession,
-    ChangePassword,
-    Jwks,
-    OpenidConfiguration,
-    ExampleProtected,
-    ForgotPassword,
-    ResetPassword,
-    VerifyEmail,
-    ResendVerification,
-    AccountPage,
-    ListUsers,
-    GetUser,
-    DisableUser,
-    EnableUser,
-    SignOutUser,
-    DeleteUser,
-    DeleteAccount,
+endpoints! {
+    with_app {
+        Register => register,
+        Login => login,
+        Status => status,
+        Logout => logout,
+        Refresh => refresh,
+        Sessions => sessions,
+        RevokeSession => revoke_session,
+        ChangePassword => change_password,
+        Jwks => jwks,
+        ForgotPassword => forgot_password,
+        ResetPassword => reset_password,
+        VerifyEmail => verify_email,
+        ResendVerification => resend_verification,
+        ListUsers => list_users,
+        GetUser => get_user,
+        DisableUser => disable_user,
+        EnableUser => enable_user,
+        SignOutUser => sign_out_user,
+        DeleteUser => delete_user,
+        DeleteAccount => delete_account,
+    }
+    without_app {
+        OpenidConfiguration => openid_configuration,
+        ExampleProtected => example_protected,
+        AccountPage => account_page,
+    }
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 23] = [
-        Self::Register,
-        Self::Login,
-        Self::Status,
-        Self::Logout,
-        Self::Refresh,
-        Self::Sessions,
-        Self::RevokeSession,
-        Self::ChangePassword,
-        Self::Jwks,
-        Self::OpenidConfiguration,
-        Self::ExampleProtected,
-        Self::ForgotPassword,
-        Self::ResetPassword,
-        Self::VerifyEmail,
-        Self::ResendVerification,
-        Self::AccountPage,
-        Self::ListUsers,
-        Self::GetUser,
-        Self::DisableUser,
-        Self::EnableUser,
-        Self::SignOutUser,
-        Self::DeleteUser,
-        Self::DeleteAccount,
-    ];
-
-    /// The function's name: its package in `functions/`, its binary, and its
-    /// name in the `cargo lambda watch` router.
-    pub fn function_name(self) -> &'static str {
-        match self {
-            Self::Register => "register",
-            Self::Login => "login",
-            Self::Status => "status",
-            Self::Logout => "logout",
-            Self::Refresh => "refresh",
-            Self::Sessions => "sessions",
-            Self::RevokeSession => "revoke-session",
-            Self::ChangePassword => "password",
-            Self::Jwks => "jwks",
-            Self::OpenidConfiguration => "openid-configuration",
-            Self::ExampleProtected => "example-protected",
-            Self::ForgotPassword => "forgot-password",
-            Self::ResetPassword => "reset-password",
-            Self::VerifyEmail => "verify-email",
-            Self::ResendVerification => "resend-verification",
-            Self::AccountPage => "account-page",
-            Self::ListUsers => "list-users",
-            Self::GetUser => "get-user",
-            Self::DisableUser => "disable-user",
-            Self::EnableUser => "enable-user",
-            Self::SignOutUser => "sign-out-user",
-            Self::DeleteUser => "delete-user",
-            Self::DeleteAccount => "delete-account",
-        }
+    /// The function's name (see [`Description::function`]).
+    pub const fn function_name(self) -> &'static str {
+        self.description().function
     }
 
-    /// Method and path, as API Gateway routes them (`{id}` is a path parameter).
-    pub fn route(self) -> (&'static str, &'static str) {
-        match self {
-            Self::Register => ("POST", "/auth/register"),
-            Self::Login => ("POST", "/auth/login"),
-            Self::Status => ("GET", "/auth/status"),
-            Self::Logout => ("POST", "/auth/logout"),
-            Self::Refresh => ("POST", "/auth/refresh"),
-            Self::Sessions => ("GET", "/auth/sessions"),
-            Self::RevokeSession => ("DELETE", "/auth/sessions/{id}"),
-            Self::ChangePassword => ("POST", "/auth/password"),
-            Self::Jwks => ("GET", "/.well-known/jwks.json"),
-            Self::OpenidConfiguration => ("GET", "/.well-known/openid-configuration"),
-            Self::ExampleProtected => ("GET", "/example/protected"),
-            Self::ForgotPassword => ("POST", "/auth/password/forgot"),
-            Self::ResetPassword => ("POST", "/auth/password/reset"),
-            Self::VerifyEmail => ("POST", "/auth/email/verify"),
-            Self::ResendVerification => ("POST", "/auth/email/verify/resend"),
-            Self::AccountPage => ("GET", "/account"),
-            Self::ListUsers => ("GET", "/admin/users"),
-            Self::GetUser => ("GET", "/admin/users/{id}"),
-            Self::DisableUser => ("POST", "/admin/users/{id}/disable"),
-            Self::EnableUser => ("POST", "/admin/users/{id}/enable"),
-            Self::SignOutUser => ("POST", "/admin/users/{id}/sign-out"),
-            Self::DeleteUser => ("DELETE", "/admin/users/{id}"),
-            Self::DeleteAccount => ("DELETE", "/auth/account"),
-        }
+    /// Method and path, as API Gateway routes them.
+    pub const fn route(self) -> (&'static str, &'static str) {
+        (self.description().method, self.description().route)
     }
 
-    /// Whether the endpoint issues access tokens, and so needs the current
-    /// key's private half (checked at init) rather than only the public ones.
+    /// Whether it issues access tokens, and so needs the current key's
+    /// private half (checked at init) rather than only the public ones.
     pub fn signs(self) -> bool {
-        matches!(self, Self::Register | Self::Login | Self::Refresh)
+        self.description().needs == Needs::Signer
     }
 
     /// Whether the route sits behind the Lambda authorizer in the template.
     pub fn behind_authorizer(self) -> bool {
-        self == Self::ExampleProtected
+        self.description().guard == Guard::Authorizer
+    }
+
+    /// Whether the endpoint needs the [`App`] (keys, tables). Those that do
+    /// not read no secret at init, and their IAM policy grants none.
+    pub fn needs_app(self) -> bool {
+        self.description().needs != Needs::Settings
+    }
+
+    /// The endpoint whose function is called `name`, if any: a `const fn`,
+    /// so that a binary named after no endpoint fails to compile.
+    pub const fn named(name: &str) -> Option<Endpoint> {
+        let mut index = 0;
+        while index < Self::ALL.len() {
+            if same(Self::ALL[index].function_name(), name) {
+                return Some(Self::ALL[index]);
+            }
+            index += 1;
+        }
+        None
     }
 
     /// Answers one request. Every error becomes its HTTP answer here, and
@@ -224,7 +164,7 @@ impl Endpoint {
     /// deadline: a call still waiting on storage then gets our 503, not the
     /// gateway's bare error after Lambda kills it.
     pub async fn handle<S: Store>(self, app: &App<S>, request: Request) -> Reply {
-        app.refresh_keys().await;
+        app.reload_signing_keys().await;
         let deadline = request.lambda_context_ref().map(|context| context.deadline);
         let result = within_deadline(deadline, self.answer(app, &request)).await;
         result.unwrap_or_else(|error| {
@@ -236,111 +176,30 @@ impl Endpoint {
         })
     }
 
-    /// Whether the endpoint needs the [`App`] (keys, tables). Those that do
-    /// not read no secret at init, and their IAM policy grants none.
-    pub fn needs_app(self) -> bool {
-        !matches!(
-            self,
-            Self::ExampleProtected | Self::OpenidConfiguration | Self::AccountPage
-        )
-    }
-
     /// Answers a request of an endpoint that needs no [`App`] (see
     /// [`Endpoint::needs_app`]), given the `PUBLIC_BASE_URL` setting.
     pub fn handle_without_app(self, request: &Request, public_base_url: Option<&str>) -> Reply {
-        let answer = match self {
-            Self::ExampleProtected => example_protected::example_protected(request),
-            Self::OpenidConfiguration => {
-                openid_configuration::openid_configuration(public_base_url, request)
-            }
-            Self::AccountPage => Ok(crate::account_page::account_page()),
-            _ => Err(ApiError::Unavailable(format!("{self:?} needs the app"))),
-        };
+        let answer = self
+            .answer_without_app(public_base_url, request)
+            .unwrap_or_else(|| Err(ApiError::Unavailable(format!("{self:?} needs the app"))));
         answer.unwrap_or_else(ApiError::into_reply)
     }
-
-    async fn answer<S: Store>(self, app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-        match self {
-            Self::Register => register::register(app, request).await,
-            Self::Login => login::login(app, request).await,
-            Self::Status => status::status(app, request).await,
-            Self::Logout => logout::logout(app, request).await,
-            Self::Refresh => refresh::refresh(app, request).await,
-            Self::Sessions => sessions::sessions(app, request).await,
-            Self::RevokeSession => revoke_session::revoke_session(app, request).await,
-            Self::ChangePassword => password::change_password(app, request).await,
-            Self::Jwks => jwks::jwks(app).await,
-            Self::OpenidConfiguration => openid_configuration::openid_configuration(
-                app.config.public_base_url.as_deref(),
-                request,
-            ),
-            Self::ExampleProtected => example_protected::example_protected(request),
-            Self::ForgotPassword => forgot_password::forgot_password(app, request).await,
-            Self::ResetPassword => reset_password::reset_password(app, request).await,
-            Self::VerifyEmail => verify_email::verify_email(app, request).await,
-            Self::ResendVerification => {
-                resend_verification::resend_verification(app, request).await
-            }
-            Self::AccountPage => Ok(crate::account_page::account_page()),
-            Self::ListUsers => list_users::list_users(app, request).await,
-            Self::GetUser => get_user::get_user(app, request).await,
-            Self::DisableUser => user_access::disable_user(app, request).await,
-            Self::EnableUser => user_access::enable_user(app, request).await,
-            Self::SignOutUser => sign_out_user::sign_out_user(app, request).await,
-            Self::DeleteUser => delete_user::delete_user(app, request).await,
-            Self::DeleteAccount => delete_account::delete_account(app, request).await,
-        }
-    }
 }
 
-impl<S> App<S> {
-    /// The `iss` of tokens issued or checked for a request API Gateway
-    /// received on `domain` (see [`issuer`]).
-    pub fn issuer(&self, domain: Option<&str>) -> Result<String, ApiError> {
-        issuer(self.config.public_base_url.as_deref(), domain)
+/// Byte-wise string equality, in a `const fn`.
+pub(crate) const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
-
-    /// Deployed, reads the secret again once this instance's copy is stale
-    /// and puts its key set in force ([`crate::secrets`]). A failed read keeps
-    /// the keys in force and is logged; the next try waits for the next
-    /// stale moment, so an outage of Secrets Manager costs each instance one
-    /// call per [`crate::secrets::KEY_SET_MAX_AGE_SECONDS`].
-    pub async fn refresh_keys(&self) {
-        let Some(source) = &self.secrets else {
-            return;
-        };
-        if !source.claim_refresh(crate::now()) {
-            return;
+    let mut index = 0;
+    while index < a.len() {
+        if a[index] != b[index] {
+            return false;
         }
-        let keys = source.read().await.and_then(|settings| {
-            let json = settings
-                .into_iter()
-                .find_map(|(name, value)| (name == "SIGNING_KEYS").then_some(value))
-                .unwrap_or_default();
-            // Checked as deeply as at a signer's init, in every function: a
-            // set whose current key cannot sign is never put in force.
-            crate::keys::KeySet::from_json(&json)
-                .and_then(|keys| keys.check_signer().map(|()| keys))
-                .map_err(crate::config::ConfigError)
-        });
-        match keys {
-            Ok(keys) => self.tokens.replace_keys(std::sync::Arc::new(keys)),
-            Err(error) => tracing::error!("could not refresh the signing keys: {error}"),
-        }
+        index += 1;
     }
-}
-
-/// The tokens' `iss`: the configured public base URL, else `https://` and the
-/// domain API Gateway received the request on (API Gateway's, never a header
-/// the client wrote).
-pub fn issuer(public_base_url: Option<&str>, domain: Option<&str>) -> Result<String, ApiError> {
-    match (public_base_url, domain) {
-        (Some(url), _) => Ok(url.to_owned()),
-        (None, Some(domain)) => Ok(format!("https://{domain}")),
-        (None, None) => Err(ApiError::Unavailable(
-            "no PUBLIC_BASE_URL and no domain name".into(),
-        )),
-    }
+    true
 }
 
 /// Room left before the invocation's deadline for writing the 503 itself.

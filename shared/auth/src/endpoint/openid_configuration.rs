@@ -1,19 +1,30 @@
-use crate::error::ApiError;
-use crate::response::{Reply, document};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, document};
 use lambda_http::Request;
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
 
 /// The discovery document changes only with the API's address.
 const MAX_AGE_SECONDS: u64 = 3600;
 
+pub const DESCRIPTION: Description = Description {
+    function: "openid-configuration",
+    method: "GET",
+    route: "/.well-known/openid-configuration",
+    guard: Guard::Public,
+    needs: Needs::Settings,
+    storage: &[],
+    example_body: None,
+};
+
 /// `GET /.well-known/openid-configuration`: where the keys are, for API
 /// Gateway's JWT authorizer and the usual JWT libraries. We issue access
 /// tokens, not OpenID ID tokens; the required fields say what we can.
-pub fn openid_configuration(
+pub fn handle(
     public_base_url: Option<&str>,
     request: &Request,
 ) -> Result<Reply, ApiError> {
-    let issuer = super::issuer(public_base_url, crate::request::domain_name(request))?;
+    let issuer = super::issuer(public_base_url, crate::http::request::domain_name(request))?;
     Ok(document(
         &json!({
             "issuer": issuer,

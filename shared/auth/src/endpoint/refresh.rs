@@ -1,18 +1,38 @@
 use super::App;
 use super::session_tokens::tokens_reply;
 use crate::credentials::required_string;
-use crate::error::ApiError;
-use crate::refresh::RefreshToken;
-use crate::request::json_body;
-use crate::response::Reply;
+use crate::http::error::ApiError;
+use crate::tokens::refresh::RefreshToken;
+use crate::http::request::json_body;
+use crate::http::response::Reply;
 use crate::store::{Session, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "refresh",
+    method: "POST",
+    route: "/auth/refresh",
+    guard: Guard::Public,
+    needs: Needs::Signer,
+    storage: &[
+        // Read the session with its user; rotate, or (on reuse) end the
+        // session; nothing else.
+        &[
+            Access::users("BatchGetItem", &[Items::User, Items::Sessions]),
+            Access::users("UpdateItem", &[Items::Sessions]),
+            Access::users("DeleteItem", &[Items::Sessions]),
+        ],
+    ],
+    example_body: Some(r#"{"refresh_token": "{refresh_token}"}"#),
+};
 
 /// `POST /auth/refresh` `{"refresh_token"}`: rotates the refresh token and
 /// issues a new access token for the same session.
-pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct RefreshBody {
         refresh_token: Option<Value>,
@@ -20,7 +40,7 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
     let body: RefreshBody = json_body(request)?;
     let raw = required_string("refresh_token", body.refresh_token)?;
     let presented = app
-        .refresh_keys
+        .refresh_token_keys
         .parse(&raw)
         .ok_or(ApiError::RefreshRejected)?;
     let (user_id, session_id) = (&presented.user_id, &presented.session_id);
@@ -39,7 +59,7 @@ pub async fn refresh<S: Store>(app: &App<S>, request: &Request) -> Result<Reply,
     let (session, profile) = read_live().await?;
     let admin = profile.admin;
     let presented_hash = presented.hash();
-    let successor = app.refresh_keys.successor_of(&presented);
+    let successor = app.refresh_token_keys.successor_of(&presented);
     // If it is not the live token: what judging it as a retry needs.
     let retry = Presented {
         hash: &presented_hash,

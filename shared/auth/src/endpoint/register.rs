@@ -1,20 +1,44 @@
 use super::App;
-use super::one_time_codes::new_code;
+use super::mailed_codes::new_code;
 use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
-use crate::error::ApiError;
-use crate::outbox::MailKind;
-use crate::request::source_ip;
-use crate::response::Reply;
+use crate::http::error::ApiError;
+use crate::mail::outbox::MailKind;
+use crate::http::request::source_ip;
+use crate::http::response::Reply;
 use crate::store::{NewUser, Registration, Store};
-use crate::{password, throttle};
+use crate::credentials::password;
+use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "register",
+    method: "POST",
+    route: "/auth/register",
+    guard: Guard::Public,
+    needs: Needs::Signer,
+    storage: &[
+        // The address's registrations this hour, before bcrypt.
+        &[Access::users("UpdateItem", &[Items::Registrations])],
+        // Profile, email claim, first session and the verification code,
+        // with its mail, in one transaction.
+        &[
+            Access::users("PutItem", &[Items::User, Items::Email, Items::Sessions, Items::Code]),
+            Access::outbox("PutItem"),
+        ],
+        // After repeated conflicts: has the email an owner by now?
+        &[Access::users("BatchGetItem", &[Items::Email])],
+    ],
+    example_body: Some(r#"{"email": "someone@example.com", "password": "{password}"}"#),
+};
 
 /// `POST /auth/register`: the source address's registration counted (one
 /// write, before bcrypt, so that a flood of sign-ups costs us no CPU), then one
 /// transactional write (user, email, first session, and the verification
 /// code with its mail in the outbox).
-pub async fn register<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let credentials = Credentials::from_request(request)?;
     let now = crate::now();
     let window = source_ip(request).and_then(|ip| {

@@ -1,18 +1,31 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use super::one_time_codes::{count_mail, new_code};
-use crate::error::{ApiError, TokenRejection};
-use crate::outbox::MailKind;
-use crate::response::{Reply, success};
+use super::mailed_codes::{count_mail, new_code};
+use crate::http::error::{ApiError, TokenRejection};
+use crate::mail::outbox::MailKind;
+use crate::http::response::{Reply, success};
 use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+
+pub const DESCRIPTION: Description = Description {
+    function: "resend-verification",
+    method: "POST",
+    route: "/auth/email/verify/resend",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        super::mailed_codes::MAIL_A_CODE,
+    ],
+    example_body: None,
+};
 
 /// `POST /auth/email/verify/resend`, with a bearer token: mails a new
 /// verification code to the caller's address (it replaces the pending one),
 /// within the same hourly limits as `forgot`. 409 if the address is already
 /// verified.
-pub async fn resend_verification<S: Store>(
+pub async fn handle<S: Store>(
     app: &App<S>,
     request: &Request,
 ) -> Result<Reply, ApiError> {

@@ -1,16 +1,37 @@
 use super::App;
-use super::one_time_codes::{check_code, email_and_code};
+use super::mailed_codes::{check_code, email_and_code};
 use crate::credentials::{check_password, required_string};
-use crate::error::ApiError;
-use crate::outbox::MailKind;
-use crate::password;
-use crate::request::json_body;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::mail::outbox::MailKind;
+use crate::credentials::password;
+use crate::http::request::json_body;
+use crate::http::response::{Reply, success};
 use crate::store::Store;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "reset-password",
+    method: "POST",
+    route: "/auth/password/reset",
+    guard: Guard::Public,
+    needs: Needs::App,
+    storage: &[
+        super::mailed_codes::REDEEM_A_CODE,
+        // The code used up, the account's failed logins cleared, and every
+        // session ended.
+        &[
+            Access::users("DeleteItem", &[Items::Code, Items::AccountFailures]),
+            Access::users("Query", &[Items::Sessions]),
+            Access::users("DeleteItem", &[Items::Sessions]),
+        ],
+    ],
+    example_body: Some(r#"{"email": "someone@example.com", "code": "12345678", "new_password": "a new password"}"#),
+};
 
 /// `POST /auth/password/reset` `{"email", "code", "new_password"}`: with the
 /// code mailed by `forgot`, sets a new password and ends every session, so
@@ -22,7 +43,7 @@ use serde_json::{Value, json};
 /// sessions' deletion. A reset that fails between the two (503) has used the
 /// code; the user asks for another one, and the old sessions are no worse off
 /// than before.
-pub async fn reset_password<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct ResetBody {
         email: Option<Value>,

@@ -1,14 +1,28 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use crate::error::ApiError;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "revoke-session",
+    method: "DELETE",
+    route: "/auth/sessions/{id}",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        &[Access::users("DeleteItem", &[Items::Sessions])],
+    ],
+    example_body: None,
+};
 
 /// `DELETE /auth/sessions/{id}`: ends one of the caller's sessions; its access
 /// tokens fail their next check and its refresh token is dead.
-pub async fn revoke_session<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Caller { claims, .. } = authenticate(app, request).await?;
     let session_id = request
         .uri()

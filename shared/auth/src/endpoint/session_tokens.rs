@@ -3,10 +3,10 @@
 
 use super::App;
 use crate::credentials::device_name;
-use crate::error::ApiError;
-use crate::refresh::RefreshToken;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::{Session, Store};
+use crate::tokens::refresh::RefreshToken;
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
 
@@ -52,7 +52,7 @@ pub fn tokens_reply<S: Store>(
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
-    let issuer = app.issuer(crate::request::domain_name(request))?;
+    let issuer = app.issuer(crate::http::request::domain_name(request))?;
     let (auth_token, _) =
         app.tokens
             .issue(&refresh.user_id, &refresh.session_id, admin, &issuer, now)?;
@@ -61,7 +61,7 @@ pub fn tokens_reply<S: Store>(
         json!({
             "message": message,
             "auth_token": auth_token,
-            "refresh_token": app.refresh_keys.encode(refresh),
+            "refresh_token": app.refresh_token_keys.encode(refresh),
             "expires_in": app.tokens.ttl_seconds(),
         }),
     ))

@@ -1,13 +1,27 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use crate::error::ApiError;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::{Session, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::{Value, json};
+use super::description::{Description, Guard, Needs};
+use crate::store::access::{Access, Items};
+
+pub const DESCRIPTION: Description = Description {
+    function: "sessions",
+    method: "GET",
+    route: "/auth/sessions",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        &[Access::users("Query", &[Items::Sessions])],
+    ],
+    example_body: None,
+};
 
 /// `GET /auth/sessions`: the caller's live sessions, never a token or a hash.
-pub async fn sessions<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Caller { claims, .. } = authenticate(app, request).await?;
     let mut sessions = app.store.sessions(&claims.sub, crate::now()).await?;
     sessions.sort_by_key(|session| std::cmp::Reverse(session.last_used_at));

@@ -1,14 +1,25 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
-use crate::error::ApiError;
-use crate::response::{Reply, success};
+use crate::http::error::ApiError;
+use crate::http::response::{Reply, success};
 use crate::store::{Profile, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
+use super::description::{Description, Guard, Needs};
+
+pub const DESCRIPTION: Description = Description {
+    function: "status",
+    method: "GET",
+    route: "/auth/status",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[],
+    example_body: None,
+};
 
 /// `GET /auth/status`: the token's user, read together with its session and
 /// revocation.
-pub async fn status<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Caller { profile, .. } = authenticate(app, request).await?;
     Ok(status_reply(&profile))
 }

@@ -1,7 +1,8 @@
 //! Unit tests of the endpoints over the in-memory store.
 
 use super::*;
-use crate::error::TokenRejection;
+use crate::Config;
+use crate::http::error::TokenRejection;
 use crate::store::memory::MemoryStore;
 use lambda_http::Body;
 use serde_json::Value;
@@ -9,7 +10,7 @@ use serde_json::Value;
 pub(crate) fn app() -> App<MemoryStore> {
     let config = Config::from_lookup(|name| match name {
         "REFRESH_TOKEN_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
-        "SIGNING_KEYS" => Some(crate::keys::TEST_KEY_SET.into()),
+        "SIGNING_KEYS" => Some(crate::tokens::keys::TEST_KEY_SET.into()),
         "PUBLIC_BASE_URL" => Some("https://auth.example.com".into()),
         "USERS_TABLE" | "REVOKED_TOKENS_TABLE" | "OUTBOX_TABLE" => Some("t".into()),
         "BCRYPT_COST" => Some("4".into()),
@@ -236,7 +237,7 @@ fn routes_and_function_names_are_distinct() {
 }
 
 /// The code of the newest mail of `kind` in the in-memory outbox.
-fn mailed_code(app: &App<MemoryStore>, kind: crate::outbox::MailKind) -> String {
+fn mailed_code(app: &App<MemoryStore>, kind: crate::mail::outbox::MailKind) -> String {
     let mails = app.store.outbox();
     let mail = mails.iter().rev().find(|mail| mail.kind == kind).unwrap();
     mail.code.clone()
@@ -244,14 +245,14 @@ fn mailed_code(app: &App<MemoryStore>, kind: crate::outbox::MailKind) -> String 
 
 #[tokio::test]
 async fn a_reset_code_is_mailed_used_once_and_ends_every_session() {
-    use crate::outbox::MailKind::ResetPassword;
+    use crate::mail::outbox::MailKind::ResetPassword;
     let app = app();
     let token = registered(&app, JOE).await;
     let forgot = r#"{"email": "Joe@Example.com"}"#;
     let (code, body) = call(&app, Endpoint::ForgotPassword, None, forgot).await;
     assert_eq!(code, 202, "{body}");
     let mailed = mailed_code(&app, ResetPassword);
-    assert!(crate::codes::is_code_shaped(&mailed));
+    assert!(crate::credentials::one_time_code::is_code_shaped(&mailed));
     let reset = format!(
         r#"{{"email": "joe@example.com", "code": "{mailed}", "new_password": "another horse"}}"#
     );

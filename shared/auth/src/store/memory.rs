@@ -2,7 +2,7 @@
 //! and a switch that makes every call fail like an unreachable database.
 
 use super::*;
-use crate::codes::MAX_WRONG_TRIES;
+use crate::credentials::one_time_code::MAX_WRONG_TRIES;
 use crate::throttle::{FAILURE_WINDOW_SECONDS, Settlement};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

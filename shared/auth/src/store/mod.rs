@@ -4,13 +4,14 @@
 //! Each method is one DynamoDB round trip unless its comment says otherwise,
 //! so a request's cost in storage calls can be read off the handler.
 
+pub mod access;
 pub mod dynamo;
 pub mod memory;
 
-use crate::error::ApiError;
-use crate::outbox::{MailKind, OutboxMail};
+use crate::http::error::ApiError;
+use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::throttle::{Counter, Failures, Settlement};
-use crate::token::Claims;
+use crate::tokens::access::Claims;
 use std::future::Future;
 
 /// A user about to be written; the password is already hashed.
@@ -112,7 +113,7 @@ pub struct Erasure<'a> {
 }
 
 /// A one-time code to be stored with the mail that carries it
-/// ([`crate::codes`]): both are written together, or neither.
+/// ([`crate::credentials::one_time_code`]): both are written together, or neither.
 #[derive(Debug, Clone)]
 pub struct NewCode {
     /// The code's keyed hash: all the store ever keeps of it, but for the

@@ -4,7 +4,7 @@
 //! last failure, capped at [`MAX_DELAY_SECONDS`], and is answered 429 with
 //! `Retry-After` meanwhile.
 //!
-//! Every attempt claims its failure before bcrypt runs ([`PasswordAttempt`]):
+//! Every attempt claims its failure before bcrypt runs ([`crate::endpoint::password_attempt`]):
 //! a conditional write that holds only while the counter still allows an
 //! attempt. However many requests arrive at once, on however many instances,
 //! at most the allowed number of passwords are checked. A success then settles
@@ -27,10 +27,6 @@
 //! ([`registration_counter`]): each one costs a bcrypt hash. So are code mails,
 //! per address and per source ([`mail_counters`]): each one lands in
 //! somebody's inbox.
-
-mod attempt;
-
-pub use attempt::PasswordAttempt;
 
 use std::net::IpAddr;
 
@@ -83,6 +79,13 @@ impl Failures {
 
 /// One failed-login counter: what it counts, and after how many failures it
 /// starts to delay.
+/// The first part of each kind of counter's key: an account's failed logins,
+/// the registrations and the code mails counted per hour. (A source
+/// address's failed logins start `source:`.)
+pub const ACCOUNT_KIND: &str = "account";
+pub const REGISTRATION_KIND: &str = "register";
+pub const MAIL_KIND: &str = "mail";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
     pub key: String,
@@ -93,7 +96,7 @@ pub struct Counter {
 /// The counter of an account, by its normalised email (known or not).
 pub fn account_counter(email: &str, free_failures: u32) -> Counter {
     Counter {
-        key: format!("account:{email}"),
+        key: format!("{ACCOUNT_KIND}:{email}"),
         free_failures,
     }
 }
@@ -144,7 +147,11 @@ pub struct Claim {
 /// used as a CPU sink.
 pub fn registration_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counter, u64)> {
     let source = source_counter(source_ip, limit)?;
-    Some(hourly(&format!("register:{}", source.key), limit, now))
+    Some(hourly(
+        &format!("{REGISTRATION_KIND}:{}", source.key),
+        limit,
+        now,
+    ))
 }
 
 /// The counters a code mail is counted on, each with its window's end: the
@@ -157,7 +164,7 @@ pub fn mail_counters(
     now: u64,
 ) -> Vec<(Counter, u64)> {
     let email = hourly(
-        &format!("mail:email:{email}"),
+        &format!("{MAIL_KIND}:email:{email}"),
         config.mails_per_email_per_hour,
         now,
     );
@@ -165,7 +172,7 @@ pub fn mail_counters(
         .and_then(|ip| source_counter(ip, config.source_mails_per_hour))
         .map(|source| {
             hourly(
-                &format!("mail:{}", source.key),
+                &format!("{MAIL_KIND}:{}", source.key),
                 config.source_mails_per_hour,
                 now,
             )

@@ -4,8 +4,8 @@
 use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
-use crate::codes::MAX_WRONG_TRIES;
-use crate::outbox::{MailKind, OutboxMail};
+use crate::credentials::one_time_code::MAX_WRONG_TRIES;
+use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::throttle::Claim;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::builders::DeleteBuilder;

@@ -21,7 +21,7 @@
 //!   record; `expires_at` forgets them after the failure window.
 //!
 //! Outbox table (partition key `id`): one item per mail owed, see
-//! [`crate::outbox`] ([`outbox_item`]).
+//! [`crate::mail::outbox`] ([`outbox_item`]).
 //!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
@@ -30,12 +30,13 @@
 //! DynamoDB deletes expired items up to days late, so every read checks
 //! `expires_at` itself.
 
-use crate::outbox::{MailKind, OutboxMail};
+use crate::mail::outbox::{MailKind, OutboxMail};
+use crate::store::access::Items;
 use crate::store::{
     LoginRecord, NewCode, NewUser, PageCursor, Profile, Session, StoreError, StoreResult,
     StoredCode,
 };
-use crate::throttle::{Counter, Failures};
+use crate::throttle::{self, Counter, Failures};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
@@ -77,6 +78,23 @@ pub fn sessions_pk(user_id: &str) -> String {
 
 pub fn failures_pk(counter: &Counter) -> String {
     format!("{FAILED_PREFIX}{}", counter.key)
+}
+
+/// The `dynamodb:LeadingKeys` pattern of every item of a kind, as
+/// template.yaml's policies write it.
+pub fn leading_keys(items: Items) -> String {
+    let counters = |kind: &str| format!("{FAILED_PREFIX}{kind}:*");
+    match items {
+        Items::User => user_pk("*"),
+        Items::Email => email_pk("*"),
+        Items::Sessions => sessions_pk("*"),
+        Items::Code => code_pk("*"),
+        Items::AccountFailures => counters(throttle::ACCOUNT_KIND),
+        Items::Registrations => counters(throttle::REGISTRATION_KIND),
+        Items::Mails => counters(throttle::MAIL_KIND),
+        Items::AnyCounter => format!("{FAILED_PREFIX}*"),
+        Items::Listed => LISTED.to_owned(),
+    }
 }
 
 /// The user id of a profile item's partition key (`None` for any other item).
@@ -294,7 +312,7 @@ pub fn failures_from(item: Option<&Item>, now_ms: u64) -> Failures {
         .unwrap_or_default()
 }
 
-/// An outbox item ([`crate::outbox`]): the table's key is `id`.
+/// An outbox item ([`crate::mail::outbox`]): the table's key is `id`.
 pub fn outbox_item(mail: &OutboxMail) -> Item {
     HashMap::from([
         ("id".to_owned(), s(&mail.id)),

@@ -1,0 +1,418 @@
+//! Settings, read from the environment (or, deployed, partly from Secrets
+//! Manager: see [`crate::config::secrets`]) and validated once per cold start.
+
+pub mod secrets;
+
+use crate::tokens::keys::KeySet;
+use std::fmt;
+use std::sync::Arc;
+
+/// A refresh-token secret shorter than this is refused: its HMAC keys want at
+/// least the 256 bits of their output (RFC 2104 §3).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// The `aud` of our tokens unless `TOKEN_AUDIENCE` names another.
+const DEFAULT_TOKEN_AUDIENCE: &str = "token-auth";
+const DEFAULT_BCRYPT_COST: u32 = 12;
+/// bcrypt's own bounds on the cost (log2 of the rounds).
+const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
+const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 3600;
+/// Access tokens are bearer credentials that only logout can revoke; a month
+/// is already far longer than a careful deployment would choose.
+const MAX_ACCESS_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
+const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
+const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
+const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
+const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 300;
+/// Cognito's threshold: the sixth failed login in a row waits.
+const DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY: u64 = 5;
+/// Many users can share one address (offices, mobile carriers' NAT), so a
+/// source gets far more failures than an account before its logins wait.
+const DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY: u64 = 100;
+const LOGIN_FAILURES_BEFORE_DELAY: std::ops::RangeInclusive<u64> = 1..=100_000;
+/// Each registration costs a bcrypt hash; an office or a carrier's NAT shares
+/// one address, so the limit leaves room for a room full of sign-ups.
+const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
+/// Code mails one address may be sent per hour, whether or not it has an
+/// account (so the limit says nothing about which do).
+const DEFAULT_MAILS_PER_EMAIL_PER_HOUR: u64 = 5;
+/// Code mails requested from one source address per hour, over all addresses.
+const DEFAULT_SOURCE_MAILS_PER_HOUR: u64 = 50;
+
+#[derive(Clone)]
+pub struct Config {
+    /// The access tokens' RSA keys (`SIGNING_KEYS`).
+    pub signing_keys: Arc<KeySet>,
+    /// The refresh tokens' HMAC secret (`REFRESH_TOKEN_SECRET`).
+    pub refresh_token_secret: Secret,
+    /// The tokens' `aud` (`TOKEN_AUDIENCE`).
+    pub token_audience: String,
+    /// The tokens' `iss`: the API's public base URL (`PUBLIC_BASE_URL`), or
+    /// `None` for `https://` and the domain name API Gateway received the
+    /// request on (see [`crate::App::issuer`]).
+    pub public_base_url: Option<String>,
+    pub users_table: String,
+    pub revoked_tokens_table: String,
+    /// Mails waiting to be sent ([`crate::mail::outbox`]).
+    pub outbox_table: String,
+    pub bcrypt_cost: u32,
+    pub access_token_ttl_seconds: u64,
+    /// A session's whole life: its refresh tokens die with it.
+    pub refresh_token_ttl_seconds: u64,
+    /// How long after a rotation the previous refresh token still gets the same
+    /// successor, for clients that retry a refresh whose answer they lost.
+    pub refresh_reuse_grace_seconds: u64,
+    /// Failed logins of one account (any source) before its logins must wait.
+    pub account_login_failures_before_delay: u32,
+    /// Failed logins from one source address (any account) before its logins
+    /// must wait.
+    pub source_login_failures_before_delay: u32,
+    /// Registrations from one source address per hour before it gets 429.
+    pub source_registrations_per_hour: u32,
+    /// Code mails per address per hour (`MAILS_PER_EMAIL_PER_HOUR`).
+    pub mails_per_email_per_hour: u32,
+    /// Code mails requested per source address per hour (`SOURCE_MAILS_PER_HOUR`).
+    pub source_mails_per_hour: u32,
+    /// Login refuses an account whose address is not verified
+    /// (`REQUIRE_VERIFIED_EMAIL`, off by default).
+    pub require_verified_email: bool,
+}
+
+/// A secret. Its `Debug` never shows the bytes, so a logged `Config`
+/// cannot leak it.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("signing_keys", &self.signing_keys.summary())
+            .field("refresh_token_secret", &self.refresh_token_secret)
+            .field("token_audience", &self.token_audience)
+            .field("public_base_url", &self.public_base_url)
+            .field("users_table", &self.users_table)
+            .field("revoked_tokens_table", &self.revoked_tokens_table)
+            .field("outbox_table", &self.outbox_table)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
+            .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
+            .field(
+                "refresh_reuse_grace_seconds",
+                &self.refresh_reuse_grace_seconds,
+            )
+            .field(
+                "account_login_failures_before_delay",
+                &self.account_login_failures_before_delay,
+            )
+            .field(
+                "source_login_failures_before_delay",
+                &self.source_login_failures_before_delay,
+            )
+            .field(
+                "source_registrations_per_hour",
+                &self.source_registrations_per_hour,
+            )
+            .field("mails_per_email_per_hour", &self.mails_per_email_per_hour)
+            .field("source_mails_per_hour", &self.source_mails_per_hour)
+            .field("require_verified_email", &self.require_verified_email)
+            .finish()
+    }
+}
+
+/// What is wrong with the environment, worded for the one log line a failed
+/// cold start writes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is required but not set")))
+        };
+
+        let signing_keys = KeySet::from_json(&required("SIGNING_KEYS")?).map_err(ConfigError)?;
+        let refresh_token_secret = required("REFRESH_TOKEN_SECRET")?.into_bytes();
+        if refresh_token_secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "REFRESH_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {}",
+                refresh_token_secret.len()
+            )));
+        }
+        let public_base_url = public_base_url(&lookup)?;
+        let token_audience = lookup("TOKEN_AUDIENCE")
+            .map(|audience| audience.trim().to_owned())
+            .filter(|audience| !audience.is_empty())
+            .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_owned());
+
+        let bcrypt_cost = bcrypt_cost(&lookup)?;
+
+        let access_token_ttl_seconds = bounded(
+            &lookup,
+            "ACCESS_TOKEN_TTL_SECONDS",
+            DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+            1..=MAX_ACCESS_TOKEN_TTL_SECONDS,
+        )?;
+        let refresh_token_ttl_seconds = bounded(
+            &lookup,
+            "REFRESH_TOKEN_TTL_SECONDS",
+            DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+            1..=MAX_REFRESH_TOKEN_TTL_SECONDS,
+        )?;
+        let refresh_reuse_grace_seconds = bounded(
+            &lookup,
+            "REFRESH_REUSE_GRACE_SECONDS",
+            DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+            0..=MAX_REFRESH_REUSE_GRACE_SECONDS,
+        )?;
+
+        let failures_before_delay = |name, default| {
+            bounded(&lookup, name, default, LOGIN_FAILURES_BEFORE_DELAY)
+                .map(|value| u32::try_from(value).unwrap_or(u32::MAX))
+        };
+        let account_login_failures_before_delay = failures_before_delay(
+            "ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY",
+            DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY,
+        )?;
+        let source_login_failures_before_delay = failures_before_delay(
+            "SOURCE_LOGIN_FAILURES_BEFORE_DELAY",
+            DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY,
+        )?;
+
+        let source_registrations_per_hour = failures_before_delay(
+            "SOURCE_REGISTRATIONS_PER_HOUR",
+            DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR,
+        )?;
+
+        let mails_per_email_per_hour =
+            failures_before_delay("MAILS_PER_EMAIL_PER_HOUR", DEFAULT_MAILS_PER_EMAIL_PER_HOUR)?;
+        let source_mails_per_hour =
+            failures_before_delay("SOURCE_MAILS_PER_HOUR", DEFAULT_SOURCE_MAILS_PER_HOUR)?;
+        let require_verified_email =
+            match lookup("REQUIRE_VERIFIED_EMAIL").as_deref().map(str::trim) {
+                None | Some("" | "false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "REQUIRE_VERIFIED_EMAIL must be true or false, got {other:?}"
+                    )));
+                }
+            };
+
+        Ok(Self {
+            signing_keys: Arc::new(signing_keys),
+            refresh_token_secret: Secret(refresh_token_secret),
+            token_audience,
+            public_base_url,
+            users_table: required("USERS_TABLE")?,
+            revoked_tokens_table: required("REVOKED_TOKENS_TABLE")?,
+            outbox_table: required("OUTBOX_TABLE")?,
+            bcrypt_cost,
+            access_token_ttl_seconds,
+            refresh_token_ttl_seconds,
+            refresh_reuse_grace_seconds,
+            account_login_failures_before_delay,
+            source_login_failures_before_delay,
+            source_registrations_per_hour,
+            mails_per_email_per_hour,
+            source_mails_per_hour,
+            require_verified_email,
+        })
+    }
+}
+
+/// `PUBLIC_BASE_URL`, without a trailing slash; `None` when unset or empty.
+/// Read apart from the rest by the functions that need nothing else.
+pub fn public_base_url(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let url = lookup("PUBLIC_BASE_URL")
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .filter(|url| !url.is_empty());
+    match url {
+        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+            Err(ConfigError(format!(
+                "PUBLIC_BASE_URL must be an http(s) URL, got {url:?}"
+            )))
+        }
+        url => Ok(url),
+    }
+}
+
+/// A whole number of seconds from `name`, `default` when unset, within `range`.
+fn bounded(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value = parse_or(lookup, name, default)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError(format!(
+            "{name} must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+/// `BCRYPT_COST` (default 12), for the functions and `make create-admin` alike.
+pub fn bcrypt_cost(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    let bcrypt_cost = parse_or(lookup, "BCRYPT_COST", DEFAULT_BCRYPT_COST)?;
+    if !BCRYPT_COSTS.contains(&bcrypt_cost) {
+        return Err(ConfigError(format!(
+            "BCRYPT_COST must be between {} and {}, got {bcrypt_cost}",
+            BCRYPT_COSTS.start(),
+            BCRYPT_COSTS.end()
+        )));
+    }
+    Ok(bcrypt_cost)
+}
+
+fn parse_or<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} must be a whole number, got {raw:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn complete() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("REFRESH_TOKEN_SECRET", SECRET),
+            ("USERS_TABLE", "users"),
+            ("REVOKED_TOKENS_TABLE", "revoked"),
+            ("OUTBOX_TABLE", "outbox"),
+            ("SIGNING_KEYS", crate::tokens::keys::TEST_KEY_SET),
+        ]
+    }
+
+    #[test]
+    fn require_verified_email_is_a_strict_flag() {
+        for (raw, expected) in [("true", true), ("1", true), ("false", false), ("0", false)] {
+            let mut settings = complete();
+            settings.push(("REQUIRE_VERIFIED_EMAIL", raw));
+            let config = Config::from_lookup(env(&settings)).unwrap();
+            assert_eq!(config.require_verified_email, expected, "{raw}");
+        }
+        let mut settings = complete();
+        settings.push(("REQUIRE_VERIFIED_EMAIL", "yes"));
+        let error = Config::from_lookup(env(&settings)).unwrap_err();
+        assert!(error.0.contains("REQUIRE_VERIFIED_EMAIL"), "{error}");
+    }
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let config = Config::from_lookup(env(&complete())).unwrap();
+        assert_eq!(config.bcrypt_cost, 12);
+        assert_eq!(config.access_token_ttl_seconds, 3600);
+        assert_eq!(config.users_table, "users");
+        assert_eq!(config.account_login_failures_before_delay, 5);
+        assert_eq!(config.source_login_failures_before_delay, 100);
+        assert_eq!(config.source_registrations_per_hour, 100);
+        assert_eq!(config.mails_per_email_per_hour, 5);
+        assert_eq!(config.source_mails_per_hour, 50);
+        assert!(!config.require_verified_email);
+        assert_eq!(config.token_audience, "token-auth");
+        assert_eq!(config.public_base_url, None);
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        let mut pairs = complete();
+        pairs[0] = ("REFRESH_TOKEN_SECRET", "too-short");
+        let err = Config::from_lookup(env(&pairs)).unwrap_err();
+        assert!(err.0.contains("at least 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_secret_is_refused_and_named() {
+        let err = Config::from_lookup(env(&complete()[1..])).unwrap_err();
+        assert_eq!(err.0, "REFRESH_TOKEN_SECRET is required but not set");
+        let err = Config::from_lookup(env(&complete()[..3])).unwrap_err();
+        assert_eq!(err.0, "SIGNING_KEYS is required but not set");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused() {
+        for (name, value) in [
+            ("BCRYPT_COST", "twelve"),
+            ("BCRYPT_COST", "3"),
+            ("BCRYPT_COST", "32"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "-1"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "18446744073709551615"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "301"),
+            ("ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY", "0"),
+            ("SOURCE_LOGIN_FAILURES_BEFORE_DELAY", "100001"),
+        ] {
+            let mut pairs = complete();
+            pairs.push((name, value));
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert!(err.0.starts_with(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let config = Config::from_lookup(env(&complete())).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(shown.contains("test-current (current)"), "{shown}");
+        assert!(shown.contains("32 bytes"));
+    }
+}

@@ -1,0 +1,81 @@
+//! One password check under the throttle, for login and password change alike.
+
+use crate::App;
+use crate::http::error::ApiError;
+use crate::store::access::{Access, Items};
+use crate::store::{LoginAttempt, LoginRecord, Store, Verified};
+use crate::throttle::{self, Claim, Counter, Failures, Settlement};
+
+/// A password check under the account's and the source's counters: the
+/// login record read with them, then the claims on them.
+pub const PASSWORD_CHECK: &[Access] = &[
+    Access::users("BatchGetItem", &[Items::Email, Items::AnyCounter]),
+    Access::users("UpdateItem", &[Items::AnyCounter]),
+];
+
+/// How often an attempt reads the counters again after a parallel attempt
+/// moved one between its read and its claim. Each round, at least one of the
+/// racing attempts settles, so a burst needs few; past them, the attempt waits.
+const CLAIM_ROUNDS: u32 = 4;
+
+/// A password check under the brute-force throttle ([`super`]), claimed
+/// before bcrypt runs: a failure is already counted, only a success has to be
+/// settled ([`PasswordAttempt::settlement`]).
+pub struct PasswordAttempt {
+    settlement: Settlement,
+}
+
+impl PasswordAttempt {
+    /// Reads the account's login record with its counters and refuses the
+    /// attempt while any counter makes it wait: before bcrypt, so waiting costs
+    /// an attacker time and us nothing. Then claims the attempt's failure on
+    /// every counter, conditionally on the counters still allowing it, so of
+    /// parallel attempts only as many go on as the counters allow.
+    pub async fn begin<S: Store>(
+        app: &App<S>,
+        email: &str,
+        account: Counter,
+        sources: Vec<Counter>,
+    ) -> Result<(Option<LoginRecord>, Self), ApiError> {
+        let counters: Vec<Counter> = std::iter::once(account.clone())
+            .chain(sources.iter().cloned())
+            .collect();
+        for _ in 0..CLAIM_ROUNDS {
+            let now_ms = crate::now_millis();
+            let LoginAttempt { record, failures } =
+                app.store.login_attempt(email, &counters, now_ms).await?;
+            if let Some(retry_after) = throttle::wait(&counters, &failures, now_ms) {
+                return Err(ApiError::TooManyLogins { retry_after });
+            }
+            let claims: Vec<(&Counter, Failures)> = counters.iter().zip(failures).collect();
+            if app.store.claim_attempt(&claims, now_ms).await? {
+                let release = claims[1..]
+                    .iter()
+                    .map(|(counter, seen)| Claim {
+                        counter: (*counter).clone(),
+                        seen: *seen,
+                        at_ms: now_ms,
+                    })
+                    .collect();
+                let settlement = Settlement {
+                    clear: account,
+                    release,
+                };
+                return Ok((record, Self { settlement }));
+            }
+            // A parallel attempt moved a counter between the read and the
+            // claim: read again, and wait if it now says so.
+        }
+        Err(ApiError::TooManyLogins { retry_after: 1 })
+    }
+
+    /// The check passed for `email`'s account, against `password_hash`: what
+    /// a success writes on its strength (and settles this attempt with).
+    pub fn verified<'a>(&'a self, email: &'a str, password_hash: &'a str) -> Verified<'a> {
+        Verified {
+            email,
+            password_hash,
+            settlement: &self.settlement,
+        }
+    }
+}

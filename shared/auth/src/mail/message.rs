@@ -1,0 +1,225 @@
+//! The mails themselves: what a verification or a password-reset mail says,
+//! in plain text and in HTML, from an outbox item ([`crate::mail::outbox`]). The
+//! `mailer` function ([`crate::mail::sender`]) sends what [`render`] writes.
+//!
+//! A mail names the service, carries the one-time code, and links to the
+//! account page with the code in the URL's fragment (`#verify?…`,
+//! `#reset?…`): browsers never send a fragment to a server, so the code
+//! reaches no access log, no proxy and no `Referer`. It never carries a
+//! password or a token; the service has neither when it writes the outbox.
+
+use crate::mail::outbox::{MailKind, OutboxMail};
+
+/// How the mails name the service.
+pub const SERVICE_NAME: &str = "token-auth";
+
+/// One mail, ready to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+// The bodies carry the code: never in a debug print.
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account page's link that fills the code in: `{base}/account#verify?email=…&code=…`
+/// (or `#reset?…`), the values percent-encoded.
+pub fn account_link(mail: &OutboxMail, base_url: &str) -> String {
+    let action = match mail.kind {
+        MailKind::VerifyEmail => "verify",
+        MailKind::ResetPassword => "reset",
+    };
+    format!(
+        "{}/account#{action}?email={}&code={}",
+        base_url.trim_end_matches('/'),
+        percent_encode(&mail.to),
+        percent_encode(&mail.code)
+    )
+}
+
+/// The mail for an outbox item; `base_url` is the service's public base URL
+/// (`PUBLIC_BASE_URL`), where the account page lives.
+pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
+    let link = account_link(mail, base_url);
+    let minutes = mail.expires_at.saturating_sub(mail.created_at).div_ceil(60);
+    let until = crate::rfc3339(mail.expires_at);
+    let (subject, asked, action, ignore) = match mail.kind {
+        MailKind::VerifyEmail => (
+            format!("Confirm your email address for {SERVICE_NAME}"),
+            format!(
+                "Someone, hopefully you, asked to confirm this email address for an account at {SERVICE_NAME}."
+            ),
+            "Confirm my address",
+            "If it was not you, ignore this mail: the address stays unconfirmed.",
+        ),
+        MailKind::ResetPassword => (
+            format!("Reset your {SERVICE_NAME} password"),
+            format!(
+                "Someone, hopefully you, asked to reset the password of the {SERVICE_NAME} account with this email address."
+            ),
+            "Choose a new password",
+            "If it was not you, ignore this mail: your password stays as it is.",
+        ),
+    };
+    let code = &mail.code;
+    let text = format!(
+        "Hello,\n\n{asked}\n\nYour code: {code}\n\nOr open this link, which fills it in for you:\n{link}\n\n\
+         The code works once, for {minutes} minutes (until {until}).\n{ignore}\n\n\
+         {SERVICE_NAME}\n"
+    );
+    let (asked, code, link, ignore, until) = (
+        html_escape(&asked),
+        html_escape(code),
+        html_escape(&link),
+        html_escape(ignore),
+        html_escape(&until),
+    );
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.5\">\n\
+         <p>Hello,</p>\n<p>{asked}</p>\n\
+         <p>Your code: <strong style=\"font-size: 1.4em; letter-spacing: 0.1em\">{code}</strong></p>\n\
+         <p><a href=\"{link}\">{action}</a></p>\n\
+         <p>The code works once, for {minutes} minutes (until {until}).<br>{ignore}</p>\n\
+         <p>{SERVICE_NAME}</p>\n</body></html>\n",
+        title = html_escape(&subject),
+    );
+    Message {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters, so
+/// that an address's `+`, `&` or `#` cannot change the link's meaning.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Text for HTML, in an element or a quoted attribute.
+fn html_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(kind: MailKind, to: &str) -> OutboxMail {
+        OutboxMail {
+            id: "0b7c2f4e-0000-4000-8000-000000000001".into(),
+            kind,
+            to: to.into(),
+            code: "12345678".into(),
+            created_at: 1_795_626_000,
+            expires_at: 1_795_626_000 + 900,
+        }
+    }
+
+    #[test]
+    fn a_verification_mail_names_the_service_and_carries_code_and_link() {
+        let message = render(
+            &mail(MailKind::VerifyEmail, "ann@example.com"),
+            "https://auth.example.com/",
+        );
+        assert!(
+            message.subject.contains("token-auth"),
+            "{}",
+            message.subject
+        );
+        assert!(
+            !message.subject.contains("12345678"),
+            "no code in the subject"
+        );
+        let link = "https://auth.example.com/account#verify?email=ann%40example.com&code=12345678";
+        for body in [&message.text, &message.html] {
+            assert!(body.contains("token-auth"));
+            assert!(body.contains("12345678"));
+            assert!(body.contains("15 minutes"));
+            assert!(body.contains("2026-11-25T17:15:00Z"), "{body}");
+        }
+        assert!(message.text.contains(link), "{}", message.text);
+        assert!(
+            message
+                .html
+                .contains(&format!("href=\"{}\"", link.replace('&', "&amp;"))),
+            "{}",
+            message.html
+        );
+        assert!(message.html.contains("Confirm my address"));
+    }
+
+    #[test]
+    fn a_reset_mail_links_to_the_reset_form() {
+        let message = render(
+            &mail(MailKind::ResetPassword, "ann@example.com"),
+            "http://127.0.0.1:9000",
+        );
+        assert!(message.subject.contains("Reset your token-auth password"));
+        assert!(
+            message.text.contains(
+                "http://127.0.0.1:9000/account#reset?email=ann%40example.com&code=12345678"
+            )
+        );
+        assert!(message.text.contains("your password stays as it is"));
+    }
+
+    #[test]
+    fn an_address_cannot_inject_html_or_change_the_link() {
+        let to = "a+b&code=0#x\"<script>@example.com";
+        let message = render(&mail(MailKind::VerifyEmail, to), "https://auth.example.com");
+        assert!(!message.html.contains("<script>"), "{}", message.html);
+        let link = account_link(&mail(MailKind::VerifyEmail, to), "https://auth.example.com");
+        assert_eq!(
+            link,
+            "https://auth.example.com/account#verify?email=a%2Bb%26code%3D0%23x%22%3Cscript%3E%40example.com&code=12345678"
+        );
+        // Non-ASCII addresses (NFC) travel as UTF-8 bytes.
+        let link = account_link(
+            &mail(MailKind::VerifyEmail, "zoë@example.com"),
+            "https://a.b",
+        );
+        assert!(link.contains("email=zo%C3%AB%40example.com"), "{link}");
+    }
+
+    #[test]
+    fn a_debug_print_shows_no_body() {
+        let message = render(
+            &mail(MailKind::VerifyEmail, "ann@example.com"),
+            "https://a.b",
+        );
+        let shown = format!("{message:?}");
+        assert!(
+            !shown.contains("12345678") && !shown.contains("ann@"),
+            "{shown}"
+        );
+    }
+}
