@@ -2,11 +2,14 @@
 //! Local cannot stage, injected through a fake DynamoDB
 //! (`test_support::fake_dynamo`): a database that hangs, one that throttles
 //! every request or answers 500, transactions cancelled for a conflict,
-//! writes that fail, and the Lambda deadline. Every endpoint must fail closed
+//! writes that fail, and the Lambda deadline. Every endpoint that touches
+//! storage (by its description: `auth::endpoint::Description`) must fail closed
 //! with the generic 503, in bounded time, after a bounded number of attempts.
 //! Only the storage-down test needs the environment (DynamoDB Local); the
 //! fake needs nothing.
 
+use auth::Endpoint;
+use auth::endpoint::Guard;
 use auth::store::dynamo::schema::Item;
 use auth::tokens::refresh::RefreshToken;
 use std::sync::Arc;
@@ -27,9 +30,11 @@ use test_support::*;
 const HANG_BOUND: Duration = Duration::from_secs(30);
 const MAX_ATTEMPTS: usize = 3;
 
-/// One call of each endpoint (and each logout scope), with everything it
-/// needs to get as far as storage: valid credentials, a validly signed access
-/// token, a refresh token of ours.
+/// One call of each endpoint that touches storage (and each logout scope),
+/// taken from the endpoints' descriptions, with everything it needs to get
+/// as far as storage: the description's example body, a validly signed
+/// access token, a refresh token of ours. A new endpoint is covered here
+/// without a line of its own.
 struct Call {
     name: &'static str,
     method: &'static str,
@@ -44,98 +49,47 @@ fn every_call() -> Vec<Call> {
     let (user_id, session_id) = some_user_and_session();
     let access = access_token_for(&config, &user_id, &session_id);
     let refresh = keys.encode(&RefreshToken::new(&user_id, &session_id).unwrap());
-    let bearer = Some(format!("Bearer {access}"));
-    let another_session = format!("/auth/sessions/{}", some_session());
-    let named = format!("/admin/users/{}", uuid::Uuid::new_v4());
-    let call = |name, method, path: &str, bearer: &Option<String>, body| Call {
-        name,
-        method,
-        path: path.to_owned(),
-        bearer: bearer.clone(),
-        body,
-    };
-    let none = None;
-    vec![
-        call(
-            "register",
-            "POST",
-            "/auth/register",
-            &none,
-            Some(credentials(&unique_email(), PASSWORD)),
-        ),
-        call(
-            "login",
-            "POST",
-            "/auth/login",
-            &none,
-            Some(credentials(&unique_email(), PASSWORD)),
-        ),
-        call("status", "GET", "/auth/status", &bearer, None),
-        call("logout", "POST", "/auth/logout", &bearer, None),
-        call(
-            "logout others",
-            "POST",
-            "/auth/logout?scope=others",
-            &bearer,
-            None,
-        ),
-        call(
-            "logout global",
-            "POST",
-            "/auth/logout?scope=global",
-            &bearer,
-            None,
-        ),
-        call(
-            "refresh",
-            "POST",
-            "/auth/refresh",
-            &none,
-            Some(refresh_body(&refresh)),
-        ),
-        call("sessions", "GET", "/auth/sessions", &bearer, None),
-        call("revoke session", "DELETE", &another_session, &bearer, None),
-        call(
-            "password",
-            "POST",
-            "/auth/password",
-            &bearer,
-            Some(password_change(PASSWORD, "a new password")),
-        ),
-        // The admin calls and the owner's deletion: the token check, which
-        // also reads the caller's role, is their first request.
-        call("list users", "GET", "/admin/users", &bearer, None),
-        call("get user", "GET", &named, &bearer, None),
-        call(
-            "disable user",
-            "POST",
-            &format!("{named}/disable"),
-            &bearer,
-            None,
-        ),
-        call(
-            "enable user",
-            "POST",
-            &format!("{named}/enable"),
-            &bearer,
-            None,
-        ),
-        call(
-            "sign out user",
-            "POST",
-            &format!("{named}/sign-out"),
-            &bearer,
-            None,
-        ),
-        call("delete user", "DELETE", &named, &bearer, None),
-        call(
-            "delete account",
-            "DELETE",
-            "/auth/account",
-            &bearer,
-            Some(serde_json::json!({ "password": PASSWORD }).to_string()),
-        ),
-    ]
+    let bearer = format!("Bearer {access}");
+    let mut calls: Vec<Call> = (Endpoint::ALL.iter())
+        .map(|endpoint| endpoint.description())
+        .filter(|description| description.touches_storage())
+        .map(|description| {
+            // A path's `{id}` names a session under /auth/sessions, else a user.
+            let id = if description.route.starts_with("/auth/sessions/") {
+                some_session()
+            } else {
+                auth::ids::new_user_id()
+            };
+            Call {
+                name: description.function,
+                method: description.method,
+                path: description.route.replace("{id}", &id),
+                bearer: (description.guard == Guard::Bearer).then(|| bearer.clone()),
+                body: description.example_body.map(|body| {
+                    body.replace("{refresh_token}", &refresh)
+                        .replace("{password}", PASSWORD)
+                }),
+            }
+        })
+        .collect();
+    // 19 endpoints touched storage when this was written: a filter gone
+    // wrong must not pass by testing nothing.
+    assert!(
+        calls.len() >= 19,
+        "only {} endpoints touch storage",
+        calls.len()
+    );
+    // Logout's other scopes end sessions by other requests.
+    for (name, scope) in [("logout others", "others"), ("logout global", "global")] {
+        calls.push(Call {
+            name,
+            method: "POST",
+            path: format!("/auth/logout?scope={scope}"),
+            bearer: Some(bearer.clone()),
+            body: None,
+        });
+    }
+    calls
 }
 
 /// The in-process app over a fake DynamoDB.

@@ -1,11 +1,13 @@
 //! IAM (issue 11): each function's DynamoDB permissions in template.yaml,
-//! against a table written here: the actions each function may take, on which
-//! table, and on the users table for which partition-key prefixes
-//! (`dynamodb:LeadingKeys`). Widening any of them (an action, a prefix, a
-//! table, a wildcard, a statement of a shape this test does not read) fails
-//! here until this table says so too, so that it is a visible change in a
-//! review. The prefixes are built from the service's key schema
-//! (`auth::store::dynamo::schema`), never spelled here.
+//! against what its endpoint's description says (`storage`, beside the
+//! handler; the authorizer's token check and the mailer's grants are here):
+//! the actions each function may take, on which table, and on the users
+//! table for which partition-key prefixes (`dynamodb:LeadingKeys`). Widening
+//! any of them (an action, a prefix, a table, a wildcard, a statement of a
+//! shape this test does not read) fails here until the description says so
+//! too, so that it is a visible change in a review. The prefixes are built
+//! from the service's key schema (`auth::store::dynamo::schema`), never
+//! spelled here.
 //!
 //! And the other way round: every request the functions send DynamoDB on a
 //! walk through every endpoint (in-process over DynamoDB Local, requests seen
@@ -16,9 +18,11 @@
 
 use auth::Config;
 use auth::Endpoint::{self, *};
+use auth::endpoint::authenticate::TOKEN_CHECK;
+use auth::endpoint::{Guard, Needs};
 use auth::mail::outbox::MailKind;
-use auth::store::dynamo::schema::{self, code_pk, email_pk, failures_pk, sessions_pk, user_pk};
-use auth::throttle::{Counter, account_counter, mail_counters, registration_counter};
+use auth::store::access::{Access, Table};
+use auth::store::dynamo::schema::{self, sessions_pk, user_pk};
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,34 +59,6 @@ const MAIL_DLQ: &str = "MailDeadLetterQueue";
 /// The resources only the mailer may touch.
 const MAILERS_OWN: [&str; 4] = [OUTBOX_STREAM, OUTBOX_STREAMS, SES_IDENTITY, MAIL_DLQ];
 
-/// The functions that read the secret at init: those that sign or verify
-/// tokens (or publish the keys), and only those.
-const READ_THE_SECRET: [&str; 21] = [
-    "register",
-    "login",
-    "status",
-    "logout",
-    "refresh",
-    "sessions",
-    "revoke-session",
-    "password",
-    "jwks",
-    "authorizer",
-    // One-time codes are hashed with a key derived from the refresh secret.
-    "forgot-password",
-    "reset-password",
-    "verify-email",
-    "resend-verification",
-    // The admin endpoints and the owner's deletion check the caller's token.
-    "list-users",
-    "get-user",
-    "disable-user",
-    "enable-user",
-    "sign-out-user",
-    "delete-user",
-    "delete-account",
-];
-
 /// One permission: an action on a table (a resource as the template names
 /// it), for the items whose partition key matches one of `keys`, or for any
 /// item (`None`: no `dynamodb:LeadingKeys` condition).
@@ -91,34 +67,6 @@ struct Grant {
     action: String,
     table: String,
     keys: Option<BTreeSet<String>>,
-}
-
-/// `action` on the users table, for partition keys matching `keys`.
-fn on_users(action: &str, keys: &[String]) -> Grant {
-    Grant {
-        action: action.to_owned(),
-        table: USERS.to_owned(),
-        keys: Some(keys.iter().cloned().collect()),
-    }
-}
-
-/// `action` on the whole revoked-tokens table (keyed by token id: no prefix
-/// to limit it to).
-fn on_revoked(action: &str) -> Grant {
-    Grant {
-        action: action.to_owned(),
-        table: REVOKED.to_owned(),
-        keys: None,
-    }
-}
-
-/// `action` on the whole outbox table (keyed by a random mail id).
-fn on_outbox(action: &str) -> Grant {
-    Grant {
-        action: action.to_owned(),
-        table: OUTBOX.to_owned(),
-        keys: None,
-    }
 }
 
 /// Reading the secret (the signing keys and the refresh-token secret) at init.
@@ -159,266 +107,55 @@ fn any(pk: fn(&str) -> String) -> String {
     pk("*")
 }
 
-/// Every failure counter of the kind of `example` (its key's first part:
-/// `account`, `source`, `register`), or every counter at all.
-fn counters_like(example: Option<Counter>) -> String {
-    let kind = example.map(|counter| {
-        let (kind, _) = counter
-            .key
-            .split_once(':')
-            .expect("a counter key has a kind");
-        format!("{kind}:")
-    });
-    failures_pk(&Counter {
-        key: format!("{}*", kind.unwrap_or_default()),
-        free_failures: 0,
-    })
+/// The template's name of a table a description names.
+fn table_name(table: Table) -> &'static str {
+    match table {
+        Table::Users => USERS,
+        Table::UsersListing => USERS_INDEX,
+        Table::RevokedTokens => REVOKED,
+        Table::Outbox => OUTBOX,
+    }
 }
 
-fn account_counters() -> String {
-    counters_like(Some(account_counter("someone@example.com", 0)))
-}
-
-fn registration_counters() -> String {
-    let (counter, _) = registration_counter("192.0.2.1", 1, 0).unwrap();
-    counters_like(Some(counter))
-}
-
-/// Every hourly mail counter (of an address or a source).
-fn mail_counters_pattern() -> String {
-    let (counter, _) = mail_counters("someone@example.com", None, &local_config(), 0)
-        .into_iter()
-        .next()
-        .expect("an address's counter");
-    counters_like(Some(counter))
-}
-
-/// Mailing a code: the hourly mail counters, then the code and its mail in
-/// one transaction, only if the address has an account.
-fn mail_a_code() -> Vec<Grant> {
-    vec![
-        on_users("UpdateItem", &[mail_counters_pattern()]),
-        on_users("ConditionCheckItem", &[any(email_pk)]),
-        on_users("PutItem", &[any(code_pk)]),
-        on_outbox("PutItem"),
-    ]
-}
-
-/// Using a code up: the account and the code read together; a wrong guess
-/// counted on the code; or the code deleted with the address marked verified
-/// (login record and profile) in one transaction.
-fn redeem_a_code() -> Vec<Grant> {
-    vec![
-        on_users("BatchGetItem", &[any(email_pk), any(code_pk)]),
-        on_users("UpdateItem", &[any(code_pk)]),
-        on_users("UpdateItem", &[any(email_pk), any(user_pk)]),
-    ]
-}
-
-/// Erasing an account: profile, email claim, codes and failed logins.
-fn erasure() -> Vec<String> {
-    vec![
-        any(user_pk),
-        any(email_pk),
-        any(code_pk),
-        account_counters(),
-    ]
-}
-
-/// The token check every protected endpoint starts with: the token's
-/// revocation, and its user's profile and session, in one `BatchGetItem`.
-fn token_check() -> Vec<Grant> {
-    vec![
-        on_revoked("BatchGetItem"),
-        on_users("BatchGetItem", &[any(user_pk), any(sessions_pk)]),
-    ]
+/// A description's access as the template's grant: the items by their
+/// partition keys' patterns (`auth::store::dynamo::schema::leading_keys`).
+fn grant_of(access: &Access) -> Grant {
+    Grant {
+        action: access.action.to_owned(),
+        table: table_name(access.table).to_owned(),
+        keys: (!access.items.is_empty()).then(|| {
+            access
+                .items
+                .iter()
+                .map(|items| schema::leading_keys(*items))
+                .collect()
+        }),
+    }
 }
 
 /// What each function may do, by the binary template.yaml builds it from:
-/// its DynamoDB grants here, and reading the secret for those of
-/// [`READ_THE_SECRET`].
+/// for an endpoint, what its description says (the token check's too, for
+/// one behind a bearer token), and reading the secret unless it needs only
+/// its settings; the authorizer's token check and keys; the mailer's own.
 fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
-    let mut table = dynamodb_grants();
-    table.insert("mailer", mailer_grants());
-    for (function, grants) in &mut table {
-        if READ_THE_SECRET.contains(function) {
+    let mut table = BTreeMap::new();
+    for endpoint in Endpoint::ALL {
+        let description = endpoint.description();
+        let token_check = (description.guard == Guard::Bearer).then_some(TOKEN_CHECK);
+        let mut grants: BTreeSet<Grant> = (description.storage.iter().copied())
+            .chain(token_check)
+            .flatten()
+            .map(grant_of)
+            .collect();
+        if description.needs != Needs::Settings {
             grants.insert(secret());
         }
+        table.insert(description.function, grants);
     }
+    let authorizer = TOKEN_CHECK.iter().map(grant_of).chain([secret()]);
+    table.insert("authorizer", authorizer.collect());
+    table.insert("mailer", mailer_grants());
     table
-}
-
-/// What each function may do in DynamoDB, by its binary.
-fn dynamodb_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
-    let sessions = || vec![any(sessions_pk)];
-    let with_token_check = |grants: Vec<Grant>| token_check().into_iter().chain(grants).collect();
-    BTreeMap::from([
-        (
-            "register",
-            BTreeSet::from([
-                // The address's registrations this hour, before bcrypt.
-                on_users("UpdateItem", &[registration_counters()]),
-                // Profile, email claim, first session and the verification
-                // code, with its mail, in one transaction.
-                on_users(
-                    "PutItem",
-                    &[any(user_pk), any(email_pk), any(sessions_pk), any(code_pk)],
-                ),
-                on_outbox("PutItem"),
-                // After repeated conflicts: has the email an owner by now?
-                on_users("BatchGetItem", &[any(email_pk)]),
-            ]),
-        ),
-        (
-            "login",
-            BTreeSet::from([
-                // The login record with its failed-login counters.
-                on_users("BatchGetItem", &[any(email_pk), counters_like(None)]),
-                // The claims on the counters; the address's claim taken back.
-                on_users("UpdateItem", &[counters_like(None)]),
-                // The session opens only if the verified hash still holds.
-                on_users("ConditionCheckItem", &[any(email_pk)]),
-                on_users("PutItem", &sessions()),
-                // The account's counter cleared by a success.
-                on_users("DeleteItem", &[account_counters()]),
-            ]),
-        ),
-        ("status", token_check().into_iter().collect()),
-        (
-            "logout",
-            with_token_check(vec![
-                // Revoke the token; end its session, or every (other) one.
-                on_revoked("PutItem"),
-                on_users("DeleteItem", &sessions()),
-                on_users("Query", &sessions()),
-            ]),
-        ),
-        (
-            "refresh",
-            BTreeSet::from([
-                // Read the session with its user; rotate, or (on reuse) end
-                // the session; nothing else.
-                on_users("BatchGetItem", &[any(user_pk), any(sessions_pk)]),
-                on_users("UpdateItem", &sessions()),
-                on_users("DeleteItem", &sessions()),
-            ]),
-        ),
-        (
-            "list-users",
-            with_token_check(vec![
-                // The listing index's one partition, and nothing of the table.
-                Grant {
-                    action: "Query".to_owned(),
-                    table: USERS_INDEX.to_owned(),
-                    keys: Some(BTreeSet::from([schema::LISTED.to_owned()])),
-                },
-            ]),
-        ),
-        (
-            "get-user",
-            with_token_check(vec![
-                on_users("GetItem", &[any(user_pk)]),
-                on_users("Query", &sessions()),
-            ]),
-        ),
-        (
-            "disable-user",
-            with_token_check(vec![
-                on_users("GetItem", &[any(user_pk)]),
-                // The flag on profile and login record, then the sessions.
-                on_users("UpdateItem", &[any(user_pk), any(email_pk)]),
-                on_users("Query", &sessions()),
-                on_users("DeleteItem", &sessions()),
-            ]),
-        ),
-        (
-            "enable-user",
-            with_token_check(vec![
-                on_users("GetItem", &[any(user_pk)]),
-                on_users("UpdateItem", &[any(user_pk), any(email_pk)]),
-            ]),
-        ),
-        (
-            "sign-out-user",
-            with_token_check(vec![
-                on_users("GetItem", &[any(user_pk)]),
-                on_users("Query", &sessions()),
-                on_users("DeleteItem", &sessions()),
-            ]),
-        ),
-        (
-            "delete-user",
-            with_token_check(vec![
-                on_users("GetItem", &[any(user_pk)]),
-                on_users("Query", &sessions()),
-                on_users("DeleteItem", &sessions()),
-                on_users("DeleteItem", &erasure()),
-            ]),
-        ),
-        (
-            "delete-account",
-            with_token_check(vec![
-                // The password checked and throttled as login's.
-                on_users("BatchGetItem", &[any(email_pk), counters_like(None)]),
-                on_users("UpdateItem", &[counters_like(None)]),
-                on_users("Query", &sessions()),
-                on_users("DeleteItem", &sessions()),
-                on_users("DeleteItem", &erasure()),
-            ]),
-        ),
-        (
-            "sessions",
-            with_token_check(vec![on_users("Query", &sessions())]),
-        ),
-        (
-            "revoke-session",
-            with_token_check(vec![on_users("DeleteItem", &sessions())]),
-        ),
-        (
-            "password",
-            with_token_check(vec![
-                // The hash with the account's counter; the claim on it.
-                on_users("BatchGetItem", &[any(email_pk), account_counters()]),
-                on_users("UpdateItem", &[account_counters()]),
-                // The new hash, and the counter cleared, in one transaction.
-                on_users("UpdateItem", &[any(email_pk)]),
-                on_users("DeleteItem", &[account_counters()]),
-                // The other sessions ended.
-                on_users("Query", &sessions()),
-                on_users("DeleteItem", &sessions()),
-            ]),
-        ),
-        // The token check of status, nothing more.
-        ("authorizer", token_check().into_iter().collect()),
-        // Keys and discovery come from the secret and the settings; the
-        // example route trusts the authorizer's context.
-        ("jwks", BTreeSet::new()),
-        ("openid-configuration", BTreeSet::new()),
-        ("example-protected", BTreeSet::new()),
-        ("account-page", BTreeSet::new()),
-        ("forgot-password", mail_a_code().into_iter().collect()),
-        ("resend-verification", with_token_check(mail_a_code())),
-        (
-            "verify-email",
-            redeem_a_code()
-                .into_iter()
-                .chain([on_users("DeleteItem", &[any(code_pk)])])
-                .collect(),
-        ),
-        (
-            "reset-password",
-            redeem_a_code()
-                .into_iter()
-                .chain([
-                    // The code used up, and the account's failed logins cleared.
-                    on_users("DeleteItem", &[any(code_pk), account_counters()]),
-                    // Every session ended.
-                    on_users("Query", &sessions()),
-                    on_users("DeleteItem", &sessions()),
-                ])
-                .collect(),
-        ),
-    ])
 }
 
 fn repo_file(name: &str) -> String {
@@ -567,14 +304,14 @@ fn grants_in(template: &str) -> BTreeMap<String, BTreeSet<Grant>> {
     functions
 }
 
-/// How the grants differ from the table here, one line each.
+/// How the grants differ from the descriptions, one line each.
 fn differences(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
     let expected = expected();
     let functions: BTreeSet<&str> = template.keys().map(String::as_str).collect();
     let tabled: BTreeSet<&str> = expected.keys().copied().collect();
     let mut differences: Vec<String> = functions
         .symmetric_difference(&tabled)
-        .map(|function| format!("{function} is in one of template.yaml and the table only"))
+        .map(|function| format!("{function} is in one of template.yaml and the descriptions only"))
         .collect();
     for (function, want) in &expected {
         let Some(got) = template.get(*function) else {
@@ -590,7 +327,7 @@ fn differences(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
     differences
 }
 
-/// What no function may have, whatever the table says, one line each.
+/// What no function may have, whatever a description says, one line each.
 fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
     let mut hazards = Vec::new();
     for (function, grants) in template {
@@ -634,11 +371,11 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
 }
 
 #[test]
-fn each_function_may_do_exactly_what_the_table_here_says() {
+fn each_function_may_do_exactly_what_its_description_says() {
     let differences = differences(&grants_in(&repo_file("template.yaml")));
     assert!(
         differences.is_empty(),
-        "template.yaml differs from the table in tests/iam.rs:\n{}",
+        "template.yaml differs from the functions' descriptions (auth::endpoint::Description):\n{}",
         differences.join("\n")
     );
 }
@@ -656,16 +393,16 @@ fn exactly_the_functions_that_sign_or_verify_may_read_the_secret() {
         .filter(|(_, grants)| grants.iter().any(|grant| grant.action == READ_SECRET))
         .map(|(function, _)| function)
         .collect();
-    let expected: BTreeSet<String> = READ_THE_SECRET.map(str::to_owned).into();
+    // Every endpoint that needs more than its settings signs or verifies
+    // tokens, or publishes the keys; so does the authorizer.
+    let mut expected: BTreeSet<String> = (Endpoint::ALL.iter())
+        .filter(|endpoint| endpoint.needs_app())
+        .map(|endpoint| endpoint.function_name().to_owned())
+        .collect();
+    expected.insert("authorizer".to_owned());
     assert_eq!(readers, expected);
-    let keyless = [OpenidConfiguration, ExampleProtected, AccountPage];
-    for endpoint in keyless {
-        assert!(!readers.contains(endpoint.function_name()), "{endpoint:?}");
-    }
-    // Every other endpoint signs or verifies tokens, or publishes the keys.
-    for endpoint in Endpoint::ALL {
-        let reads = readers.contains(endpoint.function_name());
-        assert_eq!(reads, !keyless.contains(&endpoint), "{endpoint:?}");
+    for keyless in [OpenidConfiguration, ExampleProtected, AccountPage] {
+        assert!(!readers.contains(keyless.function_name()), "{keyless:?}");
     }
 }
 
