@@ -319,3 +319,80 @@ async fn the_authorizer_allows_a_live_token_with_its_context_and_denies_every_ot
     logout(&app, &token).await.assert_success(200, LOGGED_OUT);
     assert!(!allowed(inner, &token).await, "logged out");
 }
+
+/// The modulus (upper-case hex) and public exponent of a PEM private key, as
+/// `openssl` itself prints them.
+fn openssl_public_numbers(pem: &str) -> (String, u64) {
+    let path = std::env::temp_dir().join(format!("key-{}.pem", uuid::Uuid::new_v4()));
+    std::fs::write(&path, pem).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .arg(&path)
+            .output()
+            .expect("openssl on the PATH");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let modulus = run(&["rsa", "-noout", "-modulus", "-in"]);
+    let text = run(&["pkey", "-noout", "-text_pub", "-in"]);
+    std::fs::remove_file(&path).unwrap();
+    let modulus = modulus.trim().strip_prefix("Modulus=").unwrap().to_owned();
+    let exponent = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Exponent: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("openssl prints the exponent")
+        .parse()
+        .unwrap();
+    (modulus, exponent)
+}
+
+#[test]
+fn keys_from_the_key_tool_and_from_openssl_publish_the_n_and_e_openssl_prints() {
+    use base64::Engine;
+    let openssl_key = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl on the PATH");
+    assert!(openssl_key.status.success(), "{openssl_key:?}");
+    let keys = [
+        (
+            "tools/keys",
+            auth::tokens::keys::generate_private_key_pem(2048).unwrap(),
+        ),
+        (
+            "openssl genpkey",
+            String::from_utf8(openssl_key.stdout).unwrap(),
+        ),
+    ];
+    for (made_by, pem) in keys {
+        let document = json!({"keys": [
+            {"kid": "k", "state": "current", "private_key_pem": pem}
+        ]});
+        let set = KeySet::from_json(&document.to_string())
+            .unwrap_or_else(|error| panic!("{made_by}: {error}"));
+        set.check_signer()
+            .unwrap_or_else(|error| panic!("{made_by}: {error}"));
+        let jwk = &set.jwks()["keys"][0];
+        let decode = |field: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(jwk[field].as_str().unwrap())
+                .unwrap()
+        };
+        let n: String = decode("n")
+            .iter()
+            .map(|byte| format!("{byte:02X}"))
+            .collect();
+        let e = decode("e")
+            .iter()
+            .fold(0u64, |e, byte| e << 8 | u64::from(*byte));
+        assert_eq!((n, e), openssl_public_numbers(&pem), "{made_by}");
+    }
+}

@@ -10,7 +10,7 @@
 //! Two depths of checking, because a cold start pays for them. Every function
 //! reads the set's structure at init: the JSON, each PEM and its PKCS#8 and
 //! RSA private-key DER down to the modulus and exponent (a few microseconds a
-//! key), which is all a verifier uses, and exactly what aws-lc reads for them.
+//! key, RustCrypto's `pkcs8` and `pkcs1`), which is all a verifier uses.
 //! Only a key that signs needs its private half checked for consistency
 //! (aws-lc's `RSA_check_key`, about 0.15 ms a 2048-bit key): the functions
 //! that issue tokens do that for the current key at init
@@ -252,86 +252,23 @@ impl RsaPrivateKey<'_> {
     }
 }
 
-/// rsaEncryption (1.2.840.113549.1.1.1), DER-encoded.
-const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-
-/// The RSA key of a PKCS#8 `PrivateKeyInfo` (RFC 5208 §5): version 0, the
-/// rsaEncryption algorithm with NULL parameters, and an `RSAPrivateKey` of
-/// version 0 (two primes) whose nine integers are all present, positive and
-/// minimally encoded. `None` for anything else, trailing bytes included.
+/// The RSA key of a PKCS#8 `PrivateKeyInfo` (RFC 5208 §5): version 1 (no
+/// public key attached), the rsaEncryption algorithm with NULL parameters,
+/// and a two-prime `RSAPrivateKey`, all strict DER, read by RustCrypto's
+/// `pkcs8` and `pkcs1`. `None` for anything else, trailing bytes included.
 fn rsa_private_key(pkcs8: &[u8]) -> Option<RsaPrivateKey<'_>> {
-    const SEQUENCE: u8 = 0x30;
-    const INTEGER: u8 = 0x02;
-    const OCTET_STRING: u8 = 0x04;
-    const OID: u8 = 0x06;
-    const NULL: u8 = 0x05;
-    let info = whole(SEQUENCE, pkcs8)?;
-    let (version, rest) = element(INTEGER, info)?;
-    let (algorithm, rest) = element(SEQUENCE, rest)?;
-    let (der, rest) = element(OCTET_STRING, rest)?;
-    // Optional attributes ([0]) may follow; a public key ([1]) is version 1's.
-    if version != [0] || !(rest.is_empty() || whole(0xa0, rest).is_some()) {
+    let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8).ok()?;
+    let parameters = info.algorithm.parameters.as_ref();
+    if info.algorithm.oid != pkcs1::ALGORITHM_OID
+        || !parameters.is_some_and(|parameters| parameters.is_null())
+        || info.public_key.is_some()
+    {
         return None;
     }
-    let (oid, parameters) = element(OID, algorithm)?;
-    if oid != RSA_ENCRYPTION_OID || !whole(NULL, parameters)?.is_empty() {
-        return None;
-    }
-    let mut fields = whole(SEQUENCE, der)?;
-    let mut integers = [&[][..]; 9];
-    for integer in &mut integers {
-        let (value, rest) = element(INTEGER, fields)?;
-        *integer = positive(value)?;
-        fields = rest;
-    }
-    let [version, n, e, ..] = integers;
-    (fields.is_empty() && version.is_empty()).then_some(RsaPrivateKey { der, n, e })
-}
-
-/// The contents of a DER element with this tag that spans all of `input`.
-fn whole(tag: u8, input: &[u8]) -> Option<&[u8]> {
-    match element(tag, input)? {
-        (contents, []) => Some(contents),
-        _ => None,
-    }
-}
-
-/// The contents of the DER element with this tag at the start of `input`,
-/// and what follows it. Definite, minimal lengths only (DER), below 64 KiB:
-/// an 8192-bit key's PKCS#8 is under 5 KiB.
-fn element(tag: u8, input: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (&found, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = match first {
-        0..=0x7f => (usize::from(first), rest),
-        0x81 => {
-            let (&length, rest) = rest.split_first()?;
-            (length >= 0x80).then_some((usize::from(length), rest))?
-        }
-        0x82 => {
-            let (length, rest) = rest.split_at_checked(2)?;
-            let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
-            (length >= 0x100).then_some((length, rest))?
-        }
-        _ => return None,
-    };
-    if found != tag {
-        return None;
-    }
-    rest.split_at_checked(length)
-}
-
-/// A DER INTEGER's value, big-endian without its sign byte, if it is
-/// non-negative and minimally encoded (zero comes back empty).
-fn positive(integer: &[u8]) -> Option<&[u8]> {
-    match integer {
-        [] => None,
-        [top, ..] if top & 0x80 != 0 => None,
-        [0] => Some(&[]),
-        [0, next, ..] if next & 0x80 == 0 => None,
-        [0, value @ ..] => Some(value),
-        value => Some(value),
-    }
+    let der = info.private_key.as_bytes();
+    let key = pkcs1::RsaPrivateKeyRef::try_from(der).ok()?;
+    let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
+    Some(RsaPrivateKey { der, n, e })
 }
 
 /// A key set for unit tests: throwaway keys that sign nothing anywhere else.
