@@ -1,34 +1,26 @@
-//! The auth service's one shared crate: every Lambda in `functions/` is a thin
-//! `main.rs` over [`lambda::serve`], and everything they have in common lives here.
-//!
-//! Layout, from the outside in:
-//! - [`endpoint`]: `mod.rs` routes (the [`Endpoint`] table, [`App`], the
-//!   invocation's deadline); one file per handler, named after its endpoint
-//!   (`login.rs`, `revoke_session.rs`, `jwks.rs`, …); `authenticate.rs` is the
-//!   token check they share with the [`authorizer`], the Lambda authorizer
-//!   that puts other APIs' routes behind that same check.
-//! - [`error`]: the one error type, and the one place it becomes an HTTP
-//!   answer (logging is the caller's).
-//! - [`request`] / [`response`]: reading bodies and bearer tokens; the JSON
-//!   envelope, and the public documents (JWKS, discovery).
-//! - [`credentials`], [`password`], [`token`], [`refresh`], [`codes`], [`ids`]:
-//!   emails and passwords, bcrypt, access tokens (RS256 JWTs), refresh
-//!   tokens, the mailed one-time codes, and the one shape of each id we issue.
-//! - [`keys`] and [`secrets`]: the signing key set, and reading it (with the
-//!   refresh secret) from Secrets Manager when deployed.
-//! - [`store`]: the storage trait; `store/dynamo/` (client, key schema and
-//!   codecs, the retry loop, the operations) and an in-memory store for unit
-//!   tests.
-//! - [`throttle`]: brute-force limits on password checks (`attempt.rs`: the
-//!   claim before bcrypt and its settlement), on registrations and on code
-//!   mails.
-//! - [`outbox`], [`mail`] and [`mailer`]: the mails owed (written with the
-//!   codes they carry), what they say, and the `mailer` function that sends
-//!   them from the outbox table's stream through Amazon SES.
-//! - [`account_page`]: `GET /account`, the page for people, built into the
-//!   binary.
-//! - [`config`] and [`lambda`]: settings read once per cold start, and the
-//!   runtime glue.
+//! The auth service's one shared crate: every Lambda in `functions/` is a
+//! one-line binary over [`runtime`], and everything they have in common lives
+//! here, one folder per concern (the map mirrors the folders):
+//! - [`endpoint`]: one file per handler, each starting with its
+//!   [`endpoint::Description`]; `mod.rs` holds the one table of endpoints, from
+//!   which [`Endpoint`] and its lists are derived; the shared steps (the token
+//!   check, sessions and tokens, password attempts, mailed codes, admin
+//!   checks, erasure) and the Lambda authorizer sit beside the handlers.
+//! - [`http`]: reading requests, the JSON envelope and public documents, and
+//!   the one error type with the one place it becomes an HTTP answer.
+//! - [`tokens`]: access tokens (RS256 JWTs), the signing key set (JWKS,
+//!   rotation), refresh tokens.
+//! - [`credentials`]: emails, passwords and bcrypt, one-time codes.
+//! - [`mail`]: the outbox item, the message, and the `mailer` function that
+//!   sends it through Amazon SES.
+//! - [`store`]: the storage trait and its records, what a call may touch
+//!   ([`store::access`]), the DynamoDB store and an in-memory one for tests.
+//! - [`throttle`]: the brute-force counters and their waits (used by the
+//!   store and the endpoints; it uses neither).
+//! - [`config`]: settings read once per cold start, and the Secrets Manager
+//!   secret deployed functions read them from.
+//! - [`runtime`]: the Lambda glue, [`lambda_main!`] and logging.
+//! - [`ids`]: the one shape of each id we issue.
 
 pub mod config;
 pub mod credentials;

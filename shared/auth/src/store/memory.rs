@@ -1,10 +1,10 @@
 //! An in-memory [`Store`] for unit tests, with the same semantics as DynamoDB's,
 //! and a switch that makes every call fail like an unreachable database.
 
+mod state;
+
 use super::*;
-use crate::credentials::one_time_code::MAX_WRONG_TRIES;
-use crate::throttle::{FAILURE_WINDOW_SECONDS, Settlement};
-use std::collections::{HashMap, HashSet};
+use state::{State, key, live_failures, window_end};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,25 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct MemoryStore {
     state: Mutex<State>,
     unavailable: AtomicBool,
-}
-
-#[derive(Default)]
-struct State {
-    users: HashMap<String, NewUser>,
-    user_id_by_email: HashMap<String, String>,
-    /// Keyed by (user id, session id).
-    sessions: HashMap<(String, String), Session>,
-    revoked_until: HashMap<String, u64>,
-    /// Failed logins by counter key, with the window's end (epoch seconds).
-    failures: HashMap<String, (Failures, u64)>,
-    /// Users whose address is verified.
-    verified: HashSet<String>,
-    /// Users an admin disabled.
-    disabled: HashSet<String>,
-    /// Pending codes by kind and address.
-    codes: HashMap<(MailKind, String), StoredCode>,
-    /// Every mail written to the outbox, in order (nothing sends them here).
-    outbox: Vec<OutboxMail>,
 }
 
 impl MemoryStore {
@@ -81,92 +62,6 @@ impl MemoryStore {
             Ok(())
         }
     }
-}
-
-impl State {
-    fn profile(&self, user_id: &str) -> Option<Profile> {
-        let user = self.users.get(user_id)?;
-        Some(Profile {
-            user_id: user.user_id.clone(),
-            email: user.email.clone(),
-            admin: user.admin,
-            registered_on: user.registered_on.clone(),
-            email_verified: self.verified.contains(&user.user_id),
-            disabled: self.disabled.contains(&user.user_id),
-        })
-    }
-
-    fn password_hash(&self, email: &str) -> Option<&str> {
-        let user_id = self.user_id_by_email.get(email)?;
-        Some(self.users.get(user_id)?.password_hash.as_str())
-    }
-
-    /// Settles the check's attempt if the hash it verified is still the
-    /// account's: what both writes made on a verified password need first.
-    fn settle_if_verified(&mut self, verified: &Verified<'_>) -> bool {
-        if self.password_hash(verified.email) != Some(verified.password_hash) {
-            return false;
-        }
-        self.settle(verified.settlement);
-        true
-    }
-
-    fn store_code(&mut self, code: &NewCode) {
-        let stored = StoredCode {
-            code_hash: code.code_hash.clone(),
-            wrong_tries: 0,
-            expires_at: code.mail.expires_at,
-        };
-        self.codes
-            .insert((code.mail.kind, code.mail.to.clone()), stored);
-        self.outbox.push(code.mail.clone());
-    }
-
-    /// Uses the code up if it is still the matched one, with tries left and
-    /// unexpired, and the email still the user's; then the address is verified.
-    fn redeem(&mut self, redemption: &Redemption<'_>) -> bool {
-        let key = (redemption.kind, redemption.email.to_owned());
-        let usable = self.codes.get(&key).is_some_and(|code| {
-            code.code_hash == redemption.code_hash
-                && code.wrong_tries < MAX_WRONG_TRIES
-                && code.expires_at > redemption.now
-        });
-        let owner = self.user_id_by_email.get(redemption.email);
-        if !usable || owner.map(String::as_str) != Some(redemption.user_id) {
-            return false;
-        }
-        self.codes.remove(&key);
-        self.verified.insert(redemption.user_id.to_owned());
-        true
-    }
-
-    fn settle(&mut self, settlement: &Settlement) {
-        self.failures.remove(&settlement.clear.key);
-        for claim in &settlement.release {
-            if let Some((failures, _)) = self.failures.get_mut(&claim.counter.key) {
-                failures.count = failures.count.saturating_sub(1);
-                if failures.last_at_ms == claim.at_ms {
-                    failures.last_at_ms = claim.seen.last_at_ms;
-                }
-            }
-        }
-    }
-}
-
-/// A counter's failures, zero once its window has passed.
-fn live_failures(state: &State, key: &str, now_ms: u64) -> Failures {
-    match state.failures.get(key) {
-        Some((failures, until)) if *until > now_ms / 1000 => *failures,
-        _ => Failures::default(),
-    }
-}
-
-fn window_end(now_ms: u64) -> u64 {
-    now_ms / 1000 + FAILURE_WINDOW_SECONDS
-}
-
-fn key(user_id: &str, session_id: &str) -> (String, String) {
-    (user_id.to_owned(), session_id.to_owned())
 }
 
 impl Store for MemoryStore {

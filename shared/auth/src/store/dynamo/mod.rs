@@ -8,10 +8,12 @@
 //! - this file: [`DynamoStore`] and the steps its operations share;
 //! - [`operations`]: the [`Store`] implementation, one method per operation.
 
+mod accounts;
 mod client;
 mod operations;
 mod retry;
 pub mod schema;
+mod transaction_items;
 
 pub use client::{sdk_config, secrets_client};
 

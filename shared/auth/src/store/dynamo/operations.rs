@@ -1,14 +1,12 @@
 //! [`Store`] over DynamoDB: each method is one round trip unless its trait
 //! documentation says otherwise.
 
-use super::retry::{Step, built, cancellation_codes, conditional, retry, unavailable};
+use super::retry::{built, conditional, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
-use crate::credentials::one_time_code::MAX_WRONG_TRIES;
-use crate::mail::outbox::{MailKind, OutboxMail};
+use crate::mail::outbox::MailKind;
 use crate::throttle::Claim;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::builders::DeleteBuilder;
 
 impl Store for DynamoStore {
     async fn create_user(
@@ -17,68 +15,7 @@ impl Store for DynamoStore {
         session: Option<&Session>,
         verification: Option<&NewCode>,
     ) -> StoreResult<Registration> {
-        let put_new = |item| {
-            let put = built(
-                Put::builder()
-                    .table_name(&self.users_table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )?;
-            Ok::<_, StoreError>(TransactWriteItem::builder().put(put).build())
-        };
-        let mut items = vec![
-            put_new(schema::profile_item(user))?,
-            put_new(schema::login_item(user))?,
-        ];
-        if let Some(session) = session {
-            items.push(put_new(schema::session_item(session))?);
-        }
-        if let Some(code) = verification {
-            items.push(self.put(schema::code_item(code))?);
-            items.push(self.put_mail(&code.mail)?);
-        }
-        let items = &items;
-        let settled = retry((), |(), attempt| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                // Makes the SDK's own retries idempotent: if a commit succeeded
-                // but its answer was lost, the retry reports success rather than
-                // "email taken". (At most 36 characters.)
-                .client_request_token(format!("{}-{attempt}", user.user_id.replace('-', "")))
-                .send()
-                .await;
-            let Err(error) = result else {
-                return Ok(Step::Done(Registration::Created));
-            };
-            let Some(reasons) = cancellation_codes(&error) else {
-                return Err(unavailable(error));
-            };
-            // Reasons come in the order of `items`: the email claim is second.
-            if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") {
-                return Ok(Step::Done(Registration::EmailTaken));
-            }
-            if !reasons.iter().any(|code| code == "TransactionConflict") {
-                return Err(StoreError(format!("registration cancelled: {reasons:?}")));
-            }
-            // Another registration of this email is in flight; once it
-            // settles, the retry either wins or sees the email taken.
-            Ok(Step::Again(()))
-        })
-        .await?;
-        if let Some(registration) = settled {
-            return Ok(registration);
-        }
-        // Still conflicting: if the email has an owner by now, that is the answer.
-        let (items, _) = self
-            .batch_read(vec![schema::login_key(&user.email)], None)
-            .await?;
-        match items.first() {
-            Some(_) => Ok(Registration::EmailTaken),
-            None => Err(StoreError("registration kept conflicting".into())),
-        }
+        self.write_new_user(user, session, verification).await
     }
 
     async fn login_attempt(
@@ -208,40 +145,7 @@ impl Store for DynamoStore {
     }
 
     async fn end_token_session(&self, claims: &Claims, now: u64) -> StoreResult<Revocation> {
-        let (user_id, session_id, jti, expires_at) =
-            (&claims.sub, &claims.sid, &claims.jti, claims.exp);
-        let mut entry = schema::revoked_key(jti);
-        entry.insert("expires_at".to_owned(), n(expires_at));
-        let revoke = built(
-            Put::builder()
-                .table_name(&self.revoked_tokens_table)
-                .set_item(Some(entry))
-                // An expired entry not yet deleted by TTL may be overwritten.
-                .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
-                .expression_attribute_values(":now", n(now))
-                .build(),
-        )?;
-        // A session already ended (revoked, or logged out) means the token
-        // was dead already: the whole logout is then "already revoked".
-        let end_session = built(
-            Delete::builder()
-                .table_name(&self.users_table)
-                .set_key(Some(schema::session_key(user_id, session_id)))
-                .condition_expression("attribute_exists(pk) AND expires_at > :now")
-                .expression_attribute_values(":now", n(now))
-                .build(),
-        )?;
-        let written = self
-            .conditional_transaction(vec![
-                TransactWriteItem::builder().put(revoke).build(),
-                TransactWriteItem::builder().delete(end_session).build(),
-            ])
-            .await?;
-        Ok(if written {
-            Revocation::Revoked
-        } else {
-            Revocation::AlreadyRevoked
-        })
+        self.revoke_and_end_session(claims, now).await
     }
 
     async fn session_and_profile(
@@ -307,71 +211,11 @@ impl Store for DynamoStore {
         email: &str,
         change: AccountChange,
     ) -> StoreResult<bool> {
-        let (name, value) = match change {
-            AccountChange::Admin(admin) => ("admin", admin),
-            AccountChange::Disabled(disabled) => ("disabled", disabled),
-        };
-        let update = |key: Item, condition: &str| {
-            let update = built(
-                Update::builder()
-                    .table_name(&self.users_table)
-                    .set_key(Some(key))
-                    .update_expression("SET #flag = :value")
-                    .condition_expression(condition)
-                    .expression_attribute_names("#flag", name)
-                    .expression_attribute_values(":value", AttributeValue::Bool(value))
-                    .expression_attribute_values(":user", s(user_id))
-                    .build(),
-            )?;
-            Ok::<_, StoreError>(TransactWriteItem::builder().update(update).build())
-        };
-        self.conditional_transaction(vec![
-            update(schema::profile_key(user_id), "user_id = :user")?,
-            update(schema::login_key(email), "user_id = :user")?,
-        ])
-        .await
+        self.write_account_change(user_id, email, change).await
     }
 
     async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
-        let (user_id, email) = (erasure.user_id, erasure.email);
-        let delete = |key: Item| {
-            Delete::builder()
-                .table_name(&self.users_table)
-                .set_key(Some(key))
-        };
-        let item = |delete: DeleteBuilder| {
-            Ok::<_, StoreError>(
-                TransactWriteItem::builder()
-                    .delete(built(delete.build())?)
-                    .build(),
-            )
-        };
-        let mine = |delete: DeleteBuilder| {
-            delete
-                .condition_expression("user_id = :user")
-                .expression_attribute_values(":user", s(user_id))
-        };
-        let mut login = mine(delete(schema::login_key(email)));
-        if let Some(verified) = erasure.verified {
-            login = login
-                .condition_expression("user_id = :user AND password_hash = :verified")
-                .expression_attribute_values(":verified", s(verified.password_hash));
-        }
-        let mut items = vec![
-            item(mine(delete(schema::profile_key(user_id))))?,
-            item(login)?,
-        ];
-        for kind in MailKind::ALL {
-            items.push(item(delete(schema::code_key(kind, email)))?);
-        }
-        match erasure.verified {
-            // Settling the owner's password check clears the counter too.
-            Some(verified) => self.write_settled(items, verified.settlement).await,
-            None => {
-                items.push(item(delete(schema::failures_key(erasure.account)))?);
-                self.conditional_transaction(items).await
-            }
-        }
+        self.erase(erasure).await
     }
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
@@ -537,80 +381,5 @@ impl Store for DynamoStore {
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
         let items = self.redeem(redemption, None)?;
         self.conditional_transaction(items).await
-    }
-}
-
-impl DynamoStore {
-    /// A put without a condition, for a transaction.
-    fn put(&self, item: Item) -> StoreResult<TransactWriteItem> {
-        let put = built(
-            Put::builder()
-                .table_name(&self.users_table)
-                .set_item(Some(item))
-                .build(),
-        )?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// A mail into the outbox, for the transaction that stores its code.
-    fn put_mail(&self, mail: &OutboxMail) -> StoreResult<TransactWriteItem> {
-        let put = built(
-            Put::builder()
-                .table_name(&self.outbox_table)
-                .set_item(Some(schema::outbox_item(mail)))
-                .build(),
-        )?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// The writes that use a code up: its deletion, only while it is the
-    /// matched one, with tries left and unexpired; and the address marked
-    /// verified on the login record (with `new_hash` as the password, for a
-    /// reset) and on the profile, only while the email is still this user's.
-    fn redeem(
-        &self,
-        redemption: &Redemption<'_>,
-        new_hash: Option<&str>,
-    ) -> StoreResult<Vec<TransactWriteItem>> {
-        let use_up = built(
-            Delete::builder()
-                .table_name(&self.users_table)
-                .set_key(Some(schema::code_key(redemption.kind, redemption.email)))
-                .condition_expression(
-                    "code_hash = :hash AND wrong_tries < :tries AND expires_at > :now",
-                )
-                .expression_attribute_values(":hash", s(redemption.code_hash))
-                .expression_attribute_values(":tries", n(u64::from(MAX_WRONG_TRIES)))
-                .expression_attribute_values(":now", n(redemption.now))
-                .build(),
-        )?;
-        let mut login = Update::builder()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::login_key(redemption.email)))
-            .update_expression("SET email_verified = :true")
-            .condition_expression("user_id = :user")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":user", s(redemption.user_id));
-        if let Some(new_hash) = new_hash {
-            login = login
-                .update_expression("SET email_verified = :true, password_hash = :new")
-                .expression_attribute_values(":new", s(new_hash));
-        }
-        let profile = built(
-            Update::builder()
-                .table_name(&self.users_table)
-                .set_key(Some(schema::profile_key(redemption.user_id)))
-                .update_expression("SET email_verified = :true")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":true", AttributeValue::Bool(true))
-                .build(),
-        )?;
-        Ok(vec![
-            TransactWriteItem::builder().delete(use_up).build(),
-            TransactWriteItem::builder()
-                .update(built(login.build())?)
-                .build(),
-            TransactWriteItem::builder().update(profile).build(),
-        ])
     }
 }

@@ -1,0 +1,211 @@
+//! The records the [`super::Store`] reads and writes: users, sessions,
+//! codes, and what each call reads together.
+
+use crate::mail::outbox::{MailKind, OutboxMail};
+use crate::throttle::{Counter, Failures, Settlement};
+
+/// A user about to be written; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub user_id: String,
+    pub email: String,
+    pub password_hash: String,
+    /// RFC 3339, UTC.
+    pub registered_on: String,
+    /// Registration makes neither; `make create-admin` makes both.
+    pub admin: bool,
+    pub email_verified: bool,
+}
+
+/// What `status` shows of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub user_id: String,
+    pub email: String,
+    pub admin: bool,
+    pub registered_on: String,
+    /// Whether a code mailed to the address has come back.
+    pub email_verified: bool,
+    /// Disabled by an admin: no login, no refresh, no token accepted.
+    pub disabled: bool,
+}
+
+/// What login needs, found by email. `admin` and `disabled` are kept on
+/// the login record as well as on the profile (written together), so that a
+/// login finds them in the one item it reads.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user_id: String,
+    pub password_hash: String,
+    pub email_verified: bool,
+    pub admin: bool,
+    pub disabled: bool,
+}
+
+/// A change an admin (or `make create-admin`) makes to an account's role or
+/// access, written to its profile and its login record together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Admin(bool),
+    Disabled(bool),
+}
+
+/// One page of the users, newest registration first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersPage {
+    pub users: Vec<Profile>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
+}
+
+impl UsersPage {
+    /// The first `limit` of `users` (in the listing's order, read with at
+    /// least one more than `limit` when more exist), with a cursor only if
+    /// more follow: the last page's `next` is `None`.
+    pub fn first(mut users: Vec<Profile>, limit: u32) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = users.len() > limit;
+        users.truncate(limit);
+        let next = users.last().filter(|_| more).map(PageCursor::after);
+        Self { users, next }
+    }
+}
+
+/// Where a page of users starts: just after the user registered at
+/// `registered_on` with the id `user_id` (the listing's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    pub registered_on: String,
+    pub user_id: String,
+}
+
+impl PageCursor {
+    /// The next page's start: just after `last`, a page's last user.
+    pub fn after(last: &Profile) -> Self {
+        Self {
+            registered_on: last.registered_on.clone(),
+            user_id: last.user_id.clone(),
+        }
+    }
+}
+
+/// An account to erase: everything stored under its id and its email.
+#[derive(Debug, Clone, Copy)]
+pub struct Erasure<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    /// The account's failed-login counter.
+    pub account: &'a Counter,
+    /// The owner's own deletion: the password check that allowed it, which
+    /// the erasure settles, and which holds only while that hash is still the
+    /// account's.
+    pub verified: Option<&'a Verified<'a>>,
+}
+
+/// A one-time code to be stored with the mail that carries it
+/// ([`crate::credentials::one_time_code`]): both are written together, or neither.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    /// The code's keyed hash: all the store ever keeps of it, but for the
+    /// mail in the outbox.
+    pub code_hash: String,
+    /// The mail; its `kind`, `to` and `expires_at` are the code's.
+    pub mail: OutboxMail,
+}
+
+/// A code as stored, for an address and a purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    pub code_hash: String,
+    /// Wrong guesses so far.
+    pub wrong_tries: u32,
+    /// Epoch seconds: the item's TTL, and checked on every read.
+    pub expires_at: u64,
+}
+
+/// What redeeming a code reads first, in one round trip: the address's
+/// account and its pending code of the kind.
+#[derive(Debug, Clone)]
+pub struct CodeAttempt {
+    pub record: Option<LoginRecord>,
+    pub code: Option<StoredCode>,
+}
+
+/// A code that matched, about to be used up: the write holds only while
+/// the code is still the one stored, with tries left, and unexpired.
+#[derive(Debug, Clone, Copy)]
+pub struct Redemption<'a> {
+    pub kind: MailKind,
+    pub email: &'a str,
+    pub user_id: &'a str,
+    pub code_hash: &'a str,
+    pub now: u64,
+}
+
+/// What a login reads before it checks a password, in one round trip.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    /// `None` for an email without an account.
+    pub record: Option<LoginRecord>,
+    /// The failures counted against each of the attempt's counters, in their
+    /// order (zero for a counter past its window).
+    pub failures: Vec<Failures>,
+}
+
+/// One signed-in device. Times are epoch seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub session_id: String,
+    pub device: String,
+    pub created_at: u64,
+    pub last_used_at: u64,
+    /// The session's end; its TTL in DynamoDB, and checked on every read.
+    pub expires_at: u64,
+    /// SHA-256 of the live refresh token's secret.
+    pub refresh_hash: String,
+    /// The refresh token the last rotation replaced, and when: within the grace
+    /// window it still gets the same successor.
+    pub previous_hash: Option<String>,
+    pub rotated_at: u64,
+}
+
+impl Session {
+    pub fn is_live(&self, now: u64) -> bool {
+        self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    Created,
+    EmailTaken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    AlreadyRevoked,
+}
+
+/// Everything a token check needs from storage, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSubject {
+    /// `None` when the user no longer exists.
+    pub profile: Option<Profile>,
+    /// Whether the token's session exists and has not expired.
+    pub session_live: bool,
+    /// True only for a revocation that has not expired: an entry past its TTL
+    /// that DynamoDB has not deleted yet does not count.
+    pub revoked: bool,
+}
+
+/// A password check that passed: the account (by its email), the hash the
+/// password matched, and how to settle the attempt. A write made on its
+/// strength holds only while that hash is still the account's.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub settlement: &'a Settlement,
+}
