@@ -5,10 +5,14 @@ use super::App;
 use super::authenticate::{Caller, authenticate};
 use crate::http::error::ApiError;
 use crate::http::response::Reply;
+use crate::store::access::{Access, Items};
 use crate::store::{AccountChange, Profile, Store};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use std::future::Future;
+
+/// Reading the user an admin call names (its profile).
+pub const NAMED_USER: &[Access] = &[Access::users("GetItem", &[Items::User])];
 
 /// Runs one admin `action` for an admin caller: the token check reads the
 /// caller's role from storage in its one read, so a token issued before a

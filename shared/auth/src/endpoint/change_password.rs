@@ -31,9 +31,8 @@ pub const DESCRIPTION: Description = Description {
         &[
             Access::users("UpdateItem", &[Items::Email]),
             Access::users("DeleteItem", &[Items::AccountFailures]),
-            Access::users("Query", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::Sessions]),
         ],
+        super::session_tokens::SESSION_SWEEP,
     ],
     example_body: Some(r#"{"current_password": "{password}", "new_password": "a new password"}"#),
 };
@@ -68,7 +67,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app.config.account_login_failures_before_delay,
     );
     let (record, attempt) =
-        PasswordAttempt::begin(app, &profile.email, account, Vec::new()).await?;
+        PasswordAttempt::begin(&app.store, &profile.email, account, Vec::new()).await?;
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;

@@ -13,7 +13,6 @@ use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use super::description::{Description, Guard, Needs};
-use crate::store::access::{Access, Items};
 
 pub const DESCRIPTION: Description = Description {
     function: "delete-account",
@@ -24,10 +23,7 @@ pub const DESCRIPTION: Description = Description {
     storage: &[
         // The password checked and throttled as login's.
         super::password_attempt::PASSWORD_CHECK,
-        &[
-            Access::users("Query", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::Sessions]),
-        ],
+        super::session_tokens::SESSION_SWEEP,
         super::erasure::ERASURE,
     ],
     example_body: Some(r#"{"password": "{password}"}"#),
@@ -58,7 +54,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
         .into_iter()
         .collect();
-    let (record, attempt) = PasswordAttempt::begin(app, &profile.email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::begin(&app.store, &profile.email, account, sources).await?;
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;

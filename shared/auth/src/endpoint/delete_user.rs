@@ -7,7 +7,6 @@ use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
 use super::description::{Description, Guard, Needs};
-use crate::store::access::{Access, Items};
 
 pub const DESCRIPTION: Description = Description {
     function: "delete-user",
@@ -16,11 +15,8 @@ pub const DESCRIPTION: Description = Description {
     guard: Guard::Bearer,
     needs: Needs::App,
     storage: &[
-        &[
-            Access::users("GetItem", &[Items::User]),
-            Access::users("Query", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::Sessions]),
-        ],
+        super::admin::NAMED_USER,
+        super::session_tokens::SESSION_SWEEP,
         super::erasure::ERASURE,
     ],
     example_body: None,

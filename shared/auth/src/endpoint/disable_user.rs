@@ -16,12 +16,9 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::App,
     storage: &[
         // The flag on profile and login record, then the sessions ended.
-        &[
-            Access::users("GetItem", &[Items::User]),
-            Access::users("UpdateItem", &[Items::User, Items::Email]),
-            Access::users("Query", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::Sessions]),
-        ],
+        super::admin::NAMED_USER,
+        &[Access::users("UpdateItem", &[Items::User, Items::Email])],
+        super::session_tokens::SESSION_SWEEP,
     ],
     example_body: None,
 };

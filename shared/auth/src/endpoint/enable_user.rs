@@ -15,10 +15,8 @@ pub const DESCRIPTION: Description = Description {
     guard: Guard::Bearer,
     needs: Needs::App,
     storage: &[
-        &[
-            Access::users("GetItem", &[Items::User]),
-            Access::users("UpdateItem", &[Items::User, Items::Email]),
-        ],
+        super::admin::NAMED_USER,
+        &[Access::users("UpdateItem", &[Items::User, Items::Email])],
     ],
     example_body: None,
 };

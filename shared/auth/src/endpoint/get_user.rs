@@ -16,10 +16,8 @@ pub const DESCRIPTION: Description = Description {
     guard: Guard::Bearer,
     needs: Needs::App,
     storage: &[
-        &[
-            Access::users("GetItem", &[Items::User]),
-            Access::users("Query", &[Items::Sessions]),
-        ],
+        super::admin::NAMED_USER,
+        &[Access::users("Query", &[Items::Sessions])],
     ],
     example_body: None,
 };

@@ -24,11 +24,8 @@ pub const DESCRIPTION: Description = Description {
         super::mailed_codes::REDEEM_A_CODE,
         // The code used up, the account's failed logins cleared, and every
         // session ended.
-        &[
-            Access::users("DeleteItem", &[Items::Code, Items::AccountFailures]),
-            Access::users("Query", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::Sessions]),
-        ],
+        &[Access::users("DeleteItem", &[Items::Code, Items::AccountFailures])],
+        super::session_tokens::SESSION_SWEEP,
     ],
     example_body: Some(r#"{"email": "someone@example.com", "code": "12345678", "new_password": "a new password"}"#),
 };

@@ -5,10 +5,18 @@ use super::App;
 use crate::credentials::device_name;
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
+use crate::store::access::{Access, Items};
 use crate::store::{Session, Store};
 use crate::tokens::refresh::RefreshToken;
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
+
+/// Ending every session (or every other one) of an account: its sessions
+/// listed, then deleted one by one.
+pub const SESSION_SWEEP: &[Access] = &[
+    Access::users("Query", &[Items::Sessions]),
+    Access::users("DeleteItem", &[Items::Sessions]),
+];
 
 /// A new session for a user signing in, and the refresh token that opens it.
 pub fn new_session<S: Store>(
