@@ -20,6 +20,7 @@ const MESSAGES: &[&str] = &[
     "email is required.",
     "email must be a string.",
     "email is not a valid email address.",
+    auth::credentials::LOCAL_PART_RULE,
     "password is required.",
     "password must be a string.",
     "password must be 8 to 72 bytes long.",
@@ -85,13 +86,29 @@ fuzz_target!(|body: &[u8]| {
                 let Some(Value::String(email)) = field("email") else {
                     panic!("credentials without an email string in the body");
                 };
-                assert_eq!(credentials.email, email.trim().to_lowercase());
+                // The local part as typed (trimmed, lower-cased; NFC may
+                // compose it further), the domain in its ASCII form.
+                let typed = email.trim().to_lowercase();
+                let (typed_local, _) = typed.rsplit_once('@').expect("an accepted email has an @");
+                let (local, _) = credentials.email.rsplit_once('@').unwrap();
+                assert!(typed_local.len() >= local.len(), "the local part grew");
                 assert_eq!(
                     field("password"),
                     Some(Value::String(credentials.password.clone()))
                 );
             }
             assert_eq!(credentials.email.matches('@').count(), 1);
+            let (local, domain) = credentials.email.split_once('@').unwrap();
+            assert!(domain.is_ascii(), "a domain not in its ASCII form");
+            assert!(
+                !local.contains(['<', '>', '(', ')', ',', ';', ':', '\\', '[', ']', '"', ' ']),
+                "a local part that is not a dot-atom"
+            );
+            assert_eq!(
+                auth::credentials::normalize_email(&credentials.email).ok().as_deref(),
+                Some(credentials.email.as_str()),
+                "an accepted email that normalises again to another"
+            );
             assert!(credentials.email.len() <= 254);
             assert_eq!(credentials.email, credentials.email.trim().to_lowercase());
             let length = credentials.password.len();

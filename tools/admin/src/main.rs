@@ -6,9 +6,12 @@
 //! show in `ps` and shell history): from a prompt without echo, or one line
 //! of stdin when stdin is not a terminal. It is checked as the API checks it.
 
-use auth::credentials::{check_password, normalize_email};
+use auth::config::DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY;
+use auth::credentials::{check_password, normalize_email, password};
+use auth::endpoint::password_attempt::PasswordAttempt;
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::store::{AccountChange, LoginRecord, NewUser, Registration, Store};
+use auth::throttle::account_counter;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
@@ -16,10 +19,14 @@ const USAGE: &str = "\
 usage: admin create-admin EMAIL
        admin demote EMAIL
 
-  create-admin  makes EMAIL's account an admin; with no account yet, creates
-                one (email verified, no session) after asking for its
-                password, or reading one line of stdin when it is not a
-                terminal. Running it again changes nothing.
+  create-admin  makes EMAIL's account an admin. Asks for its password (or
+                reads one line of stdin when it is not a terminal). With no
+                account yet, creates one (email verified, no session) with
+                that password; with an account, the password must be the
+                account's own (checked and throttled like a login), and every
+                session of the account ends, so that only someone who knows
+                the password holds admin tokens. Running it again on an admin
+                changes nothing.
   demote        takes the admin role from EMAIL's account.
 
 The users table is USERS_TABLE, with the standard AWS configuration
@@ -68,12 +75,57 @@ async fn run(command: &str, email: &str) -> Result<String, String> {
             Ok(format!("demoted {}", record.user_id))
         }
         (_, Some(record)) if record.admin => Ok(format!("already admin {}", record.user_id)),
-        (_, Some(record)) => {
-            set_admin(&store, &record, &email, true).await?;
-            Ok(format!("promoted {}", record.user_id))
+        (_, existing) => {
+            let password = read_password(&email)?;
+            check_password(&password).map_err(message)?;
+            match existing {
+                Some(record) => promote(&store, &record, &email, &password).await,
+                None => create_admin(&store, &email, &password).await,
+            }
         }
-        (_, None) => create_admin(&store, &email).await,
     }
+}
+
+/// Promotes an existing account, only for its own password: whoever
+/// registered the address first (an attacker who guessed it, say) must not
+/// become admin by the operator's run. The check is a login's: claimed on the
+/// account's failed-login counter before bcrypt, refused while it makes
+/// logins wait. Then every session of the account ends: a token taken before
+/// the promotion, by whoever held the account, carries no admin role.
+async fn promote(
+    store: &DynamoStore,
+    record: &LoginRecord,
+    email: &str,
+    password: &str,
+) -> Result<String, String> {
+    let free = std::env::var("ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY);
+    let account = account_counter(email, u32::try_from(free).unwrap_or(u32::MAX));
+    let (checked, _attempt) = PasswordAttempt::begin(store, email, account, Vec::new())
+        .await
+        .map_err(|error| match error {
+            auth::ApiError::TooManyLogins { retry_after } => format!(
+                "too many wrong passwords for {email}: try again in {retry_after} s; nothing changed"
+            ),
+            other => message(other),
+        })?;
+    let cost = auth::config::bcrypt_cost(&|name| std::env::var(name).ok()).map_err(|e| e.0)?;
+    let hash = checked.as_ref().map(|record| record.password_hash.as_str());
+    let same_account = checked.as_ref().map(|checked| &checked.user_id) == Some(&record.user_id);
+    if !same_account || !password::verify(password, hash, cost).await {
+        return Err(format!(
+            "that is not the password of {email}'s account: nothing changed \
+             (an account registered by someone else must not be promoted; see docs/operating.md)"
+        ));
+    }
+    set_admin(store, record, email, true).await?;
+    store
+        .delete_sessions(&record.user_id, None)
+        .await
+        .map_err(|error| error.0)?;
+    Ok(format!("promoted {} (its sessions ended)", record.user_id))
 }
 
 /// The account registered under `email`, if any.
@@ -100,16 +152,12 @@ async fn set_admin(
         .ok_or_else(|| format!("the account of {email} changed meanwhile; run again"))
 }
 
-async fn create_admin(store: &DynamoStore, email: &str) -> Result<String, String> {
-    let password = read_password(email)?;
-    check_password(&password).map_err(message)?;
+async fn create_admin(store: &DynamoStore, email: &str, password: &str) -> Result<String, String> {
     let cost = auth::config::bcrypt_cost(&|name| std::env::var(name).ok()).map_err(|e| e.0)?;
     let user = NewUser {
         user_id: auth::ids::new_user_id(),
         email: email.to_owned(),
-        password_hash: auth::credentials::password::hash(&password, cost)
-            .await
-            .map_err(message)?,
+        password_hash: password::hash(password, cost).await.map_err(message)?,
         registered_on: auth::rfc3339(auth::now()),
         admin: true,
         // The operator vouches for the address: the first admin must be able
@@ -122,8 +170,14 @@ async fn create_admin(store: &DynamoStore, email: &str) -> Result<String, String
         .map_err(|error| error.0)?;
     match registration {
         Registration::Created => Ok(format!("created admin {}", user.user_id)),
-        // Registered between our read and our write: promote that account.
-        Registration::EmailTaken => Box::pin(run("create-admin", email)).await,
+        // Registered between our read and our write: promote that account,
+        // for its own password only.
+        Registration::EmailTaken => match account(store, email).await? {
+            Some(record) => promote(store, &record, email, password).await,
+            None => Err(format!(
+                "the account of {email} changed meanwhile; run again"
+            )),
+        },
     }
 }
 

@@ -3,8 +3,8 @@
 //! one): creating, running again, demoting and promoting an account, and
 //! refusing a password the API would refuse.
 
-use auth::store::Store;
 use auth::store::dynamo::{DynamoStore, sdk_config};
+use auth::store::{NewUser, Registration, Session, Store};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -86,11 +86,109 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
     assert!(ok);
     assert_eq!(demoted.trim(), format!("demoted {id}"));
     assert!(!store.profile(&id).await.unwrap().unwrap().admin);
-    // An existing account is promoted; the email's spelling does not matter.
-    let (ok, promoted, _) = admin(&["create-admin", &email.to_uppercase()], "");
-    assert!(ok);
-    assert_eq!(promoted.trim(), format!("promoted {id}"));
+    // An existing account is promoted for its own password; the email's
+    // spelling does not matter.
+    let (ok, promoted, errors) = admin(&["create-admin", &email.to_uppercase()], password);
+    assert!(ok, "{errors}");
+    assert_eq!(
+        promoted.trim(),
+        format!("promoted {id} (its sessions ended)")
+    );
     assert!(store.profile(&id).await.unwrap().unwrap().admin);
+}
+
+fn store() -> DynamoStore {
+    let sdk =
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(sdk_config()));
+    DynamoStore::users_only(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        std::env::var("USERS_TABLE").unwrap(),
+    )
+}
+
+/// An account registered as the API registers one (unverified, not admin),
+/// with one session open.
+async fn registered_with_a_session(store: &DynamoStore, email: &str, password: &str) -> String {
+    let user = NewUser {
+        user_id: auth::ids::new_user_id(),
+        email: email.to_owned(),
+        password_hash: auth::credentials::password::hash(password, 4)
+            .await
+            .unwrap(),
+        registered_on: auth::rfc3339(auth::now()),
+        admin: false,
+        email_verified: false,
+    };
+    let now = auth::now();
+    let session = Session {
+        user_id: user.user_id.clone(),
+        session_id: auth::ids::new_random_id().unwrap(),
+        device: "attacker's laptop".to_owned(),
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + 3600,
+        refresh_hash: "0".repeat(64),
+        previous_hash: None,
+        rotated_at: now,
+    };
+    let created = store
+        .create_user(&user, Some(&session), None)
+        .await
+        .unwrap();
+    assert_eq!(created, Registration::Created);
+    user.user_id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_registered_first_by_someone_else_is_not_promoted_by_the_operators_password() {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        eprintln!("skipped: needs make test's DynamoDB Local");
+        return;
+    }
+    let store = store();
+    let email = unique_email();
+    // The attacker registers the address the operator will use, first.
+    let id = registered_with_a_session(&store, &email, "the attacker's password").await;
+    let before = store.sessions(&id, auth::now()).await.unwrap();
+    assert_eq!(before.len(), 1);
+
+    let (ok, out, errors) = admin(&["create-admin", &email], "operator passphrase\n");
+    assert!(
+        !ok,
+        "promoted for a password that is not the account's: {out}"
+    );
+    assert!(errors.contains("not the password of"), "{errors}");
+    let profile = store.profile(&id).await.unwrap().unwrap();
+    assert!(!profile.admin, "the attacker's account became admin");
+    assert_eq!(store.sessions(&id, auth::now()).await.unwrap().len(), 1);
+
+    // Counted like a login: past the free failures, even the right password waits.
+    for _ in 0..5 {
+        let (ok, _, _) = admin(&["create-admin", &email], "another guess\n");
+        assert!(!ok);
+    }
+    let (ok, _, errors) = admin(&["create-admin", &email], "the attacker's password\n");
+    assert!(
+        !ok && errors.contains("too many wrong passwords"),
+        "{errors}"
+    );
+    assert!(!store.profile(&id).await.unwrap().unwrap().admin);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn promoting_an_account_with_its_password_ends_its_sessions() {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        eprintln!("skipped: needs make test's DynamoDB Local");
+        return;
+    }
+    let store = store();
+    let email = unique_email();
+    let id = registered_with_a_session(&store, &email, "the owner's password").await;
+    let (ok, out, errors) = admin(&["create-admin", &email], "the owner's password\n");
+    assert!(ok, "{errors}");
+    assert_eq!(out.trim(), format!("promoted {id} (its sessions ended)"));
+    assert!(store.profile(&id).await.unwrap().unwrap().admin);
+    assert!(store.sessions(&id, auth::now()).await.unwrap().is_empty());
 }
 
 #[test]

@@ -24,7 +24,7 @@ const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
 const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
 const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 300;
 /// Cognito's threshold: the sixth failed login in a row waits.
-const DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY: u64 = 5;
+pub const DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY: u64 = 5;
 /// Many users can share one address (offices, mobile carriers' NAT), so a
 /// source gets far more failures than an account before its logins wait.
 const DEFAULT_SOURCE_LOGIN_FAILURES_BEFORE_DELAY: u64 = 100;

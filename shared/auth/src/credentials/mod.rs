@@ -74,15 +74,29 @@ pub fn required_string(name: &str, value: Option<Value>) -> Result<String, ApiEr
     }
 }
 
+/// What a refused local part is told (it is the one part a person typed
+/// that the rule may surprise).
+pub const LOCAL_PART_RULE: &str = "email is not a valid email address: before the @ only letters, \
+     digits, single dots (not first or last) and !#$%&'*+/=?^_`{|}~- are allowed.";
+
+/// The characters RFC 5321's `atext` allows besides letters and digits.
+const ATEXT_SPECIALS: &str = "!#$%&'*+/=?^_`{|}~-";
+
 /// Trims, lower-cases and puts into Unicode NFC, so `" Joe@Gmail.com"` and
 /// `"joe@gmail.com"` are one account, and so are a composed `é` and an `e`
-/// followed by a combining accent; then checks the result is plausibly an
-/// address, without any invisible character (zero-width ones, bidi controls,
-/// soft hyphens, a byte-order mark), which would make a look-alike of another
-/// address. NFC, not NFKC: NFKC would also fold compatibility forms (`ｊｏｅ`,
-/// `ﬁ`) into another mailbox's name, and an address must stay the mailbox
-/// its owner typed. This is not full RFC 5322 parsing: quoted local parts and
-/// IP-literal domains are refused, as most providers do.
+/// followed by a combining accent; refuses any invisible character (zero-width
+/// ones, bidi controls, soft hyphens, a byte-order mark), which would make a
+/// look-alike of another address. NFC, not NFKC: NFKC would also fold
+/// compatibility forms (`ｊｏｅ`, `ﬁ`) into another mailbox's name, and an
+/// address must stay the mailbox its owner typed.
+///
+/// An address is one mailbox: the local part is an RFC 5321 dot-atom
+/// ([`LOCAL_PART_RULE`]; RFC 6531's letters beyond ASCII included), so no
+/// display name, comment, group or quoted string that SES would read as
+/// another mailbox than the one stored; the domain is folded to its ASCII
+/// form (IDNA, UTS #46 with the STD3 rules), so `bücher.de` and
+/// `xn--bcher-kva.de` are one domain. IP-literal domains are refused, as
+/// most providers do.
 pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
     use unicode_normalization::UnicodeNormalization;
     let email: String = raw.trim().to_lowercase().nfc().collect();
@@ -90,19 +104,39 @@ pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
         return Err(ApiError::bad_request("email is required."));
     }
     let invalid = || ApiError::bad_request("email is not a valid email address.");
-    if email.len() > MAX_EMAIL_BYTES {
+    if email.len() > MAX_EMAIL_BYTES || email.chars().any(|c| c.is_whitespace() || is_invisible(c))
+    {
         return Err(invalid());
     }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let plausible = !local.is_empty()
-        && local.len() <= MAX_LOCAL_PART_BYTES
-        && !domain.contains('@')
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || is_invisible(c) || c == '"');
-    if plausible { Ok(email) } else { Err(invalid()) }
+    let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+    if local.is_empty() || local.len() > MAX_LOCAL_PART_BYTES {
+        return Err(invalid());
+    }
+    if !is_dot_atom(local) {
+        return Err(ApiError::bad_request(LOCAL_PART_RULE));
+    }
+    let domain = idna::domain_to_ascii_strict(domain).map_err(|_| invalid())?;
+    let plausible = domain.contains('.') && domain.split('.').all(|label| !label.is_empty());
+    let email = format!("{local}@{domain}");
+    if plausible && email.len() <= MAX_EMAIL_BYTES {
+        Ok(email)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// RFC 5321's `Dot-string`: atoms of letters, digits (any script's, with
+/// their combining marks) and [`ATEXT_SPECIALS`], joined by single dots.
+fn is_dot_atom(local: &str) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    let atext = |c: char| {
+        c.is_alphanumeric()
+            || ATEXT_SPECIALS.contains(c)
+            || c.general_category_group() == GeneralCategoryGroup::Mark
+    };
+    local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.chars().all(atext))
 }
 
 /// A character that shows nothing: controls, format characters (Unicode's
@@ -167,11 +201,54 @@ mod tests {
             "joe@gmail..com",
             "joe@.com",
             "\"joe\"@gmail.com",
+            "joe@[192.0.2.1]",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad} was accepted");
         }
         let long = format!("{}@example.com", "a".repeat(MAX_LOCAL_PART_BYTES + 1));
         assert!(normalize_email(&long).is_err());
+    }
+
+    #[test]
+    fn the_local_part_is_a_dot_atom_so_an_address_is_one_mailbox() {
+        for other_mailbox in [
+            "a<b@example.com>",
+            "a(comment)@example.com",
+            "a,b@example.com",
+            "a;x@example.com",
+            "a:group@example.com",
+            "a\\x@example.com",
+            "a[x]@example.com",
+            "\"ab\"@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+        ] {
+            let refused = normalize_email(other_mailbox).unwrap_err();
+            assert!(
+                matches!(&refused, ApiError::BadRequest(reason) if reason == LOCAL_PART_RULE),
+                "{other_mailbox}: {refused:?}"
+            );
+        }
+        for one_mailbox in [
+            "o'brien+news@example.com",
+            "a.b.c@example.com",
+            "!#$%&'*+/=?^_`{|}~-@example.com",
+            "\u{b9c8}\u{c138}@example.com",
+        ] {
+            assert_eq!(normalize_email(one_mailbox).unwrap(), one_mailbox);
+        }
+    }
+
+    #[test]
+    fn a_domain_has_one_spelling_its_ascii_one() {
+        let unicode = normalize_email("joe@b\u{fc}cher.de").unwrap();
+        assert_eq!(unicode, "joe@xn--bcher-kva.de");
+        assert_eq!(normalize_email("joe@xn--bcher-kva.de").unwrap(), unicode);
+        assert_eq!(normalize_email("joe@B\u{dc}CHER.de").unwrap(), unicode);
+        for bad in ["joe@exa_mple.com", "joe@-example.com", "joe@example.com."] {
+            assert!(normalize_email(bad).is_err(), "{bad} was accepted");
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
         .into_iter()
         .collect();
-    let (record, attempt) = PasswordAttempt::begin(app, email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::begin(&app.store, email, account, sources).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
     let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());

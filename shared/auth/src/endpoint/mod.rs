@@ -21,7 +21,7 @@ pub mod authorizer;
 pub mod description;
 mod erasure;
 mod mailed_codes;
-mod password_attempt;
+pub mod password_attempt;
 mod session_tokens;
 
 pub use app::{App, issuer};

@@ -1,6 +1,5 @@
 //! One password check under the throttle, for login and password change alike.
 
-use crate::App;
 use crate::http::error::ApiError;
 use crate::store::access::{Access, Items};
 use crate::store::{LoginAttempt, LoginRecord, Store, Verified};
@@ -32,7 +31,7 @@ impl PasswordAttempt {
     /// every counter, conditionally on the counters still allowing it, so of
     /// parallel attempts only as many go on as the counters allow.
     pub async fn begin<S: Store>(
-        app: &App<S>,
+        store: &S,
         email: &str,
         account: Counter,
         sources: Vec<Counter>,
@@ -43,12 +42,12 @@ impl PasswordAttempt {
         for _ in 0..CLAIM_ROUNDS {
             let now_ms = crate::now_millis();
             let LoginAttempt { record, failures } =
-                app.store.login_attempt(email, &counters, now_ms).await?;
+                store.login_attempt(email, &counters, now_ms).await?;
             if let Some(retry_after) = throttle::wait(&counters, &failures, now_ms) {
                 return Err(ApiError::TooManyLogins { retry_after });
             }
             let claims: Vec<(&Counter, Failures)> = counters.iter().zip(failures).collect();
-            if app.store.claim_attempt(&claims, now_ms).await? {
+            if store.claim_attempt(&claims, now_ms).await? {
                 let release = claims[1..]
                     .iter()
                     .map(|(counter, seen)| Claim {

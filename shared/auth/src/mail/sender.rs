@@ -238,6 +238,22 @@ async fn send(
         );
         return Outcome::Expired;
     }
+    // An address stored before today's rule (a display name, a comment, a
+    // second mailbox in it) is never handed to SES, which would read it as
+    // RFC 5322 and mail someone else: the record fails until it is
+    // dead-lettered. The log names the mail, not the address.
+    if crate::credentials::normalize_email(&mail.to)
+        .ok()
+        .as_deref()
+        != Some(mail.to.as_str())
+    {
+        tracing::error!(
+            id,
+            kind,
+            "mail not sent: its address fails the address rule"
+        );
+        return Outcome::Failed;
+    }
     let message = render(mail, &settings.base_url);
     if let Err(error) = postman.send(&mail.to, &message).await {
         tracing::error!(id, kind, "mail not sent, to be retried: {error}");

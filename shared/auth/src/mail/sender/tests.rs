@@ -187,6 +187,23 @@ async fn removals_and_updates_are_ignored() {
 }
 
 #[tokio::test]
+async fn an_address_stored_before_the_address_rule_is_never_handed_to_ses() {
+    let postman = FakePostman::default();
+    let failures = run(
+        &postman,
+        vec![
+            insert("100", &mail(1, "victim(1)@example.com")),
+            insert("200", &mail(2, "a<b@example.com>")),
+        ],
+    )
+    .await;
+    // Failed (so Lambda retries, then dead-letters them), never sent.
+    assert_eq!(failures, ["100", "200"]);
+    assert!(postman.sent.lock().unwrap().is_empty());
+    assert!(postman.forgotten.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn an_expired_mail_is_dropped_unsent_and_not_retried() {
     let postman = FakePostman::default();
     let mut late = mail(1, "ann@example.com");
