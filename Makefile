@@ -18,13 +18,14 @@ test-e2e: ## the API suite over HTTP: API_URL=https://… for a deployed stack, 
 test-browser: ## the account page in headless Chromium (Debian's), against cargo lambda watch
 	scripts/test/test-browser.sh
 
-screenshots: ## the account page's screens at desktop and phone widths, into docs/screenshots (the README's)
-	SCREENSHOTS=docs/screenshots scripts/test/test-browser.sh
+SCREENSHOTS ?= docs/screenshots
+screenshots: ## the account page's screens at desktop and phone widths, into SCREENSHOTS (docs/screenshots, docs/account-page.md's)
+	SCREENSHOTS=$(SCREENSHOTS) scripts/test/test-browser.sh
 
 fuzz-api: ## Schemathesis over openapi.yaml against cargo lambda watch: fails on a 5xx or an undocumented answer
 	scripts/test/fuzz-api.sh
 
-invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call through the Lambda emulator
+invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call of any function of template.yaml (the authorizer and the mailer too) through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/local/invoke.sh
 
 bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips, RS256, keys from Secrets Manager, the latency ledger: one table, also in bench/results.md

@@ -186,8 +186,11 @@ for path, targets in router.items():
 
 # watch_command PORT CONCURRENCY ENV_FILE [OPTION...]: cargo lambda watch
 # serving every function at its API Gateway path (the router in Cargo.toml).
+# Its default CORS layer is off: it would reflect any Origin with
+# credentials, so any page a developer has open could call the local API and
+# the functions' invoke endpoints. The account page is on the API's own origin.
 watch_command() {
-  echo cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
+  echo cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$1" \
     --concurrency "$2" --env-file "$3" "${@:4}"
 }
 

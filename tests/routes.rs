@@ -342,3 +342,31 @@ fn the_authorizer_is_a_function_of_its_own_that_the_api_calls_as_told() {
     assert!(output.tag == "GetAtt", "{output:?}");
     assert_eq!(output.value.as_str(), Some("AuthorizerFunction.Arn"));
 }
+
+/// `make deploy` asks for every parameter (`sam deploy --guided`): each has
+/// a default, or its description starts by saying it is required, so that
+/// docs/deploying.md's table and the prompt tell the deployer the same.
+#[test]
+fn every_template_parameter_has_a_default_or_says_it_is_required() {
+    let template = template();
+    let parameters = template["Parameters"].as_mapping().expect("parameters");
+    let mut unclear = Vec::new();
+    for (name, parameter) in parameters {
+        let described_required = parameter["Description"]
+            .as_str()
+            .is_some_and(|text| text.trim_start().starts_with("Required (no default)."));
+        let has_default = !parameter["Default"].is_null();
+        if has_default == described_required {
+            unclear.push(format!(
+                "{}: {}",
+                name.as_str().unwrap_or("?"),
+                if has_default {
+                    "a default, yet says it is required"
+                } else {
+                    "no default, and does not say it is required"
+                }
+            ));
+        }
+    }
+    assert!(unclear.is_empty(), "{}", unclear.join("\n"));
+}

@@ -8,16 +8,32 @@ set -euo pipefail
 : "${EVENT:?set EVENT to an event file, e.g. events/status-ok.json}"
 source "$(dirname "$0")/../lib.sh"
 
-# FN is one of the router's functions (Cargo.toml).
-functions=$(routes | cut -d' ' -f3)
+# FN is any function of template.yaml (its BuildProperties' Binary): the
+# routed ones, the authorizer that other stacks call, and the mailer.
+functions=$(sed -nE 's/^ +Binary: +([a-z0-9-]+) *$/\1/p' template.yaml)
 if ! grep -qxF -- "${FN:-}" <<<"$functions"; then
   # shellcheck disable=SC2086 # one line, the names apart
   echo "set FN to a function:" $functions >&2
   exit 2
 fi
 
-cargo lambda build --release --bin "$FN" >&2
+# INVOKE_BUILD=release (default): the release bootstrap, as deployed;
+# INVOKE_BUILD=debug: the debug binary `cargo build` (and make test) leaves.
+case ${INVOKE_BUILD:-release} in
+  release) cargo lambda build --release --bin "$FN" >&2 ;;
+  debug)
+    cargo build --locked -p functions --bin "$FN" >&2
+    export RIE_BOOTSTRAPS=${CARGO_TARGET_DIR:-target}/debug
+    ;;
+  *) echo "INVOKE_BUILD is release or debug" >&2; exit 2 ;;
+esac
 use_dynamodb 8000 2>/dev/null
+if [ "$FN" = mailer ]; then
+  # The mailer sends through the SES emulator make run uses, and links to
+  # make run's account page.
+  use_ses 8005 2>/dev/null
+  export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:9000}
+fi
 
 # One local key set for all invocations, so a token from one call works in the next.
 if [ -z "${SIGNING_KEYS:-}" ]; then

@@ -24,10 +24,21 @@ Failures are handled the way the template configures Lambda's
   template's MailDeadLetterQueue; the pump carries on with the records after
   it.
 
+It never skips a record. Its position in each shard is a sequence number:
+after the last record it read, which it then hands over before reading on.
+Whenever an iterator must be taken again (DynamoDB Local says "trimmed" of an
+idle one, iterators expire), it is taken AFTER_SEQUENCE_NUMBER of that
+position, or at TRIM_HORIZON for a shard it has read nothing of: never at
+LATEST, which would pass over what was written in between. A LATEST start is
+itself a position: the records already in the shard are read and passed over
+before "ready".
+
 Usage: stream-pump.py --invoke-url URL [--table OutboxTable]
                       [--starting-position LATEST|TRIM_HORIZON]
 Settings also from the environment: PUMP_MAX_RETRIES (5, the template's
-MaximumRetryAttempts), PUMP_BACKOFF_SECONDS (1), PUMP_BATCH_SIZE (10).
+MaximumRetryAttempts), PUMP_BACKOFF_SECONDS (1), PUMP_BATCH_SIZE (10);
+PUMP_RETAKE_EVERY_POLLS (0, never) takes every iterator again after that many
+polls, for the test that no re-take skips a record.
 Prints "stream-pump: ready" once the mailer has answered an empty batch (the
 first call through cargo lambda watch compiles it).
 """
@@ -196,10 +207,33 @@ def main():
     mailer = Mailer(args.invoke_url)
     dead_letters = DeadLetters(dead_letter_file, stream_arn)
 
-    # Iterators first, so that a LATEST start misses nothing written after
+    # Positions first, so that a LATEST start misses nothing written after
     # "ready"; shards that open later are read from their start.
+    positions = {}  # shard id -> the last sequence number read (and handed over)
     iterators = {}
     seen = set()
+
+    def take(shard_id):
+        """An iterator at the shard's position: after its last record read,
+        else at its start."""
+        sequence = positions.get(shard_id)
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence}
+                    if sequence else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterators[shard_id] = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+        return position["ShardIteratorType"]
+
+    def pass_over(shard_id):
+        """A LATEST start as a position: what the shard holds now is read and
+        passed over, its last sequence number kept."""
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while iterator:
+            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not answer["Records"]:
+                break
+            positions[shard_id] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
+            iterator = answer.get("NextShardIterator")
 
     def discover(position):
         for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
@@ -207,9 +241,9 @@ def main():
             if shard_id in seen:
                 continue
             seen.add(shard_id)
-            iterators[shard_id] = streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=position,
-            )["ShardIterator"]
+            if position == "LATEST":
+                pass_over(shard_id)
+            take(shard_id)
 
     discover(args.starting_position)
     while True:
@@ -221,21 +255,19 @@ def main():
     log(f"ready: {args.table}'s stream to {args.invoke_url}, from {args.starting_position}; "
         f"{max_retries} retries, backoff {backoff:g} s, dead letters in {dead_letter_file}")
 
-    last_sequence = {}
-
     def again(shard_id, why):
-        """A new iterator for a shard whose iterator failed: after the last
-        record read, else (nothing read yet) at LATEST."""
-        sequence = last_sequence.get(shard_id)
-        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence}
-                    if sequence else {"ShardIteratorType": "LATEST"})
-        iterators[shard_id] = streams.get_shard_iterator(
-            StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
-        log(f"shard {shard_id}: {why}; iterator taken again at {position['ShardIteratorType']}")
+        """A new iterator for a shard whose iterator failed, at its position."""
+        log(f"shard {shard_id}: {why}; iterator taken again at {take(shard_id)}")
 
+    retake_every = int(os.environ.get("PUMP_RETAKE_EVERY_POLLS", "0"))
+    polls = 0
     last_discovery = time.monotonic()
     while True:
         busy = False
+        polls += 1
+        if retake_every and polls % retake_every == 0:
+            for shard_id in [s for s, i in iterators.items() if i is not None]:
+                take(shard_id)
         for shard_id in list(iterators):
             iterator = iterators[shard_id]
             if iterator is None:
@@ -253,7 +285,7 @@ def main():
                 continue
             iterators[shard_id] = answer.get("NextShardIterator")  # None: the shard is closed
             if answer["Records"]:
-                last_sequence[shard_id] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
+                positions[shard_id] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
             records = [
                 dict(jsonable(record), eventSourceARN=stream_arn)
                 for record in answer["Records"] if record.get("eventName") == "INSERT"
