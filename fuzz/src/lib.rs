@@ -8,9 +8,10 @@
 //! (checked here with aws-lc-rs, independently of jsonwebtoken), and an
 //! accepted refresh token encodes back to itself.
 
-use auth::tokens::keys::KeySet;
+use auth::Config;
 use auth::tokens::access::{Claims, Tokens};
-use auth::{Config, refresh::RefreshKeys};
+use auth::tokens::keys::KeySet;
+use auth::tokens::refresh::RefreshKeys;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;
 use aws_lc_rs::signature::{
@@ -71,6 +72,7 @@ pub static TOKENS: LazyLock<Tokens> = LazyLock::new(|| {
         .issue(
             "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e",
             "AAAAAAAAAAAAAAAAAAAAAA",
+            false,
             ISSUER,
             now,
         )

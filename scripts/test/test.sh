@@ -26,6 +26,9 @@ cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1
 cargo test --workspace --locked
 
+echo "test: the local stream pump never skips a record" >&2
+.tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py
+
 echo "test: the API suite over HTTP, through cargo lambda watch" >&2
 scripts/test/test-e2e.sh
 

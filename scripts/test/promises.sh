@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The README's promises, kept: every `make` target that README.md or `make
+# help` names, run in a smoke form that takes seconds to a minute and fails on
+# any error, and the README's "Try it" tour run against a test stack with its
+# answers compared to the printed ones (scripts/test/readme-tour.py). CI runs
+# it after `make test` (.ci/run); by hand: scripts/test/promises.sh.
+#
+# Not here, and why: `make test`, `make test-e2e`, `make test-browser` and
+# `make fuzz-api` are `make test`'s own stages; `make build` runs beside it in
+# .ci/run; `make deploy` needs an AWS account (its non-AWS part, the template
+# it deploys, is checked by `sam validate --lint` in `make test` and by
+# tests/routes.rs: every parameter has a default or says it is required);
+# `make run` serves until stopped (its stack is the one start_watch starts
+# here, from the same lib.sh); `make fmt` rewrites files (`make test` checks
+# formatting).
+#
+# The Lambda emulator's calls (`make invoke`) and `make load` run the debug
+# binaries `make test` built (INVOKE_BUILD=debug, LOAD_BUILD=debug), and `make
+# bench` a cheap release profile: what is promised is that they work; the
+# shipping optimisations are `make bench`'s full run.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+step() { echo "promises: $*" >&2; }
+scratch=$(mktemp -d)
+cleanup_files+=("$scratch")
+passed=0
+
+# make help: every target with its line.
+step "make help"
+help=$(make -s help)
+for target in run test invoke bench fuzz load build deploy keys create-admin demote-admin lint screenshots fuzz-api; do
+  grep -qE "^  $target " <<<"$help" || { echo "make help does not list $target" >&2; exit 1; }
+done
+passed=$((passed + 1))
+
+# make keys: create, rotate and list a key set in a file.
+step "make keys (create, rotate, list)"
+make -s keys ARGS="create --file $scratch/keys.json" >/dev/null
+make -s keys ARGS="rotate --file $scratch/keys.json" >/dev/null
+listed=$(make -s keys ARGS="list --file $scratch/keys.json")
+grep -q current <<<"$listed" && grep -q next <<<"$listed" \
+  || { echo "make keys list after a rotation: $listed" >&2; exit 1; }
+passed=$((passed + 1))
+
+# A DynamoDB Local on 8000 (make invoke's and make run's) and the SES emulator.
+use_dynamodb 8000
+use_ses "$(free_port)"
+use_signing_keys
+export BCRYPT_COST=4
+
+# make create-admin / make demote-admin against it.
+step "make create-admin, make demote-admin"
+admin_email="promise-$(date +%s%N)@example.com"
+printf 'a long enough password\n' | make -s create-admin EMAIL="$admin_email" | grep -q '^created admin '
+make -s demote-admin EMAIL="$admin_email" | grep -q '^demoted '
+passed=$((passed + 1))
+
+# make invoke: an HTTP event, the authorizer with a login's token and with a
+# logged-out one, and a stream event for the mailer.
+step "make invoke (HTTP, authorizer, stream)"
+export INVOKE_BUILD=debug
+invoke() { make -s invoke FN="$1" EVENT="events/$2" ${3:+TOKEN=$3}; }
+invoke status status-no-token.json | grep -q '"statusCode": 401'
+invoke register register-created.json >/dev/null || true  # the address may exist from an earlier run
+token=$(invoke login login-ok.json | python3 -c '
+import json, sys
+text = sys.stdin.read()
+answer = json.loads(text[text.index("{"):])
+print(json.loads(answer["body"])["auth_token"])')
+invoke authorizer authorizer-allowed.json "$token" | grep -q '"isAuthorized": true'
+invoke logout logout-ok.json "$token" | grep -q '"statusCode": 200'
+invoke authorizer authorizer-allowed.json "$token" | grep -q '"isAuthorized": false'
+invoke mailer mailer-outbox-insert.json | grep -q '"batchItemFailures": \[\]'
+passed=$((passed + 1))
+
+# make load: a few hundred calls.
+step "make load (300 calls)"
+LOAD_REQUESTS=300 LOAD_CONCURRENCY=4 LOAD_INSTANCES=1 LOAD_BUILD=debug make -s load >"$scratch/load.txt"
+tail -n 3 "$scratch/load.txt"
+passed=$((passed + 1))
+
+# The README's tour, and make screenshots, against one test stack.
+start_watch 2
+step "the README's Try it tour against $API_URL"
+.tools/venv/bin/python scripts/test/readme-tour.py "$API_URL" README.md
+passed=$((passed + 1))
+step "make screenshots (into a scratch folder)"
+make -s screenshots SCREENSHOTS="$scratch/screenshots" PYTEST_ARGS="-k sign_up_shows_the_account" >/dev/null
+ls "$scratch/screenshots"/*.png >/dev/null
+passed=$((passed + 1))
+
+# make bench: one section, one function, few runs; its table must print.
+step "make bench (cold, status, 2 runs)"
+CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+  BENCH_SECTIONS=cold BENCH_FUNCTIONS=status BENCH_COLD_RUNS=2 BENCH_WARM_INVOKES=10 BENCH_DATABASE_WARMUP=20 \
+  make -s bench >"$scratch/bench.txt"
+grep -q '^|' "$scratch/bench.txt" || { cat "$scratch/bench.txt" >&2; exit 1; }
+passed=$((passed + 1))
+
+# make lint: clippy, warnings as errors.
+step "make lint"
+make -s lint
+passed=$((passed + 1))
+
+echo "promises: $passed passed, 0 failed"
