@@ -112,7 +112,8 @@ pub async fn call(
     let (status, headers, bytes) = match app {
         TestApp::InProcess(app) => {
             let endpoint = Endpoint::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .find(|endpoint| routes_to(endpoint.route(), method, path))
                 .unwrap_or_else(|| panic!("no route for {method} {path}"));
             let mut request = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())));

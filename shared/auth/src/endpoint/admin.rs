@@ -100,6 +100,21 @@ fn audit(admin_id: &str, action: &str, target_id: Option<&str>, result: &Result<
     );
 }
 
+/// The flag on the account's profile and login record, together; 404 for an
+/// account gone meanwhile.
+pub async fn set_disabled<S: Store>(
+    app: &App<S>,
+    profile: &Profile,
+    disabled: bool,
+) -> Result<(), ApiError> {
+    let change = AccountChange::Disabled(disabled);
+    let changed = app
+        .store
+        .change_account(&profile.user_id, &profile.email, change)
+        .await?;
+    changed.then_some(()).ok_or(ApiError::UserNotFound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,19 +176,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The flag on the account's profile and login record, together; 404 for an
-/// account gone meanwhile.
-pub async fn set_disabled<S: Store>(
-    app: &App<S>,
-    profile: &Profile,
-    disabled: bool,
-) -> Result<(), ApiError> {
-    let change = AccountChange::Disabled(disabled);
-    let changed = app
-        .store
-        .change_account(&profile.user_id, &profile.email, change)
-        .await?;
-    changed.then_some(()).ok_or(ApiError::UserNotFound)
 }

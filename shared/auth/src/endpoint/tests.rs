@@ -320,7 +320,7 @@ async fn code_endpoints_fail_closed_when_storage_is_down() {
 
 #[test]
 fn every_endpoint_served_without_the_app_is_answered_without_it() {
-    for endpoint in Endpoint::ALL.into_iter().filter(|e| !e.needs_app()) {
+    for endpoint in Endpoint::ALL.iter().filter(|e| !e.needs_app()) {
         let reply =
             endpoint.handle_without_app(&Request::default(), Some("https://auth.example.com"));
         assert_ne!(reply.status().as_u16(), 503, "{endpoint:?}");
