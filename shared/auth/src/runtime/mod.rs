@@ -41,29 +41,31 @@ impl Function {
 }
 
 /// Every function's `main` ([`crate::lambda_main!`]): tokio's current-thread
-/// runtime, then the function's event loop until the runtime stops it.
-pub fn run(function: Function) -> Result<(), lambda_http::Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// runtime, running the function's event loop until the runtime stops it.
+pub fn run(
+    function: impl std::future::Future<Output = Result<(), lambda_http::Error>>,
+) -> Result<(), lambda_http::Error> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        match function {
-            Function::Endpoint(endpoint) => serve(endpoint).await,
-            Function::Authorizer => serve_authorizer().await,
-            Function::Mailer => serve_mailer().await,
-        }
-    })
+        .build()?
+        .block_on(function)
 }
 
 /// The whole `main` of a function's binary, `functions/src/bin/<name>.rs`:
-/// the function is the one its file (the binary) is named after.
+/// the function is the one its file (the binary) is named after. The match
+/// is on a constant, in the binary itself, so that each binary links only
+/// its own function's code (the mailer's SES client stays out of status).
 #[macro_export]
 macro_rules! lambda_main {
     () => {
         fn main() -> Result<(), $crate::runtime::lambda_http::Error> {
-            const FUNCTION: $crate::runtime::Function =
-                $crate::runtime::Function::named(env!("CARGO_BIN_NAME"));
-            $crate::runtime::run(FUNCTION)
+            use $crate::runtime::{Function, run, serve, serve_authorizer, serve_mailer};
+            const FUNCTION: Function = Function::named(env!("CARGO_BIN_NAME"));
+            match FUNCTION {
+                Function::Endpoint(endpoint) => run(serve(endpoint)),
+                Function::Authorizer => run(serve_authorizer()),
+                Function::Mailer => run(serve_mailer()),
+            }
         }
     };
 }
