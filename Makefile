@@ -1,6 +1,6 @@
 # Plain targets over the scripts in scripts/ (setup/, local/, test/, bench/);
 # each installs what it needs first. `make help` lists them.
-.PHONY: help run create-admin demote-admin test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.PHONY: help run create-admin demote-admin migrate test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
 .DEFAULT_GOAL := run
 
 help: ## this list: every target and what it does (plain `make` is `make run`)
@@ -54,6 +54,11 @@ create-admin: ## make create-admin EMAIL=…: make the account an admin (created
 
 demote-admin: ## make demote-admin EMAIL=…: take the admin role away (tables as create-admin)
 	scripts/local/admin.sh demote "$(EMAIL)"
+
+RATE ?= 25
+CHECKPOINT ?= migrate-checkpoint.json
+migrate: ## make migrate RATE=25: bring items older versions wrote to today's format, RATE writes a second, resumable (CHECKPOINT file); tables as create-admin
+	scripts/local/admin.sh migrate --rate "$(RATE)" --checkpoint "$(CHECKPOINT)"
 
 tools: ## cargo-lambda, the SAM CLI, DynamoDB Local, the SES emulator and moto (the local Secrets Manager), into .tools/
 	scripts/setup/tools.sh

@@ -2,7 +2,8 @@
 //! session per signed-in device, listed without secrets and (issue 11) without
 //! invisible characters in its name, revoked one at a time; someone else's
 //! session, and an id not of our shape, look like none; an expired session
-//! DynamoDB has not deleted yet counts for nothing. Runs in-process or over
+//! DynamoDB has not deleted yet counts for nothing; ids and query values are
+//! read percent-decoded, as API Gateway delivers them (issue 21). Runs in-process or over
 //! HTTP.
 
 use std::collections::BTreeSet;
@@ -54,6 +55,31 @@ async fn revoking_a_session_ends_its_tokens_at_once_and_only_its_own() {
     let app = app().await;
     let (_, laptop, phone) = on_laptop_and_phone(&app).await;
     let answer = revoke_session(&app, &laptop.token(), &session_of(&phone.token())).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_session_ended(&app, &phone).await;
+    assert_session_works(&app, &laptop).await;
+}
+
+/// Every character of `text` as a `%XX` escape, as a client may send it.
+fn escaped(text: &str) -> String {
+    text.bytes().map(|byte| format!("%{byte:02X}")).collect()
+}
+
+#[tokio::test]
+async fn a_percent_encoded_session_id_and_scope_are_read_as_api_gateway_decodes_them() {
+    let app = app().await;
+    // The id escaped: API Gateway hands the function the decoded segment;
+    // `cargo lambda watch` hands it on as sent, so this half runs in-process.
+    if !app.is_http() {
+        let (_, laptop, phone) = on_laptop_and_phone(&app).await;
+        let id = escaped(&session_of(&phone.token()));
+        let answer = revoke_session(&app, &laptop.token(), &id).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_session_ended(&app, &phone).await;
+    }
+    // `?scope=others`, escaped: the laptop's other sessions end, not its own.
+    let (_, laptop, phone) = on_laptop_and_phone(&app).await;
+    let answer = logout_scope(&app, &laptop.token(), &escaped("others")).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_session_ended(&app, &phone).await;
     assert_session_works(&app, &laptop).await;

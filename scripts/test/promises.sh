@@ -29,7 +29,7 @@ passed=0
 # make help: every target with its line.
 step "make help"
 help=$(make -s help)
-for target in run test invoke bench fuzz load build deploy keys create-admin demote-admin lint screenshots fuzz-api; do
+for target in run test invoke bench fuzz load build deploy keys create-admin demote-admin migrate lint screenshots fuzz-api; do
   grep -qE "^  $target " <<<"$help" || { echo "make help does not list $target" >&2; exit 1; }
 done
 passed=$((passed + 1))
@@ -54,6 +54,12 @@ step "make create-admin, make demote-admin"
 admin_email="promise-$(date +%s%N)@example.com"
 printf 'a long enough password\n' | make -s create-admin EMAIL="$admin_email" | grep -q '^created admin '
 make -s demote-admin EMAIL="$admin_email" | grep -q '^demoted '
+passed=$((passed + 1))
+
+# make migrate: a whole run over that table (its items all current), then
+# one more that finds nothing to do.
+step "make migrate"
+make -s migrate RATE=200 CHECKPOINT="$scratch/migrate.json" | grep -q '^done: .* 0 upgraded'
 passed=$((passed + 1))
 
 # make invoke: an HTTP event, the authorizer with a login's token and with a

@@ -10,10 +10,12 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
     ApiGatewayV2httpRequestContext,
 };
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The password every test account is registered with.
@@ -116,9 +118,9 @@ pub async fn call(
                 .copied()
                 .find(|endpoint| routes_to(endpoint.route(), method, path))
                 .unwrap_or_else(|| panic!("no route for {method} {path}"));
-            let mut request = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())));
+            let body = body.map_or(Body::Empty, |b| Body::Text(b.to_owned()));
+            let mut request = routed(Request::new(body), endpoint.route(), path);
             *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap();
-            *request.uri_mut() = path.parse().unwrap();
             if let Some(value) = authorization {
                 request
                     .headers_mut()
@@ -252,6 +254,49 @@ pub async fn assert_each_authorization_fails(
             .await
             .assert_fail(status, message);
     }
+}
+
+/// `request` for `path` as API Gateway hands it to the function of `route`:
+/// with the path and the route's `{name}` segments and the query string's
+/// parameters, percent-decoded (what lambda_http's accessors read).
+pub fn routed(request: Request, route: (&str, &str), path: &str) -> Request {
+    let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments = route.1.split('/').zip(path_only.split('/'));
+    let path_parameters: HashMap<String, String> = segments
+        .filter_map(|(pattern, segment)| {
+            let name = pattern.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), percent_decoded(segment)))
+        })
+        .collect();
+    let query: QueryMap = query.parse().unwrap();
+    let mut request = request
+        .with_path_parameters(path_parameters)
+        .with_query_string_parameters(query);
+    *request.uri_mut() = path.parse().unwrap();
+    request
+}
+
+/// A path segment's `%XX` escapes decoded (a `+` stays a `+` in a path).
+fn percent_decoded(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Whether API Gateway would route `method path` (query string ignored) to

@@ -63,6 +63,9 @@
 //!   mailer under cargo lambda watch, the SES emulator): a mail written while
 //!   SES is down arrives once it is back; a mail that keeps failing lands in
 //!   the dead-letter file. Needs `make test-e2e`'s stack; skips elsewhere.
+//! - `migrate.rs`: `make migrate`: a table of every earlier item format works
+//!   before and after a migration stopped halfway and run again, each item
+//!   upgraded once.
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
 //!   a table in the test (actions, tables, key prefixes), and every request
 //!   of a walk through the endpoints and the authorizer against them

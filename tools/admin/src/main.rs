@@ -103,7 +103,7 @@ async fn promote(
         .and_then(|value| value.parse().ok())
         .unwrap_or(DEFAULT_ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY);
     let account = account_counter(email, u32::try_from(free).unwrap_or(u32::MAX));
-    let (checked, _attempt) = PasswordAttempt::begin(store, email, account, Vec::new())
+    let (checked, attempt) = PasswordAttempt::begin(store, email, account, Vec::new())
         .await
         .map_err(|error| match error {
             auth::ApiError::TooManyLogins { retry_after } => format!(
@@ -114,10 +114,22 @@ async fn promote(
     let cost = auth::config::bcrypt_cost(&|name| std::env::var(name).ok()).map_err(|e| e.0)?;
     let hash = checked.as_ref().map(|record| record.password_hash.as_str());
     let same_account = checked.as_ref().map(|checked| &checked.user_id) == Some(&record.user_id);
-    if !same_account || !password::verify(password, hash, cost).await {
+    let (true, Some(hash)) = (same_account, hash) else {
+        return Err(not_the_password(email));
+    };
+    if !password::verify(password, Some(hash), cost).await {
+        return Err(not_the_password(email));
+    }
+    // Settled as a login's success is: the failure claimed before bcrypt is
+    // taken back (the hash written over itself, only while it is still the
+    // one checked), so a promotion never counts against the owner's logins.
+    let settled = store
+        .set_password_hash(&attempt.verified(email, hash), hash)
+        .await
+        .map_err(|error| error.0)?;
+    if !settled {
         return Err(format!(
-            "that is not the password of {email}'s account: nothing changed \
-             (an account registered by someone else must not be promoted; see docs/operating.md)"
+            "the password of {email} changed meanwhile; run again"
         ));
     }
     set_admin(store, record, email, true).await?;
@@ -126,6 +138,13 @@ async fn promote(
         .await
         .map_err(|error| error.0)?;
     Ok(format!("promoted {} (its sessions ended)", record.user_id))
+}
+
+fn not_the_password(email: &str) -> String {
+    format!(
+        "that is not the password of {email}'s account: nothing changed \
+         (an account registered by someone else must not be promoted; see docs/operating.md)"
+    )
 }
 
 /// The account registered under `email`, if any.

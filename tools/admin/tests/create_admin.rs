@@ -184,11 +184,27 @@ async fn promoting_an_account_with_its_password_ends_its_sessions() {
     let store = store();
     let email = unique_email();
     let id = registered_with_a_session(&store, &email, "the owner's password").await;
+    // One typo first: counted, as a login's would be.
+    let (ok, _, _) = admin(&["create-admin", &email], "the owners password\n");
+    assert!(!ok);
+    assert_eq!(account_failures(&store, &email).await, 1);
     let (ok, out, errors) = admin(&["create-admin", &email], "the owner's password\n");
     assert!(ok, "{errors}");
     assert_eq!(out.trim(), format!("promoted {id} (its sessions ended)"));
     assert!(store.profile(&id).await.unwrap().unwrap().admin);
     assert!(store.sessions(&id, auth::now()).await.unwrap().is_empty());
+    // The success settled the account's counter, as a login's does.
+    assert_eq!(account_failures(&store, &email).await, 0);
+}
+
+/// The failed logins counted on `email`'s account now.
+async fn account_failures(store: &DynamoStore, email: &str) -> u32 {
+    let counter = auth::throttle::account_counter(email, 5);
+    let attempt = store
+        .login_attempt(email, &[counter], auth::now_millis())
+        .await
+        .unwrap();
+    attempt.failures[0].count
 }
 
 #[test]

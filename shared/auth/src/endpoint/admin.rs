@@ -4,6 +4,7 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
 use crate::http::error::ApiError;
+use crate::http::request::path_param;
 use crate::http::response::Reply;
 use crate::store::access::{Access, Items};
 use crate::store::{AccountChange, Profile, Store};
@@ -44,12 +45,7 @@ where
 /// The id a route `/admin/users/{id}…` names, if it is one of ours (any
 /// other is a 404, like an unknown one).
 pub fn named_user(request: &Request) -> Result<&str, ApiError> {
-    request
-        .uri()
-        .path()
-        .split('/')
-        .skip_while(|segment| *segment != "users")
-        .nth(1)
+    path_param(request, "id")
         .filter(|id| crate::ids::is_user_id(id))
         .ok_or(ApiError::UserNotFound)
 }

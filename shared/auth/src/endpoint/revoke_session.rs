@@ -1,6 +1,7 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
 use crate::http::error::ApiError;
+use crate::http::request::path_param;
 use crate::http::response::{Reply, success};
 use crate::store::Store;
 use lambda_http::{Request, http::StatusCode};
@@ -24,11 +25,7 @@ pub const DESCRIPTION: Description = Description {
 /// tokens fail their next check and its refresh token is dead.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let Caller { claims, .. } = authenticate(app, request).await?;
-    let session_id = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
+    let session_id = path_param(request, "id")
         .filter(|id| crate::ids::is_random_id(id))
         .ok_or(ApiError::SessionNotFound)?;
     // The key holds the caller's own user id, so another user's session id

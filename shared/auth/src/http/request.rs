@@ -99,13 +99,17 @@ pub fn bearer_of(value: &header::HeaderValue) -> Result<&str, TokenRejection> {
     Ok(token)
 }
 
-/// One parameter of the query string (`?scope=others`); our values need no
-/// unescaping.
+/// One parameter of the query string (`?scope=others`), percent-decoded as
+/// API Gateway delivers it (lambda_http's accessor; absent when the request
+/// has no query).
 pub fn query_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.uri().query()?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then_some(value)
-    })
+    request.query_string_parameters_ref()?.first(name)
+}
+
+/// The segment of the route named `{name}`, percent-decoded as API Gateway
+/// delivers it.
+pub fn path_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.path_parameters_ref()?.first(name)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! `store/dynamodb/`:
 //! - [`client`]: the SDK's settings and TLS, built once per cold start;
 //! - [`schema`]: the tables' keys and item codecs (the only place a key
-//!   prefix is spelled);
+//!   prefix is spelled); [`formats`]: what older versions wrote, and
+//!   [`migrate`]: `make migrate`, which brings their items up to date;
 //! - [`retry`]: how a failure is read, and the one loop that retries a write
 //!   lost to a concurrent one;
 //! - this file: [`DynamoStore`] and the steps its operations share;
@@ -10,6 +11,8 @@
 
 mod accounts;
 mod client;
+pub mod formats;
+pub mod migrate;
 mod operations;
 mod retry;
 pub mod schema;

@@ -27,9 +27,13 @@
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
 //! `exp`, after which the entry is meaningless and DynamoDB may delete it.
 //!
+//! The profile, the login record and the sessions carry `format`: see
+//! [`super::formats`] for what older versions wrote.
+//!
 //! DynamoDB deletes expired items up to days late, so every read checks
 //! `expires_at` itself.
 
+use super::formats::{FORMAT, ITEM_FORMAT};
 use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::store::access::Items;
 use crate::store::{
@@ -186,6 +190,7 @@ pub fn profile_item(user: &NewUser) -> Item {
             "registration".to_owned(),
             s(registration(&user.registered_on, &user.user_id)),
         ),
+        (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
     item
 }
@@ -232,6 +237,7 @@ pub fn login_item(user: &NewUser) -> Item {
         ),
         ("admin".to_owned(), AttributeValue::Bool(user.admin)),
         ("disabled".to_owned(), AttributeValue::Bool(false)),
+        (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
     item
 }
@@ -278,6 +284,7 @@ pub fn session_item(session: &Session) -> Item {
         ("expires_at".to_owned(), n(session.expires_at)),
         ("rotated_at".to_owned(), n(session.rotated_at)),
         ("refresh_hash".to_owned(), s(&session.refresh_hash)),
+        (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
     item
 }
