@@ -72,7 +72,7 @@ st() {
 # cannot end its own account (409), nor guess its id to sign itself out.
 admin_email="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(8))')@example.com"
 admin_password=$(random_secret)
-printf '%s\n' "$admin_password" | cargo run -q --locked -p admin -- create-admin "$admin_email" >&2
+printf '%s\n' "$admin_password" | cargo run -q --locked -p admin --bin admin -- create-admin "$admin_email" >&2
 
 failed=0
 echo "fuzz-api: pass 1 of 3, every operation without a valid token" >&2
