@@ -194,16 +194,30 @@ watch_command() {
     --concurrency "$2" --env-file "$3" "${@:4}"
 }
 
+# start_cors_front PORT WATCH_PORT: with CORS_ALLOW_ORIGINS set (origins,
+# comma-separated), scripts/local/cors-front.py on PORT in front of the watch
+# on WATCH_PORT, answering CORS for those origins as API Gateway does deployed.
+# Unset, nothing stands in front: the watch's own CORS layer is off, so only
+# pages of the API's own origin (the account page) can read its answers.
+start_cors_front() {
+  setsid .tools/venv/bin/python scripts/local/cors-front.py "$1" "http://127.0.0.1:$2" \
+    "$CORS_ALLOW_ORIGINS" >".tools/cors-front-$1.log" 2>&1 </dev/null &
+  started_pids+=("$!")
+  echo "stack: CORS for $CORS_ALLOW_ORIGINS on 127.0.0.1:$1, in front of the watch on $2" >&2
+}
+
 # start_watch CONCURRENCY: `cargo lambda watch` on a free port, over the
 # function settings in the environment (see write_function_env) at log level
 # FUNCTION_RUST_LOG (default info). Exports WATCH_LOG, its log, and API_URL
 # once GET /auth/status answers (the first request to each function compiles
 # it, so this can take a while on a cold target/).
 start_watch() {
-  local port env_file log code=
+  local port watch_port env_file log code=
   port=$(free_port)
   # The tokens' issuer is the address they are served on.
   export PUBLIC_BASE_URL="http://127.0.0.1:$port"
+  watch_port=$port
+  [ -z "${CORS_ALLOW_ORIGINS:-}" ] || watch_port=$(free_port)
   env_file=$(mktemp)
   write_function_env "$env_file"
   echo "RUST_LOG=${FUNCTION_RUST_LOG:-info}" >>"$env_file"
@@ -214,8 +228,9 @@ start_watch() {
   # function, and a request in flight gets the emulator's own 500 (a CI run
   # failed on one).
   # shellcheck disable=SC2046 # watch_command's words are the command line
-  setsid $(watch_command "$port" "$1" "$env_file" --ignore-changes) >"$log" 2>&1 </dev/null &
+  setsid $(watch_command "$watch_port" "$1" "$env_file" --ignore-changes) >"$log" 2>&1 </dev/null &
   started_pids+=("$!")
+  [ -z "${CORS_ALLOW_ORIGINS:-}" ] || start_cors_front "$port" "$watch_port"
   export API_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 300); do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$API_URL/auth/status" || true)

@@ -64,6 +64,8 @@ async fn a_token_verifies_with_nothing_but_the_discovery_url() {
         ("id_token_signing_alg_values_supported", "RS256"),
         ("subject_types_supported", "public"),
         ("response_types_supported", "token"),
+        ("claims_supported", "amr"),
+        ("claims_supported", "auth_time"),
     ] {
         let values = document[field].as_array().expect(field);
         assert!(values.contains(&json!(includes)), "{field}: {values:?}");
@@ -266,6 +268,8 @@ async fn the_authorizer_allows_a_live_token_with_its_context_and_denies_every_ot
             "session_id": claims["sid"],
             "email": email,
             "admin": false,
+            "mfa": "false",
+            "amr": "pwd",
         })
     );
 

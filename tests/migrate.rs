@@ -61,7 +61,8 @@ async fn table_of_its_own(client: &Client) -> String {
 }
 
 /// One account as the version of `format` wrote it: the profile, the login
-/// record and a session (in the profile's partition in format 1).
+/// record and a session (in the profile's partition in format 1). Format 5
+/// is format 4 with `format` on each.
 struct OldAccount {
     format: u64,
     email: String,
@@ -103,6 +104,11 @@ impl OldAccount {
                 record.insert("email_verified".into(), flag(true));
             }
         }
+        if self.format >= 5 {
+            for record in [&mut profile, &mut login] {
+                record.insert("format".into(), n(5));
+            }
+        }
         if self.format >= 4 {
             for record in [&mut profile, &mut login] {
                 record.insert("disabled".into(), flag(false));
@@ -130,6 +136,10 @@ impl OldAccount {
             ("rotated_at", n(now)),
             ("refresh_hash", s("a hash no token of this test matches")),
         ]);
+        let mut session = session;
+        if self.format >= 5 {
+            session.insert("format".into(), n(5));
+        }
         vec![profile, login, session]
     }
 }
@@ -190,7 +200,7 @@ async fn every_older_format_works_before_and_after_a_migration_stopped_halfway()
     let hash = auth::credentials::password::hash(PASSWORD, 4)
         .await
         .unwrap();
-    let accounts: Vec<OldAccount> = (1..=4).map(OldAccount::new).collect();
+    let accounts: Vec<OldAccount> = (1..=5).map(OldAccount::new).collect();
     for account in &accounts {
         for item in account.items(&hash) {
             let put = client.put_item().table_name(&table).set_item(Some(item));
@@ -242,8 +252,8 @@ async fn every_older_format_works_before_and_after_a_migration_stopped_halfway()
     let third = store.migrate(&migration(None, None), |_| {}).await.unwrap();
     assert!(second.finished && third.finished);
     // Each old account's profile and login record upgraded once; formats 2
-    // to 4's sessions marked, format 1's deleted, once.
-    let old_records = 2 * accounts.len() as u64 + 3;
+    // to 5's sessions upgraded, format 1's deleted, once.
+    let old_records = 2 * accounts.len() as u64 + 4;
     assert_eq!(first.upgraded + second.upgraded, old_records, "{second:?}");
     assert_eq!(first.deleted + second.deleted, 1);
     assert_eq!(
@@ -276,6 +286,11 @@ async fn every_older_format_works_before_and_after_a_migration_stopped_halfway()
     for account in &accounts {
         let verified = &profiles[&account.user_id]["email_verified"];
         assert_eq!(verified, &flag(account.format >= 3));
+    }
+    // Sessions signed in by password, when they were created.
+    for session in items.iter().filter(|item| item.get("device").is_some()) {
+        assert_eq!(session["amr"], AttributeValue::L(vec![s("pwd")]));
+        assert_eq!(session["auth_time"], session["created_at"]);
     }
     every_account_works_after(&app, &accounts, &admin_token).await;
     client

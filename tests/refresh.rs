@@ -4,6 +4,7 @@
 //! 11) tagged with the real key but naming ids not of our shape. Runs
 //! in-process or over HTTP.
 
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use test_support::*;
@@ -27,6 +28,30 @@ async fn login_and_register_hand_out_a_refresh_token_and_its_lifetime() {
         session_of(&registered.token()),
         session_of(&logged_in.token())
     );
+}
+
+#[tokio::test]
+async fn every_token_says_how_and_when_its_session_signed_in_and_refresh_keeps_both() {
+    let app = app().await;
+    let (email, registered) = new_account(&app).await;
+    let before = auth::now();
+    let logged_in = sign_in(&app, &email, "laptop").await;
+    for answer in [&registered, &logged_in] {
+        let claims = claims_of(&answer.token());
+        assert_eq!(claims["amr"], json!(["pwd"]), "{claims}");
+        assert_eq!(claims["auth_time"], claims["iat"]);
+    }
+    // A refresh in a later second: a new `iat`, the sign-in's `auth_time`.
+    let signed_in_at = claims_of(&logged_in.token())["auth_time"].clone();
+    while auth::now() <= before + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let refreshed = refresh(&app, &logged_in.refresh_token()).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let claims = claims_of(&refreshed.token());
+    assert_eq!(claims["amr"], json!(["pwd"]));
+    assert_eq!(claims["auth_time"], signed_in_at);
+    assert!(claims["iat"].as_u64() > signed_in_at.as_u64(), "{claims}");
 }
 
 #[tokio::test]

@@ -32,15 +32,23 @@ $(key_ids | sed 's/^/                              /')
   mails                     from $MAIL_FROM through the SES emulator: see them at $SES_URL/
                             (failed ones: ${MAIL_DEAD_LETTER_FILE:-.tools/mail-dead-letters.jsonl})
   instances per function    $CONCURRENCY
+  CORS_ALLOW_ORIGINS        ${CORS_ALLOW_ORIGINS:-(none: only the API's own origin, the account page)}
 run: serving http://127.0.0.1:9000
 MSG
 routes | while read -r method path function; do
   printf '  %-7s %-22s %s\n' "$method" "$path" "$function" >&2
 done
+# With CORS_ALLOW_ORIGINS (e.g. http://localhost:3000 for a web app's dev
+# server), the watch moves to a port of its own behind the CORS front.
+watch_port=9000
+if [ -n "${CORS_ALLOW_ORIGINS:-}" ]; then
+  watch_port=$(free_port)
+  start_cors_front 9000 "$watch_port"
+fi
 # shellcheck disable=SC2046 # watch_command's words are the command line
-$(watch_command 9000 "$CONCURRENCY" "$env_file") &
+$(watch_command "$watch_port" "$CONCURRENCY" "$env_file") &
 watch=$!
 started_pids+=("$watch")
 # Local only: Lambda's event source mapping does this when deployed.
-start_pump http://127.0.0.1:9000/2015-03-31/functions/mailer/invocations
+start_pump "http://127.0.0.1:$watch_port/2015-03-31/functions/mailer/invocations"
 wait "$watch"

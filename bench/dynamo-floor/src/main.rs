@@ -122,6 +122,7 @@ fn session(user_id: &str, session_id: &str) -> Session {
         refresh_hash: "not-a-real-hash".to_owned(),
         previous_hash: None,
         rotated_at: now(),
+        sign_in: auth::store::SignIn::password(now()),
     }
 }
 

@@ -51,14 +51,15 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
             ]});
             let keys = KeySet::from_json(&document.to_string()).expect("a valid key set");
             let tokens = Tokens::new(Arc::new(keys), AUDIENCE, 3600);
+            let sign_in = auth::store::SignIn::password(now);
             let (token, _) = tokens
-                .issue(USER, SESSION, false, ISSUER, now)
+                .issue(USER, SESSION, false, &sign_in, ISSUER, now)
                 .expect("sign");
             if what == "rs256-sign" {
                 Box::new(move || {
                     std::hint::black_box(
                         tokens
-                            .issue(USER, SESSION, false, ISSUER, now)
+                            .issue(USER, SESSION, false, &sign_in, ISSUER, now)
                             .expect("sign"),
                     );
                 })
@@ -81,6 +82,8 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                 aud: AUDIENCE.into(),
                 sid: SESSION.into(),
                 admin: false,
+                amr: vec!["pwd".into()],
+                auth_time: now,
             };
             let header = Header::new(Algorithm::HS256);
             let token = jsonwebtoken::encode(&header, &claims, &encoding).expect("sign");

@@ -2,6 +2,7 @@
 //! `API_URL` set, whatever answers at that address over HTTP.
 
 use crate::tokens::new_key;
+use auth::store::SignIn;
 use auth::store::dynamo::{DynamoStore, sdk_config};
 use auth::tokens::keys::{KeySetDocument, KeyState};
 use auth::{App, Config};
@@ -160,7 +161,14 @@ pub fn access_token(app: &App<DynamoStore>, user_id: &str, session_id: &str) -> 
         .issuer(None)
         .expect("in-process apps run with PUBLIC_BASE_URL set");
     app.tokens
-        .issue(user_id, session_id, false, &issuer, auth::now())
+        .issue(
+            user_id,
+            session_id,
+            false,
+            &SignIn::password(auth::now()),
+            &issuer,
+            auth::now(),
+        )
         .unwrap()
         .0
 }
@@ -175,7 +183,14 @@ pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> Str
     let issuer =
         (config.public_base_url.as_deref()).expect("in-process apps run with PUBLIC_BASE_URL set");
     tokens
-        .issue(user_id, session_id, false, issuer, auth::now())
+        .issue(
+            user_id,
+            session_id,
+            false,
+            &SignIn::password(auth::now()),
+            issuer,
+            auth::now(),
+        )
         .unwrap()
         .0
 }

@@ -87,18 +87,25 @@ pub fn internal_error() -> Reply {
 }
 
 /// An item in DynamoDB's JSON, as a `GetItem` or `BatchGetItem` answer holds
-/// it (the attribute types items here use: strings, numbers, booleans).
+/// it (the attribute types items here use: strings, numbers, booleans, lists).
 pub fn item_json(item: &Item) -> Value {
-    let attributes = item.iter().map(|(name, value)| {
-        let typed = match value {
-            AttributeValue::S(text) => json!({ "S": text }),
-            AttributeValue::N(number) => json!({ "N": number }),
-            AttributeValue::Bool(flag) => json!({ "BOOL": flag }),
-            other => panic!("{name}: no JSON here for {other:?}"),
-        };
-        (name.clone(), typed)
-    });
+    let attributes = item
+        .iter()
+        .map(|(name, value)| (name.clone(), attribute_json(name, value)));
     Value::Object(attributes.collect())
+}
+
+fn attribute_json(name: &str, value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(text) => json!({ "S": text }),
+        AttributeValue::N(number) => json!({ "N": number }),
+        AttributeValue::Bool(flag) => json!({ "BOOL": flag }),
+        AttributeValue::L(values) => {
+            let values: Vec<Value> = values.iter().map(|v| attribute_json(name, v)).collect();
+            json!({ "L": values })
+        }
+        other => panic!("{name}: no JSON here for {other:?}"),
+    }
 }
 
 /// A `BatchGetItem` answer that finds `items` in `table` and leaves nothing

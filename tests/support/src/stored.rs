@@ -4,7 +4,7 @@
 //! DynamoDB to hand out ([`crate::fake_dynamo`]).
 
 use auth::store::dynamo::schema::{self, Item, failures_key, login_key, n, s};
-use auth::store::{NewUser, Session};
+use auth::store::{NewUser, Session, SignIn};
 use auth::throttle::{account_counter, source_counter};
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -81,5 +81,6 @@ pub fn live_session_item(user_id: &str, session_id: &str, refresh_hash: &str) ->
         refresh_hash: refresh_hash.to_owned(),
         previous_hash: None,
         rotated_at: now,
+        sign_in: SignIn::password(now),
     })
 }

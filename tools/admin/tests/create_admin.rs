@@ -130,6 +130,7 @@ async fn registered_with_a_session(store: &DynamoStore, email: &str, password: &
         refresh_hash: "0".repeat(64),
         previous_hash: None,
         rotated_at: now,
+        sign_in: auth::store::SignIn::password(now),
     };
     let created = store
         .create_user(&user, Some(&session), None)

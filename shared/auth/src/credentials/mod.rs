@@ -2,6 +2,9 @@
 
 pub mod one_time_code;
 pub mod password;
+pub mod recovery_codes;
+pub mod sealed;
+pub mod totp;
 
 use crate::http::error::ApiError;
 use serde::Deserialize;

@@ -35,6 +35,10 @@ pub async fn authorize<S: Store>(
                 "session_id": caller.claims.sid,
                 "email": caller.profile.email,
                 "admin": caller.profile.admin,
+                // Strings, as API Gateway passes them on to a route's
+                // integration: "true"/"false", and the methods space-separated.
+                "mfa": caller.claims.has_mfa().to_string(),
+                "amr": caller.claims.amr.join(" "),
             });
         }
         Err(ApiError::Unavailable(detail)) => {

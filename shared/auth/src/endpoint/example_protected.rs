@@ -37,6 +37,8 @@ pub fn handle(_public_base_url: Option<&str>, request: &Request) -> Result<Reply
             "session_id": field("session_id"),
             "email": field("email"),
             "admin": field("admin"),
+            "mfa": field("mfa"),
+            "amr": field("amr"),
         }}),
     ))
 }

@@ -5,7 +5,7 @@ use crate::http::error::ApiError;
 use crate::credentials::password;
 use crate::http::request::source_ip;
 use crate::http::response::Reply;
-use crate::store::Store;
+use crate::store::{SignIn, Store};
 use super::password_attempt::PasswordAttempt;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
@@ -64,7 +64,8 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if app.config.require_verified_email && !record.email_verified {
         return Err(ApiError::EmailNotVerified);
     }
-    let (session, refresh) = new_session(app, &record.user_id, credentials.device, request, now)?;
+    let sign_in = (credentials.device, SignIn::password(now));
+    let (session, refresh) = new_session(app, &record.user_id, sign_in, request, now)?;
     if !app
         .store
         .create_session(&session, &attempt.verified(email, &record.password_hash))
@@ -77,7 +78,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::OK,
         "Successfully logged in.",
-        (&refresh, record.admin),
+        (&refresh, record.admin, &session.sign_in),
         request,
         now,
     )

@@ -32,7 +32,9 @@ pub fn handle(
             "id_token_signing_alg_values_supported": ["RS256"],
             "subject_types_supported": ["public"],
             "response_types_supported": ["token"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "jti", "sid"],
+            "claims_supported": [
+                "sub", "iss", "aud", "exp", "iat", "jti", "sid", "amr", "auth_time"
+            ],
         }),
         MAX_AGE_SECONDS,
     ))

@@ -76,7 +76,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
                 app,
                 StatusCode::OK,
                 "Token refreshed.",
-                (&successor, admin),
+                (&successor, admin, &session.sign_in),
                 request,
                 now,
             );
@@ -110,7 +110,7 @@ async fn refresh_retired<S: Store>(
             app,
             StatusCode::OK,
             "Token refreshed.",
-            (presented.successor, presented.admin),
+            (presented.successor, presented.admin, &session.sign_in),
             request,
             now,
         );

@@ -6,7 +6,7 @@ use crate::http::error::ApiError;
 use crate::mail::outbox::MailKind;
 use crate::http::request::source_ip;
 use crate::http::response::Reply;
-use crate::store::{NewUser, Registration, Store};
+use crate::store::{NewUser, Registration, SignIn, Store};
 use crate::credentials::password;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
@@ -61,7 +61,8 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         admin: false,
         email_verified: false,
     };
-    let (session, refresh) = new_session(app, &user.user_id, credentials.device, request, now)?;
+    let sign_in = (credentials.device, SignIn::password(now));
+    let (session, refresh) = new_session(app, &user.user_id, sign_in, request, now)?;
     let verification = new_code(app, MailKind::VerifyEmail, &user.email, now)?;
     if app
         .store
@@ -75,7 +76,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::CREATED,
         "Successfully registered.",
-        (&refresh, user.admin),
+        (&refresh, user.admin, &session.sign_in),
         request,
         now,
     )

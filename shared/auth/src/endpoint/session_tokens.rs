@@ -6,7 +6,7 @@ use crate::credentials::device_name;
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
 use crate::store::access::{Access, Items};
-use crate::store::{Session, Store};
+use crate::store::{Session, SignIn, Store};
 use crate::tokens::refresh::RefreshToken;
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
@@ -18,11 +18,12 @@ pub const SESSION_SWEEP: &[Access] = &[
     Access::users("DeleteItem", &[Items::Sessions]),
 ];
 
-/// A new session for a user signing in, and the refresh token that opens it.
+/// A new session for a user signing in (as `sign_in` says), and the refresh
+/// token that opens it.
 pub fn new_session<S: Store>(
     app: &App<S>,
     user_id: &str,
-    device: Option<String>,
+    (device, sign_in): (Option<String>, SignIn),
     request: &Request,
     now: u64,
 ) -> Result<(Session, RefreshToken), ApiError> {
@@ -46,24 +47,31 @@ pub fn new_session<S: Store>(
         refresh_hash: refresh.hash(),
         previous_hash: None,
         rotated_at: now,
+        sign_in,
     };
     Ok((session, refresh))
 }
 
 /// The answer that hands out tokens: an access token for the session (with
-/// the user's role as storage has it now), and its refresh token.
+/// the user's role as storage has it now, and how the session was signed
+/// in), and its refresh token.
 pub fn tokens_reply<S: Store>(
     app: &App<S>,
     code: StatusCode,
     message: &str,
-    (refresh, admin): (&RefreshToken, bool),
+    (refresh, admin, sign_in): (&RefreshToken, bool, &SignIn),
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
     let issuer = app.issuer(crate::http::request::domain_name(request))?;
-    let (auth_token, _) =
-        app.tokens
-            .issue(&refresh.user_id, &refresh.session_id, admin, &issuer, now)?;
+    let (auth_token, _) = app.tokens.issue(
+        &refresh.user_id,
+        &refresh.session_id,
+        admin,
+        sign_in,
+        &issuer,
+        now,
+    )?;
     Ok(success(
         code,
         json!({

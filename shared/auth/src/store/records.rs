@@ -152,6 +152,34 @@ pub struct LoginAttempt {
     pub failures: Vec<Failures>,
 }
 
+/// How a session was signed in: OIDC's `amr` (RFC 8176's method references)
+/// and `auth_time`, carried unchanged into every access token of the session,
+/// refreshed ones included, so a protected API can ask for a second factor or
+/// a recent sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// `["pwd"]` for a password alone; `["pwd", "otp", "mfa"]` with a second
+    /// factor.
+    pub amr: Vec<String>,
+    /// When the user signed in (epoch seconds), not when a token was issued.
+    pub auth_time: u64,
+}
+
+impl SignIn {
+    /// A sign-in with a password alone, now.
+    pub fn password(now: u64) -> Self {
+        Self {
+            amr: vec!["pwd".to_owned()],
+            auth_time: now,
+        }
+    }
+
+    /// Whether the sign-in took a second factor.
+    pub fn has_mfa(&self) -> bool {
+        self.amr.iter().any(|method| method == "mfa")
+    }
+}
+
 /// One signed-in device. Times are epoch seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -168,6 +196,8 @@ pub struct Session {
     /// window it still gets the same successor.
     pub previous_hash: Option<String>,
     pub rotated_at: u64,
+    /// How the session was signed in.
+    pub sign_in: SignIn,
 }
 
 impl Session {

@@ -4,6 +4,7 @@
 //! published keys (`GET /.well-known/jwks.json`); only we can sign them.
 
 use crate::http::error::{ApiError, TokenRejection};
+use crate::store::SignIn;
 use crate::tokens::keys::{KeySet, SigningKey};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Header, Validation, errors::ErrorKind};
@@ -31,6 +32,22 @@ pub struct Claims {
     /// before the claim existed: false.)
     #[serde(default)]
     pub admin: bool,
+    /// How the session was signed in (RFC 8176): `["pwd"]`, or `["pwd",
+    /// "otp", "mfa"]` with a second factor; carried unchanged by refresh.
+    /// (Empty in tokens issued before the claim existed: no second factor.)
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// When the user signed in (OIDC's `auth_time`), not when this token was
+    /// issued: refresh carries it unchanged. (0 before the claim existed.)
+    #[serde(default)]
+    pub auth_time: u64,
+}
+
+impl Claims {
+    /// Whether the sign-in behind the token took a second factor.
+    pub fn has_mfa(&self) -> bool {
+        self.amr.iter().any(|method| method == "mfa")
+    }
 }
 
 pub struct Tokens {
@@ -77,6 +94,7 @@ impl Tokens {
         user_id: &str,
         session_id: &str,
         admin: bool,
+        sign_in: &SignIn,
         issuer: &str,
         now: u64,
     ) -> Result<(String, Claims), ApiError> {
@@ -89,6 +107,8 @@ impl Tokens {
             aud: self.audience.clone(),
             sid: session_id.to_owned(),
             admin,
+            amr: sign_in.amr.clone(),
+            auth_time: sign_in.auth_time,
         };
         let keys = self.keys();
         let signer = keys.current();

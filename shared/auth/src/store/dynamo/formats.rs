@@ -12,7 +12,8 @@
 //! | 2      | 7295d89 | sessions in a partition of their own, `SESSION#<id>` / `<session id>` |
 //! | 3      | c31e7f7 | `email_verified` on the profile and the login record |
 //! | 4      | 6c8a94d | `disabled` on both, `admin` on the login record, the listing index's `listing` and `registration` on the profile |
-//! | 5      | today   | `format` itself, on all three |
+//! | 5      | 62ef148 | `format` itself, on all three |
+//! | 6      | today   | `amr` and `auth_time` on the sessions (how they were signed in) |
 //!
 //! Before 0c2485d the table had no sort key: a table of that age cannot be
 //! upgraded in place (DynamoDB cannot change a key schema).
@@ -20,7 +21,8 @@
 //! Items without `format` (1 to 4) are read as they are: every flag they lack
 //! reads as false (not verified, not admin, not disabled, as those versions
 //! knew no such thing), and a profile without `listing` is only missing from
-//! `GET /admin/users` until migrated. A format-1 session is not read at all:
+//! `GET /admin/users` until migrated; a session without `amr` was signed in
+//! by password alone, at its `created_at`. A format-1 session is not read at all:
 //! its device signs in again. The migration deletes it rather than moving it:
 //! a session the service could not see was not ended by a logout from every
 //! device or a password change made since, and must not come back.
@@ -35,7 +37,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 /// The format this version writes.
-pub const ITEM_FORMAT: u64 = 5;
+pub const ITEM_FORMAT: u64 = 6;
 
 /// The attribute that holds an item's format.
 pub const FORMAT: &str = "format";
@@ -98,7 +100,13 @@ pub fn upgrade(item: &Item) -> StoreResult<Option<Upgrade>> {
     let mut set = Set::default();
     match kind {
         Kind::OldSession => return Ok(Some(Upgrade::Delete { key })),
-        Kind::Session => {}
+        Kind::Session => {
+            let created_at = number_of(item, "created_at")
+                .ok_or_else(|| crate::store::StoreError("session lacks created_at".into()))?;
+            let password = AttributeValue::L(vec![s("pwd")]);
+            set.if_absent("amr", password);
+            set.if_absent("auth_time", n(created_at));
+        }
         Kind::Login => {
             set.flags(&["email_verified", "admin", "disabled"]);
         }
@@ -149,13 +157,18 @@ impl Set {
         (name, value)
     }
 
-    /// Flags an older version did not write, as false; one a newer call has
-    /// written meanwhile stands.
+    /// `name = value` unless the item has `name`: what an older version did
+    /// not write; one a newer call has written meanwhile stands.
+    fn if_absent(&mut self, name: &str, value: AttributeValue) {
+        let (name, value) = self.placeholders(name, value);
+        self.clauses
+            .push(format!("{name} = if_not_exists({name}, {value})"));
+    }
+
+    /// Flags an older version did not write, as false.
     fn flags(&mut self, flags: &[&str]) {
         for flag in flags {
-            let (name, value) = self.placeholders(flag, AttributeValue::Bool(false));
-            self.clauses
-                .push(format!("{name} = if_not_exists({name}, {value})"));
+            self.if_absent(flag, AttributeValue::Bool(false));
         }
     }
 }
@@ -234,8 +247,13 @@ mod tests {
                 key: super::super::schema::key("USER#u1".into(), "SESSION#s1".into())
             })
         );
-        let later = item(&[("pk", s("SESSION#u1")), ("sk", s("s1"))]);
-        assert_eq!(set_names(&upgrade(&later).unwrap().unwrap()), ["format"]);
+        let later = item(&[
+            ("pk", s("SESSION#u1")),
+            ("sk", s("s1")),
+            ("created_at", n(7)),
+        ]);
+        let upgrade = upgrade(&later).unwrap().unwrap();
+        assert_eq!(set_names(&upgrade), ["amr", "auth_time", "format"]);
     }
 
     #[test]

@@ -37,7 +37,7 @@ use super::formats::{FORMAT, ITEM_FORMAT};
 use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::store::access::Items;
 use crate::store::{
-    LoginRecord, NewCode, NewUser, PageCursor, Profile, Session, StoreError, StoreResult,
+    LoginRecord, NewCode, NewUser, PageCursor, Profile, Session, SignIn, StoreError, StoreResult,
     StoredCode,
 };
 use crate::throttle::{self, Counter, Failures};
@@ -284,6 +284,11 @@ pub fn session_item(session: &Session) -> Item {
         ("expires_at".to_owned(), n(session.expires_at)),
         ("rotated_at".to_owned(), n(session.rotated_at)),
         ("refresh_hash".to_owned(), s(&session.refresh_hash)),
+        (
+            "amr".to_owned(),
+            AttributeValue::L(session.sign_in.amr.iter().map(s).collect()),
+        ),
+        ("auth_time".to_owned(), n(session.sign_in.auth_time)),
         (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
     item
@@ -302,7 +307,24 @@ pub fn session_from(item: &Item) -> StoreResult<Session> {
         refresh_hash: string_of(item, "refresh_hash")?,
         previous_hash: string_of(item, "previous_hash").ok(),
         rotated_at: number("rotated_at")?,
+        sign_in: sign_in_from(item, number("created_at")?),
     })
+}
+
+/// How a session was signed in; one written before format 6 was by password
+/// alone, when it was created.
+fn sign_in_from(item: &Item, created_at: u64) -> SignIn {
+    let amr = match item.get("amr") {
+        Some(AttributeValue::L(methods)) => methods
+            .iter()
+            .filter_map(|method| method.as_s().ok().cloned())
+            .collect(),
+        _ => vec!["pwd".to_owned()],
+    };
+    SignIn {
+        amr,
+        auth_time: number_of(item, "auth_time").unwrap_or(created_at),
+    }
 }
 
 /// A counter's failures as stored. A counter past its window that TTL has not

@@ -1,6 +1,7 @@
 //! Unit tests of [`super`].
 
 use super::*;
+use crate::store::SignIn;
 use crate::tokens::keys::TEST_KEY_SET;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::EncodingKey;
@@ -51,7 +52,9 @@ fn refused(tokens: &Tokens, token: &str, now: u64) -> bool {
 fn an_issued_token_verifies_with_its_claims_and_names_its_key() {
     let tokens = tokens();
     let now = crate::now();
-    let (token, claims) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+    let (token, claims) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
     assert_eq!(tokens.verify(&token, ISSUER, now).unwrap(), claims);
     assert_eq!(claims.exp, now + 3600);
     assert_eq!(
@@ -68,8 +71,12 @@ fn an_issued_token_verifies_with_its_claims_and_names_its_key() {
 fn each_token_gets_its_own_jti() {
     let tokens = tokens();
     let now = crate::now();
-    let (_, a) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
-    let (_, b) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+    let (_, a) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
+    let (_, b) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
     assert_ne!(a.jti, b.jti);
 }
 
@@ -91,7 +98,9 @@ fn every_listed_key_verifies_and_only_listed_ones() {
         assert!(refused(&tokens, &sign(header, &good_claims(now)), now));
     }
     // After a swap to a set without the signing key, its tokens fail.
-    let (token, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+    let (token, _) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
     let only_next = TEST_KEY_SET
         .replacen(r#""state": "current""#, r#""state": "retired""#, 1)
         .replacen(r#""state": "next""#, r#""state": "current""#, 1);
@@ -101,7 +110,9 @@ fn every_listed_key_verifies_and_only_listed_ones() {
         tokens.verify(&token, ISSUER, now).is_ok(),
         "retired keys verify"
     );
-    let (new, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+    let (new, _) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
     let kid = jsonwebtoken::decode_header(&new).unwrap().kid;
     assert_eq!(kid.as_deref(), Some("test-next"));
 }
@@ -231,7 +242,9 @@ fn wrong_issuer_or_audience_future_dates_and_mistyped_claims_are_invalid() {
         assert!(refused(&tokens, &sign(current(), &claims), now), "{claims}");
     }
     // The issuer a token is checked against is the one it was issued for.
-    let (token, _) = tokens.issue(USER, SID, false, ISSUER, now).unwrap();
+    let (token, _) = tokens
+        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .unwrap();
     let elsewhere = tokens.verify(&token, "https://elsewhere.example", now);
     assert_eq!(elsewhere, Err(TokenRejection::Invalid));
 }
