@@ -8,6 +8,7 @@
 
 use auth::App;
 use auth::Endpoint::{self, *};
+use auth::credentials::totp::Totp;
 use auth::mail::outbox::MailKind;
 use auth::store::dynamo::DynamoStore;
 use lambda_http::Body;
@@ -349,6 +350,30 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .token(&owner)
         .body(json!({ "password": PASSWORD }).to_string());
     api.expect("delete-account", erase, 200, (9, 7)).await;
+
+    // The second factor (issue 23), on a new account.
+    let registered = to(Register).body(credentials(&unique_email(), PASSWORD));
+    let totp_owner = api.expect("register (TOTP)", registered, 201, (2, 2)).await;
+    let totp_owner = totp_owner["auth_token"].as_str().unwrap().to_owned();
+    // The token check; GetItem (the factor).
+    api.expect("mfa status", to(MfaStatus).token(&totp_owner), 200, (2, 2))
+        .await;
+    // The token check; GetItem (the factor: not on); BatchGetItem (hash and
+    // counters); UpdateItem x2 (the claims, together); TransactWriteItems
+    // (the pending secret, the password's check, the counter cleared) with
+    // UpdateItem (the address's claim taken back) together.
+    let enroll = to(TotpEnroll)
+        .token(&totp_owner)
+        .body(json!({ "password": PASSWORD }).to_string());
+    let enrolled = api.expect("totp enroll", enroll, 200, (7, 5)).await;
+    let secret = enrolled["secret"].as_str().unwrap();
+    let code = Totp::from_base32(secret).unwrap().code_at(auth::now());
+    // The token check; GetItem; TransactWriteItems (the factor on, the login
+    // record's copy, this session); Query (the sweep: no other session).
+    let confirm = to(TotpConfirm)
+        .token(&totp_owner)
+        .body(json!({ "code": code }).to_string());
+    api.expect("totp confirm", confirm, 200, (4, 4)).await;
 
     // Every endpoint that touches storage has its row (a new one fails
     // here, by name, until the walk calls it).

@@ -20,7 +20,7 @@ import sys
 import urllib.request
 from collections import Counter
 
-REQUIRED_KINDS = ("password", "token", "refresh_token_secret", "signing_key", "code")
+REQUIRED_KINDS = ("password", "token", "refresh_token_secret", "signing_key", "code", "totp_secret")
 CODE_IN_MAIL = re.compile(r"Your code: (\d{8})(?!\d)")
 
 

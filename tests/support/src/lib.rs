@@ -66,6 +66,10 @@
 //! - `migrate.rs`: `make migrate`: a table of every earlier item format works
 //!   before and after a migration stopped halfway and run again, each item
 //!   upgraded once.
+//! - `second_factor.rs` (HTTP): TOTP (issue 23): enrolment behind the
+//!   password, confirmation by a first code (recovery codes, `amr`, other
+//!   sessions ended), its state, parallel confirmations, the secret never
+//!   stored in clear.
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
 //!   a table in the test (actions, tables, key prefixes), and every request
 //!   of a walk through the endpoints and the authorizer against them
@@ -117,6 +121,17 @@ pub fn field_names(object: &serde_json::Value) -> std::collections::BTreeSet<&st
 /// record passwords and tokens.
 pub fn record_code(code: &str) {
     secrets::record_secrets([("code", Some(code))]);
+}
+
+/// Records what turning on a second factor showed (the TOTP secret, kind
+/// `totp_secret`, and the recovery codes, kind `code`) for the log check.
+pub fn record_second_factor(secret: Option<&str>, recovery_codes: &[String]) {
+    secrets::record_secrets([("totp_secret", secret)]);
+    secrets::record_secrets(
+        recovery_codes
+            .iter()
+            .map(|code| ("code", Some(code.as_str()))),
+    );
 }
 
 /// An email no other test uses, so tests can share one database.

@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub const MIN_SECRET_BYTES: usize = 32;
 /// The `aud` of our tokens unless `TOKEN_AUDIENCE` names another.
 const DEFAULT_TOKEN_AUDIENCE: &str = "token-auth";
+/// What authenticator apps call the account's TOTP entry by default.
+const DEFAULT_TOTP_ISSUER: &str = "token-auth";
 const DEFAULT_BCRYPT_COST: u32 = 12;
 /// bcrypt's own bounds on the cost (log2 of the rounds).
 const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
@@ -75,6 +77,8 @@ pub struct Config {
     /// Login refuses an account whose address is not verified
     /// (`REQUIRE_VERIFIED_EMAIL`, off by default).
     pub require_verified_email: bool,
+    /// The name authenticator apps show beside a TOTP entry (`TOTP_ISSUER`).
+    pub totp_issuer: String,
 }
 
 /// A secret. Its `Debug` never shows the bytes, so a logged `Config`
@@ -104,6 +108,7 @@ impl fmt::Debug for Config {
             .field("signing_keys", &self.signing_keys.summary())
             .field("refresh_token_secret", &self.refresh_token_secret)
             .field("token_audience", &self.token_audience)
+            .field("totp_issuer", &self.totp_issuer)
             .field("public_base_url", &self.public_base_url)
             .field("users_table", &self.users_table)
             .field("revoked_tokens_table", &self.revoked_tokens_table)
@@ -246,6 +251,9 @@ impl Config {
             mails_per_email_per_hour,
             source_mails_per_hour,
             require_verified_email,
+            totp_issuer: lookup("TOTP_ISSUER")
+                .filter(|name| !name.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_TOTP_ISSUER.to_owned()),
         })
     }
 }

@@ -40,6 +40,13 @@ impl Totp {
             .map_err(|error| ApiError::Unavailable(format!("TOTP generator: {error}")))
     }
 
+    /// The generator of a secret as shown to the user (base32), as an
+    /// authenticator app reads it.
+    pub fn from_base32(secret: &str) -> Option<Self> {
+        let bytes = Secret::try_from_base32(secret).ok()?;
+        Self::new(bytes.as_ref()).ok()
+    }
+
     /// A new random secret.
     pub fn new_secret() -> Result<Vec<u8>, ApiError> {
         let mut secret = vec![0; SECRET_BYTES];

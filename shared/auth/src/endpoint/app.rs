@@ -4,6 +4,8 @@
 use crate::Config;
 use crate::config::secrets::SecretSource;
 use crate::credentials::one_time_code::CodeKey;
+use crate::credentials::recovery_codes::RecoveryKey;
+use crate::credentials::sealed::SealingKeys;
 use crate::http::error::ApiError;
 use crate::store::Store;
 use crate::tokens::access::Tokens;
@@ -17,6 +19,10 @@ pub struct App<S> {
     pub refresh_token_keys: RefreshKeys,
     /// One-time codes' hashing key ([`crate::credentials::one_time_code`]).
     pub code_key: CodeKey,
+    /// Seals the TOTP secrets ([`crate::credentials::sealed`]).
+    pub sealing_keys: SealingKeys,
+    /// Recovery codes' hashing key ([`crate::credentials::recovery_codes`]).
+    pub recovery_key: RecoveryKey,
     pub store: S,
     /// Deployed: where the keys come from, to read them again.
     pub secrets: Option<SecretSource>,
@@ -31,11 +37,15 @@ impl<S: Store> App<S> {
         );
         let refresh_token_keys = RefreshKeys::new(&config.refresh_token_secret);
         let code_key = CodeKey::new(&config.refresh_token_secret);
+        let sealing_keys = SealingKeys::new(&config.refresh_token_secret, &[]);
+        let recovery_key = RecoveryKey::new(&config.refresh_token_secret);
         Self {
             config,
             tokens,
             refresh_token_keys,
             code_key,
+            sealing_keys,
+            recovery_key,
             store,
             secrets: None,
         }

@@ -1,14 +1,12 @@
 use super::App;
-use super::authenticate::{Caller, authenticate};
+use super::authenticate::authenticate;
 use super::erasure::erase;
+use super::password_attempt::check_callers_password;
 use crate::credentials::{check_password, required_string};
-use crate::http::error::{ApiError, TokenRejection};
-use crate::credentials::password;
-use crate::http::request::{json_body, source_ip};
+use crate::http::error::ApiError;
+use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
 use crate::store::Store;
-use super::password_attempt::PasswordAttempt;
-use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,30 +37,17 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     struct DeleteBody {
         password: Option<Value>,
     }
-    let Caller { claims, profile } = authenticate(app, request).await?;
+    let caller = authenticate(app, request).await?;
     let body: DeleteBody = json_body(request)?;
     let given = required_string("password", body.password)?;
     check_password(&given)?;
+    let profile = &caller.profile;
     if profile.admin {
         return Err(ApiError::OwnAdminAccount);
     }
-    let account = throttle::account_counter(
-        &profile.email,
-        app.config.account_login_failures_before_delay,
-    );
-    let sources = source_ip(request)
-        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
-        .into_iter()
-        .collect();
-    let (record, attempt) = PasswordAttempt::begin(&app.store, &profile.email, account, sources).await?;
-    let record = record
-        .filter(|record| record.user_id == claims.sub)
-        .ok_or(TokenRejection::Invalid)?;
-    if !password::verify(&given, Some(&record.password_hash), app.config.bcrypt_cost).await {
-        return Err(ApiError::WrongPassword);
-    }
+    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
     let verified = attempt.verified(&profile.email, &record.password_hash);
-    if !erase(app, &profile, Some(&verified)).await? {
+    if !erase(app, profile, Some(&verified)).await? {
         // The password changed while we checked it (or the account went).
         return Err(ApiError::PasswordConflict);
     }

@@ -15,11 +15,12 @@ pub const ERASURE: &[Access] = &[Access::users(
         Items::Email,
         Items::Code,
         Items::AccountFailures,
+        Items::SecondFactor,
     ],
 )];
 
 /// Erases `profile`'s account: its sessions, then in one transaction its
-/// profile, email claim, pending codes and failed-login counter, then any
+/// profile, email claim, pending codes, second factor and failed-login counter, then any
 /// session a login opened meanwhile. Its tokens fail their next check (no
 /// profile), its refresh tokens are dead (no session), and the email can
 /// register again. A 503 part-way leaves the account in place, to be erased

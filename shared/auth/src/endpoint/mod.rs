@@ -110,6 +110,9 @@ endpoints! {
         SignOutUser => sign_out_user,
         DeleteUser => delete_user,
         DeleteAccount => delete_account,
+        TotpEnroll => totp_enroll,
+        TotpConfirm => totp_confirm,
+        MfaStatus => mfa_status,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

@@ -78,3 +78,31 @@ impl PasswordAttempt {
         }
     }
 }
+
+/// The caller's own password, asked again before a sensitive change
+/// (deleting the account, turning on a second factor): checked and
+/// throttled like a login's, so a stolen access token alone changes nothing.
+/// The account's login record and the attempt, to settle in the change's
+/// write; a wrong password is [`ApiError::WrongPassword`].
+pub async fn check_callers_password<S: Store>(
+    app: &super::App<S>,
+    request: &lambda_http::Request,
+    caller: &super::authenticate::Caller,
+    given: &str,
+) -> Result<(LoginRecord, PasswordAttempt), ApiError> {
+    let email = &caller.profile.email;
+    let account = throttle::account_counter(email, app.config.account_login_failures_before_delay);
+    let sources = crate::http::request::source_ip(request)
+        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
+        .into_iter()
+        .collect();
+    let (record, attempt) = PasswordAttempt::begin(&app.store, email, account, sources).await?;
+    let record = record
+        .filter(|record| record.user_id == caller.claims.sub)
+        .ok_or(crate::http::error::TokenRejection::Invalid)?;
+    let hash = Some(record.password_hash.as_str());
+    if !crate::credentials::password::verify(given, hash, app.config.bcrypt_cost).await {
+        return Err(ApiError::WrongPassword);
+    }
+    Ok((record, attempt))
+}

@@ -59,10 +59,23 @@ pub fn tokens_reply<S: Store>(
     app: &App<S>,
     code: StatusCode,
     message: &str,
-    (refresh, admin, sign_in): (&RefreshToken, bool, &SignIn),
+    grant: (&RefreshToken, bool, &SignIn),
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
+    let mut body = tokens_body(app, grant, request, now)?;
+    body["message"] = message.into();
+    Ok(success(code, body))
+}
+
+/// The tokens of an answer that hands them out (see [`tokens_reply`]), for
+/// an answer that adds fields of its own.
+pub fn tokens_body<S: Store>(
+    app: &App<S>,
+    (refresh, admin, sign_in): (&RefreshToken, bool, &SignIn),
+    request: &Request,
+    now: u64,
+) -> Result<serde_json::Value, ApiError> {
     let issuer = app.issuer(crate::http::request::domain_name(request))?;
     let (auth_token, _) = app.tokens.issue(
         &refresh.user_id,
@@ -72,13 +85,9 @@ pub fn tokens_reply<S: Store>(
         &issuer,
         now,
     )?;
-    Ok(success(
-        code,
-        json!({
-            "message": message,
-            "auth_token": auth_token,
-            "refresh_token": app.refresh_token_keys.encode(refresh),
-            "expires_in": app.tokens.ttl_seconds(),
-        }),
-    ))
+    Ok(json!({
+        "auth_token": auth_token,
+        "refresh_token": app.refresh_token_keys.encode(refresh),
+        "expires_in": app.tokens.ttl_seconds(),
+    }))
 }

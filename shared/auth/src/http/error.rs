@@ -83,6 +83,10 @@ pub enum ApiError {
     /// An admin about to disable or delete their own account: never, so that
     /// a deployment cannot lose its last admin by accident.
     OwnAdminAccount,
+    /// Enrolling in TOTP, or confirming it, when it is on already.
+    TotpAlreadyOn,
+    /// A TOTP confirmation with no enrolment pending.
+    NoTotpPending,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -145,6 +149,11 @@ impl ApiError {
             Self::OwnAdminAccount => fail(
                 StatusCode::CONFLICT,
                 "Admins cannot disable or delete their own account.",
+            ),
+            Self::TotpAlreadyOn => fail(StatusCode::CONFLICT, "Two-step sign-in is already on."),
+            Self::NoTotpPending => fail(
+                StatusCode::CONFLICT,
+                "Two-step sign-in is not being set up. Please enroll first.",
             ),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => fail(

@@ -35,6 +35,8 @@ pub enum Items {
     AnyCounter,
     /// The listing index's one partition.
     Listed,
+    /// Second factors (TOTP and recovery codes).
+    SecondFactor,
 }
 
 /// One action on one table, for the items of `items` (empty: any item, on

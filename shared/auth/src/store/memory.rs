@@ -1,6 +1,7 @@
 //! An in-memory [`Store`] for unit tests, with the same semantics as DynamoDB's,
 //! and a switch that makes every call fail like an unreachable database.
 
+mod second_factor;
 mod state;
 
 use super::*;
@@ -34,18 +35,7 @@ impl MemoryStore {
 
     async fn login_record(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
         self.check()?;
-        let state = self.lock();
-        Ok(state
-            .user_id_by_email
-            .get(email)
-            .and_then(|id| state.users.get(id))
-            .map(|user| LoginRecord {
-                user_id: user.user_id.clone(),
-                password_hash: user.password_hash.clone(),
-                email_verified: state.verified.contains(&user.user_id),
-                admin: user.admin,
-                disabled: state.disabled.contains(&user.user_id),
-            }))
+        Ok(self.lock().login_record(email))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -278,6 +268,7 @@ impl Store for MemoryStore {
         state.disabled.remove(user_id);
         state.codes.retain(|(_, address), _| address != email);
         state.failures.remove(&erasure.account.key);
+        state.second_factors.remove(user_id);
         Ok(true)
     }
 

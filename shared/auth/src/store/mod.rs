@@ -8,8 +8,10 @@ pub mod access;
 pub mod dynamo;
 pub mod memory;
 mod records;
+mod second_factor;
 
 pub use records::*;
+pub use second_factor::{SecondFactor, SecondFactors, TotpConfirmation};
 
 use crate::http::error::ApiError;
 use crate::mail::outbox::{MailKind, OutboxMail};
@@ -30,7 +32,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-pub trait Store: Send + Sync {
+pub trait Store: SecondFactors + Send + Sync {
     /// Writes the user, claims the email and opens the first session (if
     /// any) in one atomic step: all or nothing, and of concurrent
     /// registrations of one email exactly one is `Created`. Also stores the

@@ -40,6 +40,8 @@ pub struct LoginRecord {
     pub email_verified: bool,
     pub admin: bool,
     pub disabled: bool,
+    /// Whether TOTP is on: login asks for a code before any token.
+    pub mfa: bool,
 }
 
 /// A change an admin (or `make create-admin`) makes to an account's role or
@@ -170,6 +172,15 @@ impl SignIn {
     pub fn password(now: u64) -> Self {
         Self {
             amr: vec!["pwd".to_owned()],
+            auth_time: now,
+        }
+    }
+
+    /// A sign-in with a password and a second factor (a TOTP code, or a
+    /// recovery code: RFC 8176's `otp`, a one-time password either way).
+    pub fn with_second_factor(now: u64) -> Self {
+        Self {
+            amr: ["pwd", "otp", "mfa"].map(str::to_owned).to_vec(),
             auth_time: now,
         }
     }

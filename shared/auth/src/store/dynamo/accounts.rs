@@ -112,6 +112,8 @@ impl DynamoStore {
         for kind in MailKind::ALL {
             items.push(item(delete(schema::code_key(kind, email)))?);
         }
+        // The second factor: its sealed secret and recovery codes go too.
+        items.push(item(delete(schema::second_factor_key(user_id)))?);
         match erasure.verified {
             // Settling the owner's password check clears the counter too.
             Some(verified) => self.write_settled(items, verified.settlement).await,

@@ -13,7 +13,7 @@
 //! | 3      | c31e7f7 | `email_verified` on the profile and the login record |
 //! | 4      | 6c8a94d | `disabled` on both, `admin` on the login record, the listing index's `listing` and `registration` on the profile |
 //! | 5      | 62ef148 | `format` itself, on all three |
-//! | 6      | today   | `amr` and `auth_time` on the sessions (how they were signed in) |
+//! | 6      | today   | `amr` and `auth_time` on the sessions (how they were signed in); the second factor's item (`MFA#<id>` / `TOTP`, new) and `mfa` on the login record (absent: off) |
 //!
 //! Before 0c2485d the table had no sort key: a table of that age cannot be
 //! upgraded in place (DynamoDB cannot change a key schema).
@@ -66,6 +66,8 @@ enum Kind {
     Login,
     Session,
     OldSession,
+    /// Written first at format 6: nothing older to upgrade.
+    SecondFactor,
 }
 
 fn kind_of(item: &Item) -> Option<Kind> {
@@ -75,6 +77,7 @@ fn kind_of(item: &Item) -> Option<Kind> {
         ("USER", PROFILE) => Some(Kind::Profile),
         ("EMAIL", LOGIN) => Some(Kind::Login),
         ("SESSION", _) => Some(Kind::Session),
+        ("MFA", "TOTP") => Some(Kind::SecondFactor),
         ("USER", sk) if sk.starts_with("SESSION#") => Some(Kind::OldSession),
         _ => None,
     }
@@ -100,6 +103,7 @@ pub fn upgrade(item: &Item) -> StoreResult<Option<Upgrade>> {
     let mut set = Set::default();
     match kind {
         Kind::OldSession => return Ok(Some(Upgrade::Delete { key })),
+        Kind::SecondFactor => {}
         Kind::Session => {
             let created_at = number_of(item, "created_at")
                 .ok_or_else(|| crate::store::StoreError("session lacks created_at".into()))?;

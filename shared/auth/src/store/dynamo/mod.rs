@@ -16,6 +16,7 @@ pub mod migrate;
 mod operations;
 mod retry;
 pub mod schema;
+mod second_factor;
 mod transaction_items;
 
 pub use client::{sdk_config, secrets_client};

@@ -16,6 +16,9 @@
 //! - `CODE#<email>` / `<kind>` (`verify_email`, `reset_password`): the
 //!   address's pending one-time code of that kind (`code_hash`, `wrong_tries`,
 //!   `expires_at`), read together with the login record when it is used;
+//! - `MFA#<user id>` / `TOTP`: the second factor (`sealed_secret`, `on`,
+//!   `last_step`, `recovery` hashes), see [`super::second_factor`]; the
+//!   login record's `mfa` copies `on`;
 //! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
 //!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
@@ -52,6 +55,7 @@ const EMAIL_PREFIX: &str = "EMAIL#";
 const FAILED_PREFIX: &str = "FAILED#";
 const SESSION_PREFIX: &str = "SESSION#";
 const CODE_PREFIX: &str = "CODE#";
+const MFA_PREFIX: &str = "MFA#";
 pub const PROFILE: &str = "PROFILE";
 pub const LOGIN: &str = "LOGIN";
 
@@ -98,6 +102,7 @@ pub fn leading_keys(items: Items) -> String {
         Items::Mails => counters(throttle::MAIL_KIND),
         Items::AnyCounter => format!("{FAILED_PREFIX}*"),
         Items::Listed => LISTED.to_owned(),
+        Items::SecondFactor => format!("{MFA_PREFIX}*"),
     }
 }
 
@@ -138,6 +143,11 @@ pub fn code_pk(email: &str) -> String {
 
 pub fn code_key(kind: MailKind, email: &str) -> Item {
     key(code_pk(email), kind.as_str().to_owned())
+}
+
+/// The key of an account's second factor ([`super::second_factor`]).
+pub fn second_factor_key(user_id: &str) -> Item {
+    key(format!("{MFA_PREFIX}{user_id}"), "TOTP".to_owned())
 }
 
 /// The revoked-tokens table's key.
@@ -249,6 +259,7 @@ pub fn login_record_from(item: &Item) -> StoreResult<LoginRecord> {
         email_verified: flag(item, "email_verified"),
         admin: flag(item, "admin"),
         disabled: flag(item, "disabled"),
+        mfa: flag(item, "mfa"),
     })
 }
 

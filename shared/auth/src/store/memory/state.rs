@@ -22,6 +22,8 @@ pub(super) struct State {
     pub(super) codes: HashMap<(MailKind, String), StoredCode>,
     /// Every mail written to the outbox, in order (nothing sends them here).
     pub(super) outbox: Vec<OutboxMail>,
+    /// Second factors by user id.
+    pub(super) second_factors: HashMap<String, SecondFactor>,
 }
 
 impl State {
@@ -34,6 +36,21 @@ impl State {
             registered_on: user.registered_on.clone(),
             email_verified: self.verified.contains(&user.user_id),
             disabled: self.disabled.contains(&user.user_id),
+        })
+    }
+
+    pub(super) fn login_record(&self, email: &str) -> Option<LoginRecord> {
+        let user = self.users.get(self.user_id_by_email.get(email)?)?;
+        Some(LoginRecord {
+            user_id: user.user_id.clone(),
+            password_hash: user.password_hash.clone(),
+            email_verified: self.verified.contains(&user.user_id),
+            admin: user.admin,
+            disabled: self.disabled.contains(&user.user_id),
+            mfa: self
+                .second_factors
+                .get(&user.user_id)
+                .is_some_and(|factor| factor.on),
         })
     }
 

@@ -1,0 +1,71 @@
+//! The second factor's storage, beside [`super::Store`] (which requires it):
+//! one item per account, `MFA#<user id>` / `TOTP`, holding the sealed TOTP
+//! secret, whether it is on, the last step a code was accepted for, and the
+//! keyed hashes of the unused recovery codes; and a copy of "on" in the login
+//! record (`mfa`), so that login knows to ask for a code from the one item it
+//! reads already.
+
+use super::{SignIn, StoreResult, Verified};
+use std::future::Future;
+
+/// An account's second factor as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactor {
+    /// The TOTP secret, sealed ([`crate::credentials::sealed`]).
+    pub sealed_secret: String,
+    /// False from enrolment until a first code confirms it.
+    pub on: bool,
+    /// The last step (`time / 30`) a code was accepted for: a code of this
+    /// step or an earlier one is refused, so each is accepted once.
+    pub last_step: u64,
+    /// Keyed hashes of the recovery codes not used yet.
+    pub recovery_hashes: Vec<String>,
+}
+
+/// TOTP turned on by its first code: what [`SecondFactors::confirm_totp`]
+/// writes in one transaction.
+pub struct TotpConfirmation<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    /// The pending secret the code was checked against: it must still be the
+    /// account's (not replaced by a second enrolment meanwhile).
+    pub sealed_secret: &'a str,
+    /// The step the code matched.
+    pub step: u64,
+    pub recovery_hashes: &'a [String],
+    /// The caller's session, upgraded: signed in with the second factor now,
+    /// with a new refresh token.
+    pub session_id: &'a str,
+    pub sign_in: &'a SignIn,
+    pub refresh_hash: &'a str,
+    pub now: u64,
+}
+
+pub trait SecondFactors: Send + Sync {
+    /// The account's second factor, if it has begun one (read consistently).
+    fn second_factor(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<SecondFactor>>> + Send;
+
+    /// Stores a new TOTP secret, pending until confirmed (replacing a pending
+    /// one), and settles the password check that allowed it, in one write.
+    /// `false`, and nothing written, if TOTP is on already or the password
+    /// changed meanwhile.
+    fn begin_totp(
+        &self,
+        user_id: &str,
+        sealed_secret: &str,
+        verified: &Verified<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Turns TOTP on ([`TotpConfirmation`]): the factor, its first step and
+    /// its recovery codes, the login record's copy, and the caller's session,
+    /// in one transaction. `false`, and nothing written, if the pending
+    /// secret changed, TOTP is on already, the step was used, or the session
+    /// has ended.
+    fn confirm_totp(
+        &self,
+        confirmation: &TotpConfirmation<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
