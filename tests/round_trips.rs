@@ -352,7 +352,8 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     api.expect("delete-account", erase, 200, (9, 7)).await;
 
     // The second factor (issue 23), on a new account.
-    let registered = to(Register).body(credentials(&unique_email(), PASSWORD));
+    let totp_email = unique_email();
+    let registered = to(Register).body(credentials(&totp_email, PASSWORD));
     let totp_owner = api.expect("register (TOTP)", registered, 201, (2, 2)).await;
     let totp_owner = totp_owner["auth_token"].as_str().unwrap().to_owned();
     // The token check; GetItem (the factor).
@@ -374,6 +375,25 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .token(&totp_owner)
         .body(json!({ "code": code }).to_string());
     api.expect("totp confirm", confirm, 200, (4, 4)).await;
+    // As a successful login, but the challenge where the session would be:
+    // BatchGetItem, UpdateItem x2 (the claims), TransactWriteItems (the
+    // challenge, the password's check) with UpdateItem (the address's claim
+    // taken back).
+    let login = to(Login).body(credentials(&totp_email, PASSWORD));
+    let challenged = api
+        .expect("login (second factor on)", login, 401, (5, 3))
+        .await;
+    let mfa_token = challenged["mfa_token"].as_str().unwrap();
+    // BatchGetItem (challenge and factor); BatchGetItem (login record and
+    // counters), UpdateItem x2 (the claims); TransactWriteItems (challenge
+    // used, step used, session, account checked, counter cleared) with
+    // UpdateItem (the address's claim taken back).
+    let next_step = (auth::now() / 30 + 1) * 30;
+    let totp = Totp::from_base32(secret).unwrap();
+    let answer = json!({ "mfa_token": mfa_token, "code": totp.code_at(next_step) });
+    let login_mfa = to(LoginMfa).body(answer.to_string());
+    api.expect("login, second factor", login_mfa, 200, (6, 4))
+        .await;
 
     // Every endpoint that touches storage has its row (a new one fails
     // here, by name, until the walk calls it).

@@ -192,3 +192,155 @@ async fn the_secret_is_stored_sealed_and_goes_with_the_account() {
         .unwrap();
     assert!(gone.item.is_none(), "{email}'s factor outlived the account");
 }
+
+const SECOND_FACTOR_REQUIRED: &str = "Second factor required.";
+const INVALID_ATTEMPT: &str = "Invalid or expired sign-in attempt.";
+
+/// An account with TOTP on (its first code used at this step): its email,
+/// its generator, and its recovery codes.
+async fn account_with_totp(app: &TestApp) -> (String, Totp, Vec<String>) {
+    let (email, registered) = new_account(app).await;
+    let totp = enrolled(app, &email, &registered.token()).await;
+    let answer = confirm(app, &registered.token(), &totp.code_at(auth::now())).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let codes: Vec<String> = serde_json::from_value(answer.body["recovery_codes"].clone()).unwrap();
+    record_second_factor(None, &codes);
+    (email, totp, codes)
+}
+
+/// Logs in with the right password, asserting the challenge: its token.
+async fn challenged(app: &TestApp, email: &str, device: &str) -> String {
+    let body = json!({ "email": email, "password": PASSWORD, "device": device }).to_string();
+    let answer = call(app, "POST", "/auth/login", None, Some(&body)).await;
+    answer.assert_fail(401, SECOND_FACTOR_REQUIRED);
+    assert_eq!(
+        field_names(&answer.body),
+        BTreeSet::from(["status", "message", "mfa_token", "methods"])
+    );
+    assert_eq!(answer.body["methods"], json!(["totp", "recovery_code"]));
+    answer.body["mfa_token"].as_str().unwrap().to_owned()
+}
+
+async fn answer_challenge(app: &TestApp, mfa_token: &str, field: &str, code: &str) -> Answer {
+    let body = json!({ "mfa_token": mfa_token, field: code }).to_string();
+    call(app, "POST", "/auth/login/mfa", None, Some(&body)).await
+}
+
+/// The code of the step after this one: good now (one step of skew), and
+/// later than the step confirmation used.
+fn next_code(totp: &Totp) -> String {
+    totp.code_at(auth::now() + 30)
+}
+
+#[tokio::test]
+async fn a_login_asks_for_the_code_and_each_step_is_accepted_once() {
+    let app = app().await;
+    let (email, totp, _) = account_with_totp(&app).await;
+    // A wrong password answers as it always has.
+    login(&app, &email, "not the password")
+        .await
+        .assert_fail(404, USER_DOES_NOT_EXIST);
+
+    let mfa_token = challenged(&app, &email, "tablet").await;
+    let code = next_code(&totp);
+    let answer = answer_challenge(&app, &mfa_token, "code", &code).await;
+    answer.assert_success(200, LOGGED_IN);
+    let claims = claims_of(&answer.token());
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+    let sessions = list_sessions(&app, &answer.token()).await;
+    let own = sessions.iter().find(|s| s["current"] == true).unwrap();
+    assert_eq!(own["device"], "tablet", "{own}");
+
+    // The token is used up; the same code on a new login is a replay.
+    answer_challenge(&app, &mfa_token, "code", &code)
+        .await
+        .assert_fail(401, INVALID_ATTEMPT);
+    let again = challenged(&app, &email, "tablet").await;
+    answer_challenge(&app, &again, "code", &code)
+        .await
+        .assert_fail(400, INVALID_CODE);
+    answer_challenge(&app, "not a token", "code", &code)
+        .await
+        .assert_fail(401, INVALID_ATTEMPT);
+}
+
+#[tokio::test]
+async fn a_recovery_code_signs_in_once_and_is_counted_down() {
+    let app = app().await;
+    let (email, _, codes) = account_with_totp(&app).await;
+    let mfa_token = challenged(&app, &email, "borrowed laptop").await;
+    // As typed from paper: upper case, spaces for dashes.
+    let typed = codes[3].to_uppercase().replace('-', " ");
+    let answer = answer_challenge(&app, &mfa_token, "recovery_code", &typed).await;
+    answer.assert_success(200, LOGGED_IN);
+    assert_eq!(
+        claims_of(&answer.token())["amr"],
+        json!(["pwd", "otp", "mfa"])
+    );
+    assert_eq!(
+        mfa_state(&app, &answer.token()).await["recovery_codes_left"],
+        9
+    );
+
+    let again = challenged(&app, &email, "borrowed laptop").await;
+    answer_challenge(&app, &again, "recovery_code", &codes[3])
+        .await
+        .assert_fail(400, INVALID_CODE);
+    answer_challenge(&app, &again, "recovery_code", &codes[4])
+        .await
+        .assert_success(200, LOGGED_IN);
+}
+
+#[tokio::test]
+async fn wrong_codes_count_like_wrong_passwords() {
+    let app = app().await;
+    let (email, _, _) = account_with_totp(&app).await;
+    let mfa_token = challenged(&app, &email, "phone").await;
+    // The right password counts until the code passes, so four wrong codes
+    // use the account's free failures up.
+    for _ in 1..ACCOUNT_FREE_FAILURES {
+        answer_challenge(&app, &mfa_token, "code", "000000")
+            .await
+            .assert_fail(400, INVALID_CODE);
+    }
+    let waiting = answer_challenge(&app, &mfa_token, "code", "000000").await;
+    assert_eq!(waiting.status, 429, "{}", waiting.body);
+    assert!(waiting.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn of_parallel_answers_with_one_code_exactly_one_signs_in() {
+    let app = Arc::new(app().await);
+    let (email, totp, _) = account_with_totp(&app).await;
+    let mfa_token = challenged(&app, &email, "phone").await;
+    let code = next_code(&totp);
+    let answers = at_once(
+        &app,
+        4,
+        &(mfa_token, code),
+        |app, (token, code)| async move {
+            answer_challenge(&app, &token, "code", &code)
+                .await
+                .code_and_message()
+        },
+    )
+    .await;
+    assert_eq!(count_of(&answers, 200, LOGGED_IN), 1, "{answers:?}");
+}
+
+#[tokio::test]
+async fn a_password_reset_by_mail_leaves_the_second_factor_on() {
+    let app = app().await;
+    let (email, _, _) = account_with_totp(&app).await;
+    forgot_password(&app, &email).await;
+    let code =
+        test_support::mailbox::latest_code(&email, auth::mail::outbox::MailKind::ResetPassword)
+            .await;
+    reset_password(&app, &email, &code, "a brand new password")
+        .await
+        .assert_success(200, PASSWORD_RESET);
+    let body = json!({ "email": email, "password": "a brand new password" }).to_string();
+    call(&app, "POST", "/auth/login", None, Some(&body))
+        .await
+        .assert_fail(401, SECOND_FACTOR_REQUIRED);
+}

@@ -1,5 +1,6 @@
 //! The `{"email", "password"}` body of register and login, and the rules both obey.
 
+pub mod mfa_token;
 pub mod one_time_code;
 pub mod password;
 pub mod recovery_codes;

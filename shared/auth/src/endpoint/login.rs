@@ -5,7 +5,9 @@ use crate::http::error::ApiError;
 use crate::credentials::password;
 use crate::http::request::source_ip;
 use crate::http::response::Reply;
-use crate::store::{SignIn, Store};
+use super::session_tokens::device_of;
+use crate::credentials::mfa_token::{self, MfaToken};
+use crate::store::{Challenge, LoginRecord, SignIn, Store};
 use super::password_attempt::PasswordAttempt;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
@@ -27,6 +29,8 @@ pub const DESCRIPTION: Description = Description {
             Access::users("PutItem", &[Items::Sessions]),
             Access::users("DeleteItem", &[Items::AccountFailures]),
         ],
+        // With a second factor on: the challenge, instead of the session.
+        &[Access::users("PutItem", &[Items::SecondFactor])],
     ],
     example_body: Some(r#"{"email": "someone@example.com", "password": "{password}"}"#),
 };
@@ -64,6 +68,9 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if app.config.require_verified_email && !record.email_verified {
         return Err(ApiError::EmailNotVerified);
     }
+    if record.mfa {
+        return Err(challenge(app, &record, (email, credentials.device), &attempt, request, now).await);
+    }
     let sign_in = (credentials.device, SignIn::password(now));
     let (session, refresh) = new_session(app, &record.user_id, sign_in, request, now)?;
     if !app
@@ -82,4 +89,39 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         request,
         now,
     )
+}
+
+/// The right password for an account with a second factor: no token yet, a
+/// challenge to answer at `POST /auth/login/mfa` within five minutes. Its
+/// `mfa_token` comes back as the error a client must handle.
+async fn challenge<S: Store>(
+    app: &App<S>,
+    record: &LoginRecord,
+    (email, device): (&str, Option<String>),
+    attempt: &PasswordAttempt,
+    request: &Request,
+    now: u64,
+) -> ApiError {
+    let opened = async {
+        let token = MfaToken::new(&record.user_id)?;
+        let challenge = Challenge {
+            user_id: record.user_id.clone(),
+            email: email.to_owned(),
+            device: device_of(device, request),
+            wrong_tries: 0,
+            expires_at: now + mfa_token::LIFETIME_SECONDS,
+        };
+        let verified = attempt.verified(email, &record.password_hash);
+        let opened = app
+            .store
+            .open_challenge(&challenge, &token.hash(), &verified)
+            .await?;
+        Ok::<_, ApiError>(opened.then(|| token.encode()))
+    };
+    match opened.await {
+        Ok(Some(mfa_token)) => ApiError::SecondFactorChallenge { mfa_token },
+        // The password changed, or the account was disabled, meanwhile.
+        Ok(None) => ApiError::LoginFailed,
+        Err(error) => error,
+    }
 }

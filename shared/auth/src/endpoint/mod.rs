@@ -113,6 +113,7 @@ endpoints! {
         TotpEnroll => totp_enroll,
         TotpConfirm => totp_confirm,
         MfaStatus => mfa_status,
+        LoginMfa => login_mfa,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

@@ -68,6 +68,12 @@ impl PasswordAttempt {
         Err(ApiError::TooManyLogins { retry_after: 1 })
     }
 
+    /// What settles this attempt: for a check that is not a password's (a
+    /// second factor's code, counted the same way).
+    pub fn settlement(&self) -> &Settlement {
+        &self.settlement
+    }
+
     /// The check passed for `email`'s account, against `password_hash`: what
     /// a success writes on its strength (and settles this attempt with).
     pub fn verified<'a>(&'a self, email: &'a str, password_hash: &'a str) -> Verified<'a> {

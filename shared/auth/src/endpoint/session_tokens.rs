@@ -30,13 +30,7 @@ pub fn new_session<S: Store>(
     // Unguessable, so one user cannot aim at another's sessions even by id.
     let session_id = crate::ids::new_random_id()?;
     let refresh = RefreshToken::new(user_id, &session_id)?;
-    let device = device
-        .or_else(|| {
-            let agent = request.headers().get(header::USER_AGENT)?.to_str().ok()?;
-            Some(device_name(agent))
-        })
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "unknown device".to_owned());
+    let device = device_of(device, request);
     let session = Session {
         user_id: user_id.to_owned(),
         session_id,
@@ -50,6 +44,18 @@ pub fn new_session<S: Store>(
         sign_in,
     };
     Ok((session, refresh))
+}
+
+/// The name a session is listed under: the one the client gave, else its
+/// user agent's, shortened.
+pub fn device_of(device: Option<String>, request: &Request) -> String {
+    device
+        .or_else(|| {
+            let agent = request.headers().get(header::USER_AGENT)?.to_str().ok()?;
+            Some(device_name(agent))
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown device".to_owned())
 }
 
 /// The answer that hands out tokens: an access token for the session (with

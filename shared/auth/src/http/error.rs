@@ -1,6 +1,6 @@
 //! The one error type of the API, and the one place it becomes an HTTP answer.
 
-use crate::http::response::{Reply, fail};
+use crate::http::response::{Reply, fail, fail_with};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 
 /// Why a bearer token was not accepted. Each reason has its own fixed message,
@@ -83,6 +83,13 @@ pub enum ApiError {
     /// An admin about to disable or delete their own account: never, so that
     /// a deployment cannot lose its last admin by accident.
     OwnAdminAccount,
+    /// The password was right, and the account has a second factor: the
+    /// login goes on at `POST /auth/login/mfa` with this token.
+    SecondFactorChallenge {
+        mfa_token: String,
+    },
+    /// An `mfa_token` that is not ours, used up, expired or out of tries.
+    InvalidChallenge,
     /// Enrolling in TOTP, or confirming it, when it is on already.
     TotpAlreadyOn,
     /// A TOTP confirmation with no enrolment pending.
@@ -149,6 +156,18 @@ impl ApiError {
             Self::OwnAdminAccount => fail(
                 StatusCode::CONFLICT,
                 "Admins cannot disable or delete their own account.",
+            ),
+            Self::SecondFactorChallenge { mfa_token } => fail_with(
+                StatusCode::UNAUTHORIZED,
+                "Second factor required.",
+                serde_json::json!({
+                    "mfa_token": mfa_token,
+                    "methods": ["totp", "recovery_code"],
+                }),
+            ),
+            Self::InvalidChallenge => fail(
+                StatusCode::UNAUTHORIZED,
+                "Invalid or expired sign-in attempt.",
             ),
             Self::TotpAlreadyOn => fail(StatusCode::CONFLICT, "Two-step sign-in is already on."),
             Self::NoTotpPending => fail(

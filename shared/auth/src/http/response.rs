@@ -22,6 +22,18 @@ pub fn fail(status: StatusCode, message: &str) -> Reply {
     reply(status, &json!({ "status": "fail", "message": message }))
 }
 
+/// A failure with fields beside its message (a login's second-factor
+/// challenge).
+pub fn fail_with(status: StatusCode, message: &str, fields: Value) -> Reply {
+    let mut body = match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    body.insert("status".into(), "fail".into());
+    body.insert("message".into(), message.into());
+    reply(status, &Value::Object(body))
+}
+
 /// A public document (a JWKS, a discovery document): the JSON itself, no
 /// envelope, and cacheable by anyone for `max_age` seconds.
 pub fn document(body: &Value, max_age: u64) -> Reply {

@@ -11,7 +11,9 @@ mod records;
 mod second_factor;
 
 pub use records::*;
-pub use second_factor::{SecondFactor, SecondFactors, TotpConfirmation};
+pub use second_factor::{
+    Challenge, ChallengePass, FactorUsed, SecondFactor, SecondFactors, TotpConfirmation,
+};
 
 use crate::http::error::ApiError;
 use crate::mail::outbox::{MailKind, OutboxMail};

@@ -5,7 +5,8 @@
 //! record (`mfa`), so that login knows to ask for a code from the one item it
 //! reads already.
 
-use super::{SignIn, StoreResult, Verified};
+use super::{Session, SignIn, StoreResult, Verified};
+use crate::throttle::Settlement;
 use std::future::Future;
 
 /// An account's second factor as stored.
@@ -41,6 +42,39 @@ pub struct TotpConfirmation<'a> {
     pub now: u64,
 }
 
+/// A sign-in waiting for its second factor: the password was right, the
+/// code is still to come (`POST /auth/login/mfa`). Stored under the account
+/// by the hash of its `mfa_token`'s secret (`MFA#<user id>` /
+/// `CHALLENGE#<hash>`), for five minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub user_id: String,
+    pub email: String,
+    /// The login's device name: the session it opens gets it.
+    pub device: String,
+    pub wrong_tries: u32,
+    pub expires_at: u64,
+}
+
+/// What a passed challenge used: a TOTP step or a recovery code (its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorUsed {
+    Step(u64),
+    RecoveryCode(String),
+}
+
+/// A challenge passed: what [`SecondFactors::pass_challenge`] writes at once.
+pub struct ChallengePass<'a> {
+    pub email: &'a str,
+    pub challenge_hash: &'a str,
+    pub used: FactorUsed,
+    /// The new session, signed in with the second factor.
+    pub session: &'a Session,
+    /// The code check's attempt (claimed on the counters like a password's).
+    pub settlement: &'a Settlement,
+    pub now: u64,
+}
+
 pub trait SecondFactors: Send + Sync {
     /// The account's second factor, if it has begun one (read consistently).
     fn second_factor(
@@ -67,5 +101,43 @@ pub trait SecondFactors: Send + Sync {
     fn confirm_totp(
         &self,
         confirmation: &TotpConfirmation<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Stores a challenge for a login whose password was right, only while
+    /// that password holds and the account is not disabled. The password's
+    /// claims on the source counters are taken back, but not the account's:
+    /// it stays counted until the second factor passes, so that the password
+    /// alone buys no free guesses at the code.
+    fn open_challenge(
+        &self,
+        challenge: &Challenge,
+        challenge_hash: &str,
+        verified: &Verified<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The challenge of `challenge_hash` and the account's factor, read
+    /// consistently together (an expired challenge too: the caller decides).
+    fn challenge_attempt(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+    ) -> impl Future<Output = StoreResult<(Option<Challenge>, Option<SecondFactor>)>> + Send;
+
+    /// Counts a wrong code against the challenge (nothing if it is gone).
+    fn count_wrong_factor(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Passes a challenge ([`ChallengePass`]): the challenge used up (only
+    /// while it is live with tries left), the step accepted (only if later
+    /// than the last one) or the recovery code used (only while unused), the
+    /// session opened and the attempt settled, in one transaction. `false`,
+    /// and nothing written, if any of it moved: of parallel passes with one
+    /// code, one wins.
+    fn pass_challenge(
+        &self,
+        pass: &ChallengePass<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

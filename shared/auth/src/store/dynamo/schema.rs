@@ -150,6 +150,15 @@ pub fn second_factor_key(user_id: &str) -> Item {
     key(format!("{MFA_PREFIX}{user_id}"), "TOTP".to_owned())
 }
 
+/// The key of a sign-in waiting for its second factor, by the hash of its
+/// token's secret.
+pub fn challenge_key(user_id: &str, challenge_hash: &str) -> Item {
+    key(
+        format!("{MFA_PREFIX}{user_id}"),
+        format!("CHALLENGE#{challenge_hash}"),
+    )
+}
+
 /// The revoked-tokens table's key.
 pub fn revoked_key(jti: &str) -> Item {
     HashMap::from([("jti".to_owned(), s(jti))])

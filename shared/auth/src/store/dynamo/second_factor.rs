@@ -123,9 +123,156 @@ impl SecondFactors for DynamoStore {
         ])
         .await
     }
+
+    async fn open_challenge(
+        &self,
+        challenge: &Challenge,
+        challenge_hash: &str,
+        verified: &Verified<'_>,
+    ) -> StoreResult<bool> {
+        let mut item = schema::challenge_key(&challenge.user_id, challenge_hash);
+        item.extend([
+            ("user_id".to_owned(), s(&challenge.user_id)),
+            ("email".to_owned(), s(&challenge.email)),
+            ("device".to_owned(), s(&challenge.device)),
+            ("wrong_tries".to_owned(), n(0)),
+            ("expires_at".to_owned(), n(challenge.expires_at)),
+        ]);
+        // One check of the login record (a transaction takes one action per
+        // item): the password still the one checked, the account not disabled.
+        let account = built(
+            ConditionCheck::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::login_key(verified.email)))
+                .condition_expression(
+                    "password_hash = :verified \
+                     AND (attribute_not_exists(disabled) OR disabled = :false)",
+                )
+                .expression_attribute_values(":verified", s(verified.password_hash))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .build(),
+        )?;
+        let items = vec![
+            self.put(item)?,
+            TransactWriteItem::builder()
+                .condition_check(account)
+                .build(),
+        ];
+        // The source counters' claims are taken back; the account's stays.
+        let take_back = verified
+            .settlement
+            .release
+            .iter()
+            .map(|claim| self.take_back(claim));
+        let (written, _) = futures_util::future::try_join(
+            self.conditional_transaction(items),
+            futures_util::future::try_join_all(take_back),
+        )
+        .await?;
+        Ok(written)
+    }
+
+    async fn challenge_attempt(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+    ) -> StoreResult<(Option<Challenge>, Option<SecondFactor>)> {
+        let challenge_key = schema::challenge_key(user_id, challenge_hash);
+        let factor_key = schema::second_factor_key(user_id);
+        let (items, _) = self
+            .batch_read(vec![challenge_key.clone(), factor_key.clone()], None)
+            .await?;
+        let find = |key: &Item| items.iter().find(|item| schema::has_key(item, key));
+        Ok((
+            find(&challenge_key).map(challenge_from).transpose()?,
+            find(&factor_key).map(second_factor_from).transpose()?,
+        ))
+    }
+
+    async fn count_wrong_factor(&self, user_id: &str, challenge_hash: &str) -> StoreResult<()> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::challenge_key(user_id, challenge_hash)))
+            .update_expression("SET wrong_tries = wrong_tries + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1));
+        super::retry::conditional(|| update.clone().send()).await?;
+        Ok(())
+    }
+
+    async fn pass_challenge(&self, pass: &ChallengePass<'_>) -> StoreResult<bool> {
+        use crate::credentials::one_time_code::MAX_WRONG_TRIES;
+        let user_id = pass.session.user_id.as_str();
+        let use_up = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::challenge_key(user_id, pass.challenge_hash)))
+                .condition_expression("wrong_tries < :tries AND expires_at > :now")
+                .expression_attribute_values(":tries", n(u64::from(MAX_WRONG_TRIES)))
+                .expression_attribute_values(":now", n(pass.now))
+                .build(),
+        )?;
+        let factor = Update::builder()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::second_factor_key(user_id)))
+            .expression_attribute_names("#on", "on")
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
+        let factor = match &pass.used {
+            FactorUsed::Step(step) => factor
+                .update_expression("SET last_step = :step")
+                .condition_expression("#on = :true AND last_step < :step")
+                .expression_attribute_values(":step", n(*step)),
+            FactorUsed::RecoveryCode(hash) => factor
+                .update_expression("DELETE recovery :used")
+                .condition_expression("#on = :true AND contains(recovery, :hash)")
+                .expression_attribute_values(":used", AttributeValue::Ss(vec![hash.clone()]))
+                .expression_attribute_values(":hash", s(hash)),
+        };
+        let session = schema::session_item(pass.session);
+        let items = vec![
+            TransactWriteItem::builder().delete(use_up).build(),
+            TransactWriteItem::builder()
+                .update(built(factor.build())?)
+                .build(),
+            self.put(session)?,
+            TransactWriteItem::builder()
+                .condition_check(self.not_disabled(pass.email, user_id)?)
+                .build(),
+        ];
+        self.write_settled(items, pass.settlement).await
+    }
+}
+
+fn challenge_from(item: &Item) -> StoreResult<Challenge> {
+    Ok(Challenge {
+        user_id: string_of(item, "user_id")?,
+        email: string_of(item, "email")?,
+        device: string_of(item, "device")?,
+        // Unreadable: no tries left, and expired (fail closed).
+        wrong_tries: number_of(item, "wrong_tries")
+            .map_or(u32::MAX, |tries| u32::try_from(tries).unwrap_or(u32::MAX)),
+        expires_at: number_of(item, "expires_at").unwrap_or(0),
+    })
 }
 
 impl DynamoStore {
+    /// The login record's check that the account is not disabled.
+    fn not_disabled(&self, email: &str, user_id: &str) -> StoreResult<ConditionCheck> {
+        built(
+            ConditionCheck::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::login_key(email)))
+                .condition_expression(
+                    "user_id = :user AND (attribute_not_exists(disabled) OR disabled = :false)",
+                )
+                .expression_attribute_values(":user", s(user_id))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .build(),
+        )
+    }
+
     /// A transaction's check that the password hash a call verified is still
     /// the account's.
     pub(super) fn same_password(&self, verified: &Verified<'_>) -> StoreResult<ConditionCheck> {

@@ -72,4 +72,80 @@ impl SecondFactors for MemoryStore {
         session.rotated_at = confirmation.now;
         Ok(true)
     }
+
+    async fn open_challenge(
+        &self,
+        challenge: &Challenge,
+        challenge_hash: &str,
+        verified: &Verified<'_>,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        let holds = state.password_hash(verified.email) == Some(verified.password_hash)
+            && !state.disabled.contains(&challenge.user_id);
+        if !holds {
+            return Ok(false);
+        }
+        state.release(&verified.settlement.release);
+        let key = (challenge.user_id.clone(), challenge_hash.to_owned());
+        state.challenges.insert(key, challenge.clone());
+        Ok(true)
+    }
+
+    async fn challenge_attempt(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+    ) -> StoreResult<(Option<Challenge>, Option<SecondFactor>)> {
+        self.check()?;
+        let state = self.lock();
+        let key = (user_id.to_owned(), challenge_hash.to_owned());
+        Ok((
+            state.challenges.get(&key).cloned(),
+            state.second_factors.get(user_id).cloned(),
+        ))
+    }
+
+    async fn count_wrong_factor(&self, user_id: &str, challenge_hash: &str) -> StoreResult<()> {
+        self.check()?;
+        let key = (user_id.to_owned(), challenge_hash.to_owned());
+        if let Some(challenge) = self.lock().challenges.get_mut(&key) {
+            challenge.wrong_tries += 1;
+        }
+        Ok(())
+    }
+
+    async fn pass_challenge(&self, pass: &ChallengePass<'_>) -> StoreResult<bool> {
+        use crate::credentials::one_time_code::MAX_WRONG_TRIES;
+        self.check()?;
+        let mut state = self.lock();
+        let user_id = pass.session.user_id.clone();
+        let key = (user_id.clone(), pass.challenge_hash.to_owned());
+        let challenge_live = state.challenges.get(&key).is_some_and(|challenge| {
+            challenge.wrong_tries < MAX_WRONG_TRIES && challenge.expires_at > pass.now
+        });
+        let factor_holds = state.second_factors.get(&user_id).is_some_and(|factor| {
+            factor.on
+                && match &pass.used {
+                    FactorUsed::Step(step) => factor.last_step < *step,
+                    FactorUsed::RecoveryCode(hash) => factor.recovery_hashes.contains(hash),
+                }
+        });
+        if !(challenge_live && factor_holds) || state.disabled.contains(&user_id) {
+            return Ok(false);
+        }
+        state.challenges.remove(&key);
+        let factor = state
+            .second_factors
+            .get_mut(&user_id)
+            .expect("checked above");
+        match &pass.used {
+            FactorUsed::Step(step) => factor.last_step = *step,
+            FactorUsed::RecoveryCode(hash) => factor.recovery_hashes.retain(|h| h != hash),
+        }
+        let session_key = (user_id, pass.session.session_id.clone());
+        state.sessions.insert(session_key, pass.session.clone());
+        state.settle(pass.settlement);
+        Ok(true)
+    }
 }

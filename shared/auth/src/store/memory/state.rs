@@ -24,6 +24,8 @@ pub(super) struct State {
     pub(super) outbox: Vec<OutboxMail>,
     /// Second factors by user id.
     pub(super) second_factors: HashMap<String, SecondFactor>,
+    /// Sign-ins waiting for their second factor, by (user id, token hash).
+    pub(super) challenges: HashMap<(String, String), Challenge>,
 }
 
 impl State {
@@ -100,7 +102,12 @@ impl State {
 
     pub(super) fn settle(&mut self, settlement: &Settlement) {
         self.failures.remove(&settlement.clear.key);
-        for claim in &settlement.release {
+        self.release(&settlement.release);
+    }
+
+    /// Takes claims back (see [`crate::throttle::Claim`]).
+    pub(super) fn release(&mut self, claims: &[crate::throttle::Claim]) {
+        for claim in claims {
             if let Some((failures, _)) = self.failures.get_mut(&claim.counter.key) {
                 failures.count = failures.count.saturating_sub(1);
                 if failures.last_at_ms == claim.at_ms {
