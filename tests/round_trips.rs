@@ -392,7 +392,43 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     let totp = Totp::from_base32(secret).unwrap();
     let answer = json!({ "mfa_token": mfa_token, "code": totp.code_at(next_step) });
     let login_mfa = to(LoginMfa).body(answer.to_string());
-    api.expect("login, second factor", login_mfa, 200, (6, 4))
+    let signed_in = api
+        .expect("login, second factor", login_mfa, 200, (6, 4))
+        .await;
+    let with_factor = signed_in["auth_token"].as_str().unwrap().to_owned();
+    // The token check; GetItem; UpdateItem.
+    let new_codes = to(NewRecoveryCodes).token(&with_factor);
+    api.expect("new recovery codes", new_codes, 200, (3, 3))
+        .await;
+    // As enrolment: the token check; GetItem; BatchGetItem, UpdateItem x2;
+    // TransactWriteItems (factor deleted, login record, counter cleared) with
+    // UpdateItem (the address's claim taken back).
+    let disable = to(TotpDisable)
+        .token(&with_factor)
+        .body(json!({ "password": PASSWORD }).to_string());
+    api.expect("totp disable", disable, 200, (7, 5)).await;
+    // On again, for the admin's reset: the token check; GetItem (the named
+    // user); TransactWriteItems (factor deleted, login record).
+    let enroll = to(TotpEnroll)
+        .token(&with_factor)
+        .body(json!({ "password": PASSWORD }).to_string());
+    let enrolled = api.expect("totp enroll (again)", enroll, 200, (7, 5)).await;
+    let totp = Totp::from_base32(enrolled["secret"].as_str().unwrap()).unwrap();
+    let confirm = to(TotpConfirm)
+        .token(&with_factor)
+        .body(json!({ "code": totp.code_at(auth::now()) }).to_string());
+    // As the first confirmation, with one other session to end (the
+    // registration's): one DeleteItem more.
+    api.expect("totp confirm (again)", confirm, 200, (5, 5))
+        .await;
+    let user_id = test_support::claims_of(&with_factor)["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset = to(ResetUserMfa)
+        .at(&format!("/admin/users/{user_id}/mfa/reset"))
+        .token(&admin);
+    api.expect("admin: reset a user's TOTP", reset, 200, (3, 3))
         .await;
 
     // Every endpoint that touches storage has its row (a new one fails

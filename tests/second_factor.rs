@@ -344,3 +344,135 @@ async fn a_password_reset_by_mail_leaves_the_second_factor_on() {
         .await
         .assert_fail(401, SECOND_FACTOR_REQUIRED);
 }
+
+/// Logs in with the password and a code of the next step: a token whose
+/// sign-in used the factor.
+async fn signed_in_with_factor(app: &TestApp, email: &str, totp: &Totp) -> Answer {
+    let mfa_token = challenged(app, email, "laptop").await;
+    let answer = answer_challenge(app, &mfa_token, "code", &next_code(totp)).await;
+    answer.assert_success(200, LOGGED_IN);
+    answer
+}
+
+#[tokio::test]
+async fn sensitive_calls_need_a_token_signed_in_with_the_factor() {
+    if over_http() {
+        eprintln!("step-up: skipped over HTTP (it mints a token without the factor)");
+        return;
+    }
+    let app = app().await;
+    let (email, totp, _) = account_with_totp(&app).await;
+    let with_factor = signed_in_with_factor(&app, &email, &totp).await.token();
+    // The same live session, but a token of a password-only sign-in (as one
+    // issued before the factor was turned on would be).
+    let claims = claims_of(&with_factor);
+    let (user, session) = (
+        claims["sub"].as_str().unwrap(),
+        claims["sid"].as_str().unwrap(),
+    );
+    let without = access_token(app.in_process(), user, session);
+    assert_eq!(status(&app, &without).await.status, 200, "a live token");
+
+    let refused = [
+        change_password(&app, Some(&without), PASSWORD, "a brand new password").await,
+        delete_account(&app, &without, PASSWORD).await,
+        call_with_token(
+            &app,
+            "DELETE",
+            "/auth/mfa/totp",
+            &without,
+            Some(&json!({ "password": PASSWORD }).to_string()),
+        )
+        .await,
+        call_with_token(&app, "POST", "/auth/mfa/recovery-codes", &without, None).await,
+    ];
+    for answer in refused {
+        answer.assert_fail(403, SECOND_FACTOR_REQUIRED);
+    }
+    assert_eq!(mfa_state(&app, &with_factor).await["totp"], true);
+}
+
+#[tokio::test]
+async fn new_recovery_codes_void_the_old_and_turning_totp_off_needs_the_password() {
+    let app = app().await;
+    let (email, totp, old_codes) = account_with_totp(&app).await;
+    let token = signed_in_with_factor(&app, &email, &totp).await.token();
+    let answer = call_with_token(&app, "POST", "/auth/mfa/recovery-codes", &token, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let new_codes: Vec<String> =
+        serde_json::from_value(answer.body["recovery_codes"].clone()).unwrap();
+    record_second_factor(None, &new_codes);
+    assert_eq!(new_codes.len(), 10);
+    let mfa_token = challenged(&app, &email, "laptop").await;
+    answer_challenge(&app, &mfa_token, "recovery_code", &old_codes[0])
+        .await
+        .assert_fail(400, INVALID_CODE);
+    answer_challenge(&app, &mfa_token, "recovery_code", &new_codes[0])
+        .await
+        .assert_success(200, LOGGED_IN);
+
+    let off = |password: &'static str| {
+        let body = json!({ "password": password }).to_string();
+        let (app, token) = (&app, token.clone());
+        async move { call_with_token(app, "DELETE", "/auth/mfa/totp", &token, Some(&body)).await }
+    };
+    off("not the password")
+        .await
+        .assert_fail(403, WRONG_CURRENT_PASSWORD);
+    off(PASSWORD)
+        .await
+        .assert_success(200, "Two-step sign-in is off.");
+    assert_eq!(
+        mfa_state(&app, &token).await,
+        json!({ "status": "success", "totp": false, "recovery_codes_left": 0 })
+    );
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_success(200, LOGGED_IN);
+    off(PASSWORD)
+        .await
+        .assert_fail(409, "Two-step sign-in is not on.");
+}
+
+#[tokio::test]
+async fn an_admin_resets_a_lost_device_and_admins_may_be_required_to_use_the_factor() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("admin mfa reset").await else {
+        return;
+    };
+    let (admin_email, _) = new_account(&app).await;
+    backstage.set_admin(&admin_email, true).await;
+    let admin = login(&app, &admin_email, PASSWORD).await.token();
+    let (email, _, _) = account_with_totp(&app).await;
+    // The user's id: an mfa_token starts with it (`<user id>:<secret>`).
+    let mfa_token = challenged(&app, &email, "phone").await;
+    let user_id = mfa_token.split(':').next().unwrap().to_owned();
+    let path = format!("/admin/users/{user_id}/mfa/reset");
+    call_with_token(&app, "POST", &path, &admin, None)
+        .await
+        .assert_success(200, "Two-step sign-in reset.");
+    login(&app, &email, PASSWORD)
+        .await
+        .assert_success(200, LOGGED_IN);
+    call_with_token(&app, "POST", &path, &admin, None)
+        .await
+        .assert_fail(409, "Two-step sign-in is not on.");
+
+    // With REQUIRE_MFA_FOR_ADMINS, the same admin's password-only token is
+    // refused every admin call, and one signed in with the factor is not.
+    if app.is_http() {
+        return;
+    }
+    let strict: TestApp = in_process_app_with(|config| config.require_mfa_for_admins = true)
+        .await
+        .into();
+    list_users(&strict, &admin, "")
+        .await
+        .assert_fail(403, SECOND_FACTOR_REQUIRED);
+    let totp = enrolled(&strict, &admin_email, &admin).await;
+    let confirmed = confirm(&strict, &admin, &totp.code_at(auth::now())).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert_eq!(
+        list_users(&strict, &confirmed.token(), "").await.status,
+        200
+    );
+}

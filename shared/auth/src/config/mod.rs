@@ -77,6 +77,10 @@ pub struct Config {
     /// Login refuses an account whose address is not verified
     /// (`REQUIRE_VERIFIED_EMAIL`, off by default).
     pub require_verified_email: bool,
+    /// Every admin call needs a token whose sign-in used a second factor
+    /// (`REQUIRE_MFA_FOR_ADMINS`; the template's default is on, `make run`'s
+    /// off).
+    pub require_mfa_for_admins: bool,
     /// The name authenticator apps show beside a TOTP entry (`TOTP_ISSUER`).
     pub totp_issuer: String,
 }
@@ -109,6 +113,7 @@ impl fmt::Debug for Config {
             .field("refresh_token_secret", &self.refresh_token_secret)
             .field("token_audience", &self.token_audience)
             .field("totp_issuer", &self.totp_issuer)
+            .field("require_mfa_for_admins", &self.require_mfa_for_admins)
             .field("public_base_url", &self.public_base_url)
             .field("users_table", &self.users_table)
             .field("revoked_tokens_table", &self.revoked_tokens_table)
@@ -222,16 +227,15 @@ impl Config {
             failures_before_delay("MAILS_PER_EMAIL_PER_HOUR", DEFAULT_MAILS_PER_EMAIL_PER_HOUR)?;
         let source_mails_per_hour =
             failures_before_delay("SOURCE_MAILS_PER_HOUR", DEFAULT_SOURCE_MAILS_PER_HOUR)?;
-        let require_verified_email =
-            match lookup("REQUIRE_VERIFIED_EMAIL").as_deref().map(str::trim) {
-                None | Some("" | "false" | "0") => false,
-                Some("true" | "1") => true,
-                Some(other) => {
-                    return Err(ConfigError(format!(
-                        "REQUIRE_VERIFIED_EMAIL must be true or false, got {other:?}"
-                    )));
-                }
-            };
+        let switch = |name: &str| match lookup(name).as_deref().map(str::trim) {
+            None | Some("" | "false" | "0") => Ok(false),
+            Some("true" | "1") => Ok(true),
+            Some(other) => Err(ConfigError(format!(
+                "{name} must be true or false, got {other:?}"
+            ))),
+        };
+        let require_verified_email = switch("REQUIRE_VERIFIED_EMAIL")?;
+        let require_mfa_for_admins = switch("REQUIRE_MFA_FOR_ADMINS")?;
 
         Ok(Self {
             signing_keys: Arc::new(signing_keys),
@@ -251,6 +255,7 @@ impl Config {
             mails_per_email_per_hour,
             source_mails_per_hour,
             require_verified_email,
+            require_mfa_for_admins,
             totp_issuer: lookup("TOTP_ISSUER")
                 .filter(|name| !name.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_TOTP_ISSUER.to_owned()),

@@ -33,10 +33,12 @@ where
 {
     let caller = authenticate(app, request).await?;
     let caller_id = caller.profile.user_id.clone();
-    let result = if caller.profile.admin {
-        run(caller).await
-    } else {
+    let result = if !caller.profile.admin {
         Err(ApiError::AdminRequired)
+    } else if app.config.require_mfa_for_admins && !caller.claims.has_mfa() {
+        Err(ApiError::SecondFactorRequired)
+    } else {
+        run(caller).await
     };
     audit(&caller_id, action, named_user(request).ok(), &result);
     result

@@ -71,6 +71,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
+    super::password_attempt::step_up(&record, &claims)?;
     if !password::verify(&current, Some(&record.password_hash), cost).await {
         return Err(ApiError::WrongPassword);
     }

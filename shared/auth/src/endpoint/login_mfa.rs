@@ -38,7 +38,10 @@ pub const DESCRIPTION: Description = Description {
             Access::users("ConditionCheckItem", &[Items::Email]),
         ],
     ],
-    example_body: Some(r#"{"mfa_token": "not-a-token", "code": "123456"}"#),
+    // A token of our shape (none is stored under it), so storage is asked.
+    example_body: Some(
+        r#"{"mfa_token": "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "code": "123456"}"#,
+    ),
 };
 
 /// What the client answers a challenge with.

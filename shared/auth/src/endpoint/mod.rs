@@ -114,6 +114,9 @@ endpoints! {
         TotpConfirm => totp_confirm,
         MfaStatus => mfa_status,
         LoginMfa => login_mfa,
+        TotpDisable => totp_disable,
+        NewRecoveryCodes => new_recovery_codes,
+        ResetUserMfa => reset_user_mfa,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

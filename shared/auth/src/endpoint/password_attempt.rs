@@ -106,9 +106,24 @@ pub async fn check_callers_password<S: Store>(
     let record = record
         .filter(|record| record.user_id == caller.claims.sub)
         .ok_or(crate::http::error::TokenRejection::Invalid)?;
+    step_up(&record, &caller.claims)?;
     let hash = Some(record.password_hash.as_str());
     if !crate::credentials::password::verify(given, hash, app.config.bcrypt_cost).await {
         return Err(ApiError::WrongPassword);
     }
     Ok((record, attempt))
+}
+
+/// Step-up: an account with a second factor changes its password, deletes
+/// itself or turns the factor off only with a token whose sign-in used the
+/// factor, so a stolen password (or a token from before the factor) is not
+/// enough. Checked before bcrypt; the attempt stays counted.
+pub fn step_up(
+    record: &LoginRecord,
+    claims: &crate::tokens::access::Claims,
+) -> Result<(), ApiError> {
+    if record.mfa && !claims.has_mfa() {
+        return Err(ApiError::SecondFactorRequired);
+    }
+    Ok(())
 }

@@ -94,6 +94,12 @@ pub enum ApiError {
     TotpAlreadyOn,
     /// A TOTP confirmation with no enrolment pending.
     NoTotpPending,
+    /// Turning TOTP off, or new recovery codes, for an account without it.
+    TotpNotOn,
+    /// Step-up: a sensitive call for an account with a second factor, with
+    /// a token whose sign-in did not use it (or an admin call, with
+    /// `REQUIRE_MFA_FOR_ADMINS`, by a token without it).
+    SecondFactorRequired,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -170,6 +176,8 @@ impl ApiError {
                 "Invalid or expired sign-in attempt.",
             ),
             Self::TotpAlreadyOn => fail(StatusCode::CONFLICT, "Two-step sign-in is already on."),
+            Self::TotpNotOn => fail(StatusCode::CONFLICT, "Two-step sign-in is not on."),
+            Self::SecondFactorRequired => fail(StatusCode::FORBIDDEN, "Second factor required."),
             Self::NoTotpPending => fail(
                 StatusCode::CONFLICT,
                 "Two-step sign-in is not being set up. Please enroll first.",

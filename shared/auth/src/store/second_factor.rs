@@ -140,4 +140,23 @@ pub trait SecondFactors: Send + Sync {
         &self,
         pass: &ChallengePass<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Turns TOTP off: the factor (secret and recovery codes) deleted and the
+    /// login record's copy cleared, in one transaction, only while the email
+    /// is still this user's. With `verified` (the owner's password, asked
+    /// again), only while that password holds, and its check settled.
+    /// `false`, and nothing written, if TOTP was not on or anything moved.
+    fn turn_off_totp(
+        &self,
+        user_id: &str,
+        email: &str,
+        verified: Option<&Verified<'_>>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Replaces the recovery codes, only while TOTP is on.
+    fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -243,6 +243,59 @@ impl SecondFactors for DynamoStore {
         ];
         self.write_settled(items, pass.settlement).await
     }
+
+    async fn turn_off_totp(
+        &self,
+        user_id: &str,
+        email: &str,
+        verified: Option<&Verified<'_>>,
+    ) -> StoreResult<bool> {
+        let factor = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::second_factor_key(user_id)))
+                .condition_expression("#on = :true")
+                .expression_attribute_names("#on", "on")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .build(),
+        )?;
+        let mut login = Update::builder()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::login_key(email)))
+            .update_expression("SET mfa = :false")
+            .condition_expression("user_id = :user")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":user", s(user_id));
+        if let Some(verified) = verified {
+            login = login
+                .condition_expression("user_id = :user AND password_hash = :verified")
+                .expression_attribute_values(":verified", s(verified.password_hash));
+        }
+        let items = vec![
+            TransactWriteItem::builder().delete(factor).build(),
+            TransactWriteItem::builder()
+                .update(built(login.build())?)
+                .build(),
+        ];
+        match verified {
+            Some(verified) => self.write_settled(items, verified.settlement).await,
+            None => self.conditional_transaction(items).await,
+        }
+    }
+
+    async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<bool> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::second_factor_key(user_id)))
+            .update_expression("SET recovery = :codes")
+            .condition_expression("#on = :true")
+            .expression_attribute_names("#on", "on")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":codes", AttributeValue::Ss(hashes.to_vec()));
+        super::retry::conditional(|| update.clone().send()).await
+    }
 }
 
 fn challenge_from(item: &Item) -> StoreResult<Challenge> {

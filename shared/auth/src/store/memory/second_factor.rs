@@ -148,4 +148,38 @@ impl SecondFactors for MemoryStore {
         state.settle(pass.settlement);
         Ok(true)
     }
+
+    async fn turn_off_totp(
+        &self,
+        user_id: &str,
+        email: &str,
+        verified: Option<&Verified<'_>>,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        let on = state.second_factors.get(user_id).is_some_and(|f| f.on);
+        let owner = state.user_id_by_email.get(email).map(String::as_str) == Some(user_id);
+        if !(on && owner) {
+            return Ok(false);
+        }
+        if let Some(verified) = verified
+            && !state.settle_if_verified(verified)
+        {
+            return Ok(false);
+        }
+        state.second_factors.remove(user_id);
+        Ok(true)
+    }
+
+    async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        match state.second_factors.get_mut(user_id) {
+            Some(factor) if factor.on => {
+                factor.recovery_hashes = hashes.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }

@@ -1,0 +1,65 @@
+use super::App;
+use super::authenticate::authenticate;
+use super::description::{Description, Guard, Needs};
+use super::password_attempt::{PASSWORD_CHECK, check_callers_password};
+use crate::credentials::{check_password, required_string};
+use crate::http::error::ApiError;
+use crate::http::request::json_body;
+use crate::http::response::{Reply, success};
+use crate::store::Store;
+use crate::store::access::{Access, Items};
+use lambda_http::{Request, http::StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const DESCRIPTION: Description = Description {
+    function: "totp-disable",
+    method: "DELETE",
+    route: "/auth/mfa/totp",
+    guard: Guard::Bearer,
+    needs: Needs::App,
+    storage: &[
+        &[Access::users("GetItem", &[Items::SecondFactor])],
+        PASSWORD_CHECK,
+        // One transaction: the factor deleted, the login record's copy
+        // cleared (only while the checked password holds), the check settled.
+        &[
+            Access::users("DeleteItem", &[Items::SecondFactor, Items::AccountFailures]),
+            Access::users("UpdateItem", &[Items::Email]),
+        ],
+    ],
+    example_body: Some(r#"{"password": "{password}"}"#),
+};
+
+/// `DELETE /auth/mfa/totp` `{"password"}`: turns two-step sign-in off, its
+/// secret and recovery codes deleted. Step-up: the token's sign-in must have
+/// used the second factor (403 `Second factor required.`), and the password
+/// is asked again, checked and throttled as at login.
+pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct DisableBody {
+        password: Option<Value>,
+    }
+    let caller = authenticate(app, request).await?;
+    let body: DisableBody = json_body(request)?;
+    let given = required_string("password", body.password)?;
+    check_password(&given)?;
+    let user_id = &caller.claims.sub;
+    let on = app.store.second_factor(user_id).await?.is_some_and(|f| f.on);
+    if !on {
+        return Err(ApiError::TotpNotOn);
+    }
+    if !caller.claims.has_mfa() {
+        return Err(ApiError::SecondFactorRequired);
+    }
+    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
+    let email = &caller.profile.email;
+    let verified = attempt.verified(email, &record.password_hash);
+    if !app.store.turn_off_totp(user_id, email, Some(&verified)).await? {
+        return Err(ApiError::PasswordConflict);
+    }
+    Ok(success(
+        StatusCode::OK,
+        json!({ "message": "Two-step sign-in is off." }),
+    ))
+}
