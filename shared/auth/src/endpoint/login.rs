@@ -3,13 +3,11 @@ use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::http::error::ApiError;
 use crate::credentials::password;
-use crate::http::request::source_ip;
 use crate::http::response::Reply;
 use super::session_tokens::device_of;
 use crate::credentials::mfa_token::{self, MfaToken};
 use crate::store::{Challenge, LoginRecord, SignIn, Store};
 use super::password_attempt::PasswordAttempt;
-use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use super::description::{Description, Guard, Needs};
 use crate::store::access::{Access, Items};
@@ -43,12 +41,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let credentials = Credentials::from_request(request)?;
     let email = &credentials.email;
     let now = crate::now();
-    let account = throttle::account_counter(email, app.config.account_login_failures_before_delay);
-    let sources = source_ip(request)
-        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
-        .into_iter()
-        .collect();
-    let (record, attempt) = PasswordAttempt::begin(&app.store, email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
     let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());

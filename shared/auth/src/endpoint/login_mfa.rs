@@ -8,11 +8,10 @@ use crate::credentials::one_time_code::MAX_WRONG_TRIES;
 use crate::credentials::required_string;
 use crate::credentials::totp::Totp;
 use crate::http::error::ApiError;
-use crate::http::request::{json_body, source_ip};
+use crate::http::request::json_body;
 use crate::http::response::Reply;
 use crate::store::access::{Access, Items};
 use crate::store::{ChallengePass, FactorUsed, SecondFactor, SignIn, Store};
-use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -83,12 +82,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         .filter(|factor| factor.on)
         .ok_or(ApiError::InvalidChallenge)?;
     let email = &challenge.email;
-    let account = throttle::account_counter(email, app.config.account_login_failures_before_delay);
-    let sources = source_ip(request)
-        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
-        .into_iter()
-        .collect();
-    let (record, attempt) = PasswordAttempt::begin(&app.store, email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
     let record = record
         .filter(|record| record.user_id == *user_id)
         .ok_or(ApiError::InvalidChallenge)?;

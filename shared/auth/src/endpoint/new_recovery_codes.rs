@@ -1,7 +1,7 @@
 use super::App;
 use super::authenticate::authenticate;
 use super::description::{Description, Guard, Needs};
-use crate::credentials::recovery_codes;
+use super::totp_confirm::{factor_on_and_used, new_recovery_set};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
 use crate::store::Store;
@@ -28,19 +28,8 @@ pub const DESCRIPTION: Description = Description {
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let caller = authenticate(app, request).await?;
     let user_id = &caller.claims.sub;
-    let on = app.store.second_factor(user_id).await?.is_some_and(|f| f.on);
-    if !on {
-        return Err(ApiError::TotpNotOn);
-    }
-    if !caller.claims.has_mfa() {
-        return Err(ApiError::SecondFactorRequired);
-    }
-    let codes = recovery_codes::new_set()?;
-    let hashes = codes
-        .iter()
-        .map(|code| app.recovery_key.hash(user_id, code))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| ApiError::Unavailable("a new recovery code does not parse".into()))?;
+    factor_on_and_used(app, &caller).await?;
+    let (codes, hashes) = new_recovery_set(app, user_id)?;
     if !app.store.replace_recovery_codes(user_id, &hashes).await? {
         // Turned off meanwhile.
         return Err(ApiError::TotpNotOn);

@@ -68,6 +68,22 @@ impl PasswordAttempt {
         Err(ApiError::TooManyLogins { retry_after: 1 })
     }
 
+    /// [`PasswordAttempt::begin`] on the counters a login from `request`
+    /// uses: `email`'s account's, and its source address's.
+    pub async fn for_request<S: Store>(
+        app: &super::App<S>,
+        email: &str,
+        request: &lambda_http::Request,
+    ) -> Result<(Option<LoginRecord>, Self), ApiError> {
+        let config = &app.config;
+        let account = throttle::account_counter(email, config.account_login_failures_before_delay);
+        let sources = crate::http::request::source_ip(request)
+            .and_then(|ip| throttle::source_counter(ip, config.source_login_failures_before_delay))
+            .into_iter()
+            .collect();
+        Self::begin(&app.store, email, account, sources).await
+    }
+
     /// What settles this attempt: for a check that is not a password's (a
     /// second factor's code, counted the same way).
     pub fn settlement(&self) -> &Settlement {
@@ -97,12 +113,7 @@ pub async fn check_callers_password<S: Store>(
     given: &str,
 ) -> Result<(LoginRecord, PasswordAttempt), ApiError> {
     let email = &caller.profile.email;
-    let account = throttle::account_counter(email, app.config.account_login_failures_before_delay);
-    let sources = crate::http::request::source_ip(request)
-        .and_then(|ip| throttle::source_counter(ip, app.config.source_login_failures_before_delay))
-        .into_iter()
-        .collect();
-    let (record, attempt) = PasswordAttempt::begin(&app.store, email, account, sources).await?;
+    let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
     let record = record
         .filter(|record| record.user_id == caller.claims.sub)
         .ok_or(crate::http::error::TokenRejection::Invalid)?;

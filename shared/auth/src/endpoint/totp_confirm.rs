@@ -1,5 +1,5 @@
 use super::App;
-use super::authenticate::authenticate;
+use super::authenticate::{Caller, authenticate};
 use super::description::{Description, Guard, Needs};
 use super::session_tokens::{SESSION_SWEEP, tokens_body};
 use super::totp_enroll::totp_context;
@@ -64,12 +64,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         .matched_step(&code, now)
         .filter(|step| *step > factor.last_step)
         .ok_or(ApiError::InvalidCode)?;
-    let codes = recovery_codes::new_set()?;
-    let hashes = codes
-        .iter()
-        .map(|code| app.recovery_key.hash(user_id, code))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| ApiError::Unavailable("a new recovery code does not parse".into()))?;
+    let (codes, hashes) = new_recovery_set(app, user_id)?;
     let refresh = RefreshToken::new(user_id, &caller.claims.sid)?;
     let sign_in = SignIn::with_second_factor(now);
     let confirmation = TotpConfirmation {
@@ -98,4 +93,36 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     answer["message"] = "Two-step sign-in is on.".into();
     answer["recovery_codes"] = json!(codes);
     Ok(success(StatusCode::OK, answer))
+}
+
+/// A new set of recovery codes for `user_id`: as shown once, and as stored.
+pub fn new_recovery_set<S>(
+    app: &App<S>,
+    user_id: &str,
+) -> Result<(Vec<String>, Vec<String>), ApiError> {
+    let codes = recovery_codes::new_set()?;
+    let hashes = codes
+        .iter()
+        .map(|code| app.recovery_key.hash(user_id, code))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ApiError::Unavailable("a new recovery code does not parse".into()))?;
+    Ok((codes, hashes))
+}
+
+/// The step-up of the factor's own calls (new recovery codes, turning it
+/// off): the caller's TOTP is on (409 otherwise), and the token's sign-in
+/// used it (403 otherwise).
+pub async fn factor_on_and_used<S: Store>(app: &App<S>, caller: &Caller) -> Result<(), ApiError> {
+    let on = app
+        .store
+        .second_factor(&caller.claims.sub)
+        .await?
+        .is_some_and(|factor| factor.on);
+    if !on {
+        return Err(ApiError::TotpNotOn);
+    }
+    if !caller.claims.has_mfa() {
+        return Err(ApiError::SecondFactorRequired);
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@ use super::App;
 use super::authenticate::authenticate;
 use super::description::{Description, Guard, Needs};
 use super::password_attempt::{PASSWORD_CHECK, check_callers_password};
+use super::totp_confirm::factor_on_and_used;
 use crate::credentials::{check_password, required_string};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
@@ -45,13 +46,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let given = required_string("password", body.password)?;
     check_password(&given)?;
     let user_id = &caller.claims.sub;
-    let on = app.store.second_factor(user_id).await?.is_some_and(|f| f.on);
-    if !on {
-        return Err(ApiError::TotpNotOn);
-    }
-    if !caller.claims.has_mfa() {
-        return Err(ApiError::SecondFactorRequired);
-    }
+    factor_on_and_used(app, &caller).await?;
     let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
     let email = &caller.profile.email;
     let verified = attempt.verified(email, &record.password_hash);
