@@ -22,6 +22,16 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 step() { echo "promises: $*" >&2; }
+# holds PATTERN COMMAND...: runs the command, then checks that its output has
+# a line matching PATTERN. The whole output is read first: `command | grep -q`
+# closes the pipe at the first match, and a writer still writing then dies of
+# a broken pipe (a CI run failed on `make invoke` so).
+holds() {
+  local pattern=$1 output
+  shift
+  output=$("$@") || return 1
+  grep -q -- "$pattern" <<<"$output" || { echo "promises: no '$pattern' from $*: $output" >&2; return 1; }
+}
 scratch=$(mktemp -d)
 cleanup_files+=("$scratch")
 passed=0
@@ -52,14 +62,14 @@ export BCRYPT_COST=4
 # make create-admin / make demote-admin against it.
 step "make create-admin, make demote-admin"
 admin_email="promise-$(date +%s%N)@example.com"
-printf 'a long enough password\n' | make -s create-admin EMAIL="$admin_email" | grep -q '^created admin '
-make -s demote-admin EMAIL="$admin_email" | grep -q '^demoted '
+printf 'a long enough password\n' | holds '^created admin ' make -s create-admin EMAIL="$admin_email"
+holds '^demoted ' make -s demote-admin EMAIL="$admin_email"
 passed=$((passed + 1))
 
 # make migrate: a whole run over that table (its items all current), then
 # one more that finds nothing to do.
 step "make migrate"
-make -s migrate RATE=200 CHECKPOINT="$scratch/migrate.json" | grep -q '^done: .* 0 upgraded'
+holds '^done: .* 0 upgraded' make -s migrate RATE=200 CHECKPOINT="$scratch/migrate.json"
 passed=$((passed + 1))
 
 # make invoke: an HTTP event, the authorizer with a login's token and with a
@@ -67,17 +77,17 @@ passed=$((passed + 1))
 step "make invoke (HTTP, authorizer, stream)"
 export INVOKE_BUILD=debug
 invoke() { make -s invoke FN="$1" EVENT="events/$2" ${3:+TOKEN=$3}; }
-invoke status status-no-token.json | grep -q '"statusCode": 401'
+holds '"statusCode": 401' invoke status status-no-token.json
 invoke register register-created.json >/dev/null || true  # the address may exist from an earlier run
 token=$(invoke login login-ok.json | python3 -c '
 import json, sys
 text = sys.stdin.read()
 answer = json.loads(text[text.index("{"):])
 print(json.loads(answer["body"])["auth_token"])')
-invoke authorizer authorizer-allowed.json "$token" | grep -q '"isAuthorized": true'
-invoke logout logout-ok.json "$token" | grep -q '"statusCode": 200'
-invoke authorizer authorizer-allowed.json "$token" | grep -q '"isAuthorized": false'
-invoke mailer mailer-outbox-insert.json | grep -q '"batchItemFailures": \[\]'
+holds '"isAuthorized": true' invoke authorizer authorizer-allowed.json "$token"
+holds '"statusCode": 200' invoke logout logout-ok.json "$token"
+holds '"isAuthorized": false' invoke authorizer authorizer-allowed.json "$token"
+holds '"batchItemFailures": \[\]' invoke mailer mailer-outbox-insert.json
 passed=$((passed + 1))
 
 # make load: a few hundred calls.
