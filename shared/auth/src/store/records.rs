@@ -184,11 +184,6 @@ impl SignIn {
             auth_time: now,
         }
     }
-
-    /// Whether the sign-in took a second factor.
-    pub fn has_mfa(&self) -> bool {
-        self.amr.iter().any(|method| method == "mfa")
-    }
 }
 
 /// One signed-in device. Times are epoch seconds.
