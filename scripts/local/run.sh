@@ -20,6 +20,8 @@ CONCURRENCY=${CONCURRENCY:-4}
 env_file=.tools/run.env
 write_function_env "$env_file"
 
+# Outside the message: an apostrophe inside ${…:-…} there is a bad substitution.
+cors=${CORS_ALLOW_ORIGINS:-"none (only the API's own origin: the account page)"}
 cat >&2 <<MSG
 run: settings
   SIGNING_KEYS              $KEYS_ORIGIN:
@@ -32,7 +34,7 @@ $(key_ids | sed 's/^/                              /')
   mails                     from $MAIL_FROM through the SES emulator: see them at $SES_URL/
                             (failed ones: ${MAIL_DEAD_LETTER_FILE:-.tools/mail-dead-letters.jsonl})
   instances per function    $CONCURRENCY
-  CORS_ALLOW_ORIGINS        ${CORS_ALLOW_ORIGINS:-(none: only the API's own origin, the account page)}
+  CORS_ALLOW_ORIGINS        $cors
 run: serving http://127.0.0.1:9000
 MSG
 routes | while read -r method path function; do
