@@ -5,9 +5,11 @@
 //! the secret never stored in clear. Runs in-process or over HTTP.
 
 use auth::credentials::totp::Totp;
+use auth::mail::outbox::MailKind;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use test_support::mailbox::notices_to;
 use test_support::*;
 
 const ALREADY_ON: &str = "Two-step sign-in is already on.";
@@ -86,6 +88,7 @@ async fn a_first_code_turns_totp_on_with_ten_recovery_codes_and_ends_the_other_s
         mfa_state(&app, &answer.token()).await,
         json!({ "status": "success", "totp": true, "recovery_codes_left": 10 })
     );
+    assert_eq!(notices_to(&email, MailKind::TotpOn).await, 1, "a notice");
 
     // The phone signed in without the factor: its session ended.
     assert_session_ended(&app, &phone).await;
@@ -281,6 +284,7 @@ async fn a_recovery_code_signs_in_once_and_is_counted_down() {
         mfa_state(&app, &answer.token()).await["recovery_codes_left"],
         9
     );
+    assert_eq!(notices_to(&email, MailKind::RecoveryCodeUsed).await, 1);
 
     let again = challenged(&app, &email, "borrowed laptop").await;
     answer_challenge(&app, &again, "recovery_code", &codes[3])
@@ -422,6 +426,7 @@ async fn new_recovery_codes_void_the_old_and_turning_totp_off_needs_the_password
     off(PASSWORD)
         .await
         .assert_success(200, "Two-step sign-in is off.");
+    assert_eq!(notices_to(&email, MailKind::TotpOff).await, 1);
     assert_eq!(
         mfa_state(&app, &token).await,
         json!({ "status": "success", "totp": false, "recovery_codes_left": 0 })
@@ -450,6 +455,7 @@ async fn an_admin_resets_a_lost_device_and_admins_may_be_required_to_use_the_fac
     call_with_token(&app, "POST", &path, &admin, None)
         .await
         .assert_success(200, "Two-step sign-in reset.");
+    assert_eq!(notices_to(&email, MailKind::TotpReset).await, 1);
     login(&app, &email, PASSWORD)
         .await
         .assert_success(200, LOGGED_IN);

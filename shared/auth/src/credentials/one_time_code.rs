@@ -26,6 +26,7 @@ pub fn lifetime_seconds(kind: MailKind) -> u64 {
     match kind {
         MailKind::VerifyEmail => 24 * 60 * 60,
         MailKind::ResetPassword => 15 * 60,
+        _notice => crate::mail::outbox::NOTICE_LIFETIME_SECONDS,
     }
 }
 

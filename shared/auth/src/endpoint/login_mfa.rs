@@ -8,6 +8,7 @@ use crate::credentials::one_time_code::MAX_WRONG_TRIES;
 use crate::credentials::required_string;
 use crate::credentials::totp::Totp;
 use crate::http::error::ApiError;
+use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::http::request::json_body;
 use crate::http::response::Reply;
 use crate::store::access::{Access, Items};
@@ -29,12 +30,14 @@ pub const DESCRIPTION: Description = Description {
         PASSWORD_CHECK,
         // A wrong code: one try fewer on the challenge. A right one, in one
         // transaction: the challenge used up, the step (or recovery code)
-        // used, the session, the account still enabled, the attempt settled.
+        // used, the session, the account still enabled, the attempt settled
+        // (and, for a recovery code, its notice).
         &[
             Access::users("UpdateItem", &[Items::SecondFactor]),
             Access::users("DeleteItem", &[Items::SecondFactor, Items::AccountFailures]),
             Access::users("PutItem", &[Items::Sessions]),
             Access::users("ConditionCheckItem", &[Items::Email]),
+            Access::outbox("PutItem"),
         ],
     ],
     // A token of our shape (none is stored under it), so storage is asked.
@@ -96,12 +99,15 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let device = Some(challenge.device.clone());
     let sign_in = (device, SignIn::with_second_factor(now));
     let (session, refresh) = new_session(app, user_id, sign_in, request, now)?;
+    let notice = matches!(used, FactorUsed::RecoveryCode(_))
+        .then(|| OutboxMail::notice(MailKind::RecoveryCodeUsed, email, now));
     let pass = ChallengePass {
         email,
         challenge_hash: &hash,
         used,
         session: &session,
         settlement: attempt.settlement(),
+        notice: notice.as_ref(),
         now,
     };
     if !app.store.pass_challenge(&pass).await? {

@@ -7,6 +7,7 @@ use crate::credentials::recovery_codes;
 use crate::credentials::required_string;
 use crate::credentials::totp::Totp;
 use crate::http::error::ApiError;
+use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
 use crate::store::access::{Access, Items};
@@ -25,11 +26,14 @@ pub const DESCRIPTION: Description = Description {
     storage: &[
         &[Access::users("GetItem", &[Items::SecondFactor])],
         // One transaction: the factor on, the login record's copy, the
-        // caller's session signed in with the second factor.
-        &[Access::users(
-            "UpdateItem",
-            &[Items::SecondFactor, Items::Email, Items::Sessions],
-        )],
+        // caller's session signed in with the second factor, the notice.
+        &[
+            Access::users(
+                "UpdateItem",
+                &[Items::SecondFactor, Items::Email, Items::Sessions],
+            ),
+            Access::outbox("PutItem"),
+        ],
         // Every other session ends: it was signed in without the factor.
         SESSION_SWEEP,
     ],
@@ -76,6 +80,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         session_id: &caller.claims.sid,
         sign_in: &sign_in,
         refresh_hash: &refresh.hash(),
+        notice: &OutboxMail::notice(MailKind::TotpOn, &caller.profile.email, now),
         now,
     };
     if !app.store.confirm_totp(&confirmation).await? {

@@ -5,6 +5,7 @@ use super::password_attempt::{PASSWORD_CHECK, check_callers_password};
 use super::totp_confirm::factor_on_and_used;
 use crate::credentials::{check_password, required_string};
 use crate::http::error::ApiError;
+use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
 use crate::store::Store;
@@ -23,10 +24,12 @@ pub const DESCRIPTION: Description = Description {
         &[Access::users("GetItem", &[Items::SecondFactor])],
         PASSWORD_CHECK,
         // One transaction: the factor deleted, the login record's copy
-        // cleared (only while the checked password holds), the check settled.
+        // cleared (only while the checked password holds), the check
+        // settled, the notice.
         &[
             Access::users("DeleteItem", &[Items::SecondFactor, Items::AccountFailures]),
             Access::users("UpdateItem", &[Items::Email]),
+            Access::outbox("PutItem"),
         ],
     ],
     example_body: Some(r#"{"password": "{password}"}"#),
@@ -50,7 +53,9 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
     let email = &caller.profile.email;
     let verified = attempt.verified(email, &record.password_hash);
-    if !app.store.turn_off_totp(user_id, email, Some(&verified)).await? {
+    let notice = OutboxMail::notice(MailKind::TotpOff, email, crate::now());
+    let turned_off = app.store.turn_off_totp(user_id, email, Some(&verified), &notice);
+    if !turned_off.await? {
         return Err(ApiError::PasswordConflict);
     }
     Ok(success(

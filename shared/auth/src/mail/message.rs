@@ -7,6 +7,10 @@
 //! `#reset?…`): browsers never send a fragment to a server, so the code
 //! reaches no access log, no proxy and no `Referer`. It never carries a
 //! password or a token; the service has neither when it writes the outbox.
+//!
+//! A notice (two-step sign-in turned on or off, a recovery code used) carries
+//! no code: it says what happened, when, and what to do if it was not the
+//! owner, with a plain link to the account page.
 
 use crate::mail::outbox::{MailKind, OutboxMail};
 
@@ -36,6 +40,7 @@ pub fn account_link(mail: &OutboxMail, base_url: &str) -> String {
     let action = match mail.kind {
         MailKind::VerifyEmail => "verify",
         MailKind::ResetPassword => "reset",
+        _notice => return format!("{}/account", base_url.trim_end_matches('/')),
     };
     format!(
         "{}/account#{action}?email={}&code={}",
@@ -48,6 +53,9 @@ pub fn account_link(mail: &OutboxMail, base_url: &str) -> String {
 /// The mail for an outbox item; `base_url` is the service's public base URL
 /// (`PUBLIC_BASE_URL`), where the account page lives.
 pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
+    if !mail.kind.carries_code() {
+        return render_notice(mail, base_url);
+    }
     let link = account_link(mail, base_url);
     let minutes = mail.expires_at.saturating_sub(mail.created_at).div_ceil(60);
     let until = crate::rfc3339(mail.expires_at);
@@ -68,6 +76,7 @@ pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
             "Choose a new password",
             "If it was not you, ignore this mail: your password stays as it is.",
         ),
+        _notice => unreachable!("a notice is rendered by render_notice"),
     };
     let code = &mail.code;
     let text = format!(
@@ -91,6 +100,63 @@ pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
          <p>The code works once, for {minutes} minutes (until {until}).<br>{ignore}</p>\n\
          <p>{SERVICE_NAME}</p>\n</body></html>\n",
         title = html_escape(&subject),
+    );
+    Message {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// A notice: what happened to the account, when, and what to do if it was
+/// not its owner.
+fn render_notice(mail: &OutboxMail, base_url: &str) -> Message {
+    let link = account_link(mail, base_url);
+    let at = crate::rfc3339(mail.created_at);
+    let not_you =
+        "If it was not you, someone knows your password: reset it now from the account page.";
+    let (subject, what, then, if_not_you) = match mail.kind {
+        MailKind::TotpOn => (
+            "Two-step sign-in is on",
+            "Two-step sign-in was turned on for your account",
+            "Signing in now asks for a code from your authenticator app, or one of your recovery codes.",
+            "If it was not you, someone knows your password: reset it now, and ask an administrator to turn two-step sign-in off.",
+        ),
+        MailKind::TotpOff => (
+            "Two-step sign-in is off",
+            "Two-step sign-in was turned off for your account",
+            "Signing in now needs only your password; you can turn it on again from the account page.",
+            not_you,
+        ),
+        MailKind::TotpReset => (
+            "Two-step sign-in was turned off by an administrator",
+            "An administrator turned two-step sign-in off for your account",
+            "Signing in now needs only your password; turn it on again from the account page with your new device.",
+            "If you did not ask for this, reply to this mail or contact your administrator.",
+        ),
+        MailKind::RecoveryCodeUsed => (
+            "A recovery code was used",
+            "One of your recovery codes was used to sign in to your account",
+            "That code cannot be used again. When few are left, make a new set on the account page.",
+            not_you,
+        ),
+        _with_code => unreachable!("a mail with a code is rendered by render"),
+    };
+    let subject = format!("{subject} ({SERVICE_NAME})");
+    let text =
+        format!("Hello,\n\n{what} at {at}.\n{then}\n\n{if_not_you}\n{link}\n\n{SERVICE_NAME}\n");
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.5\">\n\
+         <p>Hello,</p>\n<p>{what} at {at}.<br>{then}</p>\n\
+         <p>{if_not_you}</p>\n<p><a href=\"{link}\">Open the account page</a></p>\n\
+         <p>{SERVICE_NAME}</p>\n</body></html>\n",
+        title = html_escape(&subject),
+        what = html_escape(what),
+        at = html_escape(&at),
+        then = html_escape(then),
+        if_not_you = html_escape(if_not_you),
+        link = html_escape(&link),
     );
     Message {
         subject,
@@ -208,6 +274,48 @@ mod tests {
             "https://a.b",
         );
         assert!(link.contains("email=zo%C3%AB%40example.com"), "{link}");
+    }
+
+    #[test]
+    fn a_notice_says_what_happened_and_carries_no_code() {
+        for kind in [
+            MailKind::TotpOn,
+            MailKind::TotpOff,
+            MailKind::TotpReset,
+            MailKind::RecoveryCodeUsed,
+        ] {
+            let notice = OutboxMail::notice(kind, "ann@example.com", 1_795_626_000);
+            assert!(notice.code.is_empty());
+            let message = render(&notice, "https://auth.example.com/");
+            assert!(
+                message.subject.contains("token-auth"),
+                "{}",
+                message.subject
+            );
+            for body in [&message.text, &message.html] {
+                assert!(body.contains("2026-11-25T17:00:00Z"), "{body}");
+                assert!(body.contains("https://auth.example.com/account"), "{body}");
+                assert!(!body.contains('#'), "no code link: {body}");
+            }
+        }
+        let on = render(
+            &OutboxMail::notice(MailKind::TotpOn, "a@b.c", 0),
+            "https://a.b",
+        );
+        assert!(
+            on.text.contains("Two-step sign-in was turned on"),
+            "{}",
+            on.text
+        );
+        let used = render(
+            &OutboxMail::notice(MailKind::RecoveryCodeUsed, "a@b.c", 0),
+            "https://a.b",
+        );
+        assert!(
+            used.text.contains("recovery codes was used"),
+            "{}",
+            used.text
+        );
     }
 
     #[test]

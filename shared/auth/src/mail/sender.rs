@@ -234,7 +234,7 @@ async fn send(
             id,
             kind,
             late_seconds = now - mail.expires_at,
-            "mail dropped unsent: its code has expired"
+            "mail dropped unsent: too late to be of use"
         );
         return Outcome::Expired;
     }

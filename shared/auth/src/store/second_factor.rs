@@ -6,6 +6,7 @@
 //! reads already.
 
 use super::{Session, SignIn, StoreResult, Verified};
+use crate::mail::outbox::OutboxMail;
 use crate::throttle::Settlement;
 use std::future::Future;
 
@@ -39,6 +40,8 @@ pub struct TotpConfirmation<'a> {
     pub session_id: &'a str,
     pub sign_in: &'a SignIn,
     pub refresh_hash: &'a str,
+    /// The owner told: into the outbox in the same transaction.
+    pub notice: &'a OutboxMail,
     pub now: u64,
 }
 
@@ -72,6 +75,8 @@ pub struct ChallengePass<'a> {
     pub session: &'a Session,
     /// The code check's attempt (claimed on the counters like a password's).
     pub settlement: &'a Settlement,
+    /// The owner told (a recovery code was used), in the same transaction.
+    pub notice: Option<&'a OutboxMail>,
     pub now: u64,
 }
 
@@ -141,9 +146,9 @@ pub trait SecondFactors: Send + Sync {
         pass: &ChallengePass<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
-    /// Turns TOTP off: the factor (secret and recovery codes) deleted and the
-    /// login record's copy cleared, in one transaction, only while the email
-    /// is still this user's. With `verified` (the owner's password, asked
+    /// Turns TOTP off: the factor (secret and recovery codes) deleted, the
+    /// login record's copy cleared and the `notice` put in the outbox, in one
+    /// transaction, only while the email is still this user's. With `verified` (the owner's password, asked
     /// again), only while that password holds, and its check settled.
     /// `false`, and nothing written, if TOTP was not on or anything moved.
     fn turn_off_totp(
@@ -151,6 +156,7 @@ pub trait SecondFactors: Send + Sync {
         user_id: &str,
         email: &str,
         verified: Option<&Verified<'_>>,
+        notice: &OutboxMail,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Replaces the recovery codes, only while TOTP is on.

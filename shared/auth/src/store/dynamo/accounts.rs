@@ -109,7 +109,7 @@ impl DynamoStore {
             item(mine(delete(schema::profile_key(user_id))))?,
             item(login)?,
         ];
-        for kind in MailKind::ALL {
+        for kind in MailKind::WITH_CODE {
             items.push(item(delete(schema::code_key(kind, email)))?);
         }
         // The second factor: its sealed secret and recovery codes go too.

@@ -363,14 +363,17 @@ pub fn failures_from(item: Option<&Item>, now_ms: u64) -> Failures {
 
 /// An outbox item ([`crate::mail::outbox`]): the table's key is `id`.
 pub fn outbox_item(mail: &OutboxMail) -> Item {
-    HashMap::from([
+    let mut item = HashMap::from([
         ("id".to_owned(), s(&mail.id)),
         ("kind".to_owned(), s(mail.kind.as_str())),
         ("to".to_owned(), s(&mail.to)),
-        ("code".to_owned(), s(&mail.code)),
         ("created_at".to_owned(), n(mail.created_at)),
         ("expires_at".to_owned(), n(mail.expires_at)),
-    ])
+    ]);
+    if mail.kind.carries_code() {
+        item.insert("code".to_owned(), s(&mail.code));
+    }
+    item
 }
 
 pub fn outbox_key(id: &str) -> Item {
@@ -381,12 +384,16 @@ pub fn outbox_mail_from(item: &Item) -> StoreResult<OutboxMail> {
     let number =
         |name| number_of(item, name).ok_or_else(|| StoreError(format!("outbox item lacks {name}")));
     let kind = string_of(item, "kind")?;
+    let kind = MailKind::parse(&kind)
+        .ok_or_else(|| StoreError(format!("outbox item of unknown kind {kind:?}")))?;
     Ok(OutboxMail {
         id: string_of(item, "id")?,
-        kind: MailKind::parse(&kind)
-            .ok_or_else(|| StoreError(format!("outbox item of unknown kind {kind:?}")))?,
+        kind,
         to: string_of(item, "to")?,
-        code: string_of(item, "code")?,
+        code: match kind.carries_code() {
+            true => string_of(item, "code")?,
+            false => String::new(),
+        },
         created_at: number("created_at")?,
         expires_at: number("expires_at")?,
     })

@@ -6,6 +6,7 @@ use super::formats::{FORMAT, ITEM_FORMAT};
 use super::retry::{built, unavailable};
 use super::schema::{self, Item, n, number_of, s, string_of};
 use super::*;
+use crate::mail::outbox::OutboxMail;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 fn second_factor_from(item: &Item) -> StoreResult<SecondFactor> {
@@ -120,6 +121,7 @@ impl SecondFactors for DynamoStore {
             TransactWriteItem::builder().update(factor).build(),
             TransactWriteItem::builder().update(login).build(),
             TransactWriteItem::builder().update(session).build(),
+            self.put_mail(confirmation.notice)?,
         ])
         .await
     }
@@ -231,7 +233,7 @@ impl SecondFactors for DynamoStore {
                 .expression_attribute_values(":hash", s(hash)),
         };
         let session = schema::session_item(pass.session);
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(use_up).build(),
             TransactWriteItem::builder()
                 .update(built(factor.build())?)
@@ -241,6 +243,9 @@ impl SecondFactors for DynamoStore {
                 .condition_check(self.not_disabled(pass.email, user_id)?)
                 .build(),
         ];
+        if let Some(notice) = pass.notice {
+            items.push(self.put_mail(notice)?);
+        }
         self.write_settled(items, pass.settlement).await
     }
 
@@ -249,6 +254,7 @@ impl SecondFactors for DynamoStore {
         user_id: &str,
         email: &str,
         verified: Option<&Verified<'_>>,
+        notice: &OutboxMail,
     ) -> StoreResult<bool> {
         let factor = built(
             Delete::builder()
@@ -276,6 +282,7 @@ impl SecondFactors for DynamoStore {
             TransactWriteItem::builder()
                 .update(built(login.build())?)
                 .build(),
+            self.put_mail(notice)?,
         ];
         match verified {
             Some(verified) => self.write_settled(items, verified.settlement).await,

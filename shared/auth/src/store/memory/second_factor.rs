@@ -2,6 +2,7 @@
 
 use super::super::*;
 use super::MemoryStore;
+use crate::mail::outbox::OutboxMail;
 
 impl SecondFactors for MemoryStore {
     async fn second_factor(&self, user_id: &str) -> StoreResult<Option<SecondFactor>> {
@@ -70,6 +71,7 @@ impl SecondFactors for MemoryStore {
         session.refresh_hash = confirmation.refresh_hash.to_owned();
         session.previous_hash = None;
         session.rotated_at = confirmation.now;
+        state.outbox.push(confirmation.notice.clone());
         Ok(true)
     }
 
@@ -146,6 +148,7 @@ impl SecondFactors for MemoryStore {
         let session_key = (user_id, pass.session.session_id.clone());
         state.sessions.insert(session_key, pass.session.clone());
         state.settle(pass.settlement);
+        state.outbox.extend(pass.notice.cloned());
         Ok(true)
     }
 
@@ -154,6 +157,7 @@ impl SecondFactors for MemoryStore {
         user_id: &str,
         email: &str,
         verified: Option<&Verified<'_>>,
+        notice: &OutboxMail,
     ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
@@ -168,6 +172,7 @@ impl SecondFactors for MemoryStore {
             return Ok(false);
         }
         state.second_factors.remove(user_id);
+        state.outbox.push(notice.clone());
         Ok(true)
     }
 
