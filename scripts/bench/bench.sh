@@ -41,6 +41,12 @@ if [ -n "${BENCH_FUNCTIONS:-}" ]; then
   for function in ${BENCH_FUNCTIONS//,/ } register login status password; do
     select_bin "$function"
   done
+  # The second factor's section runs its own functions (benchlib/settings.py's SECOND_FACTOR).
+  if wants second_factor; then
+    for function in totp-enroll totp-confirm mfa-status login-mfa totp-disable new-recovery-codes reset-user-mfa; do
+      select_bin "$function"
+    done
+  fi
   helpers=(bench-hello bench-dynamo-floor)
   if wants bcrypt; then helpers+=(bench-bcrypt-verify); fi
   if wants rs256; then helpers+=(bench-rs256); fi

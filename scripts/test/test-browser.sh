@@ -25,6 +25,11 @@ fi
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   use_dynamodb "$(free_port)"
 fi
+# The mailer must start (test_cors.py calls it through the invoke path): it
+# needs a sender and SES, make test's or one started here.
+if [ -z "${SES_URL:-}" ]; then
+  use_ses "$(free_port)"
+fi
 use_signing_keys
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=5
 # Every browser here is 127.0.0.1.
@@ -35,7 +40,8 @@ export CORS_ALLOW_ORIGINS=${CORS_ALLOW_ORIGINS:-https://app.example}
 start_watch 2
 # Each function compiles on its first request: have them all built before a
 # browser waits on one (cargo lambda watch answers 503 meanwhile).
-routes | while read -r method path _; do
+# The mailer too: test_cors.py calls it through the Lambda invoke path.
+{ routes; echo "POST /2015-03-31/functions/mailer/invocations"; } | while read -r method path _; do
   for _ in $(seq 1 300); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 600 -X "$method" "$API_URL${path//\{id\}/warm-up}" || true)
     [ "$code" != 503 ] && [ "$code" != 000 ] && break

@@ -12,10 +12,18 @@ from conftest import PASSWORD, Page
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+def shown_forms(page):
+    return [form.get_attribute("id") for form in page.driver.find_elements(By.CSS_SELECTOR, "form")
+            if form.is_displayed()]
+
+
 def test_sign_up_shows_the_account(browser, email):
     page = browser()
+    # Signed out: one form at a time, log in first.
+    assert shown_forms(page) == ["login-form"]
     page.screenshot("log-in")
     page.show("register-form")
+    assert shown_forms(page) == ["register-form"]
     page.screenshot("sign-up")
     page.sign_up(email)
     assert page.el("#account-verified").text == "not yet"

@@ -4,6 +4,8 @@
 //! script, by their SHA-256 hashes: no `unsafe-inline`, no `unsafe-eval`,
 //! nothing from anywhere else, no framing, and no native form submission
 //! (the script posts every form as JSON to the API on the same origin).
+//! Images only as `data:` URLs: the TOTP QR code the API answers, shown in
+//! an `<img>`, where an SVG runs no script.
 
 use crate::http::error::ApiError;
 use crate::http::response::Reply;
@@ -30,7 +32,7 @@ static PAGE: LazyLock<Page> = LazyLock::new(|| Page {
         .replacen("/*STYLE*/", STYLE, 1)
         .replacen("/*SCRIPT*/", SCRIPT, 1),
     policy: format!(
-        "default-src 'none'; script-src '{}'; style-src '{}'; connect-src 'self'; \
+        "default-src 'none'; script-src '{}'; style-src '{}'; connect-src 'self'; img-src data:; \
          form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
         source_hash(SCRIPT),
         source_hash(STYLE)

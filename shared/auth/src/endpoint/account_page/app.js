@@ -7,6 +7,8 @@
   const REFRESH_KEY = "token-auth.refresh";
   let accessToken = null;
   let refreshing = null;
+  // A login whose password was right, waiting for its second factor.
+  let pendingSignIn = null;
 
   const $ = (id) => document.getElementById(id);
   const errorOf = (form) => form.querySelector(".error");
@@ -94,6 +96,7 @@
   function signOut(message) {
     accessToken = null;
     sessionStorage.removeItem(REFRESH_KEY);
+    $("recovery-list").replaceChildren();
     notice(message);
     showScreen("login-form");
   }
@@ -124,7 +127,44 @@
     $("resend-form").hidden = user.email_verified;
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
-    await showSessions();
+    await Promise.all([showSessions(), showSecondFactor()]);
+  }
+
+  // Two-step sign-in: what is on, and the forms that fit.
+  async function showSecondFactor() {
+    const result = await authed("GET", "/auth/mfa");
+    if (result.status !== 200) {
+      $("mfa-state").textContent = messageOf(result);
+      return;
+    }
+    const on = result.data.totp;
+    const left = result.data.recovery_codes_left;
+    $("mfa-state").textContent = on
+      ? `On. ${left} recovery ${left === 1 ? "code" : "codes"} left.`
+      : "Off: signing in asks for your password only.";
+    $("totp-enroll-form").hidden = on;
+    $("totp-confirm-form").hidden = true;
+    $("recovery-codes").hidden = true;
+    $("new-codes-form").hidden = !on;
+    $("totp-disable-form").hidden = !on;
+  }
+
+  // Recovery codes, shown once: to copy, download or write down.
+  function showRecoveryCodes(codes) {
+    $("recovery-list").replaceChildren(...codes.map((code) => {
+      const item = document.createElement("li");
+      item.textContent = code;
+      return item;
+    }));
+    for (const id of ["totp-enroll-form", "totp-confirm-form", "new-codes-form", "totp-disable-form"]) {
+      $(id).hidden = true;
+    }
+    $("recovery-codes").hidden = false;
+  }
+
+  function recoveryCodesText() {
+    const codes = [...$("recovery-list").children].map((item) => item.textContent);
+    return `Recovery codes for ${$("account-email").textContent} (each works once):\n${codes.join("\n")}\n`;
   }
 
   async function showSessions() {
@@ -175,7 +215,19 @@
 
   // Forms: each posts its fields and shows the API's message next to it.
   const handlers = {
-    "login-form": async (form) => signIn(form, "/auth/login", 200),
+    "login-form": async (form, body) => {
+      const result = await request("POST", "/auth/login", body);
+      if (result.status === 401 && result.data.mfa_token) {
+        pendingSignIn = result.data.mfa_token;
+        form.reset();
+        showScreen("mfa-form");
+        return;
+      }
+      if (result.status !== 200) return messageOf(result);
+      await signedInWith(form, result);
+    },
+    "mfa-form": async (form, body) => secondFactor(form, { code: body.code }),
+    "recovery-form": async (form, body) => secondFactor(form, { recovery_code: body.recovery_code }),
     "register-form": async (form) => signIn(form, "/auth/register", 201),
     "forgot-form": async (form, body) => {
       const result = await request("POST", "/auth/password/forgot", body);
@@ -210,6 +262,41 @@
       showScreen("verify-form");
       $("verify-email").value = $("account-email").textContent;
     },
+    "totp-enroll-form": async (form, body) => {
+      const result = await authed("POST", "/auth/mfa/totp/enroll", body);
+      if (result.status !== 200) return messageOf(result);
+      form.reset();
+      form.hidden = true;
+      // An image, never markup: an SVG in an <img> runs no script.
+      $("totp-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(result.data.qr_svg)}`;
+      $("totp-secret").textContent = result.data.secret;
+      $("totp-confirm-form").hidden = false;
+      $("confirm-code").focus();
+    },
+    "totp-confirm-form": async (form, body) => {
+      const result = await authed("POST", "/auth/mfa/totp/confirm", body);
+      if (result.status !== 200) return messageOf(result);
+      keep(result.data);
+      form.reset();
+      $("totp-secret").textContent = "";
+      $("totp-qr").removeAttribute("src");
+      notice(`${result.data.message} Your other devices were signed out.`);
+      await Promise.all([showSessions(), showSecondFactor()]);
+      showRecoveryCodes(result.data.recovery_codes);
+    },
+    "new-codes-form": async () => {
+      const result = await authed("POST", "/auth/mfa/recovery-codes");
+      if (result.status !== 200) return messageOf(result);
+      notice(result.data.message);
+      showRecoveryCodes(result.data.recovery_codes);
+    },
+    "totp-disable-form": async (form, body) => {
+      const result = await authed("DELETE", "/auth/mfa/totp", body);
+      if (result.status !== 200) return messageOf(result);
+      form.reset();
+      notice(result.data.message);
+      await showSecondFactor();
+    },
     "password-form": async (form, body) => {
       const result = await authed("POST", "/auth/password", body);
       if (result.status !== 200) return messageOf(result);
@@ -222,10 +309,32 @@
   async function signIn(form, path, expected) {
     const result = await request("POST", path, formBody(form));
     if (result.status !== expected) return messageOf(result);
+    await signedInWith(form, result);
+  }
+
+  async function signedInWith(form, result) {
     keep(result.data);
     form.reset();
     notice(result.data.message);
     await showAccount();
+  }
+
+  // The second step of a login: a code, or a recovery code. An attempt that
+  // has expired or used its tries starts again from the password.
+  async function secondFactor(form, answer) {
+    const result = pendingSignIn
+      ? await request("POST", "/auth/login/mfa", { mfa_token: pendingSignIn, ...answer })
+      : { status: 401, data: { message: "Invalid or expired sign-in attempt." } };
+    if (result.status === 200) {
+      pendingSignIn = null;
+      await signedInWith(form, result);
+      return;
+    }
+    if (result.status !== 401) return messageOf(result);
+    pendingSignIn = null;
+    form.reset();
+    notice(`${messageOf(result)} Please log in again.`);
+    showScreen("login-form");
   }
 
   for (const [id, handle] of Object.entries(handlers)) {
@@ -265,6 +374,30 @@
       }
     });
   }
+
+  $("copy-codes").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(recoveryCodesText());
+      notice("Recovery codes copied.");
+    } catch {
+      notice("This browser does not allow copying here: download them, or select and copy them.");
+    }
+  });
+
+  $("download-codes").addEventListener("click", () => {
+    const file = URL.createObjectURL(new Blob([recoveryCodesText()], { type: "text/plain" }));
+    const link = document.createElement("a");
+    link.href = file;
+    link.download = "token-auth-recovery-codes.txt";
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(file), 1000);
+  });
+
+  $("codes-saved").addEventListener("click", async () => {
+    $("recovery-list").replaceChildren();
+    notice("");
+    await showSecondFactor();
+  });
 
   async function signedIn() {
     return accessToken !== null || (sessionStorage.getItem(REFRESH_KEY) !== null && await refresh());
