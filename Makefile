@@ -1,6 +1,6 @@
 # Plain targets over the scripts in scripts/ (setup/, local/, test/, bench/);
 # each installs what it needs first. `make help` lists them.
-.PHONY: help run create-admin demote-admin migrate test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.PHONY: help run metrics create-admin demote-admin migrate test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
 .DEFAULT_GOAL := run
 
 help: ## this list: every target and what it does (plain `make` is `make run`)
@@ -8,6 +8,9 @@ help: ## this list: every target and what it does (plain `make` is `make run`)
 
 run:   ## the API on http://127.0.0.1:9000, over DynamoDB Local on :8000
 	scripts/local/run.sh
+
+metrics: ## the service's own metrics counted so far in make run's functions' logs (what the dashboard would show)
+	@.tools/venv/bin/python scripts/local/metrics.py .tools/run-functions.log
 
 test:  ## every check, against a DynamoDB Local of its own
 	scripts/test/test.sh

@@ -47,8 +47,10 @@ if [ -n "${CORS_ALLOW_ORIGINS:-}" ]; then
   watch_port=$(free_port)
   start_cors_front 9000 "$watch_port"
 fi
+# The functions' output shown here and kept in .tools/run-functions.log,
+# from which `make metrics` counts what the dashboard would show.
 # shellcheck disable=SC2046 # watch_command's words are the command line
-$(watch_command "$watch_port" "$CONCURRENCY" "$env_file") &
+$(watch_command "$watch_port" "$CONCURRENCY" "$env_file") > >(tee .tools/run-functions.log) 2>&1 &
 watch=$!
 started_pids+=("$watch")
 # Local only: Lambda's event source mapping does this when deployed.

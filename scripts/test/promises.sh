@@ -10,9 +10,9 @@
 # .ci/run; `make deploy` needs an AWS account (its non-AWS part, the template
 # it deploys, is checked by `sam validate --lint` in `make test` and by
 # tests/routes.rs: every parameter has a default or says it is required);
-# `make run` serves until stopped (its stack is the one start_watch starts
-# here, from the same lib.sh); `make fmt` rewrites files (`make test` checks
-# formatting).
+# `make fmt` rewrites files (`make test` checks formatting). `make run`
+# serves until stopped: it is started, called, counted by `make metrics` and
+# stopped.
 #
 # The Lambda emulator's calls (`make invoke`) and `make load` run the debug
 # binaries `make test` built (INVOKE_BUILD=debug, LOAD_BUILD=debug), and `make
@@ -39,7 +39,7 @@ passed=0
 # make help: every target with its line.
 step "make help"
 help=$(make -s help)
-for target in run test invoke bench fuzz load build deploy keys create-admin demote-admin migrate lint screenshots fuzz-api; do
+for target in run metrics test invoke bench fuzz load build deploy keys create-admin demote-admin migrate lint screenshots fuzz-api; do
   grep -qE "^  $target " <<<"$help" || { echo "make help does not list $target" >&2; exit 1; }
 done
 passed=$((passed + 1))
@@ -104,6 +104,31 @@ passed=$((passed + 1))
 step "make screenshots (into a scratch folder)"
 make -s screenshots SCREENSHOTS="$scratch/screenshots" PYTEST_ARGS="-k sign_up_shows_the_account" >/dev/null
 ls "$scratch/screenshots"/*.png >/dev/null
+passed=$((passed + 1))
+
+# make run: it serves the API on :9000 (over the DynamoDB Local on 8000
+# above); a failed login there is counted by make metrics.
+step "make run, make metrics"
+setsid make -s run >"$scratch/run.txt" 2>&1 &
+run_group=$!
+served=
+for _ in $(seq 1 600); do
+  served=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/auth/status || true)
+  [ "$served" = 401 ] && break
+  sleep 1
+done
+[ "$served" = 401 ] || { tail -n 20 "$scratch/run.txt" >&2; kill -- "-$run_group" || true; exit 1; }
+curl -s -o /dev/null -H 'content-type: application/json' \
+  -d '{"email": "nobody@example.com", "password": "not the password"}' http://127.0.0.1:9000/auth/login
+counted=
+for _ in $(seq 1 20); do  # the watch's output reaches the log as it comes
+  counted=$(make -s metrics)
+  grep -q '^LoginFailed  *[1-9]' <<<"$counted" && break
+  sleep 0.5
+done
+grep -q '^LoginFailed  *[1-9]' <<<"$counted" || { echo "make metrics: $counted" >&2; kill -- "-$run_group"; exit 1; }
+kill -- "-$run_group" || true
+wait "$run_group" || true
 passed=$((passed + 1))
 
 # make bench: one section, one function, few runs; its table must print.

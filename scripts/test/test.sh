@@ -3,7 +3,8 @@
 # (stopped again at the end):
 #   1. format, template lint, unit tests and the API suite in-process;
 #   2. the API suite again over HTTP through `cargo lambda watch`, then the
-#      functions' log checked for secrets, Schemathesis over openapi.yaml,
+#      functions' log checked for secrets, the metrics of a scenario on a
+#      stack of its own, Schemathesis over openapi.yaml,
 #      and the account page in headless Chromium;
 #   3. every file in events/ through the Lambda emulator, on the dev-profile
 #      binaries stage 2 built (cargo lambda watch builds them so): the invoke
@@ -31,6 +32,9 @@ echo "test: the local stream pump never skips a record" >&2
 
 echo "test: the API suite over HTTP, through cargo lambda watch" >&2
 scripts/test/test-e2e.sh
+
+echo "test: the metrics of a scenario add up, on a stack of its own" >&2
+scripts/test/test-metrics.sh
 
 echo "test: Schemathesis over openapi.yaml" >&2
 scripts/test/fuzz-api.sh

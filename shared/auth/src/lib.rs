@@ -20,6 +20,7 @@
 //! - [`config`]: settings read once per cold start, and the Secrets Manager
 //!   secret deployed functions read them from.
 //! - [`runtime`]: the Lambda glue, [`lambda_main!`] and logging.
+//! - [`metrics`]: counts of what happened, as CloudWatch embedded-metric lines.
 //! - [`ids`]: the one shape of each id we issue.
 
 pub mod config;
@@ -28,6 +29,7 @@ pub mod endpoint;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod metrics;
 pub mod runtime;
 pub mod store;
 pub mod throttle;

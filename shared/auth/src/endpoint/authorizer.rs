@@ -5,6 +5,7 @@
 
 use crate::endpoint::{App, check_token, within_deadline};
 use crate::http::error::{ApiError, TokenRejection};
+use crate::metrics::Metric;
 use crate::store::Store;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -27,6 +28,11 @@ pub async fn authorize<S: Store>(
     })
     .await;
     let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    crate::metrics::emit(&[match &checked {
+        Ok(_) => Metric::AuthorizerAllowed,
+        Err(ApiError::Unavailable(_)) => Metric::AuthorizerErrored,
+        Err(_) => Metric::AuthorizerDenied,
+    }]);
     match checked {
         Ok(caller) => {
             response.is_authorized = true;

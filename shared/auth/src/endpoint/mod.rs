@@ -174,6 +174,8 @@ impl Endpoint {
         app.reload_signing_keys().await;
         let deadline = request.lambda_context_ref().map(|context| context.deadline);
         let result = within_deadline(deadline, self.answer(app, &request)).await;
+        let answer = result.as_ref().map(|reply| reply.status());
+        crate::metrics::emit(&crate::metrics::of_answer(self, answer));
         result.unwrap_or_else(|error| {
             // The reply says nothing of the cause; the log does.
             if let ApiError::Unavailable(detail) = &error {

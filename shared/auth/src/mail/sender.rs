@@ -22,6 +22,7 @@
 use crate::config::ConfigError;
 use crate::mail::message::{Message, render};
 use crate::mail::outbox::OutboxMail;
+use crate::metrics::Metric;
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::schema::{Item, outbox_mail_from};
 use aws_lambda_events::event::dynamodb::EventRecord;
@@ -219,7 +220,14 @@ async fn handle_record(
             return Outcome::Failed;
         }
     };
-    send(&mail, settings, postman, now).await
+    let outcome = send(&mail, settings, postman, now).await;
+    crate::metrics::emit(match outcome {
+        Outcome::Sent => &[Metric::MailsSent],
+        Outcome::Expired => &[Metric::MailsExpired],
+        Outcome::Failed => &[Metric::MailsFailed],
+        Outcome::Ignored => &[],
+    });
+    outcome
 }
 
 async fn send(
