@@ -305,11 +305,12 @@ fn the_authorizer_is_a_function_of_its_own_that_the_api_calls_as_told() {
     assert_eq!(authorizers.len(), 1);
     let authorizer = &authorizers["TokenAuthorizer"];
     let arn = &authorizer["FunctionArn"];
+    // Its alias `live`, which a canary deploy moves (tests/operations.rs).
     let Yaml::Tagged(arn) = arn else {
-        panic!("FunctionArn is !GetAtt AuthorizerFunction.Arn: {arn:?}")
+        panic!("FunctionArn is !Ref AuthorizerFunction.Alias: {arn:?}")
     };
-    assert!(arn.tag == "GetAtt", "{arn:?}");
-    assert_eq!(arn.value.as_str(), Some("AuthorizerFunction.Arn"));
+    assert!(arn.tag == "Ref", "{arn:?}");
+    assert_eq!(arn.value.as_str(), Some("AuthorizerFunction.Alias"));
     // Payload 2.0 with simple responses ({"isAuthorized", "context"}), the
     // token from the Authorization header, cached as the parameter says.
     assert_eq!(
@@ -339,8 +340,8 @@ fn the_authorizer_is_a_function_of_its_own_that_the_api_calls_as_told() {
     let Yaml::Tagged(output) = output else {
         panic!("the authorizer's ARN is an output: {output:?}")
     };
-    assert!(output.tag == "GetAtt", "{output:?}");
-    assert_eq!(output.value.as_str(), Some("AuthorizerFunction.Arn"));
+    assert!(output.tag == "Ref", "{output:?}");
+    assert_eq!(output.value.as_str(), Some("AuthorizerFunction.Alias"));
 }
 
 /// `make deploy` asks for every parameter (`sam deploy --guided`): each has
