@@ -11,5 +11,6 @@
   bcrypt     3. login next to bcrypt       load     4. HTTP load on status
   size       5. zipped bootstrap and RSS   trips    6. DynamoDB requests per call
   rs256      7. RS256 next to HS256      secrets  8. keys from Secrets Manager
+  ledger     9. the latency ledger         second_factor  10. two-step sign-in
   report     the table and bench/results.md
 """
