@@ -9,6 +9,7 @@ EMAIL_PREFIX = "EMAIL#"
 SESSION_PREFIX = "SESSION#"
 FAILED_PREFIX = "FAILED#"
 CODE_PREFIX = "CODE#"
+MFA_PREFIX = "MFA#"
 PROFILE = "PROFILE"
 LOGIN = "LOGIN"
 
@@ -23,6 +24,11 @@ def n(value):
 
 def key(pk, sk):
     return {"pk": s(pk), "sk": s(sk)}
+
+
+def second_factor_key(user_id):
+    """The TOTP factor's item of a user (MFA#<user id> / TOTP)."""
+    return key(f"{MFA_PREFIX}{user_id}", "TOTP")
 
 
 def user_pk(user_id):

@@ -102,7 +102,7 @@ def totp_user():
 
 def forget_last_step(user_id):
     database.client().update_item(
-        TableName=os.environ["USERS_TABLE"], Key=schema.key(f"MFA#{user_id}", "TOTP"),
+        TableName=os.environ["USERS_TABLE"], Key=schema.second_factor_key(user_id),
         UpdateExpression="SET last_step = :zero", ExpressionAttributeValues={":zero": schema.n(0)})
 
 
