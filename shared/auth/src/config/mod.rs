@@ -83,6 +83,21 @@ pub struct Config {
     pub require_mfa_for_admins: bool,
     /// The name authenticator apps show beside a TOTP entry (`TOTP_ISSUER`).
     pub totp_issuer: String,
+    /// Who may name the client's address (`TRUSTED_PROXY`: `none`, the
+    /// default, or `cloudfront`): see [`crate::http::request::client_address`].
+    pub trusted_proxy: TrustedProxy,
+}
+
+/// A proxy in front of API Gateway that names the client's address, trusted
+/// only when the deployment says it stands there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrustedProxy {
+    /// The connection's address (API Gateway's `sourceIp`) is the client's.
+    #[default]
+    None,
+    /// Amazon CloudFront: its `CloudFront-Viewer-Address` header names the
+    /// viewer; `sourceIp` is one of CloudFront's edges.
+    CloudFront,
 }
 
 /// A secret. Its `Debug` never shows the bytes, so a logged `Config`
@@ -236,6 +251,15 @@ impl Config {
         };
         let require_verified_email = switch("REQUIRE_VERIFIED_EMAIL")?;
         let require_mfa_for_admins = switch("REQUIRE_MFA_FOR_ADMINS")?;
+        let trusted_proxy = match lookup("TRUSTED_PROXY").as_deref().map(str::trim) {
+            None | Some("" | "none") => TrustedProxy::None,
+            Some("cloudfront") => TrustedProxy::CloudFront,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "TRUSTED_PROXY must be none or cloudfront, got {other:?}"
+                )));
+            }
+        };
 
         Ok(Self {
             signing_keys: Arc::new(signing_keys),
@@ -259,6 +283,7 @@ impl Config {
             totp_issuer: lookup("TOTP_ISSUER")
                 .filter(|name| !name.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_TOTP_ISSUER.to_owned()),
+            trusted_proxy,
         })
     }
 }

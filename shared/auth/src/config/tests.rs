@@ -99,3 +99,18 @@ fn debug_output_never_shows_the_secret() {
     assert!(shown.contains("test-current (current)"), "{shown}");
     assert!(shown.contains("32 bytes"));
 }
+
+#[test]
+fn a_trusted_proxy_is_named_or_refused() {
+    let with = |value: &'static str| {
+        let mut pairs = complete();
+        pairs.push(("TRUSTED_PROXY", value));
+        Config::from_lookup(env(&pairs)).map(|config| config.trusted_proxy)
+    };
+    let absent = Config::from_lookup(env(&complete())).unwrap();
+    assert_eq!(absent.trusted_proxy, TrustedProxy::None);
+    assert_eq!(with("none").unwrap(), TrustedProxy::None);
+    assert_eq!(with("cloudfront").unwrap(), TrustedProxy::CloudFront);
+    let error = with("x-forwarded-for").unwrap_err();
+    assert!(error.0.contains("TRUSTED_PROXY"), "{}", error.0);
+}

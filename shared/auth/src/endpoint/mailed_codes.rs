@@ -5,7 +5,7 @@ use super::App;
 use crate::credentials::one_time_code;
 use crate::credentials::{normalize_email, required_string};
 use crate::http::error::ApiError;
-use crate::http::request::source_ip;
+use crate::http::request::client_address;
 use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::store::access::{Access, Items};
 use crate::store::{CodeAttempt, LoginRecord, NewCode, Redemption, Store};
@@ -41,7 +41,8 @@ pub async fn count_mail<S: Store>(
     request: &Request,
     now: u64,
 ) -> Result<(), ApiError> {
-    let counters = throttle::mail_counters(email, source_ip(request), &app.config, now);
+    let client = client_address(request, app.config.trusted_proxy);
+    let counters = throttle::mail_counters(email, client, &app.config, now);
     let counts = counters
         .iter()
         .map(|(counter, window_end)| app.store.count_in_window(counter, *window_end));

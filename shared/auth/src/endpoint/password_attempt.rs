@@ -77,7 +77,7 @@ impl PasswordAttempt {
     ) -> Result<(Option<LoginRecord>, Self), ApiError> {
         let config = &app.config;
         let account = throttle::account_counter(email, config.account_login_failures_before_delay);
-        let sources = crate::http::request::source_ip(request)
+        let sources = crate::http::request::client_address(request, config.trusted_proxy)
             .and_then(|ip| throttle::source_counter(ip, config.source_login_failures_before_delay))
             .into_iter()
             .collect();

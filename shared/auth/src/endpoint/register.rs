@@ -4,7 +4,7 @@ use super::session_tokens::{new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::http::error::ApiError;
 use crate::mail::outbox::MailKind;
-use crate::http::request::source_ip;
+use crate::http::request::client_address;
 use crate::http::response::Reply;
 use crate::store::{NewUser, Registration, SignIn, Store};
 use crate::credentials::password;
@@ -41,7 +41,7 @@ pub const DESCRIPTION: Description = Description {
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let credentials = Credentials::from_request(request)?;
     let now = crate::now();
-    let window = source_ip(request).and_then(|ip| {
+    let window = client_address(request, app.config.trusted_proxy).and_then(|ip| {
         throttle::registration_counter(ip, app.config.source_registrations_per_hour, now)
     });
     if let Some((counter, window_end)) = window

@@ -1,6 +1,7 @@
 //! Reading what a client sent: the JSON body and the bearer token.
 //! Every failure here is the client's, so every one is a 4xx with a message.
 
+use crate::config::TrustedProxy;
 use crate::http::error::{ApiError, TokenRejection};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, http::header};
@@ -42,10 +43,40 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
     })
 }
 
+/// CloudFront's header naming the viewer: `<address>:<port>` (IPv6 unbracketed).
+pub const VIEWER_ADDRESS: &str = "cloudfront-viewer-address";
+
+/// The client's address, which the per-address limits count. By default the
+/// connection's as API Gateway saw it ([`source_ip`]), never a header such as
+/// `X-Forwarded-For` that a client writes itself. Behind CloudFront
+/// (`TRUSTED_PROXY=cloudfront`) every connection comes from an edge, so the
+/// viewer's address is read from `CloudFront-Viewer-Address`, which
+/// CloudFront sets itself, overwriting the client's; a request without a
+/// well-formed one (one that bypassed CloudFront) falls back to the
+/// connection's address.
+pub fn client_address(request: &Request, proxy: TrustedProxy) -> Option<&str> {
+    let viewer = match proxy {
+        TrustedProxy::None => None,
+        TrustedProxy::CloudFront => request
+            .headers()
+            .get(VIEWER_ADDRESS)
+            .and_then(|value| value.to_str().ok())
+            .and_then(viewer_ip),
+    };
+    viewer.or_else(|| source_ip(request))
+}
+
+/// The address of a `CloudFront-Viewer-Address` value, if it is one.
+fn viewer_ip(value: &str) -> Option<&str> {
+    let (ip, port) = value.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.parse::<std::net::IpAddr>().ok()?;
+    Some(ip)
+}
+
 /// The client's address as API Gateway saw the connection: from its request
-/// context, never from a header such as `X-Forwarded-For` that the client
-/// writes itself. `None` outside API Gateway.
-pub fn source_ip(request: &Request) -> Option<&str> {
+/// context. `None` outside API Gateway.
+fn source_ip(request: &Request) -> Option<&str> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
         RequestContext::ApiGatewayV1(context) => context.identity.source_ip.as_deref(),
@@ -207,5 +238,49 @@ mod tests {
             json_body::<Probe>(&with_body(&body)),
             Err(ApiError::PayloadTooLarge)
         ));
+    }
+
+    fn from(ip: &str, viewer: Option<&str>) -> Request {
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.http.source_ip = Some(ip.to_owned());
+        let mut request =
+            Request::default().with_request_context(RequestContext::ApiGatewayV2(context));
+        if let Some(viewer) = viewer {
+            let value = header::HeaderValue::from_str(viewer).unwrap();
+            request.headers_mut().insert(VIEWER_ADDRESS, value);
+        }
+        request
+    }
+
+    #[test]
+    fn the_client_address_is_the_connections_unless_cloudfront_is_trusted() {
+        let edge = "130.176.0.1";
+        // Not trusted: a header a client wrote is ignored (a forged one too).
+        let forged = from(edge, Some("198.51.100.7:443"));
+        assert_eq!(client_address(&forged, TrustedProxy::None), Some(edge));
+        // Trusted: CloudFront's header names the viewer, IPv4 or IPv6.
+        assert_eq!(
+            client_address(&forged, TrustedProxy::CloudFront),
+            Some("198.51.100.7")
+        );
+        let six = from(edge, Some("2001:db8::1:46532"));
+        assert_eq!(
+            client_address(&six, TrustedProxy::CloudFront),
+            Some("2001:db8::1")
+        );
+        // Missing or malformed (a request that bypassed CloudFront): the connection's.
+        for viewer in [
+            None,
+            Some("not an address"),
+            Some("198.51.100.7"),
+            Some("1.2.3.4:x"),
+        ] {
+            assert_eq!(
+                client_address(&from(edge, viewer), TrustedProxy::CloudFront),
+                Some(edge),
+                "{viewer:?}"
+            );
+        }
     }
 }
