@@ -25,6 +25,8 @@ export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
 
 cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1
+# cfn-lint with the serverless rules; the exceptions, with their reasons, in .cfnlintrc.yaml.
+cfn-lint
 cargo test --workspace --locked
 
 echo "test: the local stream pump never skips a record" >&2
