@@ -26,6 +26,11 @@ stop_stack() {
   rm -rf "${cleanup_files[@]}"
 }
 trap stop_stack EXIT
+# A signal ends the script through exit, so that the EXIT trap stops the
+# stack (bash runs no EXIT trap when an untrapped signal kills it): make
+# run's pump and watch go with it on Ctrl-C or a kill.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
