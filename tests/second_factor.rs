@@ -218,8 +218,9 @@ async fn challenged(app: &TestApp, email: &str, device: &str) -> String {
     answer.assert_fail(401, SECOND_FACTOR_REQUIRED);
     assert_eq!(
         field_names(&answer.body),
-        BTreeSet::from(["status", "message", "mfa_token", "methods"])
+        BTreeSet::from(["status", "message", "code", "mfa_token", "methods"])
     );
+    assert_eq!(answer.body["code"], "mfa_required");
     assert_eq!(answer.body["methods"], json!(["totp", "recovery_code"]));
     answer.body["mfa_token"].as_str().unwrap().to_owned()
 }

@@ -82,6 +82,7 @@ async fn storage_failure_is_a_generic_503_and_accepts_nothing() {
             serde_json::json!({
                 "status": "fail",
                 "message": "Service unavailable. Please try again.",
+                "code": "service_unavailable",
             })
         );
     }

@@ -1,6 +1,6 @@
 //! The one error type of the API, and the one place it becomes an HTTP answer.
 
-use crate::http::response::{Reply, fail, fail_with};
+use crate::http::response::{Reply, fail_with};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 
 /// Why a bearer token was not accepted. Each reason has its own fixed message,
@@ -19,6 +19,17 @@ pub enum TokenRejection {
 }
 
 impl TokenRejection {
+    /// The rejection's stable error code ([`ApiError::code`]).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "token_missing",
+            Self::Malformed => "token_malformed",
+            Self::Expired => "token_expired",
+            Self::Invalid => "token_invalid",
+            Self::Revoked => "token_revoked",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Self::Missing => "Provide a valid auth token.",
@@ -115,87 +126,254 @@ impl ApiError {
         Self::BadRequest(message.into())
     }
 
-    pub fn into_reply(self) -> Reply {
+    /// The answer's stable, machine-readable `code` (snake_case), beside the
+    /// seed's `status` and `message`: clients tell errors apart by it, never
+    /// by the English message. Listed in openapi.yaml (`ErrorCode`) and
+    /// docs/api.md; a test keeps the three equal.
+    pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest(message) => fail(StatusCode::BAD_REQUEST, &message),
-            Self::PayloadTooLarge => {
-                fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
-            }
-            Self::UserExists => fail(StatusCode::ACCEPTED, "User already exists. Please Log in."),
-            Self::LoginFailed => fail(StatusCode::NOT_FOUND, "User does not exist."),
-            Self::Token(rejection) => fail(StatusCode::UNAUTHORIZED, rejection.message()),
-            Self::LogoutWithoutToken => {
-                fail(StatusCode::FORBIDDEN, TokenRejection::Missing.message())
-            }
-            Self::RefreshRejected => fail(
+            Self::BadRequest(_) => "validation_failed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UserExists => "user_exists",
+            Self::LoginFailed => "invalid_credentials",
+            Self::Token(rejection) => rejection.code(),
+            Self::LogoutWithoutToken => TokenRejection::Missing.code(),
+            Self::RefreshRejected => "refresh_token_invalid",
+            Self::RefreshReused => "refresh_token_reused",
+            Self::SessionNotFound => "session_not_found",
+            Self::WrongPassword => "wrong_password",
+            Self::PasswordConflict => "password_changed_meanwhile",
+            Self::TooManyLogins { .. }
+            | Self::TooManyRegistrations { .. }
+            | Self::TooManyMails { .. } => "rate_limited",
+            Self::InvalidCode => "invalid_code",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::EmailAlreadyVerified => "email_already_verified",
+            Self::AccountDisabled => "account_disabled",
+            Self::AdminRequired => "admin_required",
+            Self::UserNotFound => "user_not_found",
+            Self::OwnAdminAccount => "own_admin_account",
+            Self::SecondFactorChallenge { .. } => "mfa_required",
+            Self::InvalidChallenge => "mfa_attempt_invalid",
+            Self::TotpAlreadyOn => "totp_already_on",
+            Self::TotpNotOn => "totp_not_on",
+            Self::SecondFactorRequired => "step_up_required",
+            Self::NoTotpPending => "totp_not_pending",
+            Self::Unavailable(_) => "service_unavailable",
+        }
+    }
+
+    fn status_and_message(&self) -> (StatusCode, &str) {
+        match self {
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large."),
+            Self::UserExists => (StatusCode::ACCEPTED, "User already exists. Please Log in."),
+            Self::LoginFailed => (StatusCode::NOT_FOUND, "User does not exist."),
+            Self::Token(rejection) => (StatusCode::UNAUTHORIZED, rejection.message()),
+            Self::LogoutWithoutToken => (StatusCode::FORBIDDEN, TokenRejection::Missing.message()),
+            Self::RefreshRejected => (
                 StatusCode::UNAUTHORIZED,
                 "Invalid refresh token. Please log in again.",
             ),
-            Self::RefreshReused => fail(
+            Self::RefreshReused => (
                 StatusCode::UNAUTHORIZED,
                 "Refresh token already used; the session has been ended. Please log in again.",
             ),
-            Self::SessionNotFound => fail(StatusCode::NOT_FOUND, "Session not found."),
-            Self::WrongPassword => fail(StatusCode::FORBIDDEN, "Current password is incorrect."),
-            Self::PasswordConflict => fail(
+            Self::SessionNotFound => (StatusCode::NOT_FOUND, "Session not found."),
+            Self::WrongPassword => (StatusCode::FORBIDDEN, "Current password is incorrect."),
+            Self::PasswordConflict => (
                 StatusCode::CONFLICT,
                 "The password was changed meanwhile. Please try again.",
             ),
-            Self::TooManyLogins { retry_after } => too_many(
+            Self::TooManyLogins { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
                 "Too many failed logins. Please try again later.",
-                retry_after,
             ),
-            Self::TooManyRegistrations { retry_after } => too_many(
+            Self::TooManyRegistrations { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
                 "Too many registrations from this address. Please try again later.",
-                retry_after,
             ),
-            Self::TooManyMails { retry_after } => too_many(
+            Self::TooManyMails { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
                 "Too many codes requested. Please try again later.",
-                retry_after,
             ),
-            Self::InvalidCode => fail(StatusCode::BAD_REQUEST, "Invalid or expired code."),
-            Self::EmailNotVerified => fail(StatusCode::FORBIDDEN, "Email not verified."),
-            Self::EmailAlreadyVerified => fail(StatusCode::CONFLICT, "Email already verified."),
-            Self::AccountDisabled => fail(StatusCode::FORBIDDEN, "Account disabled."),
-            Self::AdminRequired => fail(StatusCode::FORBIDDEN, "Admin rights required."),
-            Self::UserNotFound => fail(StatusCode::NOT_FOUND, "User not found."),
-            Self::OwnAdminAccount => fail(
+            Self::InvalidCode => (StatusCode::BAD_REQUEST, "Invalid or expired code."),
+            Self::EmailNotVerified => (StatusCode::FORBIDDEN, "Email not verified."),
+            Self::EmailAlreadyVerified => (StatusCode::CONFLICT, "Email already verified."),
+            Self::AccountDisabled => (StatusCode::FORBIDDEN, "Account disabled."),
+            Self::AdminRequired => (StatusCode::FORBIDDEN, "Admin rights required."),
+            Self::UserNotFound => (StatusCode::NOT_FOUND, "User not found."),
+            Self::OwnAdminAccount => (
                 StatusCode::CONFLICT,
                 "Admins cannot disable or delete their own account.",
             ),
-            Self::SecondFactorChallenge { mfa_token } => fail_with(
-                StatusCode::UNAUTHORIZED,
-                "Second factor required.",
-                serde_json::json!({
-                    "mfa_token": mfa_token,
-                    "methods": ["totp", "recovery_code"],
-                }),
-            ),
-            Self::InvalidChallenge => fail(
+            Self::SecondFactorChallenge { .. } => {
+                (StatusCode::UNAUTHORIZED, "Second factor required.")
+            }
+            Self::InvalidChallenge => (
                 StatusCode::UNAUTHORIZED,
                 "Invalid or expired sign-in attempt.",
             ),
-            Self::TotpAlreadyOn => fail(StatusCode::CONFLICT, "Two-step sign-in is already on."),
-            Self::TotpNotOn => fail(StatusCode::CONFLICT, "Two-step sign-in is not on."),
-            Self::SecondFactorRequired => fail(StatusCode::FORBIDDEN, "Second factor required."),
-            Self::NoTotpPending => fail(
+            Self::TotpAlreadyOn => (StatusCode::CONFLICT, "Two-step sign-in is already on."),
+            Self::TotpNotOn => (StatusCode::CONFLICT, "Two-step sign-in is not on."),
+            Self::SecondFactorRequired => (StatusCode::FORBIDDEN, "Second factor required."),
+            Self::NoTotpPending => (
                 StatusCode::CONFLICT,
                 "Two-step sign-in is not being set up. Please enroll first.",
             ),
             // The detail is for the log, which the caller writes.
-            Self::Unavailable(_) => fail(
+            Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service unavailable. Please try again.",
             ),
         }
     }
+
+    /// The error's HTTP answer: `{"status": "fail", "message", "code"}`, the
+    /// challenge's fields beside them, `Retry-After` on a 429.
+    pub fn into_reply(self) -> Reply {
+        let (status, message) = self.status_and_message();
+        let mut fields = serde_json::json!({ "code": self.code() });
+        if let Self::SecondFactorChallenge { mfa_token } = &self {
+            fields["mfa_token"] = mfa_token.as_str().into();
+            fields["methods"] = serde_json::json!(["totp", "recovery_code"]);
+        }
+        let mut reply = fail_with(status, message, fields);
+        if let Self::TooManyLogins { retry_after }
+        | Self::TooManyRegistrations { retry_after }
+        | Self::TooManyMails { retry_after } = self
+        {
+            reply
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        reply
+    }
 }
 
-/// 429 with the seconds to wait in `Retry-After`.
-fn too_many(message: &str, retry_after: u64) -> Reply {
-    let mut reply = fail(StatusCode::TOO_MANY_REQUESTS, message);
-    reply
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    reply
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// One of each error. `listed` below names every variant without a
+    /// wildcard, so a new variant fails to compile until it is added here.
+    fn one_of_each() -> Vec<ApiError> {
+        let mut errors = vec![
+            ApiError::BadRequest("x".into()),
+            ApiError::PayloadTooLarge,
+            ApiError::UserExists,
+            ApiError::LoginFailed,
+            ApiError::LogoutWithoutToken,
+            ApiError::RefreshRejected,
+            ApiError::RefreshReused,
+            ApiError::SessionNotFound,
+            ApiError::WrongPassword,
+            ApiError::PasswordConflict,
+            ApiError::TooManyLogins { retry_after: 1 },
+            ApiError::TooManyRegistrations { retry_after: 1 },
+            ApiError::TooManyMails { retry_after: 1 },
+            ApiError::InvalidCode,
+            ApiError::EmailNotVerified,
+            ApiError::EmailAlreadyVerified,
+            ApiError::AccountDisabled,
+            ApiError::AdminRequired,
+            ApiError::UserNotFound,
+            ApiError::OwnAdminAccount,
+            ApiError::SecondFactorChallenge {
+                mfa_token: "t".into(),
+            },
+            ApiError::InvalidChallenge,
+            ApiError::TotpAlreadyOn,
+            ApiError::TotpNotOn,
+            ApiError::SecondFactorRequired,
+            ApiError::NoTotpPending,
+            ApiError::Unavailable("x".into()),
+        ];
+        for rejection in [
+            TokenRejection::Missing,
+            TokenRejection::Malformed,
+            TokenRejection::Expired,
+            TokenRejection::Invalid,
+            TokenRejection::Revoked,
+        ] {
+            errors.push(ApiError::Token(rejection));
+        }
+        errors.iter().for_each(listed);
+        errors
+    }
+
+    fn listed(error: &ApiError) {
+        use ApiError as E;
+        match error {
+            E::BadRequest(_)
+            | E::PayloadTooLarge
+            | E::UserExists
+            | E::LoginFailed
+            | E::Token(_) => {}
+            E::LogoutWithoutToken | E::RefreshRejected | E::RefreshReused | E::SessionNotFound => {}
+            E::WrongPassword | E::PasswordConflict | E::TooManyLogins { .. } => {}
+            E::TooManyRegistrations { .. } | E::TooManyMails { .. } | E::InvalidCode => {}
+            E::EmailNotVerified | E::EmailAlreadyVerified | E::AccountDisabled => {}
+            E::AdminRequired | E::UserNotFound | E::OwnAdminAccount => {}
+            E::SecondFactorChallenge { .. } | E::InvalidChallenge | E::TotpAlreadyOn => {}
+            E::TotpNotOn | E::SecondFactorRequired | E::NoTotpPending | E::Unavailable(_) => {}
+        }
+    }
+
+    #[test]
+    fn every_error_answers_a_documented_code_beside_the_seeds_fields() {
+        let openapi = include_str!("../../../../openapi.yaml");
+        let enum_start = openapi
+            .find("    ErrorCode:")
+            .expect("openapi.yaml's ErrorCode");
+        let documented: BTreeSet<&str> = openapi[enum_start..]
+            .lines()
+            .skip_while(|line| line.trim() != "enum:")
+            .skip(1)
+            .map_while(|line| line.trim().strip_prefix("- "))
+            .collect();
+        let docs = include_str!("../../../../docs/api.md");
+        let mut answered = BTreeSet::new();
+        for error in one_of_each() {
+            let code = error.code();
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+            assert!(documented.contains(code), "{code} is not in openapi.yaml");
+            assert!(
+                docs.contains(&format!("| `{code}` |")),
+                "{code} is not in docs/api.md"
+            );
+            let reply = error.into_reply();
+            let body: serde_json::Value = match reply.body() {
+                lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap(),
+                _ => panic!("a text body"),
+            };
+            assert_eq!(body["status"], "fail");
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert_eq!(body["code"], code);
+            answered.insert(code);
+        }
+        assert_eq!(
+            answered, documented,
+            "openapi.yaml lists exactly the codes answered"
+        );
+    }
+
+    #[test]
+    fn the_seeds_messages_are_unchanged_and_429s_say_when() {
+        let login = ApiError::LoginFailed.into_reply();
+        assert_eq!(login.status(), StatusCode::NOT_FOUND);
+        let throttled = ApiError::TooManyLogins { retry_after: 7 }.into_reply();
+        assert_eq!(throttled.headers()[header::RETRY_AFTER], "7");
+        let revoked = ApiError::Token(TokenRejection::Revoked).into_reply();
+        let lambda_http::Body::Text(text) = revoked.body() else {
+            panic!("a text body")
+        };
+        let body: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(body["message"], "Token blacklisted. Please log in again.");
+        assert_eq!(body["code"], "token_revoked");
+    }
 }

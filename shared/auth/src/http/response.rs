@@ -4,7 +4,7 @@ use lambda_http::{
     Body, Response,
     http::{HeaderValue, StatusCode, header},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub type Reply = Response<Body>;
 
@@ -18,12 +18,8 @@ pub fn success(status: StatusCode, fields: Value) -> Reply {
     reply(status, &Value::Object(body))
 }
 
-pub fn fail(status: StatusCode, message: &str) -> Reply {
-    reply(status, &json!({ "status": "fail", "message": message }))
-}
-
-/// A failure with fields beside its message (a login's second-factor
-/// challenge).
+/// A failure: `{"status": "fail", "message"}` with `fields` beside them
+/// (every error's `code`, a login's second-factor challenge).
 pub fn fail_with(status: StatusCode, message: &str, fields: Value) -> Reply {
     let mut body = match fields {
         Value::Object(map) => map,
