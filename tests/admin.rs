@@ -248,7 +248,7 @@ async fn paging_through_250_users_by_100_shows_each_exactly_once_newest_first() 
             email: unique_email(),
             password_hash: "$2b$04$not-a-real-hash-not-a-real-hash-not-a-real-ha".to_owned(),
             registered_on: registered_on.clone(),
-            admin: false,
+            roles: auth::roles::Roles::default(),
             email_verified: false,
         };
         let store = &store;
@@ -308,7 +308,7 @@ async fn a_full_last_page_has_no_next_cursor() {
             email: unique_email(),
             password_hash: "$2b$04$not-a-real-hash-not-a-real-hash-not-a-real-ha".to_owned(),
             registered_on: auth::rfc3339(registered),
-            admin: false,
+            roles: auth::roles::Roles::default(),
             email_verified: false,
         };
         let created = store.create_user(&user, None, None).await.unwrap();
@@ -351,10 +351,12 @@ async fn a_listed_user_shows_exactly_its_fields_and_bad_limits_or_cursors_are_40
             "email",
             "email_verified",
             "id",
-            "registered_on"
+            "registered_on",
+            "roles"
         ]
     );
     assert_eq!(me["admin"], true);
+    assert_eq!(me["roles"], serde_json::json!(["admin"]));
     assert_eq!(me["disabled"], false);
 
     for limit in ["0", "101", "-1", "ten", "1.5", ""] {

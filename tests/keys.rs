@@ -268,6 +268,7 @@ async fn the_authorizer_allows_a_live_token_with_its_context_and_denies_every_ot
             "session_id": claims["sid"],
             "email": email,
             "admin": false,
+            "roles": "",
             "mfa": "false",
             "amr": "pwd",
         })

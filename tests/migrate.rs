@@ -213,7 +213,7 @@ async fn every_older_format_works_before_and_after_a_migration_stopped_halfway()
         email: admin_email.clone(),
         password_hash: hash.clone(),
         registered_on: auth::rfc3339(auth::now()),
-        admin: true,
+        roles: auth::roles::Roles::from_admin_flag(true),
         email_verified: true,
     };
     store.create_user(&admin, None, None).await.unwrap();

@@ -507,7 +507,7 @@ impl Floor {
             email,
             password_hash: "$2b$12$not-a-real-hash".to_owned(),
             registered_on: "2026-01-01T00:00:00Z".to_owned(),
-            admin: false,
+            roles: auth::roles::Roles::default(),
             email_verified: false,
         };
         // A client request token is at most 36 characters.

@@ -53,13 +53,27 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
             let tokens = Tokens::new(Arc::new(keys), AUDIENCE, 3600);
             let sign_in = auth::store::SignIn::password(now);
             let (token, _) = tokens
-                .issue(USER, SESSION, false, &sign_in, ISSUER, now)
+                .issue(
+                    USER,
+                    SESSION,
+                    &auth::roles::Roles::default(),
+                    &sign_in,
+                    ISSUER,
+                    now,
+                )
                 .expect("sign");
             if what == "rs256-sign" {
                 Box::new(move || {
                     std::hint::black_box(
                         tokens
-                            .issue(USER, SESSION, false, &sign_in, ISSUER, now)
+                            .issue(
+                                USER,
+                                SESSION,
+                                &auth::roles::Roles::default(),
+                                &sign_in,
+                                ISSUER,
+                                now,
+                            )
                             .expect("sign"),
                     );
                 })
@@ -82,6 +96,7 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                 aud: AUDIENCE.into(),
                 sid: SESSION.into(),
                 admin: false,
+                roles: Vec::new(),
                 amr: vec!["pwd".into()],
                 auth_time: now,
             };

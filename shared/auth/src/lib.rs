@@ -21,6 +21,7 @@
 //!   secret deployed functions read them from.
 //! - [`runtime`]: the Lambda glue, [`lambda_main!`] and logging.
 //! - [`metrics`]: counts of what happened, as CloudWatch embedded-metric lines.
+//! - [`roles`]: a user's roles, `admin` among them.
 //! - [`ids`]: the one shape of each id we issue.
 
 pub mod config;
@@ -30,6 +31,7 @@ pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod metrics;
+pub mod roles;
 pub mod runtime;
 pub mod store;
 pub mod throttle;

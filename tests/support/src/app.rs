@@ -164,7 +164,7 @@ pub fn access_token(app: &App<DynamoStore>, user_id: &str, session_id: &str) -> 
         .issue(
             user_id,
             session_id,
-            false,
+            &auth::roles::Roles::default(),
             &SignIn::password(auth::now()),
             &issuer,
             auth::now(),
@@ -186,7 +186,7 @@ pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> Str
         .issue(
             user_id,
             session_id,
-            false,
+            &auth::roles::Roles::default(),
             &SignIn::password(auth::now()),
             issuer,
             auth::now(),

@@ -195,22 +195,29 @@ impl Backstage {
     /// Makes `email`'s account an admin, or takes the role away, as
     /// `make create-admin` and `make demote-admin` do.
     pub async fn set_admin(&self, email: &str, admin: bool) {
-        self.change_account(email, auth::store::AccountChange::Admin(admin))
-            .await;
+        let roles = |record: &auth::store::LoginRecord| {
+            auth::store::AccountChange::Roles(record.roles.with(auth::roles::ADMIN, admin))
+        };
+        self.change_account(email, roles).await;
     }
 
     /// Sets or clears `email`'s disabled flag and nothing else: the sessions
     /// stay, as they would if the disable's session sweep had failed.
     pub async fn set_disabled(&self, email: &str, disabled: bool) {
-        self.change_account(email, auth::store::AccountChange::Disabled(disabled))
+        self.change_account(email, |_| auth::store::AccountChange::Disabled(disabled))
             .await;
     }
 
-    async fn change_account(&self, email: &str, change: auth::store::AccountChange) {
+    async fn change_account(
+        &self,
+        email: &str,
+        change: impl FnOnce(&auth::store::LoginRecord) -> auth::store::AccountChange,
+    ) {
         use auth::store::Store;
         let store = self.users_store();
         let attempt = store.login_attempt(email, &[], auth::now_millis()).await;
         let record = attempt.unwrap().record.expect("an account for the email");
+        let change = change(&record);
         let changed = store.change_account(&record.user_id, email, change).await;
         assert!(changed.unwrap(), "{email}'s account changed");
     }

@@ -62,7 +62,7 @@ pub fn profile_item(user_id: &str, email: &str) -> Item {
         email: email.to_owned(),
         password_hash: String::new(),
         registered_on: auth::rfc3339(auth::now()),
-        admin: false,
+        roles: auth::roles::Roles::default(),
         email_verified: false,
     })
 }

@@ -74,7 +74,9 @@ async fn run(command: &str, email: &str) -> Result<String, String> {
             set_admin(&store, &record, &email, false).await?;
             Ok(format!("demoted {}", record.user_id))
         }
-        (_, Some(record)) if record.admin => Ok(format!("already admin {}", record.user_id)),
+        (_, Some(record)) if record.roles.is_admin() => {
+            Ok(format!("already admin {}", record.user_id))
+        }
         (_, existing) => {
             let password = read_password(&email)?;
             check_password(&password).map_err(message)?;
@@ -162,8 +164,10 @@ async fn set_admin(
     email: &str,
     admin: bool,
 ) -> Result<(), String> {
+    // The admin role added or taken away; any other roles stay.
+    let roles = record.roles.with(auth::roles::ADMIN, admin);
     let changed = store
-        .change_account(&record.user_id, email, AccountChange::Admin(admin))
+        .change_account(&record.user_id, email, AccountChange::Roles(roles))
         .await
         .map_err(|error| error.0)?;
     changed
@@ -178,7 +182,7 @@ async fn create_admin(store: &DynamoStore, email: &str, password: &str) -> Resul
         email: email.to_owned(),
         password_hash: password::hash(password, cost).await.map_err(message)?,
         registered_on: auth::rfc3339(auth::now()),
-        admin: true,
+        roles: auth::roles::Roles::from_admin_flag(true),
         // The operator vouches for the address: the first admin must be able
         // to log in when REQUIRE_VERIFIED_EMAIL is on.
         email_verified: true,

@@ -62,7 +62,7 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
     let stored = store.login_attempt(&email, &[], 0).await.unwrap().record;
     let record = stored.expect("the account exists");
     assert_eq!(record.user_id, id);
-    assert!(record.admin && record.email_verified && !record.disabled);
+    assert!(record.roles.is_admin() && record.email_verified && !record.disabled);
     assert!(
         auth::credentials::password::verify(
             "a long enough password",
@@ -72,7 +72,7 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
         .await
     );
     let profile = store.profile(&id).await.unwrap().unwrap();
-    assert!(profile.admin && profile.email_verified);
+    assert!(profile.roles.is_admin() && profile.email_verified);
 
     // Again, with another password on stdin: nothing changes, the password
     // included.
@@ -85,7 +85,7 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
     let (ok, demoted, _) = admin(&["demote", &email], "");
     assert!(ok);
     assert_eq!(demoted.trim(), format!("demoted {id}"));
-    assert!(!store.profile(&id).await.unwrap().unwrap().admin);
+    assert!(!store.profile(&id).await.unwrap().unwrap().roles.is_admin());
     // An existing account is promoted for its own password; the email's
     // spelling does not matter.
     let (ok, promoted, errors) = admin(&["create-admin", &email.to_uppercase()], password);
@@ -94,7 +94,7 @@ async fn create_admin_creates_once_then_changes_nothing_and_demote_undoes_it() {
         promoted.trim(),
         format!("promoted {id} (its sessions ended)")
     );
-    assert!(store.profile(&id).await.unwrap().unwrap().admin);
+    assert!(store.profile(&id).await.unwrap().unwrap().roles.is_admin());
 }
 
 fn store() -> DynamoStore {
@@ -116,7 +116,7 @@ async fn registered_with_a_session(store: &DynamoStore, email: &str, password: &
             .await
             .unwrap(),
         registered_on: auth::rfc3339(auth::now()),
-        admin: false,
+        roles: auth::roles::Roles::default(),
         email_verified: false,
     };
     let now = auth::now();
@@ -160,7 +160,10 @@ async fn an_address_registered_first_by_someone_else_is_not_promoted_by_the_oper
     );
     assert!(errors.contains("not the password of"), "{errors}");
     let profile = store.profile(&id).await.unwrap().unwrap();
-    assert!(!profile.admin, "the attacker's account became admin");
+    assert!(
+        !profile.roles.is_admin(),
+        "the attacker's account became admin"
+    );
     assert_eq!(store.sessions(&id, auth::now()).await.unwrap().len(), 1);
 
     // Counted like a login: past the free failures, even the right password waits.
@@ -173,7 +176,7 @@ async fn an_address_registered_first_by_someone_else_is_not_promoted_by_the_oper
         !ok && errors.contains("too many wrong passwords"),
         "{errors}"
     );
-    assert!(!store.profile(&id).await.unwrap().unwrap().admin);
+    assert!(!store.profile(&id).await.unwrap().unwrap().roles.is_admin());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -192,7 +195,7 @@ async fn promoting_an_account_with_its_password_ends_its_sessions() {
     let (ok, out, errors) = admin(&["create-admin", &email], "the owner's password\n");
     assert!(ok, "{errors}");
     assert_eq!(out.trim(), format!("promoted {id} (its sessions ended)"));
-    assert!(store.profile(&id).await.unwrap().unwrap().admin);
+    assert!(store.profile(&id).await.unwrap().unwrap().roles.is_admin());
     assert!(store.sessions(&id, auth::now()).await.unwrap().is_empty());
     // The success settled the account's counter, as a login's does.
     assert_eq!(account_failures(&store, &email).await, 0);

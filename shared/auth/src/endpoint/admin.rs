@@ -33,7 +33,7 @@ where
 {
     let caller = authenticate(app, request).await?;
     let caller_id = caller.profile.user_id.clone();
-    let result = if !caller.profile.admin {
+    let result = if !caller.profile.roles.is_admin() {
         Err(ApiError::AdminRequired)
     } else if app.config.require_mfa_for_admins && !caller.claims.has_mfa() {
         Err(ApiError::SecondFactorRequired)
@@ -66,7 +66,8 @@ pub fn user_json(profile: &Profile) -> Value {
     json!({
         "id": profile.user_id,
         "email": profile.email,
-        "admin": profile.admin,
+        "admin": profile.roles.is_admin(),
+        "roles": profile.roles.names(),
         "disabled": profile.disabled,
         "email_verified": profile.email_verified,
         "registered_on": profile.registered_on,

@@ -40,7 +40,9 @@ pub async fn authorize<S: Store>(
                 "user_id": caller.claims.sub,
                 "session_id": caller.claims.sid,
                 "email": caller.profile.email,
-                "admin": caller.profile.admin,
+                "admin": caller.profile.roles.is_admin(),
+                // Space-separated, as `amr`: role names have no spaces.
+                "roles": caller.profile.roles.names().join(" "),
                 // Strings, as API Gateway passes them on to a route's
                 // integration: "true"/"false", and the methods space-separated.
                 "mfa": caller.claims.has_mfa().to_string(),

@@ -42,7 +42,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let given = required_string("password", body.password)?;
     check_password(&given)?;
     let profile = &caller.profile;
-    if profile.admin {
+    if profile.roles.is_admin() {
         return Err(ApiError::OwnAdminAccount);
     }
     let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;

@@ -37,6 +37,7 @@ pub fn handle(_public_base_url: Option<&str>, request: &Request) -> Result<Reply
             "session_id": field("session_id"),
             "email": field("email"),
             "admin": field("admin"),
+            "roles": field("roles"),
             "mfa": field("mfa"),
             "amr": field("amr"),
         }}),

@@ -119,7 +119,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::OK,
         "Successfully logged in.",
-        (&refresh, record.admin, &session.sign_in),
+        (&refresh, &record.roles, &session.sign_in),
         request,
         now,
     )

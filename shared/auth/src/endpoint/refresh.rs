@@ -1,3 +1,4 @@
+use crate::roles::Roles;
 use super::App;
 use super::session_tokens::tokens_reply;
 use crate::credentials::required_string;
@@ -57,14 +58,14 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
 
     let (session, profile) = read_live().await?;
-    let admin = profile.admin;
+    let roles = &profile.roles;
     let presented_hash = presented.hash();
     let successor = app.refresh_token_keys.successor_of(&presented);
     // If it is not the live token: what judging it as a retry needs.
     let retry = Presented {
         hash: &presented_hash,
         successor: &successor,
-        admin,
+        roles,
     };
     if presented_hash == session.refresh_hash {
         let rotated = app
@@ -76,7 +77,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
                 app,
                 StatusCode::OK,
                 "Token refreshed.",
-                (&successor, admin, &session.sign_in),
+                (&successor, roles, &session.sign_in),
                 request,
                 now,
             );
@@ -110,7 +111,7 @@ async fn refresh_retired<S: Store>(
             app,
             StatusCode::OK,
             "Token refreshed.",
-            (presented.successor, presented.admin, &session.sign_in),
+            (presented.successor, presented.roles, &session.sign_in),
             request,
             now,
         );
@@ -127,5 +128,5 @@ async fn refresh_retired<S: Store>(
 struct Presented<'a> {
     hash: &'a str,
     successor: &'a RefreshToken,
-    admin: bool,
+    roles: &'a Roles,
 }

@@ -1,3 +1,4 @@
+use crate::roles::Roles;
 use super::App;
 use super::mailed_codes::new_code;
 use super::session_tokens::{new_session, tokens_reply};
@@ -58,7 +59,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         email: credentials.email,
         password_hash,
         registered_on: crate::rfc3339(now),
-        admin: false,
+        roles: Roles::default(),
         email_verified: false,
     };
     let sign_in = (credentials.device, SignIn::password(now));
@@ -76,7 +77,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::CREATED,
         "Successfully registered.",
-        (&refresh, user.admin, &session.sign_in),
+        (&refresh, &user.roles, &session.sign_in),
         request,
         now,
     )

@@ -5,6 +5,7 @@ use super::App;
 use crate::credentials::device_name;
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
+use crate::roles::Roles;
 use crate::store::access::{Access, Items};
 use crate::store::{Session, SignIn, Store};
 use crate::tokens::refresh::RefreshToken;
@@ -65,7 +66,7 @@ pub fn tokens_reply<S: Store>(
     app: &App<S>,
     code: StatusCode,
     message: &str,
-    grant: (&RefreshToken, bool, &SignIn),
+    grant: (&RefreshToken, &Roles, &SignIn),
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
@@ -78,7 +79,7 @@ pub fn tokens_reply<S: Store>(
 /// an answer that adds fields of its own.
 pub fn tokens_body<S: Store>(
     app: &App<S>,
-    (refresh, admin, sign_in): (&RefreshToken, bool, &SignIn),
+    (refresh, roles, sign_in): (&RefreshToken, &Roles, &SignIn),
     request: &Request,
     now: u64,
 ) -> Result<serde_json::Value, ApiError> {
@@ -86,7 +87,7 @@ pub fn tokens_body<S: Store>(
     let (auth_token, _) = app.tokens.issue(
         &refresh.user_id,
         &refresh.session_id,
-        admin,
+        roles,
         sign_in,
         &issuer,
         now,

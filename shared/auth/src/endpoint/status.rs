@@ -31,7 +31,8 @@ pub fn status_reply(profile: &Profile) -> Reply {
         json!({ "data": {
             "user_id": profile.user_id,
             "email": profile.email,
-            "admin": profile.admin,
+            "admin": profile.roles.is_admin(),
+            "roles": profile.roles.names(),
             "registered_on": profile.registered_on,
             "email_verified": profile.email_verified,
         }}),

@@ -93,7 +93,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     app.store
         .delete_sessions(user_id, Some(&caller.claims.sid))
         .await?;
-    let grant = (&refresh, caller.profile.admin, &sign_in);
+    let grant = (&refresh, &caller.profile.roles, &sign_in);
     let mut answer = tokens_body(app, grant, request, now)?;
     answer["message"] = "Two-step sign-in is on.".into();
     answer["recovery_codes"] = json!(codes);

@@ -235,9 +235,9 @@ impl Store for MemoryStore {
             return Ok(false);
         }
         match change {
-            AccountChange::Admin(admin) => {
+            AccountChange::Roles(roles) => {
                 if let Some(user) = state.users.get_mut(user_id) {
-                    user.admin = admin;
+                    user.roles = roles;
                 }
             }
             AccountChange::Disabled(true) => {

@@ -2,6 +2,7 @@
 //! codes, and what each call reads together.
 
 use crate::mail::outbox::{MailKind, OutboxMail};
+use crate::roles::Roles;
 use crate::throttle::{Counter, Failures, Settlement};
 
 /// A user about to be written; the password is already hashed.
@@ -12,8 +13,8 @@ pub struct NewUser {
     pub password_hash: String,
     /// RFC 3339, UTC.
     pub registered_on: String,
-    /// Registration makes neither; `make create-admin` makes both.
-    pub admin: bool,
+    /// Registration gives none; `make create-admin` gives `admin`.
+    pub roles: Roles,
     pub email_verified: bool,
 }
 
@@ -22,7 +23,7 @@ pub struct NewUser {
 pub struct Profile {
     pub user_id: String,
     pub email: String,
-    pub admin: bool,
+    pub roles: Roles,
     pub registered_on: String,
     /// Whether a code mailed to the address has come back.
     pub email_verified: bool,
@@ -30,7 +31,7 @@ pub struct Profile {
     pub disabled: bool,
 }
 
-/// What login needs, found by email. `admin` and `disabled` are kept on
+/// What login needs, found by email. The roles and `disabled` are kept on
 /// the login record as well as on the profile (written together), so that a
 /// login finds them in the one item it reads.
 #[derive(Debug, Clone)]
@@ -38,17 +39,17 @@ pub struct LoginRecord {
     pub user_id: String,
     pub password_hash: String,
     pub email_verified: bool,
-    pub admin: bool,
+    pub roles: Roles,
     pub disabled: bool,
     /// Whether TOTP is on: login asks for a code before any token.
     pub mfa: bool,
 }
 
-/// A change an admin (or `make create-admin`) makes to an account's role or
+/// A change an admin (or `make create-admin`) makes to an account's roles or
 /// access, written to its profile and its login record together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountChange {
-    Admin(bool),
+    Roles(Roles),
     Disabled(bool),
 }
 

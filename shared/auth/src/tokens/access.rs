@@ -4,6 +4,7 @@
 //! published keys (`GET /.well-known/jwks.json`); only we can sign them.
 
 use crate::http::error::{ApiError, TokenRejection};
+use crate::roles::Roles;
 use crate::store::SignIn;
 use crate::tokens::keys::{KeySet, SigningKey};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -32,6 +33,12 @@ pub struct Claims {
     /// before the claim existed: false.)
     #[serde(default)]
     pub admin: bool,
+    /// The user's roles when the token was issued (sorted; `admin` among
+    /// them for an admin), for other services to act on. Like `admin`, the
+    /// service's own admin calls go by the roles in storage. (Empty in
+    /// tokens issued before the claim existed.)
+    #[serde(default)]
+    pub roles: Vec<String>,
     /// How the session was signed in (RFC 8176): `["pwd"]`, or `["pwd",
     /// "otp", "mfa"]` with a second factor; carried unchanged by refresh.
     /// (Empty in tokens issued before the claim existed: no second factor.)
@@ -93,7 +100,7 @@ impl Tokens {
         &self,
         user_id: &str,
         session_id: &str,
-        admin: bool,
+        roles: &Roles,
         sign_in: &SignIn,
         issuer: &str,
         now: u64,
@@ -106,7 +113,8 @@ impl Tokens {
             iss: issuer.to_owned(),
             aud: self.audience.clone(),
             sid: session_id.to_owned(),
-            admin,
+            admin: roles.is_admin(),
+            roles: roles.names().to_vec(),
             amr: sign_in.amr.clone(),
             auth_time: sign_in.auth_time,
         };

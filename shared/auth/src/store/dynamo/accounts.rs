@@ -171,23 +171,47 @@ impl DynamoStore {
         email: &str,
         change: AccountChange,
     ) -> StoreResult<bool> {
-        let (name, value) = match change {
-            AccountChange::Admin(admin) => ("admin", admin),
-            AccountChange::Disabled(disabled) => ("disabled", disabled),
+        // What the change sets, and removes (roles: an empty set is no set).
+        let (set, remove): (Vec<(String, AttributeValue)>, Option<&str>) = match &change {
+            AccountChange::Roles(roles) => {
+                let attributes = schema::roles_attributes(roles);
+                let remove = (attributes.len() == 1).then_some("roles");
+                (attributes, remove)
+            }
+            AccountChange::Disabled(disabled) => (
+                vec![("disabled".to_owned(), AttributeValue::Bool(*disabled))],
+                None,
+            ),
         };
+        let mut expression = (0..set.len())
+            .map(|i| format!("#a{i} = :v{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        expression = format!("SET {expression}");
+        if remove.is_some() {
+            // Through a placeholder: `roles` is a reserved word.
+            expression.push_str(" REMOVE #removed");
+        }
         let update = |key: Item, condition: &str| {
-            let update = built(
-                Update::builder()
-                    .table_name(&self.users_table)
-                    .set_key(Some(key))
-                    .update_expression("SET #flag = :value")
-                    .condition_expression(condition)
-                    .expression_attribute_names("#flag", name)
-                    .expression_attribute_values(":value", AttributeValue::Bool(value))
-                    .expression_attribute_values(":user", s(user_id))
+            let mut update = Update::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(key))
+                .update_expression(&expression)
+                .condition_expression(condition)
+                .expression_attribute_values(":user", s(user_id));
+            if let Some(name) = remove {
+                update = update.expression_attribute_names("#removed", name);
+            }
+            for (i, (name, value)) in set.iter().enumerate() {
+                update = update
+                    .expression_attribute_names(format!("#a{i}"), name)
+                    .expression_attribute_values(format!(":v{i}"), value.clone());
+            }
+            Ok::<_, StoreError>(
+                TransactWriteItem::builder()
+                    .update(built(update.build())?)
                     .build(),
-            )?;
-            Ok::<_, StoreError>(TransactWriteItem::builder().update(update).build())
+            )
         };
         self.conditional_transaction(vec![
             update(schema::profile_key(user_id), "user_id = :user")?,

@@ -14,6 +14,7 @@ mod client;
 pub mod formats;
 pub mod migrate;
 mod operations;
+mod outbox_items;
 mod retry;
 pub mod schema;
 mod second_factor;

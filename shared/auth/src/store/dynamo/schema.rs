@@ -37,7 +37,9 @@
 //! `expires_at` itself.
 
 use super::formats::{FORMAT, ITEM_FORMAT};
-use crate::mail::outbox::{MailKind, OutboxMail};
+pub use super::outbox_items::{outbox_item, outbox_key, outbox_mail_from};
+use crate::mail::outbox::MailKind;
+use crate::roles::Roles;
 use crate::store::access::Items;
 use crate::store::{
     LoginRecord, NewCode, NewUser, PageCursor, Profile, Session, SignIn, StoreError, StoreResult,
@@ -197,7 +199,6 @@ pub fn profile_item(user: &NewUser) -> Item {
     item.extend([
         ("user_id".to_owned(), s(&user.user_id)),
         ("email".to_owned(), s(&user.email)),
-        ("admin".to_owned(), AttributeValue::Bool(user.admin)),
         ("disabled".to_owned(), AttributeValue::Bool(false)),
         ("registered_on".to_owned(), s(&user.registered_on)),
         (
@@ -211,6 +212,7 @@ pub fn profile_item(user: &NewUser) -> Item {
         ),
         (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
+    item.extend(roles_attributes(&user.roles));
     item
 }
 
@@ -228,6 +230,29 @@ pub fn page_start(cursor: &PageCursor) -> Item {
     item
 }
 
+/// The roles of a profile or login record: `roles` (a string set), or for
+/// an item written before roles, its `admin` flag.
+fn roles_of(item: &Item) -> Roles {
+    match item.get("roles") {
+        Some(AttributeValue::Ss(names)) => Roles::from_stored(names.iter().cloned()),
+        _ => Roles::from_admin_flag(flag(item, "admin")),
+    }
+}
+
+/// How roles are stored: `roles` (a string set, absent when empty: DynamoDB
+/// has no empty set) and, for code of earlier releases running beside
+/// this one during a deploy, the `admin` flag they read.
+pub fn roles_attributes(roles: &Roles) -> Vec<(String, AttributeValue)> {
+    let mut attributes = vec![("admin".to_owned(), AttributeValue::Bool(roles.is_admin()))];
+    if !roles.names().is_empty() {
+        attributes.push((
+            "roles".to_owned(),
+            AttributeValue::Ss(roles.names().to_vec()),
+        ));
+    }
+    attributes
+}
+
 /// Whether a boolean attribute is there and true (absent: false, as for
 /// accounts stored before the attribute existed).
 fn flag(item: &Item, name: &str) -> bool {
@@ -238,7 +263,7 @@ pub fn profile_from(item: &Item) -> StoreResult<Profile> {
     Ok(Profile {
         user_id: string_of(item, "user_id")?,
         email: string_of(item, "email")?,
-        admin: flag(item, "admin"),
+        roles: roles_of(item),
         registered_on: string_of(item, "registered_on")?,
         email_verified: flag(item, "email_verified"),
         disabled: flag(item, "disabled"),
@@ -254,10 +279,10 @@ pub fn login_item(user: &NewUser) -> Item {
             "email_verified".to_owned(),
             AttributeValue::Bool(user.email_verified),
         ),
-        ("admin".to_owned(), AttributeValue::Bool(user.admin)),
         ("disabled".to_owned(), AttributeValue::Bool(false)),
         (FORMAT.to_owned(), n(ITEM_FORMAT)),
     ]);
+    item.extend(roles_attributes(&user.roles));
     item
 }
 
@@ -266,7 +291,7 @@ pub fn login_record_from(item: &Item) -> StoreResult<LoginRecord> {
         user_id: string_of(item, "user_id")?,
         password_hash: string_of(item, "password_hash")?,
         email_verified: flag(item, "email_verified"),
-        admin: flag(item, "admin"),
+        roles: roles_of(item),
         disabled: flag(item, "disabled"),
         mfa: flag(item, "mfa"),
     })
@@ -359,42 +384,4 @@ pub fn failures_from(item: Option<&Item>, now_ms: u64) -> Failures {
             last_at_ms: number_of(item, "last_failure_ms").unwrap_or(now_ms),
         })
         .unwrap_or_default()
-}
-
-/// An outbox item ([`crate::mail::outbox`]): the table's key is `id`.
-pub fn outbox_item(mail: &OutboxMail) -> Item {
-    let mut item = HashMap::from([
-        ("id".to_owned(), s(&mail.id)),
-        ("kind".to_owned(), s(mail.kind.as_str())),
-        ("to".to_owned(), s(&mail.to)),
-        ("created_at".to_owned(), n(mail.created_at)),
-        ("expires_at".to_owned(), n(mail.expires_at)),
-    ]);
-    if mail.kind.carries_code() {
-        item.insert("code".to_owned(), s(&mail.code));
-    }
-    item
-}
-
-pub fn outbox_key(id: &str) -> Item {
-    HashMap::from([("id".to_owned(), s(id))])
-}
-
-pub fn outbox_mail_from(item: &Item) -> StoreResult<OutboxMail> {
-    let number =
-        |name| number_of(item, name).ok_or_else(|| StoreError(format!("outbox item lacks {name}")));
-    let kind = string_of(item, "kind")?;
-    let kind = MailKind::parse(&kind)
-        .ok_or_else(|| StoreError(format!("outbox item of unknown kind {kind:?}")))?;
-    Ok(OutboxMail {
-        id: string_of(item, "id")?,
-        kind,
-        to: string_of(item, "to")?,
-        code: match kind.carries_code() {
-            true => string_of(item, "code")?,
-            false => String::new(),
-        },
-        created_at: number("created_at")?,
-        expires_at: number("expires_at")?,
-    })
 }

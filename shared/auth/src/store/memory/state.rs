@@ -34,7 +34,7 @@ impl State {
         Some(Profile {
             user_id: user.user_id.clone(),
             email: user.email.clone(),
-            admin: user.admin,
+            roles: user.roles.clone(),
             registered_on: user.registered_on.clone(),
             email_verified: self.verified.contains(&user.user_id),
             disabled: self.disabled.contains(&user.user_id),
@@ -47,7 +47,7 @@ impl State {
             user_id: user.user_id.clone(),
             password_hash: user.password_hash.clone(),
             email_verified: self.verified.contains(&user.user_id),
-            admin: user.admin,
+            roles: user.roles.clone(),
             disabled: self.disabled.contains(&user.user_id),
             mfa: self
                 .second_factors

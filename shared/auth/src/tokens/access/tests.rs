@@ -1,6 +1,7 @@
 //! Unit tests of [`super`].
 
 use super::*;
+use crate::roles::Roles;
 use crate::store::SignIn;
 use crate::tokens::keys::TEST_KEY_SET;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -53,7 +54,14 @@ fn an_issued_token_verifies_with_its_claims_and_names_its_key() {
     let tokens = tokens();
     let now = crate::now();
     let (token, claims) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     assert_eq!(tokens.verify(&token, ISSUER, now).unwrap(), claims);
     assert_eq!(claims.exp, now + 3600);
@@ -72,10 +80,24 @@ fn each_token_gets_its_own_jti() {
     let tokens = tokens();
     let now = crate::now();
     let (_, a) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     let (_, b) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     assert_ne!(a.jti, b.jti);
 }
@@ -99,7 +121,14 @@ fn every_listed_key_verifies_and_only_listed_ones() {
     }
     // After a swap to a set without the signing key, its tokens fail.
     let (token, _) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     let only_next = TEST_KEY_SET
         .replacen(r#""state": "current""#, r#""state": "retired""#, 1)
@@ -111,7 +140,14 @@ fn every_listed_key_verifies_and_only_listed_ones() {
         "retired keys verify"
     );
     let (new, _) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     let kid = jsonwebtoken::decode_header(&new).unwrap().kid;
     assert_eq!(kid.as_deref(), Some("test-next"));
@@ -243,7 +279,14 @@ fn wrong_issuer_or_audience_future_dates_and_mistyped_claims_are_invalid() {
     }
     // The issuer a token is checked against is the one it was issued for.
     let (token, _) = tokens
-        .issue(USER, SID, false, &SignIn::password(now), ISSUER, now)
+        .issue(
+            USER,
+            SID,
+            &Roles::default(),
+            &SignIn::password(now),
+            ISSUER,
+            now,
+        )
         .unwrap();
     let elsewhere = tokens.verify(&token, "https://elsewhere.example", now);
     assert_eq!(elsewhere, Err(TokenRejection::Invalid));
