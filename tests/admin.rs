@@ -445,3 +445,86 @@ async fn guessing_the_password_to_delete_an_account_is_throttled_like_a_login() 
     assert!(backstage.items_of_account(&user_id, &email).await >= 3);
     assert_session_works(&app, &phone).await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_roles_that_tokens_status_and_the_admin_view_carry() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("roles").await else {
+        return;
+    };
+    let (_, admin) = new_admin(&app, &backstage).await;
+    let (email, registered) = new_account(&app).await;
+    let user_id = user_of(&registered.token());
+    let path = format!("/admin/users/{user_id}/roles");
+    let put = |token: &str, body: &str| {
+        let (app, token, path, body) = (&app, token.to_owned(), path.clone(), body.to_owned());
+        async move { call_with_token(app, "PUT", &path, &token, Some(&body)).await }
+    };
+
+    // Not an admin: refused, whatever the body.
+    put(&registered.token(), r#"{"roles": ["admin"]}"#)
+        .await
+        .assert_fail(403, ADMIN_REQUIRED);
+    // Bad roles: 400, with the reason and the code.
+    for bad in [
+        r#"{"roles": "support"}"#,
+        r#"{"roles": ["Support"]}"#,
+        r#"{"roles": [1]}"#,
+        r#"{}"#,
+    ] {
+        let answer = put(&admin, bad).await;
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+        assert_eq!(answer.body["code"], "validation_failed", "{bad}");
+    }
+    let too_many: Vec<String> = (0..21).map(|i| format!("r{i}")).collect();
+    let body = serde_json::json!({ "roles": too_many }).to_string();
+    assert_eq!(put(&admin, &body).await.status, 400);
+
+    let answer = put(
+        &admin,
+        r#"{"roles": ["support", "billing:read", "support"]}"#,
+    )
+    .await;
+    answer.assert_success(200, "Roles updated.");
+    assert_eq!(
+        answer.body["data"]["roles"],
+        serde_json::json!(["billing:read", "support"])
+    );
+    assert_eq!(answer.body["data"]["admin"], false);
+    // Status shows them at once; the next tokens carry them.
+    let shown = status(&app, &registered.token()).await;
+    assert_eq!(
+        shown.body["data"]["roles"],
+        serde_json::json!(["billing:read", "support"])
+    );
+    let renewed = login(&app, &email, PASSWORD).await;
+    let claims = claims_of(&renewed.token());
+    assert_eq!(
+        claims["roles"],
+        serde_json::json!(["billing:read", "support"])
+    );
+    assert_eq!(claims["admin"], false);
+
+    // The role admin makes an admin, as create-admin's flag did.
+    put(&admin, r#"{"roles": ["admin"]}"#)
+        .await
+        .assert_success(200, "Roles updated.");
+    assert_eq!(
+        list_users(&app, &renewed.token(), "?limit=1").await.status,
+        200
+    );
+    // No admin takes admin from themselves; with it kept, other roles change.
+    let own = format!("/admin/users/{}/roles", user_of(&admin));
+    let body = r#"{"roles": ["support"]}"#;
+    let refused = call_with_token(&app, "PUT", &own, &admin, Some(body)).await;
+    refused.assert_fail(409, "Admins cannot remove their own admin role.");
+    assert_eq!(refused.body["code"], "own_admin_role");
+    let body = r#"{"roles": ["admin", "support"]}"#;
+    call_with_token(&app, "PUT", &own, &admin, Some(body))
+        .await
+        .assert_success(200, "Roles updated.");
+    // Unknown user: 404.
+    let nobody = format!("/admin/users/{}/roles", auth::ids::new_user_id());
+    call_with_token(&app, "PUT", &nobody, &admin, Some(body))
+        .await
+        .assert_fail(404, USER_NOT_FOUND);
+}

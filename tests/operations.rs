@@ -126,6 +126,18 @@ fn every_function_logs_to_a_group_of_its_own_and_deploys_behind_an_alarm() {
         &resources["ApiAccessLogs"]["Properties"]["RetentionInDays"],
         "LogRetentionDays"
     ));
+    // The dashboard shows every function's errors and duration.
+    let dashboard =
+        serde_yaml_ng::to_string(&resources["Dashboard"]["Properties"]["DashboardBody"]).unwrap();
+    for (name, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Duration"] {
+            let shown = format!(r#"["AWS/Lambda","{metric}","FunctionName","${{{name}}}"]"#);
+            assert!(
+                dashboard.contains(&shown),
+                "the dashboard lacks {name}'s {metric}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -315,6 +315,17 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         (3, 3),
     )
     .await;
+    // The token check; GetItem; TransactWriteItems (the roles on profile and
+    // login record).
+    api.expect(
+        "admin: set roles",
+        user(SetUserRoles, "/roles")
+            .token(&admin)
+            .body(r#"{"roles": ["support"]}"#.into()),
+        200,
+        (3, 3),
+    )
+    .await;
     // The token check; GetItem; Query (no session left: the disabling ended it).
     api.expect(
         "admin: sign-out",

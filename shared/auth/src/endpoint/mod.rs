@@ -109,6 +109,7 @@ endpoints! {
         EnableUser => enable_user,
         SignOutUser => sign_out_user,
         DeleteUser => delete_user,
+        SetUserRoles => set_user_roles,
         DeleteAccount => delete_account,
         TotpEnroll => totp_enroll,
         TotpConfirm => totp_confirm,

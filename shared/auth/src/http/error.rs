@@ -94,6 +94,9 @@ pub enum ApiError {
     /// An admin about to disable or delete their own account: never, so that
     /// a deployment cannot lose its last admin by accident.
     OwnAdminAccount,
+    /// An admin about to take `admin` from their own roles: never, for the
+    /// same reason.
+    OwnAdminRole,
     /// The password was right, and the account has a second factor: the
     /// login goes on at `POST /auth/login/mfa` with this token.
     SecondFactorChallenge {
@@ -153,6 +156,7 @@ impl ApiError {
             Self::AdminRequired => "admin_required",
             Self::UserNotFound => "user_not_found",
             Self::OwnAdminAccount => "own_admin_account",
+            Self::OwnAdminRole => "own_admin_role",
             Self::SecondFactorChallenge { .. } => "mfa_required",
             Self::InvalidChallenge => "mfa_attempt_invalid",
             Self::TotpAlreadyOn => "totp_already_on",
@@ -206,6 +210,10 @@ impl ApiError {
             Self::OwnAdminAccount => (
                 StatusCode::CONFLICT,
                 "Admins cannot disable or delete their own account.",
+            ),
+            Self::OwnAdminRole => (
+                StatusCode::CONFLICT,
+                "Admins cannot remove their own admin role.",
             ),
             Self::SecondFactorChallenge { .. } => {
                 (StatusCode::UNAUTHORIZED, "Second factor required.")
@@ -280,6 +288,7 @@ mod tests {
             ApiError::AdminRequired,
             ApiError::UserNotFound,
             ApiError::OwnAdminAccount,
+            ApiError::OwnAdminRole,
             ApiError::SecondFactorChallenge {
                 mfa_token: "t".into(),
             },
@@ -315,7 +324,7 @@ mod tests {
             E::WrongPassword | E::PasswordConflict | E::TooManyLogins { .. } => {}
             E::TooManyRegistrations { .. } | E::TooManyMails { .. } | E::InvalidCode => {}
             E::EmailNotVerified | E::EmailAlreadyVerified | E::AccountDisabled => {}
-            E::AdminRequired | E::UserNotFound | E::OwnAdminAccount => {}
+            E::AdminRequired | E::UserNotFound | E::OwnAdminAccount | E::OwnAdminRole => {}
             E::SecondFactorChallenge { .. } | E::InvalidChallenge | E::TotpAlreadyOn => {}
             E::TotpNotOn | E::SecondFactorRequired | E::NoTotpPending | E::Unavailable(_) => {}
         }
