@@ -347,12 +347,14 @@ async fn a_listed_user_shows_exactly_its_fields_and_bad_limits_or_cursors_are_40
         fields,
         [
             "admin",
+            "app_metadata",
             "disabled",
             "email",
             "email_verified",
             "id",
             "registered_on",
-            "roles"
+            "roles",
+            "user_metadata"
         ]
     );
     assert_eq!(me["admin"], true);
@@ -525,6 +527,35 @@ async fn an_admin_sets_roles_that_tokens_status_and_the_admin_view_carry() {
     // Unknown user: 404.
     let nobody = format!("/admin/users/{}/roles", auth::ids::new_user_id());
     call_with_token(&app, "PUT", &nobody, &admin, Some(body))
+        .await
+        .assert_fail(404, USER_NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_an_admin_writes_app_metadata_which_status_and_the_admin_view_show() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("app_metadata").await else {
+        return;
+    };
+    let (_, admin) = new_admin(&app, &backstage).await;
+    let (_, registered) = new_account(&app).await;
+    let user_id = user_of(&registered.token());
+    let path = format!("/admin/users/{user_id}");
+    let body = r#"{"app_metadata": {"plan": "pro", "seats": 5}}"#;
+    call_with_token(&app, "PATCH", &path, &registered.token(), Some(body))
+        .await
+        .assert_fail(403, ADMIN_REQUIRED);
+    let answer = call_with_token(&app, "PATCH", &path, &admin, Some(body)).await;
+    answer.assert_success(200, "User updated.");
+    let expected = serde_json::json!({"plan": "pro", "seats": 5});
+    assert_eq!(answer.body["data"]["app_metadata"], expected);
+    let shown = status(&app, &registered.token()).await;
+    assert_eq!(shown.body["data"]["app_metadata"], expected);
+    let viewed = call_with_token(&app, "GET", &path, &admin, None).await;
+    assert_eq!(viewed.body["data"]["user"]["app_metadata"], expected);
+    let bad = call_with_token(&app, "PATCH", &path, &admin, Some(r#"{"app_metadata": 1}"#)).await;
+    bad.assert_fail(400, "app_metadata must be a JSON object.");
+    let nobody = format!("/admin/users/{}", auth::ids::new_user_id());
+    call_with_token(&app, "PATCH", &nobody, &admin, Some(body))
         .await
         .assert_fail(404, USER_NOT_FOUND);
 }

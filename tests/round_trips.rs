@@ -163,6 +163,10 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .await;
     api.expect("status, bad token", to(Status).token("x.y.z"), 401, (0, 0))
         .await;
+    // The token check; TransactWriteItems (the profile's metadata).
+    let metadata = r#"{"user_metadata": {"display_name": "Ann"}}"#.to_owned();
+    let update = to(UpdateAccount).token(&token).body(metadata);
+    api.expect("update account", update, 200, (2, 2)).await;
     // BatchGetItem (the session with its user), UpdateItem (the rotation).
     let refresh = to(Refresh).body(refresh_body(&refresh_token));
     let refreshed = api.expect("refresh", refresh, 200, (2, 2)).await;
@@ -317,6 +321,16 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     .await;
     // The token check; GetItem; TransactWriteItems (the roles on profile and
     // login record).
+    // The token check; GetItem; TransactWriteItems (the profile's metadata).
+    api.expect(
+        "admin: update user",
+        user(UpdateUser, "")
+            .token(&admin)
+            .body(r#"{"app_metadata": {"plan": "pro"}}"#.into()),
+        200,
+        (3, 3),
+    )
+    .await;
     api.expect(
         "admin: set roles",
         user(SetUserRoles, "/roles")

@@ -132,3 +132,62 @@ async fn a_token_for_a_deleted_user_is_invalid() {
     backstage.delete_profile(&user_of(&token)).await;
     status(&app, &token).await.assert_fail(401, INVALID_TOKEN);
 }
+
+#[tokio::test]
+async fn a_user_keeps_their_own_metadata_and_status_shows_it() {
+    let app = app().await;
+    let (_, registered) = new_account(&app).await;
+    let token = registered.token();
+    let shown = status(&app, &token).await;
+    assert_eq!(shown.body["data"]["user_metadata"], serde_json::json!({}));
+    assert_eq!(shown.body["data"]["app_metadata"], serde_json::json!({}));
+
+    let patch = |body: String| {
+        let (app, token) = (&app, token.clone());
+        async move { call_with_token(app, "PATCH", "/auth/user", &token, Some(&body)).await }
+    };
+    let metadata = serde_json::json!({"display_name": "Ann", "prefs": {"theme": "dark"}});
+    let body = serde_json::json!({ "user_metadata": metadata }).to_string();
+    let answer = patch(body).await;
+    answer.assert_success(200, "Account updated.");
+    assert_eq!(answer.body["data"]["user_metadata"], metadata);
+    assert_eq!(
+        status(&app, &token).await.body["data"]["user_metadata"],
+        metadata
+    );
+
+    // Anything but an object within the limits: 400 with the reason, nothing kept.
+    let deep = serde_json::json!({"a": {"b": {"c": {"d": {"e": {}}}}}});
+    let big = serde_json::json!({ "a": "x".repeat(4096) });
+    for (bad, reason) in [
+        (
+            serde_json::json!([1]),
+            "user_metadata must be a JSON object.",
+        ),
+        (
+            serde_json::json!("Ann"),
+            "user_metadata must be a JSON object.",
+        ),
+        (deep, "user_metadata must nest at most 5 levels."),
+        (big, "user_metadata must be at most 4096 bytes as JSON."),
+    ] {
+        let answer = patch(serde_json::json!({ "user_metadata": bad }).to_string()).await;
+        answer.assert_fail(400, reason);
+        assert_eq!(answer.body["code"], "validation_failed");
+    }
+    assert_eq!(
+        status(&app, &token).await.body["data"]["user_metadata"],
+        metadata
+    );
+    // Its own key only: app_metadata is not the user's to write.
+    let answer = patch(r#"{"app_metadata": {"plan": "pro"}}"#.to_owned()).await;
+    answer.assert_fail(400, "user_metadata must be a JSON object.");
+    // Replaced whole.
+    patch(r#"{"user_metadata": {}}"#.to_owned())
+        .await
+        .assert_success(200, "Account updated.");
+    assert_eq!(
+        status(&app, &token).await.body["data"]["user_metadata"],
+        serde_json::json!({})
+    );
+}

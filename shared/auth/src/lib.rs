@@ -21,7 +21,8 @@
 //!   secret deployed functions read them from.
 //! - [`runtime`]: the Lambda glue, [`lambda_main!`] and logging.
 //! - [`metrics`]: counts of what happened, as CloudWatch embedded-metric lines.
-//! - [`roles`]: a user's roles, `admin` among them.
+//! - [`roles`]: a user's roles, `admin` among them; [`metadata`]: the JSON a
+//!   team keeps beside an account.
 //! - [`ids`]: the one shape of each id we issue.
 
 pub mod config;
@@ -30,6 +31,7 @@ pub mod endpoint;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod metadata;
 pub mod metrics;
 pub mod roles;
 pub mod runtime;

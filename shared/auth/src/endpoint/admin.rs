@@ -68,6 +68,8 @@ pub fn user_json(profile: &Profile) -> Value {
         "email": profile.email,
         "admin": profile.roles.is_admin(),
         "roles": profile.roles.names(),
+        "user_metadata": profile.user_metadata,
+        "app_metadata": profile.app_metadata,
         "disabled": profile.disabled,
         "email_verified": profile.email_verified,
         "registered_on": profile.registered_on,

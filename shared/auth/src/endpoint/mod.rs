@@ -110,6 +110,8 @@ endpoints! {
         SignOutUser => sign_out_user,
         DeleteUser => delete_user,
         SetUserRoles => set_user_roles,
+        UpdateUser => update_user,
+        UpdateAccount => update_account,
         DeleteAccount => delete_account,
         TotpEnroll => totp_enroll,
         TotpConfirm => totp_confirm,

@@ -26,15 +26,19 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
 
 /// Status's answer for the token's user (also timed alone by bench/ledger).
 pub fn status_reply(profile: &Profile) -> Reply {
-    success(
-        StatusCode::OK,
-        json!({ "data": {
-            "user_id": profile.user_id,
-            "email": profile.email,
-            "admin": profile.roles.is_admin(),
-            "roles": profile.roles.names(),
-            "registered_on": profile.registered_on,
-            "email_verified": profile.email_verified,
-        }}),
-    )
+    success(StatusCode::OK, json!({ "data": status_data(profile) }))
+}
+
+/// What status shows of a user (and `PATCH /auth/user` answers with).
+pub fn status_data(profile: &Profile) -> serde_json::Value {
+    json!({
+        "user_id": profile.user_id,
+        "email": profile.email,
+        "admin": profile.roles.is_admin(),
+        "roles": profile.roles.names(),
+        "registered_on": profile.registered_on,
+        "email_verified": profile.email_verified,
+        "user_metadata": profile.user_metadata,
+        "app_metadata": profile.app_metadata,
+    })
 }

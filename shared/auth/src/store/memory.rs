@@ -246,6 +246,12 @@ impl Store for MemoryStore {
             AccountChange::Disabled(false) => {
                 state.disabled.remove(user_id);
             }
+            AccountChange::UserMetadata(object) => {
+                state.metadata.entry(user_id.to_owned()).or_default().0 = object;
+            }
+            AccountChange::AppMetadata(object) => {
+                state.metadata.entry(user_id.to_owned()).or_default().1 = object;
+            }
         }
         Ok(true)
     }

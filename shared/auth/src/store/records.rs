@@ -2,6 +2,7 @@
 //! codes, and what each call reads together.
 
 use crate::mail::outbox::{MailKind, OutboxMail};
+use crate::metadata::Metadata;
 use crate::roles::Roles;
 use crate::throttle::{Counter, Failures, Settlement};
 
@@ -29,6 +30,10 @@ pub struct Profile {
     pub email_verified: bool,
     /// Disabled by an admin: no login, no refresh, no token accepted.
     pub disabled: bool,
+    /// The user's own metadata ([`crate::metadata`]).
+    pub user_metadata: Metadata,
+    /// What only admins write.
+    pub app_metadata: Metadata,
 }
 
 /// What login needs, found by email. The roles and `disabled` are kept on
@@ -51,6 +56,9 @@ pub struct LoginRecord {
 pub enum AccountChange {
     Roles(Roles),
     Disabled(bool),
+    /// The profile's metadata, replaced whole (the login record has none).
+    UserMetadata(Metadata),
+    AppMetadata(Metadata),
 }
 
 /// One page of the users, newest registration first.

@@ -182,7 +182,26 @@ impl DynamoStore {
                 vec![("disabled".to_owned(), AttributeValue::Bool(*disabled))],
                 None,
             ),
+            AccountChange::UserMetadata(object) => (
+                vec![(
+                    "user_metadata".to_owned(),
+                    s(serde_json::Value::from(object.clone()).to_string()),
+                )],
+                None,
+            ),
+            AccountChange::AppMetadata(object) => (
+                vec![(
+                    "app_metadata".to_owned(),
+                    s(serde_json::Value::from(object.clone()).to_string()),
+                )],
+                None,
+            ),
         };
+        // Metadata lives on the profile alone: the login record never shows it.
+        let profile_only = matches!(
+            change,
+            AccountChange::UserMetadata(_) | AccountChange::AppMetadata(_)
+        );
         let mut expression = (0..set.len())
             .map(|i| format!("#a{i} = :v{i}"))
             .collect::<Vec<_>>()
@@ -213,10 +232,10 @@ impl DynamoStore {
                     .build(),
             )
         };
-        self.conditional_transaction(vec![
-            update(schema::profile_key(user_id), "user_id = :user")?,
-            update(schema::login_key(email), "user_id = :user")?,
-        ])
-        .await
+        let mut items = vec![update(schema::profile_key(user_id), "user_id = :user")?];
+        if !profile_only {
+            items.push(update(schema::login_key(email), "user_id = :user")?);
+        }
+        self.conditional_transaction(items).await
     }
 }

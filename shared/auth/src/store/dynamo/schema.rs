@@ -39,6 +39,7 @@
 use super::formats::{FORMAT, ITEM_FORMAT};
 pub use super::outbox_items::{outbox_item, outbox_key, outbox_mail_from};
 use crate::mail::outbox::MailKind;
+use crate::metadata;
 use crate::roles::Roles;
 use crate::store::access::Items;
 use crate::store::{
@@ -267,6 +268,8 @@ pub fn profile_from(item: &Item) -> StoreResult<Profile> {
         registered_on: string_of(item, "registered_on")?,
         email_verified: flag(item, "email_verified"),
         disabled: flag(item, "disabled"),
+        user_metadata: metadata::from_stored(string_of(item, "user_metadata").ok().as_deref()),
+        app_metadata: metadata::from_stored(string_of(item, "app_metadata").ok().as_deref()),
     })
 }
 

@@ -2,6 +2,7 @@
 
 use super::super::*;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
+use crate::metadata::Metadata;
 use crate::throttle::{FAILURE_WINDOW_SECONDS, Settlement};
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +19,8 @@ pub(super) struct State {
     pub(super) verified: HashSet<String>,
     /// Users an admin disabled.
     pub(super) disabled: HashSet<String>,
+    /// (user metadata, app metadata) by user id.
+    pub(super) metadata: HashMap<String, (Metadata, Metadata)>,
     /// Pending codes by kind and address.
     pub(super) codes: HashMap<(MailKind, String), StoredCode>,
     /// Every mail written to the outbox, in order (nothing sends them here).
@@ -38,6 +41,16 @@ impl State {
             registered_on: user.registered_on.clone(),
             email_verified: self.verified.contains(&user.user_id),
             disabled: self.disabled.contains(&user.user_id),
+            user_metadata: self
+                .metadata
+                .get(user_id)
+                .map(|m| m.0.clone())
+                .unwrap_or_default(),
+            app_metadata: self
+                .metadata
+                .get(user_id)
+                .map(|m| m.1.clone())
+                .unwrap_or_default(),
         })
     }
 
