@@ -156,3 +156,19 @@ def test_the_forms_work_from_the_keyboard(browser, email):
         for field in form.find_elements(By.CSS_SELECTOR, "input"):
             labels = page.driver.find_elements(By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']")
             assert labels, field.get_attribute("id")
+
+
+def test_a_display_name_is_kept_in_user_metadata_and_shown_as_text(browser, email):
+    laptop = browser()
+    laptop.sign_up(email)
+    assert laptop.wait_text("#account-name", "not set")
+    laptop.fill("name-form", display_name=HOSTILE)
+    laptop.wait_text("#notice", "Account updated.")
+    assert laptop.wait_text("#account-name", HOSTILE) == HOSTILE
+    # No image but the page's own (the QR code's, empty until two-step sign-in is set up).
+    assert laptop.driver.find_elements(By.CSS_SELECTOR, "main img:not(#totp-qr)") == []
+    # Another device reads it from the account.
+    phone = browser()
+    phone.log_in(email, device="Phone")
+    assert phone.wait_text("#account-name", HOSTILE) == HOSTILE
+    assert phone.el("#display-name").get_attribute("value") == HOSTILE

@@ -9,6 +9,8 @@
   let refreshing = null;
   // A login whose password was right, waiting for its second factor.
   let pendingSignIn = null;
+  // The user's own metadata as last read: a write replaces it whole.
+  let userMetadata = {};
 
   const $ = (id) => document.getElementById(id);
   const errorOf = (form) => form.querySelector(".error");
@@ -121,6 +123,7 @@
       return;
     }
     const user = status.data.data;
+    showName(user.user_metadata || {});
     $("account-email").textContent = user.email;
     $("account-verified").textContent = user.email_verified ? "yes" : "not yet";
     $("account-registered").textContent = when(user.registered_on);
@@ -128,6 +131,13 @@
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
     await Promise.all([showSessions(), showSecondFactor()]);
+  }
+
+  function showName(metadata) {
+    userMetadata = metadata;
+    const name = typeof metadata.display_name === "string" ? metadata.display_name : "";
+    $("account-name").textContent = name || "not set";
+    $("display-name").value = name;
   }
 
   // Two-step sign-in: what is on, and the forms that fit.
@@ -296,6 +306,14 @@
       form.reset();
       notice(result.data.message);
       await showSecondFactor();
+    },
+    "name-form": async (form, body) => {
+      // The other keys of the metadata kept: the write replaces it whole.
+      const metadata = { ...userMetadata, display_name: body.display_name || "" };
+      const result = await authed("PATCH", "/auth/user", { user_metadata: metadata });
+      if (result.status !== 200) return messageOf(result);
+      showName(result.data.data.user_metadata);
+      notice(result.data.message);
     },
     "password-form": async (form, body) => {
       const result = await authed("POST", "/auth/password", body);
