@@ -72,7 +72,7 @@ pub static TOKENS: LazyLock<Tokens> = LazyLock::new(|| {
         .issue(
             "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e",
             "AAAAAAAAAAAAAAAAAAAAAA",
-            false,
+            &auth::roles::Roles::default(),
             &auth::store::SignIn::password(now),
             ISSUER,
             now,
