@@ -252,8 +252,9 @@ impl Config {
         let require_verified_email = switch("REQUIRE_VERIFIED_EMAIL")?;
         let require_mfa_for_admins = switch("REQUIRE_MFA_FOR_ADMINS")?;
         let trusted_proxy = match lookup("TRUSTED_PROXY").as_deref().map(str::trim) {
-            None | Some("" | "none") => TrustedProxy::None,
-            Some("cloudfront") => TrustedProxy::CloudFront,
+            None | Some("" | "none" | "false" | "0") => TrustedProxy::None,
+            // CloudFront is the one proxy known: "on" means it.
+            Some("cloudfront" | "true" | "1") => TrustedProxy::CloudFront,
             Some(other) => {
                 return Err(ConfigError(format!(
                     "TRUSTED_PROXY must be none or cloudfront, got {other:?}"

@@ -111,6 +111,8 @@ fn a_trusted_proxy_is_named_or_refused() {
     assert_eq!(absent.trusted_proxy, TrustedProxy::None);
     assert_eq!(with("none").unwrap(), TrustedProxy::None);
     assert_eq!(with("cloudfront").unwrap(), TrustedProxy::CloudFront);
+    assert_eq!(with("true").unwrap(), TrustedProxy::CloudFront);
+    assert_eq!(with("false").unwrap(), TrustedProxy::None);
     let error = with("x-forwarded-for").unwrap_err();
     assert!(error.0.contains("TRUSTED_PROXY"), "{}", error.0);
 }
