@@ -101,14 +101,13 @@ fn audit(admin_id: &str, action: &str, target_id: Option<&str>, result: &Result<
     );
 }
 
-/// The flag on the account's profile and login record, together; 404 for an
-/// account gone meanwhile.
-pub async fn set_disabled<S: Store>(
+/// Applies `change` to the user an admin call names (profile and login
+/// record together); 404 for an account gone meanwhile.
+pub async fn change_user<S: Store>(
     app: &App<S>,
     profile: &Profile,
-    disabled: bool,
+    change: AccountChange,
 ) -> Result<(), ApiError> {
-    let change = AccountChange::Disabled(disabled);
     let changed = app
         .store
         .change_account(&profile.user_id, &profile.email, change)

@@ -1,5 +1,6 @@
 use super::App;
-use super::admin::{admin_action, named_profile, set_disabled};
+use crate::store::AccountChange;
+use super::admin::{admin_action, named_profile, change_user};
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
@@ -32,7 +33,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }
-        set_disabled(app, &profile, true).await?;
+        change_user(app, &profile, AccountChange::Disabled(true)).await?;
         // After the flag: a login racing this one cannot open a session
         // once the flag is set (its write checks it), and this sweep ends
         // any opened before.

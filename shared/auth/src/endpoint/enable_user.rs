@@ -1,5 +1,6 @@
 use super::App;
-use super::admin::{admin_action, named_profile, set_disabled};
+use crate::store::AccountChange;
+use super::admin::{admin_action, named_profile, change_user};
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
@@ -26,7 +27,7 @@ pub const DESCRIPTION: Description = Description {
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "enable_user", |_| async {
         let profile = named_profile(app, request).await?;
-        set_disabled(app, &profile, false).await?;
+        change_user(app, &profile, AccountChange::Disabled(false)).await?;
         Ok(success(
             StatusCode::OK,
             json!({ "message": "User enabled." }),

@@ -1,5 +1,5 @@
 use super::App;
-use super::admin::{admin_action, named_profile, user_json};
+use super::admin::{admin_action, change_user, named_profile, user_json};
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
@@ -43,13 +43,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
             return Err(ApiError::OwnAdminRole);
         }
         let change = AccountChange::Roles(roles.clone());
-        let changed = app
-            .store
-            .change_account(&profile.user_id, &profile.email, change)
-            .await?;
-        if !changed {
-            return Err(ApiError::UserNotFound);
-        }
+        change_user(app, &profile, change).await?;
         let shown = crate::store::Profile { roles, ..profile };
         Ok(success(
             StatusCode::OK,

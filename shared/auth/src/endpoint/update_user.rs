@@ -1,5 +1,5 @@
 use super::App;
-use super::admin::{admin_action, named_profile, user_json};
+use super::admin::{admin_action, change_user, named_profile, user_json};
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
@@ -37,13 +37,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         let app_metadata = metadata::from_request("app_metadata", body.app_metadata)?;
         let profile = named_profile(app, request).await?;
         let change = AccountChange::AppMetadata(app_metadata.clone());
-        let changed = app
-            .store
-            .change_account(&profile.user_id, &profile.email, change)
-            .await?;
-        if !changed {
-            return Err(ApiError::UserNotFound);
-        }
+        change_user(app, &profile, change).await?;
         let shown = Profile {
             app_metadata,
             ..profile
