@@ -22,6 +22,8 @@ write_function_env "$env_file"
 
 # Outside the message: an apostrophe inside ${…:-…} there is a bad substitution.
 cors=${CORS_ALLOW_ORIGINS:-"none (only the API's own origin: the account page)"}
+hook=${TOKEN_HOOK_URL:-none}
+[ -z "${TOKEN_HOOK_URL:-}" ] || hook="$hook (${TOKEN_HOOK_FAILURE:-deny} after ${TOKEN_HOOK_TIMEOUT_MS:-1000} ms)"
 cat >&2 <<MSG
 run: settings
   SIGNING_KEYS              $KEYS_ORIGIN:
@@ -35,6 +37,7 @@ $(key_ids | sed 's/^/                              /')
                             (failed ones: ${MAIL_DEAD_LETTER_FILE:-.tools/mail-dead-letters.jsonl})
   instances per function    $CONCURRENCY
   CORS_ALLOW_ORIGINS        $cors
+  TOKEN_HOOK_URL            $hook
 run: serving http://127.0.0.1:9000
 MSG
 routes | while read -r method path function; do

@@ -99,6 +99,7 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                 roles: Vec::new(),
                 amr: vec!["pwd".into()],
                 auth_time: now,
+                claims: None,
             };
             let header = Header::new(Algorithm::HS256);
             let token = jsonwebtoken::encode(&header, &claims, &encoding).expect("sign");

@@ -23,11 +23,14 @@
 //! - [`metrics`]: counts of what happened, as CloudWatch embedded-metric lines.
 //! - [`roles`]: a user's roles, `admin` among them; [`metadata`]: the JSON a
 //!   team keeps beside an account.
+//! - [`hook`]: the token hook, custom claims from the team's own code,
+//!   signed per Standard Webhooks.
 //! - [`ids`]: the one shape of each id we issue.
 
 pub mod config;
 pub mod credentials;
 pub mod endpoint;
+pub mod hook;
 pub mod http;
 pub mod ids;
 pub mod mail;

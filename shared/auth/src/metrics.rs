@@ -55,10 +55,13 @@ pub enum Metric {
     AuthorizerErrored,
     /// Any call answered 503 because storage failed.
     StorageUnavailable,
+    /// The token hook failed (slow, unreachable, or a bad answer): a 503
+    /// under the `deny` policy, a token without custom claims under `skip`.
+    TokenHookFailed,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 21] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -79,6 +82,7 @@ impl Metric {
         Self::AuthorizerDenied,
         Self::AuthorizerErrored,
         Self::StorageUnavailable,
+        Self::TokenHookFailed,
     ];
 
     /// The metric's name in CloudWatch (and in the template's alarms).

@@ -91,6 +91,7 @@ pub mod mailbox;
 pub mod messages;
 mod secrets;
 pub mod stored;
+pub mod token_hook;
 pub mod tokens;
 pub mod traffic;
 

@@ -86,6 +86,8 @@ pub struct Config {
     /// Who may name the client's address (`TRUSTED_PROXY`: `none`, the
     /// default, or `cloudfront`): see [`crate::http::request::client_address`].
     pub trusted_proxy: TrustedProxy,
+    /// The token hook, if `TOKEN_HOOK_URL` names one ([`crate::hook`]).
+    pub token_hook: Option<crate::hook::HookSettings>,
 }
 
 /// A proxy in front of API Gateway that names the client's address, trusted
@@ -155,6 +157,7 @@ impl fmt::Debug for Config {
             .field("mails_per_email_per_hour", &self.mails_per_email_per_hour)
             .field("source_mails_per_hour", &self.source_mails_per_hour)
             .field("require_verified_email", &self.require_verified_email)
+            .field("token_hook", &self.token_hook)
             .finish()
     }
 }
@@ -285,6 +288,7 @@ impl Config {
                 .filter(|name| !name.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_TOTP_ISSUER.to_owned()),
             trusted_proxy,
+            token_hook: crate::hook::HookSettings::from_lookup(&lookup)?,
         })
     }
 }

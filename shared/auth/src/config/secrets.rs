@@ -32,6 +32,9 @@ pub struct SecretSource {
 struct SecretValue {
     signing_keys: serde_json::Value,
     refresh_token_secret: String,
+    /// The token hook's `whsec_…` secret, for a deployment with a hook.
+    #[serde(default)]
+    token_hook_secret: Option<String>,
 }
 
 impl SecretSource {
@@ -66,10 +69,16 @@ impl SecretSource {
             .ok_or_else(|| fault("has no string value".into()))?;
         let value: SecretValue = serde_json::from_str(text)
             .map_err(|_| fault("is not {\"signing_keys\", \"refresh_token_secret\"}".into()))?;
-        Ok(vec![
+        let mut settings = vec![
             ("SIGNING_KEYS", value.signing_keys.to_string()),
             ("REFRESH_TOKEN_SECRET", value.refresh_token_secret),
-        ])
+        ];
+        settings.extend(
+            value
+                .token_hook_secret
+                .map(|secret| ("TOKEN_HOOK_SECRET", secret)),
+        );
+        Ok(settings)
     }
 
     /// Whether this instance's copy is old enough to read again; if so, the

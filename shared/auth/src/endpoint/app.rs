@@ -6,6 +6,7 @@ use crate::config::secrets::SecretSource;
 use crate::credentials::one_time_code::CodeKey;
 use crate::credentials::recovery_codes::RecoveryKey;
 use crate::credentials::sealed::SealingKeys;
+use crate::hook::TokenHook;
 use crate::http::error::ApiError;
 use crate::store::Store;
 use crate::tokens::access::Tokens;
@@ -26,6 +27,8 @@ pub struct App<S> {
     pub store: S,
     /// Deployed: where the keys come from, to read them again.
     pub secrets: Option<SecretSource>,
+    /// Custom claims for every token, if a hook is set ([`crate::hook`]).
+    pub token_hook: Option<TokenHook>,
 }
 
 impl<S: Store> App<S> {
@@ -39,6 +42,7 @@ impl<S: Store> App<S> {
         let code_key = CodeKey::new(&config.refresh_token_secret);
         let sealing_keys = SealingKeys::new(&config.refresh_token_secret, &[]);
         let recovery_key = RecoveryKey::new(&config.refresh_token_secret);
+        let token_hook = config.token_hook.clone().map(TokenHook::new);
         Self {
             config,
             tokens,
@@ -48,6 +52,7 @@ impl<S: Store> App<S> {
             recovery_key,
             store,
             secrets: None,
+            token_hook,
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::App;
-use super::session_tokens::{new_session, tokens_reply};
+use super::session_tokens::{HOOK_PROFILE, hook_claims, new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::http::error::ApiError;
 use crate::credentials::password;
@@ -20,6 +20,8 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::Signer,
     storage: &[
         super::password_attempt::PASSWORD_CHECK,
+        // With a token hook: the profile it is sent.
+        HOOK_PROFILE,
         // The session opens only if the verified hash still holds; a
         // success clears the account's counter.
         &[
@@ -66,6 +68,13 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     }
     let sign_in = (credentials.device, SignIn::password(now));
     let (session, refresh) = new_session(app, &record.user_id, sign_in, request, now)?;
+    let claims = match hook_claims(app, &record.user_id, None, &session.sign_in.amr, now).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            attempt.give_back(&app.store).await?;
+            return Err(error);
+        }
+    };
     if !app
         .store
         .create_session(&session, &attempt.verified(email, &record.password_hash))
@@ -78,7 +87,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::OK,
         "Successfully logged in.",
-        (&refresh, &record.roles, &session.sign_in),
+        (&refresh, &record.roles, &session.sign_in, claims),
         request,
         now,
     )

@@ -1,7 +1,7 @@
 use super::App;
 use super::description::{Description, Guard, Needs};
 use super::password_attempt::{PASSWORD_CHECK, PasswordAttempt};
-use super::session_tokens::{new_session, tokens_reply};
+use super::session_tokens::{HOOK_PROFILE, hook_claims, new_session, tokens_reply};
 use super::totp_enroll::totp_context;
 use crate::credentials::mfa_token::MfaToken;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
@@ -26,6 +26,8 @@ pub const DESCRIPTION: Description = Description {
     storage: &[
         // The challenge and the account's factor, in one read.
         &[Access::users("BatchGetItem", &[Items::SecondFactor])],
+        // With a token hook: the profile it is sent.
+        HOOK_PROFILE,
         // The code claimed and throttled like a password, on the same counters.
         PASSWORD_CHECK,
         // A wrong code: one try fewer on the challenge. A right one, in one
@@ -99,6 +101,13 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let device = Some(challenge.device.clone());
     let sign_in = (device, SignIn::with_second_factor(now));
     let (session, refresh) = new_session(app, user_id, sign_in, request, now)?;
+    let claims = match hook_claims(app, user_id, None, &session.sign_in.amr, now).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            attempt.give_back(&app.store).await?;
+            return Err(error);
+        }
+    };
     let notice = matches!(used, FactorUsed::RecoveryCode(_))
         .then(|| OutboxMail::notice(MailKind::RecoveryCodeUsed, email, now));
     let pass = ChallengePass {
@@ -119,7 +128,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::OK,
         "Successfully logged in.",
-        (&refresh, &record.roles, &session.sign_in),
+        (&refresh, &record.roles, &session.sign_in, claims),
         request,
         now,
     )

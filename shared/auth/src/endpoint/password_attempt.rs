@@ -86,6 +86,12 @@ impl PasswordAttempt {
 
     /// What settles this attempt: for a check that is not a password's (a
     /// second factor's code, counted the same way).
+    /// Gives the attempt back, for a right password whose sign-in stopped
+    /// on something else (a failed token hook): no failure is counted.
+    pub async fn give_back<S: Store>(&self, store: &S) -> Result<(), ApiError> {
+        Ok(store.settle_attempt(&self.settlement).await?)
+    }
+
     pub fn settlement(&self) -> &Settlement {
         &self.settlement
     }

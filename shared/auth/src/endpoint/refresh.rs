@@ -1,12 +1,11 @@
-use crate::roles::Roles;
 use super::App;
-use super::session_tokens::tokens_reply;
+use super::session_tokens::{hook_claims, tokens_reply};
 use crate::credentials::required_string;
 use crate::http::error::ApiError;
 use crate::tokens::refresh::RefreshToken;
 use crate::http::request::json_body;
 use crate::http::response::Reply;
-use crate::store::{Session, Store};
+use crate::store::{Profile, Session, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -58,16 +57,17 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
 
     let (session, profile) = read_live().await?;
-    let roles = &profile.roles;
     let presented_hash = presented.hash();
     let successor = app.refresh_token_keys.successor_of(&presented);
     // If it is not the live token: what judging it as a retry needs.
     let retry = Presented {
         hash: &presented_hash,
         successor: &successor,
-        roles,
+        profile: &profile,
     };
     if presented_hash == session.refresh_hash {
+        // Asked before the rotation, which it can still refuse.
+        let claims = hook_claims(app, user_id, Some(&profile), &session.sign_in.amr, now).await?;
         let rotated = app
             .store
             .rotate_refresh(&session, &successor.hash(), now)
@@ -77,7 +77,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
                 app,
                 StatusCode::OK,
                 "Token refreshed.",
-                (&successor, roles, &session.sign_in),
+                (&successor, &profile.roles, &session.sign_in, claims),
                 request,
                 now,
             );
@@ -107,11 +107,13 @@ async fn refresh_retired<S: Store>(
     let just_rotated = session.previous_hash.as_deref() == Some(presented.hash)
         && now.saturating_sub(session.rotated_at) <= app.config.refresh_reuse_grace_seconds;
     if just_rotated {
+        let (user_id, profile) = (&session.user_id, presented.profile);
+        let claims = hook_claims(app, user_id, Some(profile), &session.sign_in.amr, now).await?;
         return tokens_reply(
             app,
             StatusCode::OK,
             "Token refreshed.",
-            (presented.successor, presented.roles, &session.sign_in),
+            (presented.successor, &profile.roles, &session.sign_in, claims),
             request,
             now,
         );
@@ -124,9 +126,9 @@ async fn refresh_retired<S: Store>(
 }
 
 /// A presented refresh token: its hash, the successor it would rotate to,
-/// and its user's role.
+/// and its user's profile.
 struct Presented<'a> {
     hash: &'a str,
     successor: &'a RefreshToken,
-    roles: &'a Roles,
+    profile: &'a Profile,
 }

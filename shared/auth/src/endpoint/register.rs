@@ -1,7 +1,7 @@
 use crate::roles::Roles;
 use super::App;
 use super::mailed_codes::new_code;
-use super::session_tokens::{new_session, tokens_reply};
+use super::session_tokens::{hook_claims, new_session, tokens_reply};
 use crate::credentials::Credentials;
 use crate::http::error::ApiError;
 use crate::mail::outbox::MailKind;
@@ -65,6 +65,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let sign_in = (credentials.device, SignIn::password(now));
     let (session, refresh) = new_session(app, &user.user_id, sign_in, request, now)?;
     let verification = new_code(app, MailKind::VerifyEmail, &user.email, now)?;
+    let claims = hook_claims(app, &user.user_id, Some(&user.profile()), &session.sign_in.amr, now).await?;
     if app
         .store
         .create_user(&user, Some(&session), Some(&verification))
@@ -77,7 +78,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         app,
         StatusCode::CREATED,
         "Successfully registered.",
-        (&refresh, &user.roles, &session.sign_in),
+        (&refresh, &user.roles, &session.sign_in, claims),
         request,
         now,
     )

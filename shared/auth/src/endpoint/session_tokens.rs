@@ -3,11 +3,13 @@
 
 use super::App;
 use crate::credentials::device_name;
+use crate::hook::HookSubject;
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
+use crate::metadata::Metadata;
 use crate::roles::Roles;
 use crate::store::access::{Access, Items};
-use crate::store::{Session, SignIn, Store};
+use crate::store::{Profile, Session, SignIn, Store};
 use crate::tokens::refresh::RefreshToken;
 use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
@@ -59,14 +61,61 @@ pub fn device_of(device: Option<String>, request: &Request) -> String {
         .unwrap_or_else(|| "unknown device".to_owned())
 }
 
-/// The answer that hands out tokens: an access token for the session (with
-/// the user's role as storage has it now, and how the session was signed
-/// in), and its refresh token.
+/// Reading the profile for the token hook, in the calls that do not read
+/// it anyway (login, its second step): only when a hook is set.
+pub const HOOK_PROFILE: &[Access] = &[Access::users("GetItem", &[Items::User])];
+
+/// What a token is issued for: the session's refresh token, the user's roles
+/// as storage has them now, how the session was signed in, and the token
+/// hook's claims ([`hook_claims`]).
+pub type Grant<'a> = (&'a RefreshToken, &'a Roles, &'a SignIn, Option<Metadata>);
+
+/// The token hook's claims for `user_id`'s next token: `None` with no hook
+/// (no request, no read), or for a failed hook whose policy is `skip`; a
+/// 503 for one whose policy is `deny`. Asked before the call writes
+/// anything, so a refusal leaves nothing behind. `known` is the user's
+/// profile if the call has it; else it is read, one more round trip.
+pub async fn hook_claims<S: Store>(
+    app: &App<S>,
+    user_id: &str,
+    known: Option<&Profile>,
+    amr: &[String],
+    now: u64,
+) -> Result<Option<Metadata>, ApiError> {
+    let Some(hook) = &app.token_hook else {
+        return Ok(None);
+    };
+    let read;
+    let profile = match known {
+        Some(profile) => profile,
+        None => {
+            // Erased since its login record was read.
+            read = app
+                .store
+                .profile(user_id)
+                .await?
+                .ok_or(ApiError::LoginFailed)?;
+            &read
+        }
+    };
+    let subject = HookSubject {
+        user_id,
+        email: &profile.email,
+        roles: profile.roles.names(),
+        user_metadata: &profile.user_metadata,
+        app_metadata: &profile.app_metadata,
+        amr,
+    };
+    hook.claims(&subject, now).await
+}
+
+/// The answer that hands out tokens: an access token for the session, and
+/// its refresh token.
 pub fn tokens_reply<S: Store>(
     app: &App<S>,
     code: StatusCode,
     message: &str,
-    grant: (&RefreshToken, &Roles, &SignIn),
+    grant: Grant<'_>,
     request: &Request,
     now: u64,
 ) -> Result<Reply, ApiError> {
@@ -79,16 +128,15 @@ pub fn tokens_reply<S: Store>(
 /// an answer that adds fields of its own.
 pub fn tokens_body<S: Store>(
     app: &App<S>,
-    (refresh, roles, sign_in): (&RefreshToken, &Roles, &SignIn),
+    (refresh, roles, sign_in, claims): Grant<'_>,
     request: &Request,
     now: u64,
 ) -> Result<serde_json::Value, ApiError> {
     let issuer = app.issuer(crate::http::request::domain_name(request))?;
-    let (auth_token, _) = app.tokens.issue(
+    let (auth_token, _) = app.tokens.issue_with(
         &refresh.user_id,
         &refresh.session_id,
-        roles,
-        sign_in,
+        (roles, sign_in, claims),
         &issuer,
         now,
     )?;

@@ -1,7 +1,7 @@
 use super::App;
 use super::authenticate::{Caller, authenticate};
 use super::description::{Description, Guard, Needs};
-use super::session_tokens::{SESSION_SWEEP, tokens_body};
+use super::session_tokens::{SESSION_SWEEP, hook_claims, tokens_body};
 use super::totp_enroll::totp_context;
 use crate::credentials::recovery_codes;
 use crate::credentials::required_string;
@@ -71,6 +71,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let (codes, hashes) = new_recovery_set(app, user_id)?;
     let refresh = RefreshToken::new(user_id, &caller.claims.sid)?;
     let sign_in = SignIn::with_second_factor(now);
+    let claims = hook_claims(app, user_id, Some(&caller.profile), &sign_in.amr, now).await?;
     let confirmation = TotpConfirmation {
         user_id,
         email: &caller.profile.email,
@@ -93,7 +94,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     app.store
         .delete_sessions(user_id, Some(&caller.claims.sid))
         .await?;
-    let grant = (&refresh, &caller.profile.roles, &sign_in);
+    let grant = (&refresh, &caller.profile.roles, &sign_in, claims);
     let mut answer = tokens_body(app, grant, request, now)?;
     answer["message"] = "Two-step sign-in is on.".into();
     answer["recovery_codes"] = json!(codes);

@@ -116,6 +116,9 @@ pub enum ApiError {
     SecondFactorRequired,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
+    /// The token hook failed, and its policy is to deny ([`crate::hook`]).
+    /// The fault is logged by the hook, never sent.
+    TokenHookFailed(String),
 }
 
 impl From<TokenRejection> for ApiError {
@@ -164,6 +167,7 @@ impl ApiError {
             Self::SecondFactorRequired => "step_up_required",
             Self::NoTotpPending => "totp_not_pending",
             Self::Unavailable(_) => "service_unavailable",
+            Self::TokenHookFailed(_) => "token_hook_failed",
         }
     }
 
@@ -230,7 +234,7 @@ impl ApiError {
                 "Two-step sign-in is not being set up. Please enroll first.",
             ),
             // The detail is for the log, which the caller writes.
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::TokenHookFailed(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service unavailable. Please try again.",
             ),
@@ -298,6 +302,7 @@ mod tests {
             ApiError::SecondFactorRequired,
             ApiError::NoTotpPending,
             ApiError::Unavailable("x".into()),
+            ApiError::TokenHookFailed("x".into()),
         ];
         for rejection in [
             TokenRejection::Missing,
@@ -327,6 +332,7 @@ mod tests {
             E::AdminRequired | E::UserNotFound | E::OwnAdminAccount | E::OwnAdminRole => {}
             E::SecondFactorChallenge { .. } | E::InvalidChallenge | E::TotpAlreadyOn => {}
             E::TotpNotOn | E::SecondFactorRequired | E::NoTotpPending | E::Unavailable(_) => {}
+            E::TokenHookFailed(_) => {}
         }
     }
 

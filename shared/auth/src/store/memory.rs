@@ -136,6 +136,12 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    async fn settle_attempt(&self, settlement: &Settlement) -> StoreResult<()> {
+        self.check()?;
+        self.lock().settle(settlement);
+        Ok(())
+    }
+
     async fn count_in_window(&self, counter: &Counter, window_end: u64) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();

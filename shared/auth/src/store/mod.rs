@@ -17,7 +17,7 @@ pub use second_factor::{
 
 use crate::http::error::ApiError;
 use crate::mail::outbox::{MailKind, OutboxMail};
-use crate::throttle::{Counter, Failures};
+use crate::throttle::{Counter, Failures, Settlement};
 use crate::tokens::access::Claims;
 use std::future::Future;
 
@@ -76,6 +76,13 @@ pub trait Store: SecondFactors + Send + Sync {
         session: &Session,
         verified: &Verified<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Settles an attempt whose password was right but whose sign-in
+    /// stopped on something else (the token hook): it counts as no failure.
+    fn settle_attempt(
+        &self,
+        settlement: &Settlement,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Counts one event (a registration, a code mail) on `counter`, for one
     /// window ending at `window_end`, only while it holds fewer than its limit

@@ -19,6 +19,22 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
+impl NewUser {
+    /// The profile the account starts with (no metadata yet).
+    pub fn profile(&self) -> Profile {
+        Profile {
+            user_id: self.user_id.clone(),
+            email: self.email.clone(),
+            roles: self.roles.clone(),
+            registered_on: self.registered_on.clone(),
+            email_verified: self.email_verified,
+            disabled: false,
+            user_metadata: Metadata::new(),
+            app_metadata: Metadata::new(),
+        }
+    }
+}
+
 /// What `status` shows of a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {

@@ -4,6 +4,7 @@
 //! published keys (`GET /.well-known/jwks.json`); only we can sign them.
 
 use crate::http::error::{ApiError, TokenRejection};
+use crate::metadata::Metadata;
 use crate::roles::Roles;
 use crate::store::SignIn;
 use crate::tokens::keys::{KeySet, SigningKey};
@@ -48,6 +49,10 @@ pub struct Claims {
     /// issued: refresh carries it unchanged. (0 before the claim existed.)
     #[serde(default)]
     pub auth_time: u64,
+    /// The token hook's custom claims, when a hook is set and answered
+    /// ([`crate::hook`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Metadata>,
 }
 
 impl Claims {
@@ -96,12 +101,25 @@ impl Tokens {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = keys;
     }
 
+    /// A token with no custom claims.
     pub fn issue(
         &self,
         user_id: &str,
         session_id: &str,
         roles: &Roles,
         sign_in: &SignIn,
+        issuer: &str,
+        now: u64,
+    ) -> Result<(String, Claims), ApiError> {
+        self.issue_with(user_id, session_id, (roles, sign_in, None), issuer, now)
+    }
+
+    /// A token for the session, with the hook's `custom` claims if any.
+    pub fn issue_with(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        (roles, sign_in, custom): (&Roles, &SignIn, Option<Metadata>),
         issuer: &str,
         now: u64,
     ) -> Result<(String, Claims), ApiError> {
@@ -117,6 +135,7 @@ impl Tokens {
             roles: roles.names().to_vec(),
             amr: sign_in.amr.clone(),
             auth_time: sign_in.auth_time,
+            claims: custom,
         };
         let keys = self.keys();
         let signer = keys.current();

@@ -5,7 +5,7 @@ use super::retry::{built, conditional, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
 use crate::mail::outbox::MailKind;
-use crate::throttle::Claim;
+use crate::throttle::{Claim, Settlement};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store for DynamoStore {
@@ -70,6 +70,10 @@ impl Store for DynamoStore {
         futures_util::future::try_join_all(take_back).await?;
         claimed.into_iter().try_for_each(|claim| claim.map(drop))?;
         Ok(false)
+    }
+
+    async fn settle_attempt(&self, settlement: &Settlement) -> StoreResult<()> {
+        self.write_settled(Vec::new(), settlement).await.map(|_| ())
     }
 
     async fn create_session(
