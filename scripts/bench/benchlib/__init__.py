@@ -12,5 +12,6 @@
   size       5. zipped bootstrap and RSS   trips    6. DynamoDB requests per call
   rs256      7. RS256 next to HS256      secrets  8. keys from Secrets Manager
   ledger     9. the latency ledger         second_factor  10. two-step sign-in
+  token_hook 11. login and refresh with a token hook
   report     the table and bench/results.md
 """
