@@ -114,6 +114,12 @@ pub enum ApiError {
     /// a token whose sign-in did not use it (or an admin call, with
     /// `REQUIRE_MFA_FOR_ADMINS`, by a token without it).
     SecondFactorRequired,
+    /// A change of address to one that got an account between the request
+    /// and its confirmation; nothing was changed.
+    EmailTaken,
+    /// A sensitive change by an account without a password, with a token
+    /// whose sign-in is not recent enough to stand in for it.
+    RecentSignInRequired,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
 }
@@ -163,6 +169,8 @@ impl ApiError {
             Self::TotpNotOn => "totp_not_on",
             Self::SecondFactorRequired => "step_up_required",
             Self::NoTotpPending => "totp_not_pending",
+            Self::EmailTaken => "email_taken",
+            Self::RecentSignInRequired => "recent_sign_in_required",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -228,6 +236,14 @@ impl ApiError {
             Self::NoTotpPending => (
                 StatusCode::CONFLICT,
                 "Two-step sign-in is not being set up. Please enroll first.",
+            ),
+            Self::EmailTaken => (
+                StatusCode::CONFLICT,
+                "That email address has an account now. Nothing was changed.",
+            ),
+            Self::RecentSignInRequired => (
+                StatusCode::FORBIDDEN,
+                "Please sign in again, then retry within 5 minutes.",
             ),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => (
@@ -297,6 +313,8 @@ mod tests {
             ApiError::TotpNotOn,
             ApiError::SecondFactorRequired,
             ApiError::NoTotpPending,
+            ApiError::EmailTaken,
+            ApiError::RecentSignInRequired,
             ApiError::Unavailable("x".into()),
         ];
         for rejection in [
@@ -327,6 +345,7 @@ mod tests {
             E::AdminRequired | E::UserNotFound | E::OwnAdminAccount | E::OwnAdminRole => {}
             E::SecondFactorChallenge { .. } | E::InvalidChallenge | E::TotpAlreadyOn => {}
             E::TotpNotOn | E::SecondFactorRequired | E::NoTotpPending | E::Unavailable(_) => {}
+            E::EmailTaken | E::RecentSignInRequired => {}
         }
     }
 

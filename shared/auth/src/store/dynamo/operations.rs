@@ -382,4 +382,19 @@ impl Store for DynamoStore {
         let items = self.redeem(redemption, None)?;
         self.conditional_transaction(items).await
     }
+
+    async fn email_change_attempt(&self, email: &str) -> StoreResult<EmailChangeAttempt> {
+        self.read_email_change(email).await
+    }
+
+    async fn start_email_change(&self, request: &EmailChangeRequest<'_>) -> StoreResult<bool> {
+        self.write_email_change_request(request).await
+    }
+
+    async fn confirm_email_change(
+        &self,
+        confirmation: &EmailChangeConfirmation<'_>,
+    ) -> StoreResult<EmailChangeOutcome> {
+        self.write_email_change(confirmation).await
+    }
 }
