@@ -16,7 +16,7 @@ use test_support::*;
 
 const ON_ITS_WAY: &str = "A code is on its way to the new address.";
 const EMAIL_CHANGED: &str = "Email changed.";
-const EMAIL_TAKEN: &str = "That email address has an account now. Nothing was changed.";
+const EMAIL_TAKEN: &str = "That email address is taken now.";
 const SAME_ADDRESS: &str = "new_email is already the account's address.";
 const SECOND_FACTOR_REQUIRED: &str = "Second factor required.";
 
@@ -89,9 +89,7 @@ async fn a_confirmed_change_moves_the_account_and_frees_the_old_address() {
     after.assert_success(200, LOGGED_IN);
     assert_eq!(user_of(&after.token()), user_of(&laptop.token()));
     // The old address is free to register, as a new account.
-    register(&app, &old)
-        .await
-        .assert_success(201, REGISTERED);
+    register(&app, &old).await.assert_success(201, REGISTERED);
     let newcomer = login(&app, &old, PASSWORD).await;
     assert_ne!(user_of(&newcomer.token()), user_of(&laptop.token()));
     // The code is used up.
@@ -126,7 +124,8 @@ async fn with_two_step_sign_in_on_a_token_without_the_factor_is_refused() {
     let (_, registered) = new_account(&app).await;
     let token = registered.token();
     let body = json!({ "password": PASSWORD }).to_string();
-    let enrolled = call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some(&body)).await;
+    let enrolled =
+        call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some(&body)).await;
     assert_eq!(enrolled.status, 200, "{}", enrolled.body);
     let secret = enrolled.body["secret"].as_str().unwrap();
     record_second_factor(Some(secret), &[]);
@@ -160,7 +159,10 @@ async fn five_wrong_codes_kill_the_change() {
     let dead = confirm_change(&app, &token, &code).await;
     dead.assert_fail(400, INVALID_CODE);
     assert_eq!(dead.body["code"], "invalid_code");
-    assert_eq!(status(&app, &token).await.body["data"]["email"], email.as_str());
+    assert_eq!(
+        status(&app, &token).await.body["data"]["email"],
+        email.as_str()
+    );
 }
 
 #[tokio::test]
@@ -179,7 +181,10 @@ async fn a_new_request_replaces_the_pending_change() {
     confirm_change(&app, &token, &second_code)
         .await
         .assert_success(200, EMAIL_CHANGED);
-    assert_eq!(status(&app, &token).await.body["data"]["email"], second.as_str());
+    assert_eq!(
+        status(&app, &token).await.body["data"]["email"],
+        second.as_str()
+    );
     login(&app, &first, PASSWORD)
         .await
         .assert_fail(404, USER_DOES_NOT_EXIST);
@@ -192,13 +197,21 @@ async fn of_parallel_confirmations_one_succeeds() {
     let token = registered.token();
     let new = unique_email();
     let code = asked(&app, &token, &new).await;
-    let answers = at_once(&app, 6, &(token.clone(), code), |app, (token, code)| async move {
-        confirm_change(&app, &token, &code).await.code_and_message()
-    })
-    .await;
+    let answers =
+        at_once(
+            &app,
+            6,
+            &(token.clone(), code),
+            |app, (token, code)| async move {
+                confirm_change(&app, &token, &code).await.code_and_message()
+            },
+        )
+        .await;
     assert_eq!(count_of(&answers, 200, EMAIL_CHANGED), 1, "{answers:?}");
     assert_eq!(count_of(&answers, 400, INVALID_CODE), 5, "{answers:?}");
-    login(&app, &new, PASSWORD).await.assert_success(200, LOGGED_IN);
+    login(&app, &new, PASSWORD)
+        .await
+        .assert_success(200, LOGGED_IN);
 }
 
 #[tokio::test]
@@ -214,7 +227,9 @@ async fn an_address_registered_before_the_confirmation_wins_and_nothing_changes(
     assert_eq!(refused.body["code"], "email_taken");
     let shown = status(&app, &token).await;
     assert_eq!(shown.body["data"]["email"], old.as_str(), "{}", shown.body);
-    login(&app, &old, PASSWORD).await.assert_success(200, LOGGED_IN);
+    login(&app, &old, PASSWORD)
+        .await
+        .assert_success(200, LOGGED_IN);
     let owner = login(&app, &new, PASSWORD).await;
     assert_ne!(user_of(&owner.token()), user_of(&token));
 }
@@ -265,7 +280,10 @@ async fn an_address_with_an_account_gets_the_same_answer_and_no_mail() {
     confirm_change(&app, &token, &code)
         .await
         .assert_fail(400, INVALID_CODE);
-    assert_eq!(status(&app, &token).await.body["data"]["email"], email.as_str());
+    assert_eq!(
+        status(&app, &token).await.body["data"]["email"],
+        email.as_str()
+    );
 }
 
 #[tokio::test]
@@ -294,7 +312,10 @@ async fn bad_bodies_and_tokens_are_refused() {
     let cases = [
         ("[]".to_owned(), NOT_AN_OBJECT),
         ("{".to_owned(), MALFORMED_JSON),
-        (json!({ "password": PASSWORD }).to_string(), "new_email is required."),
+        (
+            json!({ "password": PASSWORD }).to_string(),
+            "new_email is required.",
+        ),
         (
             json!({ "new_email": 7, "password": PASSWORD }).to_string(),
             "new_email must be a string.",
@@ -321,7 +342,10 @@ async fn bad_bodies_and_tokens_are_refused() {
     let cases = [
         ("[]".to_owned(), NOT_AN_OBJECT),
         ("{}".to_owned(), "code is required."),
-        (json!({ "code": 12345678 }).to_string(), "code must be a string."),
+        (
+            json!({ "code": 12345678 }).to_string(),
+            "code must be a string.",
+        ),
         (json!({ "code": "1234" }).to_string(), INVALID_CODE),
     ];
     for (body, message) in cases {

@@ -832,7 +832,10 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
     // mailed to it), to a free one, a wrong guess at its code, the right one
     // (which moves the login record and ends the other sessions).
     let mover_email = unique_email();
-    let mover = walk.from(&ip, Register, &mover_email, PASSWORD).await.token();
+    let mover = walk
+        .from(&ip, Register, &mover_email, PASSWORD)
+        .await
+        .token();
     walk.from(&ip, Login, &mover_email, PASSWORD).await;
     let taken = email.clone();
     let new_address = unique_email();

@@ -465,7 +465,9 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     // UpdateItem (the address's claim taken back) together.
     let mover_email = unique_email();
     let registered = to(Register).body(credentials(&mover_email, PASSWORD));
-    let mover = api.expect("register (email change)", registered, 201, (2, 2)).await;
+    let mover = api
+        .expect("register (email change)", registered, 201, (2, 2))
+        .await;
     let mover = mover["auth_token"].as_str().unwrap().to_owned();
     let new_address = unique_email();
     let change = json!({ "new_email": new_address, "password": PASSWORD }).to_string();

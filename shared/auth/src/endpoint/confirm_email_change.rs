@@ -63,7 +63,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let (user_id, email) = (&caller.claims.sub, &caller.profile.email);
     let now = crate::now();
     let EmailChangeAttempt { record, pending } = app.store.email_change_attempt(email).await?;
-    if !record.is_some_and(|record| record.user_id == *user_id) {
+    if record.is_none_or(|record| record.user_id != *user_id) {
         return Err(TokenRejection::Invalid.into());
     }
     let matched = pending.filter(|pending| {

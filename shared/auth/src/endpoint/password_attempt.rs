@@ -197,3 +197,27 @@ pub async fn confirm_caller<S: Store>(
     }
     Ok((record, Some(attempt)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_stands_in_for_a_password_for_under_five_minutes() {
+        let claims = |auth_time| crate::tokens::access::Claims {
+            auth_time,
+            ..serde_json::from_value(serde_json::json!({
+                "sub": "u", "iat": 0, "exp": 0, "jti": "j", "iss": "i", "aud": "a", "sid": "s"
+            }))
+            .unwrap()
+        };
+        let now = 1_000_000;
+        assert!(recent_sign_in(&claims(now - 299), now).is_ok());
+        for old in [now - 300, 0] {
+            assert!(matches!(
+                recent_sign_in(&claims(old), now),
+                Err(ApiError::RecentSignInRequired)
+            ));
+        }
+    }
+}

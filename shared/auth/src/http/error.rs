@@ -114,11 +114,9 @@ pub enum ApiError {
     /// a token whose sign-in did not use it (or an admin call, with
     /// `REQUIRE_MFA_FOR_ADMINS`, by a token without it).
     SecondFactorRequired,
-    /// A change of address to one that got an account between the request
-    /// and its confirmation; nothing was changed.
+    /// A change of address to one that got an account since the request.
     EmailTaken,
-    /// A sensitive change by an account without a password, with a token
-    /// whose sign-in is not recent enough to stand in for it.
+    /// A passwordless account's sensitive change, its sign-in too old.
     RecentSignInRequired,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
@@ -237,14 +235,8 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "Two-step sign-in is not being set up. Please enroll first.",
             ),
-            Self::EmailTaken => (
-                StatusCode::CONFLICT,
-                "That email address has an account now. Nothing was changed.",
-            ),
-            Self::RecentSignInRequired => (
-                StatusCode::FORBIDDEN,
-                "Please sign in again, then retry within 5 minutes.",
-            ),
+            Self::EmailTaken => (StatusCode::CONFLICT, "That email address is taken now."),
+            Self::RecentSignInRequired => (StatusCode::FORBIDDEN, "Please sign in again first."),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -342,7 +342,11 @@ mod tests {
             "https://auth.example.com",
         );
         assert!(message.subject.contains("new email address"));
-        assert!(message.text.contains("Your code: 12345678"), "{}", message.text);
+        assert!(
+            message.text.contains("Your code: 12345678"),
+            "{}",
+            message.text
+        );
         assert!(
             message
                 .text
@@ -352,7 +356,11 @@ mod tests {
         );
         let notice = OutboxMail::notice(MailKind::EmailChangeRequested, "old@example.com", 0);
         let told = render(&notice, "https://a.b");
-        assert!(told.text.contains("change its email address"), "{}", told.text);
+        assert!(
+            told.text.contains("change its email address"),
+            "{}",
+            told.text
+        );
         assert!(!told.text.contains("new@example.com"));
     }
 

@@ -43,7 +43,8 @@ pub enum MailKind {
 
 impl MailKind {
     /// The kinds that carry a one-time code (each with its code item).
-    pub const WITH_CODE: [MailKind; 3] = [Self::VerifyEmail, Self::ResetPassword, Self::EmailChange];
+    pub const WITH_CODE: [MailKind; 3] =
+        [Self::VerifyEmail, Self::ResetPassword, Self::EmailChange];
 
     /// The kinds that tell the owner of a change, with no code.
     pub const NOTICES: [MailKind; 5] = [

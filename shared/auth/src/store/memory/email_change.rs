@@ -64,11 +64,14 @@ impl State {
         } = *confirmation;
         let key = (KIND, email.to_owned());
         let usable = self.codes.get(&key).is_some_and(|code| {
-            code.code_hash == code_hash && code.wrong_tries < MAX_WRONG_TRIES && code.expires_at > now
+            code.code_hash == code_hash
+                && code.wrong_tries < MAX_WRONG_TRIES
+                && code.expires_at > now
         });
-        let same = self.email_changes.get(email).is_some_and(|(user, new)| {
-            user == user_id && new == new_email
-        });
+        let same = self
+            .email_changes
+            .get(email)
+            .is_some_and(|(user, new)| user == user_id && new == new_email);
         if !usable || !same {
             return EmailChangeOutcome::CodeGone;
         }
