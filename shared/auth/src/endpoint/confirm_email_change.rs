@@ -4,7 +4,7 @@ use super::description::{Description, Guard, Needs};
 use super::status::status_data;
 use crate::credentials::one_time_code::{self, MAX_WRONG_TRIES};
 use crate::credentials::required_string;
-use crate::http::error::{ApiError, TokenRejection};
+use crate::http::error::ApiError;
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
 use crate::mail::outbox::MailKind;
@@ -63,11 +63,12 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let (user_id, email) = (&caller.claims.sub, &caller.profile.email);
     let now = crate::now();
     let EmailChangeAttempt { record, pending } = app.store.email_change_attempt(email).await?;
-    if record.is_none_or(|record| record.user_id != *user_id) {
-        return Err(TokenRejection::Invalid.into());
-    }
+    // No login record under the caller's address: a racing confirmation
+    // moved it (or the account is being erased). The code is no longer
+    // usable either way, as in recovery's `check_code`.
+    let ours = record.is_some_and(|record| record.user_id == *user_id);
     let matched = pending.filter(|pending| {
-        pending.user_id == *user_id
+        ours && pending.user_id == *user_id
             && pending.code.expires_at > now
             && pending.code.wrong_tries < MAX_WRONG_TRIES
             && app.code_key.matches(
@@ -92,9 +93,11 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
     match app.store.confirm_email_change(&confirmation).await? {
         EmailChangeOutcome::Changed => {}
-        EmailChangeOutcome::CodeGone => return Err(ApiError::InvalidCode),
+        // A racing confirmation won (or the account went meanwhile).
+        EmailChangeOutcome::CodeGone | EmailChangeOutcome::AccountGone => {
+            return Err(ApiError::InvalidCode);
+        }
         EmailChangeOutcome::AddressTaken => return Err(ApiError::EmailTaken),
-        EmailChangeOutcome::AccountGone => return Err(TokenRejection::Invalid.into()),
     }
     app.store
         .delete_sessions(user_id, Some(caller.claims.sid.as_str()))
