@@ -81,7 +81,7 @@ pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
             format!("Confirm your new email address for {SERVICE_NAME}"),
             format!(
                 "Someone, hopefully you, asked to make this the email address of an account at {SERVICE_NAME}. \
-                 Enter the code on the account page, signed in, to confirm it."
+                 Enter the code where you asked for the change, signed in to that account, to confirm it."
             ),
             "Confirm my new address",
             "If it was not you, ignore this mail: no account uses this address.",
