@@ -15,8 +15,9 @@ ALWAYS = ("status", "login", "password")
 
 
 # Not timed: the admin calls (an operator's, rare, each changing or erasing
-# the user it names), delete-account (each call ends its account) and
-# update-account. Section 6 counts their DynamoDB requests all the same.
+# the user it names), delete-account (each call ends its account),
+# update-account and the email change. Section 6 counts their DynamoDB
+# requests all the same.
 NOT_TIMED = ("list-users", "get-user", "disable-user", "enable-user", "sign-out-user", "delete-user",
              "delete-account", "set-user-roles", "update-user",
              # Issue 26's metadata write: its floor (one conditional update of
