@@ -828,6 +828,32 @@ async fn every_request_of_a_walk_through_the_endpoints_is_one_the_policies_allow
         .assert_success(200, PASSWORD_RESET);
     walk.check(ResetPassword);
 
+    // A change of address: to a taken address (nothing pending, nothing
+    // mailed to it), to a free one, a wrong guess at its code, the right one
+    // (which moves the login record and ends the other sessions).
+    let mover_email = unique_email();
+    let mover = walk
+        .from(&ip, Register, &mover_email, PASSWORD)
+        .await
+        .token();
+    walk.from(&ip, Login, &mover_email, PASSWORD).await;
+    let taken = email.clone();
+    let new_address = unique_email();
+    for address in [&taken, &new_address] {
+        let body = serde_json::json!({ "new_email": address, "password": PASSWORD }).to_string();
+        let answer = call_with_token(&app, "POST", "/auth/email/change", &mover, Some(&body)).await;
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        walk.check(ChangeEmail);
+    }
+    let confirm = |code: &str| serde_json::json!({ "code": code }).to_string();
+    let path = "/auth/email/change/confirm";
+    call_with_token(&app, "POST", path, &mover, Some(&confirm("00000000"))).await;
+    walk.check(ConfirmEmailChange);
+    let code = latest_code(&new_address, MailKind::EmailChange).await;
+    let answer = call_with_token(&app, "POST", path, &mover, Some(&confirm(&code))).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    walk.check(ConfirmEmailChange);
+
     // Admins: one made behind the service's back (as `make create-admin`
     // does), each admin route on another user; then an owner's own deletion,
     // a wrong password first.

@@ -456,6 +456,41 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     api.expect("admin: reset a user's TOTP", reset, 200, (3, 3))
         .await;
 
+    // A change of address. The token check; UpdateItem x2 (the mail
+    // counters: the new address's and the source's, together); BatchGetItem
+    // (hash and counters), UpdateItem x2 (the claims); BatchGetItem (whether
+    // the new address has an account: the same steps when it has);
+    // TransactWriteItems (the account and its password checked, the pending
+    // change, the code's mail, the notice, the counter cleared) with
+    // UpdateItem (the address's claim taken back) together.
+    let mover_email = unique_email();
+    let registered = to(Register).body(credentials(&mover_email, PASSWORD));
+    let mover = api
+        .expect("register (email change)", registered, 201, (2, 2))
+        .await;
+    let mover = mover["auth_token"].as_str().unwrap().to_owned();
+    let new_address = unique_email();
+    let change = json!({ "new_email": new_address, "password": PASSWORD }).to_string();
+    let change = to(ChangeEmail).token(&mover).body(change);
+    api.expect("change email", change, 202, (9, 6)).await;
+    // The token check; BatchGetItem (login record and pending change);
+    // UpdateItem (the wrong guess counted).
+    let wrong = to(ConfirmEmailChange)
+        .token(&mover)
+        .body(json!({ "code": "00000000" }).to_string());
+    api.expect("confirm email change, wrong code", wrong, 400, (3, 3))
+        .await;
+    // The token check; BatchGetItem; BatchGetItem (the login record again,
+    // whole, to move it); TransactWriteItems (the change used up, the record
+    // moved, the old address's codes deleted, the profile); Query (the sweep:
+    // no other session).
+    let code = latest_code(&new_address, MailKind::EmailChange).await;
+    let confirm = to(ConfirmEmailChange)
+        .token(&mover)
+        .body(json!({ "code": code }).to_string());
+    api.expect("confirm email change", confirm, 200, (5, 5))
+        .await;
+
     // Every endpoint that touches storage has its row (a new one fails
     // here, by name, until the walk calls it).
     let uncounted: Vec<&str> = (Endpoint::ALL.iter())

@@ -30,6 +30,11 @@
 //! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
 //!   session and clears the failed-login counter; a wrong current password is
 //!   one counted guess, never two.
+//! - `email_change.rs` (HTTP): `POST /auth/email/change` and its
+//!   confirmation (issue 26): the code to the new address, the notice to the
+//!   old one, the switch (old address free, new one verified, other sessions
+//!   ended), step-up, wrong and racing codes, an address taken meanwhile, no
+//!   enumeration, the mail limits, bad bodies.
 //! - `admin.rs` (HTTP): the admin endpoints (issue 15): 403 to non-admins
 //!   and to a demoted admin's old token; disable, enable, sign-out and
 //!   delete with their effect on the user's tokens; 250 users paged by 100;

@@ -45,6 +45,8 @@ impl SentMail {
             Some(MailKind::VerifyEmail)
         } else if self.text.contains("/account#reset?") {
             Some(MailKind::ResetPassword)
+        } else if self.text.contains("/account#change-email?") {
+            Some(MailKind::EmailChange)
         } else {
             MailKind::NOTICES.into_iter().find(|kind| {
                 let notice = OutboxMail::notice(*kind, "", 0);

@@ -25,7 +25,8 @@ pub const MAX_WRONG_TRIES: u32 = 5;
 pub fn lifetime_seconds(kind: MailKind) -> u64 {
     match kind {
         MailKind::VerifyEmail => 24 * 60 * 60,
-        MailKind::ResetPassword => 15 * 60,
+        // A change of address: as short-lived as a reset.
+        MailKind::ResetPassword | MailKind::EmailChange => 15 * 60,
         _notice => crate::mail::outbox::NOTICE_LIFETIME_SECONDS,
     }
 }

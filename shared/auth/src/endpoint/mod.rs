@@ -120,6 +120,8 @@ endpoints! {
         TotpDisable => totp_disable,
         NewRecoveryCodes => new_recovery_codes,
         ResetUserMfa => reset_user_mfa,
+        ChangeEmail => change_email,
+        ConfirmEmailChange => confirm_email_change,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

@@ -144,3 +144,86 @@ pub fn step_up(
     }
     Ok(())
 }
+
+/// How recent a sign-in stands in for the password of an account that has
+/// none (passkeys, OIDC), before a sensitive change: five minutes.
+pub const RECENT_SIGN_IN_SECONDS: u64 = 300;
+
+/// The rule for an account without a password: its token's sign-in
+/// (`auth_time`, carried unchanged through refreshes) under
+/// [`RECENT_SIGN_IN_SECONDS`] old at `now`, else
+/// [`ApiError::RecentSignInRequired`].
+pub fn recent_sign_in(claims: &crate::tokens::access::Claims, now: u64) -> Result<(), ApiError> {
+    if now.saturating_sub(claims.auth_time) < RECENT_SIGN_IN_SECONDS {
+        Ok(())
+    } else {
+        Err(ApiError::RecentSignInRequired)
+    }
+}
+
+/// The caller's identity confirmed again before a sensitive change, with
+/// step-up either way: the password `given`, as [`check_callers_password`]
+/// checks it (the attempt, to settle in the change's write); or, for an
+/// account without a password, a [`recent_sign_in`] (no attempt: nothing is
+/// claimed without a password; one given to such an account is ignored, its
+/// claim left counted). A password account that gives none: 400.
+pub async fn confirm_caller<S: Store>(
+    app: &super::App<S>,
+    request: &lambda_http::Request,
+    caller: &super::authenticate::Caller,
+    given: Option<&str>,
+) -> Result<(LoginRecord, Option<PasswordAttempt>), ApiError> {
+    let email = &caller.profile.email;
+    let ours = |record: Option<LoginRecord>| {
+        record
+            .filter(|record| record.user_id == caller.claims.sub)
+            .ok_or(crate::http::error::TokenRejection::Invalid)
+    };
+    let (record, attempt) = match given {
+        Some(_) => {
+            let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
+            (ours(record)?, Some(attempt))
+        }
+        None => {
+            let read = app.store.login_attempt(email, &[], crate::now_millis());
+            (ours(read.await?.record)?, None)
+        }
+    };
+    step_up(&record, &caller.claims)?;
+    if !record.has_password() {
+        recent_sign_in(&caller.claims, crate::now())?;
+        return Ok((record, None));
+    }
+    let (Some(given), Some(attempt)) = (given, attempt) else {
+        return Err(ApiError::bad_request("password is required."));
+    };
+    let hash = Some(record.password_hash.as_str());
+    if !crate::credentials::password::verify(given, hash, app.config.bcrypt_cost).await {
+        return Err(ApiError::WrongPassword);
+    }
+    Ok((record, Some(attempt)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_stands_in_for_a_password_for_under_five_minutes() {
+        let claims = |auth_time| crate::tokens::access::Claims {
+            auth_time,
+            ..serde_json::from_value(serde_json::json!({
+                "sub": "u", "iat": 0, "exp": 0, "jti": "j", "iss": "i", "aud": "a", "sid": "s"
+            }))
+            .unwrap()
+        };
+        let now = 1_000_000;
+        assert!(recent_sign_in(&claims(now - 299), now).is_ok());
+        for old in [now - 300, 0] {
+            assert!(matches!(
+                recent_sign_in(&claims(old), now),
+                Err(ApiError::RecentSignInRequired)
+            ));
+        }
+    }
+}

@@ -272,6 +272,52 @@ async fn a_reset_code_is_mailed_used_once_and_ends_every_session() {
 }
 
 #[tokio::test]
+async fn an_email_change_moves_the_account_in_the_memory_store_too() {
+    use crate::mail::outbox::MailKind::{EmailChange, EmailChangeRequested};
+    let app = app();
+    let token = registered(&app, JOE).await;
+    registered(
+        &app,
+        r#"{"email": "bob@example.com", "password": "correct horse"}"#,
+    )
+    .await;
+    let change = |to: &str| format!(r#"{{"new_email": "{to}", "password": "correct horse"}}"#);
+    let taken = call(
+        &app,
+        Endpoint::ChangeEmail,
+        Some(&token),
+        &change("Bob@example.com"),
+    )
+    .await;
+    let free = call(
+        &app,
+        Endpoint::ChangeEmail,
+        Some(&token),
+        &change("ann@example.com"),
+    )
+    .await;
+    assert_eq!((taken.0, &taken.1), (202, &free.1), "no enumeration");
+    let mails = app.store.outbox();
+    let to = |kind| mails.iter().filter(move |mail| mail.kind == kind);
+    assert_eq!(
+        to(EmailChange).map(|m| m.to.as_str()).collect::<Vec<_>>(),
+        ["ann@example.com"]
+    );
+    assert_eq!(to(EmailChangeRequested).count(), 2);
+    let confirm = format!(r#"{{"code": "{}"}}"#, mailed_code(&app, EmailChange));
+    let (code, body) = call(&app, Endpoint::ConfirmEmailChange, Some(&token), &confirm).await;
+    assert_eq!(
+        (code, body["data"]["email"].as_str()),
+        (200, Some("ann@example.com"))
+    );
+    assert_eq!(body["data"]["email_verified"], true);
+    let (code, _) = call(&app, Endpoint::ConfirmEmailChange, Some(&token), &confirm).await;
+    assert_eq!(code, 400, "used up");
+    assert_eq!(call(&app, Endpoint::Login, None, JOE).await.0, 404);
+    registered(&app, JOE).await;
+}
+
+#[tokio::test]
 async fn an_unknown_address_gets_the_same_202_and_no_mail() {
     let app = app();
     let known = registered(&app, JOE).await;

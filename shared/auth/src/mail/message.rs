@@ -40,6 +40,7 @@ pub fn account_link(mail: &OutboxMail, base_url: &str) -> String {
     let action = match mail.kind {
         MailKind::VerifyEmail => "verify",
         MailKind::ResetPassword => "reset",
+        MailKind::EmailChange => "change-email",
         _notice => return format!("{}/account", base_url.trim_end_matches('/')),
     };
     format!(
@@ -75,6 +76,15 @@ pub fn render(mail: &OutboxMail, base_url: &str) -> Message {
             ),
             "Choose a new password",
             "If it was not you, ignore this mail: your password stays as it is.",
+        ),
+        MailKind::EmailChange => (
+            format!("Confirm your new email address for {SERVICE_NAME}"),
+            format!(
+                "Someone, hopefully you, asked to make this the email address of an account at {SERVICE_NAME}. \
+                 Enter the code where you asked for the change, signed in to that account, to confirm it."
+            ),
+            "Confirm my new address",
+            "If it was not you, ignore this mail: no account uses this address.",
         ),
         _notice => unreachable!("a notice is rendered by render_notice"),
     };
@@ -139,6 +149,12 @@ fn render_notice(mail: &OutboxMail, base_url: &str) -> Message {
             "One of your recovery codes was used to sign in to your account",
             "That code cannot be used again. When few are left, make a new set on the account page.",
             not_you,
+        ),
+        MailKind::EmailChangeRequested => (
+            "A change of your email address was asked for",
+            "Someone signed in to your account asked to change its email address to another one",
+            "A code went to the new address; the change happens only once that code is entered, within 15 minutes. This address then no longer signs in.",
+            "If it was not you, someone knows your password: reset it now from the account page, and sign out your other devices.",
         ),
         _with_code => unreachable!("a mail with a code is rendered by render"),
     };
@@ -283,6 +299,7 @@ mod tests {
             MailKind::TotpOff,
             MailKind::TotpReset,
             MailKind::RecoveryCodeUsed,
+            MailKind::EmailChangeRequested,
         ] {
             let notice = OutboxMail::notice(kind, "ann@example.com", 1_795_626_000);
             assert!(notice.code.is_empty());
@@ -316,6 +333,35 @@ mod tests {
             "{}",
             used.text
         );
+    }
+
+    #[test]
+    fn an_email_change_mail_carries_its_code_and_the_notice_none() {
+        let message = render(
+            &mail(MailKind::EmailChange, "new@example.com"),
+            "https://auth.example.com",
+        );
+        assert!(message.subject.contains("new email address"));
+        assert!(
+            message.text.contains("Your code: 12345678"),
+            "{}",
+            message.text
+        );
+        assert!(
+            message
+                .text
+                .contains("/account#change-email?email=new%40example.com&code=12345678"),
+            "{}",
+            message.text
+        );
+        let notice = OutboxMail::notice(MailKind::EmailChangeRequested, "old@example.com", 0);
+        let told = render(&notice, "https://a.b");
+        assert!(
+            told.text.contains("change its email address"),
+            "{}",
+            told.text
+        );
+        assert!(!told.text.contains("new@example.com"));
     }
 
     #[test]

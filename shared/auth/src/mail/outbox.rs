@@ -33,18 +33,26 @@ pub enum MailKind {
     TotpReset,
     /// Notice: a recovery code signed someone in.
     RecoveryCodeUsed,
+    /// Confirms a new address for the account: the code of an email change,
+    /// sent to the new address.
+    EmailChange,
+    /// Notice, to the old address: a change of the account's address was
+    /// asked for.
+    EmailChangeRequested,
 }
 
 impl MailKind {
     /// The kinds that carry a one-time code (each with its code item).
-    pub const WITH_CODE: [MailKind; 2] = [Self::VerifyEmail, Self::ResetPassword];
+    pub const WITH_CODE: [MailKind; 3] =
+        [Self::VerifyEmail, Self::ResetPassword, Self::EmailChange];
 
     /// The kinds that tell the owner of a change, with no code.
-    pub const NOTICES: [MailKind; 4] = [
+    pub const NOTICES: [MailKind; 5] = [
         Self::TotpOn,
         Self::TotpOff,
         Self::TotpReset,
         Self::RecoveryCodeUsed,
+        Self::EmailChangeRequested,
     ];
 
     pub fn carries_code(self) -> bool {
@@ -60,6 +68,8 @@ impl MailKind {
             Self::TotpOff => "totp_off",
             Self::TotpReset => "totp_reset",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::EmailChange => "email_change",
+            Self::EmailChangeRequested => "email_change_requested",
         }
     }
 
@@ -71,6 +81,8 @@ impl MailKind {
             "totp_off" => Some(Self::TotpOff),
             "totp_reset" => Some(Self::TotpReset),
             "recovery_code_used" => Some(Self::RecoveryCodeUsed),
+            "email_change" => Some(Self::EmailChange),
+            "email_change_requested" => Some(Self::EmailChangeRequested),
             _ => None,
         }
     }

@@ -1,6 +1,8 @@
 //! An in-memory [`Store`] for unit tests, with the same semantics as DynamoDB's,
 //! and a switch that makes every call fail like an unreachable database.
 
+mod accounts;
+mod email_change;
 mod second_factor;
 mod state;
 
@@ -213,20 +215,7 @@ impl Store for MemoryStore {
 
     async fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> StoreResult<UsersPage> {
         self.check()?;
-        let state = self.lock();
-        let place = |profile: &Profile| (profile.registered_on.clone(), profile.user_id.clone());
-        let mut users: Vec<Profile> = state
-            .users
-            .keys()
-            .filter_map(|id| state.profile(id))
-            .filter(|profile| {
-                after.is_none_or(|cursor| {
-                    place(profile) < (cursor.registered_on.clone(), cursor.user_id.clone())
-                })
-            })
-            .collect();
-        users.sort_by_key(|profile| std::cmp::Reverse(place(profile)));
-        Ok(UsersPage::first(users, limit))
+        Ok(self.lock().users_page(limit, after))
     }
 
     async fn change_account(
@@ -236,30 +225,7 @@ impl Store for MemoryStore {
         change: AccountChange,
     ) -> StoreResult<bool> {
         self.check()?;
-        let mut state = self.lock();
-        if state.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
-            return Ok(false);
-        }
-        match change {
-            AccountChange::Roles(roles) => {
-                if let Some(user) = state.users.get_mut(user_id) {
-                    user.roles = roles;
-                }
-            }
-            AccountChange::Disabled(true) => {
-                state.disabled.insert(user_id.to_owned());
-            }
-            AccountChange::Disabled(false) => {
-                state.disabled.remove(user_id);
-            }
-            AccountChange::UserMetadata(object) => {
-                state.metadata.entry(user_id.to_owned()).or_default().0 = object;
-            }
-            AccountChange::AppMetadata(object) => {
-                state.metadata.entry(user_id.to_owned()).or_default().1 = object;
-            }
-        }
-        Ok(true)
+        Ok(self.lock().change_account(user_id, email, change))
     }
 
     async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
@@ -398,5 +364,23 @@ impl Store for MemoryStore {
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
         self.check()?;
         Ok(self.lock().redeem(redemption))
+    }
+
+    async fn email_change_attempt(&self, email: &str) -> StoreResult<EmailChangeAttempt> {
+        self.check()?;
+        Ok(self.lock().email_change_attempt(email))
+    }
+
+    async fn start_email_change(&self, request: &EmailChangeRequest<'_>) -> StoreResult<bool> {
+        self.check()?;
+        Ok(self.lock().start_email_change(request))
+    }
+
+    async fn confirm_email_change(
+        &self,
+        confirmation: &EmailChangeConfirmation<'_>,
+    ) -> StoreResult<EmailChangeOutcome> {
+        self.check()?;
+        Ok(self.lock().confirm_email_change(confirmation))
     }
 }

@@ -228,4 +228,34 @@ pub trait Store: SecondFactors + Send + Sync {
         &self,
         redemption: &Redemption<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The account registered under `email` and its pending change of
+    /// address, read consistently together (an expired one too).
+    fn email_change_attempt(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<EmailChangeAttempt>> + Send;
+
+    /// Stores a pending change of address with its mails, replacing any
+    /// earlier one, only while `email` is still `user_id`'s (with the
+    /// verified password, if any): `false`, and nothing written, otherwise.
+    /// Settles the password check in the same transaction. (A wrong guess
+    /// at its code is [`Store::count_wrong_code`] of
+    /// [`MailKind::EmailChange`] on the current address.)
+    fn start_email_change(
+        &self,
+        request: &EmailChangeRequest<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Makes a confirmed change in one transaction: the pending change used
+    /// up (only while it is the one matched), the login record moved whole to
+    /// the new address (only while no account has it, and the old record is
+    /// unchanged), the old address's pending codes dropped, the profile's
+    /// address set and verified. Two round trips: the login record read
+    /// whole, then the transaction (read again, up to a few times, if the
+    /// record changed in between). The sessions are the caller's.
+    fn confirm_email_change(
+        &self,
+        confirmation: &EmailChangeConfirmation<'_>,
+    ) -> impl Future<Output = StoreResult<EmailChangeOutcome>> + Send;
 }

@@ -66,6 +66,14 @@ pub struct LoginRecord {
     pub mfa: bool,
 }
 
+impl LoginRecord {
+    /// Whether the account signs in with a password (every account does
+    /// today; passkeys and OIDC will add accounts that do not).
+    pub fn has_password(&self) -> bool {
+        !self.password_hash.is_empty()
+    }
+}
+
 /// A change an admin (or `make create-admin`) makes to an account's roles or
 /// access, written to its profile and its login record together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,4 +277,63 @@ pub struct Verified<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub settlement: &'a Settlement,
+}
+
+/// A change of the account's address, pending until the code mailed to the
+/// new address comes back: stored under the current address's codes (kind
+/// [`MailKind::EmailChange`]), so a new request replaces it, and erasing
+/// the account erases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEmailChange {
+    pub user_id: String,
+    /// The normalised new address: the code's hash is bound to it.
+    pub new_email: String,
+    pub code: StoredCode,
+}
+
+/// What confirming a change reads first, in one round trip: the account's
+/// login record and its pending change.
+#[derive(Debug, Clone)]
+pub struct EmailChangeAttempt {
+    pub record: Option<LoginRecord>,
+    pub pending: Option<PendingEmailChange>,
+}
+
+/// A change of address asked for, to store with its mails: the code to the
+/// new address (`None` when that address already has an account: nothing
+/// goes to it, and any earlier pending change is dropped), and the notice to
+/// the current one.
+#[derive(Debug, Clone, Copy)]
+pub struct EmailChangeRequest<'a> {
+    pub user_id: &'a str,
+    /// The current address.
+    pub email: &'a str,
+    pub code: Option<&'a NewCode>,
+    pub notice: &'a OutboxMail,
+    /// The password check that allowed it (settled in the same write, which
+    /// holds only while that hash is the account's); `None` for an account
+    /// without a password, allowed by a recent sign-in.
+    pub verified: Option<&'a Verified<'a>>,
+}
+
+/// A pending change whose code matched, about to be made.
+#[derive(Debug, Clone, Copy)]
+pub struct EmailChangeConfirmation<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub new_email: &'a str,
+    pub code_hash: &'a str,
+    pub now: u64,
+}
+
+/// How confirming a change ended; nothing is written but for `Changed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailChangeOutcome {
+    Changed,
+    /// The code was used, replaced, killed or expired meanwhile.
+    CodeGone,
+    /// The new address got an account meanwhile.
+    AddressTaken,
+    /// The account (or its address) is no longer what the token says.
+    AccountGone,
 }

@@ -10,6 +10,20 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::builders::DeleteBuilder;
 
 impl DynamoStore {
+    /// A user's profile, read consistently ([`Store::profile`]).
+    pub(super) async fn read_profile(&self, user_id: &str) -> StoreResult<Option<Profile>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::profile_key(user_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item().map(schema::profile_from).transpose()
+    }
+
     pub(super) async fn write_new_user(
         &self,
         user: &NewUser,

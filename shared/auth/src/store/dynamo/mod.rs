@@ -11,6 +11,7 @@
 
 mod accounts;
 mod client;
+mod email_change;
 pub mod formats;
 pub mod migrate;
 mod operations;

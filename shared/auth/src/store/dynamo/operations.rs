@@ -170,16 +170,7 @@ impl Store for DynamoStore {
     }
 
     async fn profile(&self, user_id: &str) -> StoreResult<Option<Profile>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::profile_key(user_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output.item().map(schema::profile_from).transpose()
+        self.read_profile(user_id).await
     }
 
     async fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> StoreResult<UsersPage> {
@@ -385,5 +376,20 @@ impl Store for DynamoStore {
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
         let items = self.redeem(redemption, None)?;
         self.conditional_transaction(items).await
+    }
+
+    async fn email_change_attempt(&self, email: &str) -> StoreResult<EmailChangeAttempt> {
+        self.read_email_change(email).await
+    }
+
+    async fn start_email_change(&self, request: &EmailChangeRequest<'_>) -> StoreResult<bool> {
+        self.write_email_change_request(request).await
+    }
+
+    async fn confirm_email_change(
+        &self,
+        confirmation: &EmailChangeConfirmation<'_>,
+    ) -> StoreResult<EmailChangeOutcome> {
+        self.write_email_change(confirmation).await
     }
 }

@@ -13,9 +13,11 @@
 //!   token check reads profile and session in the same `BatchGetItem`. They
 //!   have a partition prefix of their own so that IAM can let login and
 //!   refresh write sessions without letting them write profiles (`admin`).
-//! - `CODE#<email>` / `<kind>` (`verify_email`, `reset_password`): the
-//!   address's pending one-time code of that kind (`code_hash`, `wrong_tries`,
-//!   `expires_at`), read together with the login record when it is used;
+//! - `CODE#<email>` / `<kind>` (`verify_email`, `reset_password`,
+//!   `email_change`): the address's pending one-time code of that kind
+//!   (`code_hash`, `wrong_tries`, `expires_at`), read together with the login
+//!   record when it is used; a pending change of address adds `new_email`
+//!   and `user_id` (see `email_change.rs`);
 //! - `MFA#<user id>` / `TOTP`: the second factor (`sealed_secret`, `on`,
 //!   `last_step`, `recovery` hashes), see [`super::second_factor`]; the
 //!   login record's `mfa` copies `on`;

@@ -23,6 +23,9 @@ pub(super) struct State {
     pub(super) metadata: HashMap<String, (Metadata, Metadata)>,
     /// Pending codes by kind and address.
     pub(super) codes: HashMap<(MailKind, String), StoredCode>,
+    /// The (user id, new address) of a pending change of address, by the
+    /// current address (its code is in `codes`).
+    pub(super) email_changes: HashMap<String, (String, String)>,
     /// Every mail written to the outbox, in order (nothing sends them here).
     pub(super) outbox: Vec<OutboxMail>,
     /// Second factors by user id.

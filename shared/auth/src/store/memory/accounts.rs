@@ -1,0 +1,53 @@
+//! The [`super::MemoryStore`]'s account listing and changes.
+
+use super::super::*;
+use super::state::State;
+
+impl State {
+    pub(super) fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> UsersPage {
+        let place = |profile: &Profile| (profile.registered_on.clone(), profile.user_id.clone());
+        let mut users: Vec<Profile> = self
+            .users
+            .keys()
+            .filter_map(|id| self.profile(id))
+            .filter(|profile| {
+                after.is_none_or(|cursor| {
+                    place(profile) < (cursor.registered_on.clone(), cursor.user_id.clone())
+                })
+            })
+            .collect();
+        users.sort_by_key(|profile| std::cmp::Reverse(place(profile)));
+        UsersPage::first(users, limit)
+    }
+
+    pub(super) fn change_account(
+        &mut self,
+        user_id: &str,
+        email: &str,
+        change: AccountChange,
+    ) -> bool {
+        if self.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
+            return false;
+        }
+        match change {
+            AccountChange::Roles(roles) => {
+                if let Some(user) = self.users.get_mut(user_id) {
+                    user.roles = roles;
+                }
+            }
+            AccountChange::Disabled(true) => {
+                self.disabled.insert(user_id.to_owned());
+            }
+            AccountChange::Disabled(false) => {
+                self.disabled.remove(user_id);
+            }
+            AccountChange::UserMetadata(object) => {
+                self.metadata.entry(user_id.to_owned()).or_default().0 = object;
+            }
+            AccountChange::AppMetadata(object) => {
+                self.metadata.entry(user_id.to_owned()).or_default().1 = object;
+            }
+        }
+        true
+    }
+}
