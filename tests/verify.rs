@@ -31,13 +31,17 @@ fn audience() -> String {
     std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| "token-auth".to_owned())
 }
 
+/// What the in-process stand-in answers (JWKS body, `Cache-Control`), and
+/// the requests it answered.
+type LocalJwks = (Arc<Mutex<(String, String)>>, Arc<AtomicU64>);
+
 /// Where a verifier finds the app's keys: the service's JWKS over HTTP, or,
 /// in-process, a local server publishing the in-process app's answer.
 struct Published {
     issuer: String,
     jwks_url: String,
     /// In-process: what the local server answers, and its requests.
-    local: Option<(Arc<Mutex<(String, String)>>, Arc<AtomicU64>)>,
+    local: Option<LocalJwks>,
 }
 
 impl Published {
