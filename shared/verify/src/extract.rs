@@ -15,7 +15,7 @@
 //! ```
 
 use crate::{Claims, Verifier, VerifyError};
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
@@ -57,6 +57,29 @@ where
             Ok(claims) => Ok(Self(claims)),
             Err(error) => Err(Rejection { error: Some(error) }),
         }
+    }
+}
+
+/// `Option<VerifiedClaims>`: `None` for a request without an
+/// `Authorization` header (a route open to everyone that says more to a
+/// signed-in caller); a header whose token does not verify is still refused.
+impl<S> OptionalFromRequestParts<S> for VerifiedClaims
+where
+    Verifier: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }
 

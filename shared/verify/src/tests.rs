@@ -569,6 +569,28 @@ mod extractor {
         let response = rejection.into_response();
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        // Optional: no header is None, a bad one still 401.
+        let optional = async |authorization: Option<&str>| {
+            let mut request = axum::http::Request::builder();
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            let (mut parts, ()) = request.body(()).unwrap().into_parts();
+            <VerifiedClaims as axum::extract::OptionalFromRequestParts<Verifier>>::from_request_parts(
+                &mut parts, &verifier,
+            )
+            .await
+            .map(|claims| claims.map(|claims| claims.0.sub))
+            .map_err(|rejection| rejection.into_response().status().as_u16())
+        };
+        assert_eq!(optional(None).await, Ok(None));
+        assert!(
+            optional(Some(&format!("Bearer {token}")))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(optional(Some("Bearer x.y.z")).await, Err(401));
         // Keys out of reach: 503, not 401.
         let nowhere = Verifier::builder("http://127.0.0.1:9").build().unwrap();
         assert_eq!(
