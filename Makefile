@@ -31,7 +31,7 @@ fuzz-api: ## Schemathesis over openapi.yaml against cargo lambda watch: fails on
 invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: one call of any function of template.yaml (the authorizer and the mailer too) through the Lambda emulator
 	FN=$(FN) EVENT=$(EVENT) TOKEN=$(TOKEN) REFRESH_TOKEN=$(REFRESH_TOKEN) scripts/local/invoke.sh
 
-bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips, RS256, keys from Secrets Manager, the latency ledger: one table, also in bench/results.md
+bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips, RS256, keys from Secrets Manager, the latency ledger, the verifier crate's warm verify: one table, also in bench/results.md
 	scripts/bench/bench.sh
 
 fuzz: ## cargo-fuzz (stable, no sanitizer) on the token, body and refresh-token parsers: FUZZ_SECONDS (60) per target; fails on a crash

@@ -37,7 +37,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "local")]  # benchlib, and rie (scripts/local)
 from benchlib import (bcrypt, cold, ledger, load, report, rs256, second_factor, secrets, size,  # noqa: E402
-                      token_hook, trips, warm)
+                      token_hook, trips, verifier, warm)
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
@@ -46,7 +46,7 @@ from benchlib.settings import DATABASE_WARMUP, FLOORED, PARTIAL, SECTIONS  # noq
 # In the table's order, which is also the order they run in.
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
             "rs256": rs256, "secrets": secrets, "ledger": ledger, "second_factor": second_factor,
-            "token_hook": token_hook}
+            "token_hook": token_hook, "verifier": verifier}
 if SECTIONS:
     unknown = set(SECTIONS) - set(MEASURES)
     if unknown:

@@ -49,7 +49,7 @@ if [ -n "${BENCH_FUNCTIONS:-}" ]; then
   fi
   helpers=(bench-hello bench-dynamo-floor)
   if wants bcrypt; then helpers+=(bench-bcrypt-verify); fi
-  if wants rs256; then helpers+=(bench-rs256); fi
+  if wants rs256 || wants verifier; then helpers+=(bench-rs256); fi
   if wants ledger; then helpers+=(bench-ledger); fi
   for helper in "${helpers[@]}"; do
     selection+=(-p "$helper")

@@ -28,6 +28,9 @@ sam validate --lint --template template.yaml --region us-east-1
 # cfn-lint with the serverless rules; the exceptions, with their reasons, in .cfnlintrc.yaml.
 cfn-lint
 cargo test --workspace --locked
+# The verifier crate with its optional features too (the axum extractor, its
+# example): no service needed.
+cargo test --locked -p token-auth-verify --all-features
 
 echo "test: the local stream pump never skips a record" >&2
 .tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py

@@ -3,7 +3,10 @@
 //! `rs256-verify` (the service's `Tokens::issue` and `Tokens::verify`, with a
 //! 2048-bit key generated here), or `hs256-sign` or `hs256-verify` (the same
 //! claims through jsonwebtoken with a 48-byte secret, as the tokens were
-//! signed before RS256).
+//! signed before RS256). `verifier-verify` is shared/verify's
+//! `Verifier::verify` on a token of `Tokens::issue`, warm (its key set
+//! fetched once from a loopback server before the timing): what another
+//! service pays per request, next to `rs256-verify`.
 
 use auth::tokens::access::{Claims, Tokens};
 use auth::tokens::keys::{KeySet, generate_private_key_pem};
@@ -35,7 +38,9 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench-rs256 rs256-sign|rs256-verify|hs256-sign|hs256-verify COUNT");
+    eprintln!(
+        "usage: bench-rs256 rs256-sign|rs256-verify|hs256-sign|hs256-verify|verifier-verify COUNT"
+    );
     std::process::exit(2);
 }
 
@@ -44,7 +49,7 @@ fn usage() -> ! {
 fn runner(what: &str) -> Box<dyn FnMut()> {
     let now = auth::now();
     match what {
-        "rs256-sign" | "rs256-verify" => {
+        "rs256-sign" | "rs256-verify" | "verifier-verify" => {
             let pem = generate_private_key_pem(2048).expect("key generation");
             let document = serde_json::json!({"keys": [
                 {"kid": "bench", "state": "current", "private_key_pem": pem}
@@ -62,6 +67,9 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                     now,
                 )
                 .expect("sign");
+            if what == "verifier-verify" {
+                return warm_verifier(&tokens, token);
+            }
             if what == "rs256-sign" {
                 Box::new(move || {
                     std::hint::black_box(
@@ -126,4 +134,44 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
         }
         _ => usage(),
     }
+}
+
+/// shared/verify's `Verifier::verify` of `token`, warm: the key set is
+/// served once from a loopback server (a thread answering one request with
+/// `tokens`' JWKS) and cached before the first timed call.
+fn warm_verifier(tokens: &Tokens, token: String) -> Box<dyn FnMut()> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().expect("an address")
+    );
+    let body = tokens.keys().jwks().to_string();
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut request = [0; 4096];
+            let _ = socket.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: public, max-age=300\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes());
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let verifier = token_auth_verify::Verifier::builder(ISSUER)
+        .audience(AUDIENCE)
+        .jwks_url(url)
+        .build()
+        .expect("a verifier");
+    runtime
+        .block_on(verifier.verify(&token))
+        .expect("the first verify fetches the keys");
+    assert_eq!(verifier.jwks_fetches(), 1);
+    Box::new(move || {
+        std::hint::black_box(runtime.block_on(verifier.verify(&token)).expect("verify"));
+    })
 }

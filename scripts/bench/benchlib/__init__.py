@@ -13,5 +13,6 @@
   rs256      7. RS256 next to HS256      secrets  8. keys from Secrets Manager
   ledger     9. the latency ledger         second_factor  10. two-step sign-in
   token_hook 11. login and refresh with a token hook
+  verifier   12. shared/verify's warm verify next to Tokens::verify
   report     the table and bench/results.md
 """

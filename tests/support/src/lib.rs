@@ -75,6 +75,12 @@
 //!   password, confirmation by a first code (recovery codes, `amr`, other
 //!   sessions ended), its state, parallel confirmations, the secret never
 //!   stored in clear.
+//! - `verify.rs` (HTTP): `shared/verify` (the `token-auth-verify` crate other
+//!   services use, issue 27) against the service's JWKS: a fresh token
+//!   passes; alg none, HS256 keyed with the public key, a wrong `aud` or
+//!   `iss` fail; a logged-out token fails with the revocation check and
+//!   passes without; an unknown `kid` costs one refetch; the next key's
+//!   tokens pass from the cache; a rotation cycle followed (in-process).
 //! - `iam.rs`: each function's DynamoDB permissions in template.yaml against
 //!   a table in the test (actions, tables, key prefixes), and every request
 //!   of a walk through the endpoints and the authorizer against them
