@@ -37,6 +37,12 @@ pub enum Items {
     Listed,
     /// Second factors (TOTP and recovery codes).
     SecondFactor,
+    /// An account's passkeys.
+    Passkeys,
+    /// Credential ids' owner claims.
+    PasskeyOwners,
+    /// Passkey ceremonies in progress.
+    Ceremonies,
 }
 
 /// One action on one table, for the items of `items` (empty: any item, on
