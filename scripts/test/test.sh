@@ -20,6 +20,8 @@ use_ses "$(free_port)"
 # API domain, so the issuer is set.
 use_signing_keys
 export PUBLIC_BASE_URL=http://127.0.0.1
+# Passkeys' relying party: an IP address is no RP ID (docs/passkeys.md).
+export RP_ID=localhost RP_ORIGIN=http://localhost:9000
 # A short reuse grace window, so tests can wait it out.
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
 
