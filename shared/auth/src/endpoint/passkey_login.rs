@@ -35,7 +35,7 @@ pub const DESCRIPTION: Description = Description {
         &[
             Access::users("UpdateItem", &[Items::Passkeys]),
             Access::users("PutItem", &[Items::Sessions]),
-            Access::users("DeleteItem", &[Items::AnyCounter]),
+            Access::users("DeleteItem", &[Items::PasskeyFailures]),
         ],
         // A counter that did not grow: the owner's notice.
         &[Access::outbox("PutItem")],

@@ -20,7 +20,7 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::App,
     storage: &[
         // The source address's hourly count: each call writes a ceremony.
-        &[Access::users("UpdateItem", &[Items::AnyCounter])],
+        &[Access::users("UpdateItem", &[Items::CeremonyCounts])],
         // With an email: its account, and its passkeys for the allow list.
         &[
             Access::users("BatchGetItem", &[Items::Email]),

@@ -160,7 +160,7 @@ fn render_notice(mail: &OutboxMail, base_url: &str) -> Message {
             "A sign-in with a copy of your passkey was refused",
             "Someone tried to sign in to your account with one of your passkeys, and its signature counter shows it may have been copied",
             "The sign-in was refused. Delete that passkey from the account page and register a new one.",
-            "If you did not just sign in, assume that passkey is in someone else's hands: delete it now.",
+            "If you did not just sign in, assume someone else holds that passkey: delete it now.",
         ),
         _with_code => unreachable!("a mail with a code is rendered by render"),
     };

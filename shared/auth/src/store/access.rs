@@ -43,6 +43,10 @@ pub enum Items {
     PasskeyOwners,
     /// Passkey ceremonies in progress.
     Ceremonies,
+    /// Failed passkey sign-ins counted per credential.
+    PasskeyFailures,
+    /// Passkey sign-ins started, counted per source address and hour.
+    CeremonyCounts,
 }
 
 /// One action on one table, for the items of `items` (empty: any item, on

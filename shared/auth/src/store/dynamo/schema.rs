@@ -147,6 +147,8 @@ pub fn leading_keys(items: Items) -> String {
         Items::Passkeys => passkeys_pk("*"),
         Items::PasskeyOwners => format!("{PASSKEY_OWNER_PREFIX}*"),
         Items::Ceremonies => format!("{CEREMONY_PREFIX}*"),
+        Items::PasskeyFailures => counters(throttle::PASSKEY_KIND),
+        Items::CeremonyCounts => counters(throttle::CEREMONY_KIND),
     }
 }
 
