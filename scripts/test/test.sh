@@ -47,10 +47,10 @@ echo "test: the account page in headless Chromium" >&2
 scripts/test/test-browser.sh
 
 echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
-# Every function's binary (the one package functions), already built by stage
-# 2's cargo lambda watch: a check, not a build (a build of its own, another
-# profile, cost minutes of CI for the same path).
-cargo build --locked -p functions
+# Every function's binary (the packages functions and functions-passkeys),
+# already built by stage 2's cargo lambda watch: a check, not a build (a
+# build of its own, another profile, cost minutes of CI for the same path).
+cargo build --locked -p functions -p functions-passkeys
 # The deployed path: no key in the functions' environment; they read the
 # secret named by AUTH_SECRET_ID at init, as in template.yaml.
 use_secrets_manager "$(free_port)"
