@@ -87,6 +87,7 @@ fn options_of<T: serde::de::DeserializeOwned>(body: &Value) -> T {
 }
 
 fn ceremony_of(body: &Value) -> String {
+    record_ceremony(body);
     body["ceremony_id"]
         .as_str()
         .expect("a ceremony_id")
