@@ -278,7 +278,26 @@ async fn an_account_with_totp_on_signs_in_with_a_passkey_alone() {
     let (email, session) = new_account(&app).await;
     let token = enable_totp(&app, &session.token()).await;
     let mut key = authenticator();
-    registered(&app, &token, &mut key).await;
+    let id = registered(&app, &token, &mut key).await;
+    if let TestApp::InProcess(in_process) = &app {
+        // Step-up: a token of this session whose sign-in used no second
+        // factor may neither register nor delete a passkey.
+        let user = user_of(&token);
+        let password_only = access_token(in_process, &user, &session_of(&token));
+        for answer in [
+            register_options(&app, &password_only).await,
+            call_with_token(
+                &app,
+                "DELETE",
+                &format!("/auth/passkeys/{id}"),
+                &password_only,
+                None,
+            )
+            .await,
+        ] {
+            answer.assert_fail(403, "Second factor required.");
+        }
+    }
     // Its password alone now asks for the second factor...
     let password = login(&app, &email, PASSWORD).await;
     assert_eq!(password.status, 401, "{}", password.body);
