@@ -30,6 +30,10 @@
 //! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
 //!   session and clears the failed-login counter; a wrong current password is
 //!   one counted guess, never two.
+//! - `passkeys.rs` (HTTP): passkeys (issue 24) with a soft authenticator:
+//!   register and sign in (with and without an email), `amr`, TOTP accounts,
+//!   single-use ceremonies, tampered assertions, clones, list/rename/delete,
+//!   step-up, disabled and erased accounts, throttling.
 //! - `email_change.rs` (HTTP): `POST /auth/email/change` and its
 //!   confirmation (issue 26): the code to the new address, the notice to the
 //!   old one, the switch (old address free, new one verified, other sessions
