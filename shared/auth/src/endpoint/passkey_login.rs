@@ -127,7 +127,14 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let now = crate::now();
     let sign_in = SignIn::passkey(now, stored.backup_eligible);
     let (session, refresh) = new_session(app, user_id, (device, sign_in), request, now)?;
-    let claims = hook_claims(app, user_id, Some(&profile), &session.sign_in.amr, now).await?;
+    let claims = match hook_claims(app, user_id, Some(&profile), &session.sign_in.amr, now).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            // A verified passkey is no failure: the attempt is given back.
+            attempt.give_back(&app.store).await?;
+            return Err(error);
+        }
+    };
     passkey.update_credential(&result);
     let updated = serde_json::to_string(&passkey)
         .map_err(|_| ApiError::Unavailable("a passkey did not serialise".into()))?;
