@@ -173,7 +173,7 @@ ENV
     REFRESH_REUSE_GRACE_SECONDS ACCOUNT_LOGIN_FAILURES_BEFORE_DELAY \
     SOURCE_LOGIN_FAILURES_BEFORE_DELAY SOURCE_REGISTRATIONS_PER_HOUR PUBLIC_BASE_URL \
     TOKEN_AUDIENCE MAILS_PER_EMAIL_PER_HOUR SOURCE_MAILS_PER_HOUR REQUIRE_VERIFIED_EMAIL \
-    TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE; do
+    TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE RP_ID RP_ORIGIN; do
     if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$file"; fi
   done
   cleanup_files+=("$file")
@@ -222,6 +222,9 @@ start_watch() {
   port=$(free_port)
   # The tokens' issuer is the address they are served on.
   export PUBLIC_BASE_URL="http://127.0.0.1:$port"
+  # Passkeys: an IP address is no RP ID; the tests' soft authenticator
+  # claims this origin (docs/passkeys.md).
+  export RP_ID=localhost RP_ORIGIN="http://localhost:$port"
   watch_port=$port
   [ -z "${CORS_ALLOW_ORIGINS:-}" ] || watch_port=$(free_port)
   env_file=$(mktemp)

@@ -140,15 +140,59 @@ fn template_watch_router_and_code_declare_the_same_routes() {
     assert_routes_everything("Cargo.toml's watch router", &watch_routes());
 }
 
-/// The binaries of the functions package: functions/src/bin/<name>.rs.
+/// The binaries of the functions packages: functions/src/bin/<name>.rs,
+/// and the passkey functions' functions-passkeys/src/bin/<name>.rs.
 fn binaries() -> BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
-    std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+    PACKAGES
+        .iter()
+        .flat_map(|package| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../{package}/src/bin"));
+            std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+                .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        })
         .collect()
+}
+
+/// The packages of the functions' binaries: the passkey functions apart,
+/// so that only they link webauthn-rs and OpenSSL.
+const PACKAGES: [&str; 2] = ["functions", "functions-passkeys"];
+
+/// The package a function's binary is in.
+fn package_of(function: &str) -> &'static str {
+    let passkeys = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../functions-passkeys/src/bin/{function}.rs"));
+    if passkeys.exists() {
+        PACKAGES[1]
+    } else {
+        PACKAGES[0]
+    }
+}
+
+#[test]
+fn each_function_is_built_from_its_own_packages_directory() {
+    // `cargo lambda build --bin NAME` at the workspace root selects every
+    // member and unifies their features: each function names its package's
+    // directory (CodeUri), so that only the passkey functions link OpenSSL.
+    let template = template();
+    let mut problems = Vec::new();
+    for resource in template["Resources"].as_mapping().unwrap().values() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        let code_uri = resource["Properties"]["CodeUri"].as_str();
+        if code_uri != Some(package_of(binary)) {
+            problems.push(format!("{binary}: CodeUri {code_uri:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// Every function template.yaml builds (`BuildProperties: Binary`).
@@ -176,7 +220,9 @@ fn every_function_is_a_binary_of_the_functions_package_and_a_template_resource()
     for endpoint in Endpoint::ALL {
         let function = endpoint.function_name();
         if !binaries.contains(function) {
-            problems.push(format!("{function}: no functions/src/bin/{function}.rs"));
+            problems.push(format!(
+                "{function}: no src/bin/{function}.rs in {PACKAGES:?}"
+            ));
         }
         if !template.contains(function) {
             problems.push(format!(

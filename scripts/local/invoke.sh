@@ -22,7 +22,10 @@ fi
 case ${INVOKE_BUILD:-release} in
   release) cargo lambda build --release --bin "$FN" >&2 ;;
   debug)
-    cargo build --locked -p functions --bin "$FN" >&2
+    # The passkey functions are a package of their own (docs/passkeys.md).
+    package=functions
+    [ ! -f "functions-passkeys/src/bin/$FN.rs" ] || package=functions-passkeys
+    cargo build --locked -p "$package" --bin "$FN" >&2
     export RIE_BOOTSTRAPS=${CARGO_TARGET_DIR:-target}/debug
     ;;
   *) echo "INVOKE_BUILD is release or debug" >&2; exit 2 ;;

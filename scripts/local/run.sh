@@ -10,6 +10,9 @@ use_dynamodb 8000
 use_ses 8005
 use_signing_keys
 export PUBLIC_BASE_URL=http://127.0.0.1:9000
+# Passkeys are bound to a domain (an IP address is no RP ID): they are
+# tested at http://localhost:9000/account (docs/passkeys.md).
+export RP_ID=${RP_ID:-localhost} RP_ORIGIN=${RP_ORIGIN:-http://localhost:9000}
 # Every request here comes from 127.0.0.1: give the per-address limits the
 # room of a whole office (the per-account limits stay as in production).
 export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=${SOURCE_LOGIN_FAILURES_BEFORE_DELAY:-100000}
@@ -38,7 +41,9 @@ $(key_ids | sed 's/^/                              /')
   instances per function    $CONCURRENCY
   CORS_ALLOW_ORIGINS        $cors
   TOKEN_HOOK_URL            $hook
+  RP_ID, RP_ORIGIN          $RP_ID, $RP_ORIGIN (passkeys: use http://localhost:9000/account)
 run: serving http://127.0.0.1:9000
+run: the account page at http://127.0.0.1:9000/account; for passkeys: http://localhost:9000/account
 MSG
 routes | while read -r method path function; do
   printf '  %-7s %-22s %s\n' "$method" "$path" "$function" >&2

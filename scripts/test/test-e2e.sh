@@ -19,7 +19,7 @@ source "$(dirname "$0")/../lib.sh"
 
 # The test binaries that run over HTTP too; the others need the in-process app
 # (faults, outage, round_trips) or no app at all (routes).
-E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify)
+E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys)
 e2e_args=()
 for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 

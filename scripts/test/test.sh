@@ -20,6 +20,8 @@ use_ses "$(free_port)"
 # API domain, so the issuer is set.
 use_signing_keys
 export PUBLIC_BASE_URL=http://127.0.0.1
+# Passkeys' relying party: an IP address is no RP ID (docs/passkeys.md).
+export RP_ID=localhost RP_ORIGIN=http://localhost:9000
 # A short reuse grace window, so tests can wait it out.
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
 
@@ -48,10 +50,10 @@ echo "test: the account page in headless Chromium" >&2
 scripts/test/test-browser.sh
 
 echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
-# Every function's binary (the one package functions), already built by stage
-# 2's cargo lambda watch: a check, not a build (a build of its own, another
-# profile, cost minutes of CI for the same path).
-cargo build --locked -p functions
+# Every function's binary (the packages functions and functions-passkeys),
+# already built by stage 2's cargo lambda watch: a check, not a build (a
+# build of its own, another profile, cost minutes of CI for the same path).
+cargo build --locked -p functions -p functions-passkeys
 # The deployed path: no key in the functions' environment; they read the
 # secret named by AUTH_SECRET_ID at init, as in template.yaml.
 use_secrets_manager "$(free_port)"

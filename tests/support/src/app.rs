@@ -129,6 +129,8 @@ pub fn local_config() -> Config {
         "REVOKED_TOKENS_TABLE" => Some("RevokedTokensTable".into()),
         "OUTBOX_TABLE" => Some("OutboxTable".into()),
         "BCRYPT_COST" => Some("4".into()),
+        "RP_ID" => Some("localhost".into()),
+        "RP_ORIGIN" => Some(support_rp_origin()),
         _ => None,
     })
     .unwrap()
@@ -193,4 +195,11 @@ pub fn access_token_for(config: &Config, user_id: &str, session_id: &str) -> Str
         )
         .unwrap()
         .0
+}
+
+/// The passkeys' relying-party origin the service under test expects:
+/// `RP_ORIGIN` when set (the HTTP runs set it for `cargo lambda watch`),
+/// else `make run`'s.
+pub fn support_rp_origin() -> String {
+    std::env::var("RP_ORIGIN").unwrap_or_else(|_| "http://localhost:9000".to_owned())
 }

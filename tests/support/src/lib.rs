@@ -30,6 +30,10 @@
 //! - `password.rs` (HTTP): `POST /auth/password`: the change ends every other
 //!   session and clears the failed-login counter; a wrong current password is
 //!   one counted guess, never two.
+//! - `passkeys.rs` (HTTP): passkeys (issue 24) with a soft authenticator:
+//!   register and sign in (with and without an email), `amr`, TOTP accounts,
+//!   single-use ceremonies, tampered assertions, clones, list/rename/delete,
+//!   step-up, disabled and erased accounts, throttling.
 //! - `email_change.rs` (HTTP): `POST /auth/email/change` and its
 //!   confirmation (issue 26): the code to the new address, the notice to the
 //!   old one, the switch (old address free, new one verified, other sessions
@@ -144,6 +148,14 @@ pub fn record_second_factor(secret: Option<&str>, recovery_codes: &[String]) {
             .iter()
             .map(|code| ("code", Some(code.as_str()))),
     );
+}
+
+/// Records a passkey ceremony's id and challenge (kind `ceremony`) for the
+/// log check: nothing may log either.
+pub fn record_ceremony(options: &serde_json::Value) {
+    let id = options["ceremony_id"].as_str();
+    let challenge = options["publicKey"]["challenge"].as_str();
+    secrets::record_secrets([("ceremony", id), ("ceremony", challenge)]);
 }
 
 /// An email no other test uses, so tests can share one database.

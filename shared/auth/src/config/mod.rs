@@ -1,6 +1,7 @@
 //! Settings, read from the environment (or, deployed, partly from Secrets
 //! Manager: see [`crate::config::secrets`]) and validated once per cold start.
 
+pub mod relying_party;
 pub mod secrets;
 
 use crate::tokens::keys::KeySet;
@@ -88,6 +89,8 @@ pub struct Config {
     pub trusted_proxy: TrustedProxy,
     /// The token hook, if `TOKEN_HOOK_URL` names one ([`crate::hook`]).
     pub token_hook: Option<crate::hook::HookSettings>,
+    /// The passkeys' relying party (`RP_ID`, `RP_ORIGIN`), if any.
+    pub relying_party: Option<relying_party::RelyingParty>,
 }
 
 /// A proxy in front of API Gateway that names the client's address, trusted
@@ -158,6 +161,7 @@ impl fmt::Debug for Config {
             .field("source_mails_per_hour", &self.source_mails_per_hour)
             .field("require_verified_email", &self.require_verified_email)
             .field("token_hook", &self.token_hook)
+            .field("relying_party", &self.relying_party)
             .finish()
     }
 }
@@ -197,6 +201,8 @@ impl Config {
             )));
         }
         let public_base_url = public_base_url(&lookup)?;
+        let relying_party =
+            relying_party::RelyingParty::from_lookup(&lookup, public_base_url.as_deref())?;
         let token_audience = lookup("TOKEN_AUDIENCE")
             .map(|audience| audience.trim().to_owned())
             .filter(|audience| !audience.is_empty())
@@ -289,6 +295,7 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_TOTP_ISSUER.to_owned()),
             trusted_proxy,
             token_hook: crate::hook::HookSettings::from_lookup(&lookup)?,
+            relying_party,
         })
     }
 }

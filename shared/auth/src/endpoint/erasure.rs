@@ -6,20 +6,26 @@ use crate::http::error::ApiError;
 use crate::store::access::{Access, Items};
 use crate::store::{Erasure, Profile, Store, Verified};
 
-/// Erasing an account's own items: profile, email claim, codes and failed
-/// logins (its sessions are swept apart).
-pub const ERASURE: &[Access] = &[Access::users(
-    "DeleteItem",
-    &[
-        Items::User,
-        Items::Email,
-        Items::Code,
-        Items::AccountFailures,
-        Items::SecondFactor,
-    ],
-)];
+/// Erasing an account's own items: profile, email claim, codes, failed
+/// logins, second factor, and its passkeys with their credential ids'
+/// claims (listed first; its sessions are swept apart).
+pub const ERASURE: &[Access] = &[
+    Access::users("Query", &[Items::Passkeys]),
+    Access::users(
+        "DeleteItem",
+        &[
+            Items::User,
+            Items::Email,
+            Items::Code,
+            Items::AccountFailures,
+            Items::SecondFactor,
+            Items::Passkeys,
+            Items::PasskeyOwners,
+        ],
+    ),
+];
 
-/// Erases `profile`'s account: its sessions, then in one transaction its
+/// Erases `profile`'s account: its sessions, its passkeys, then in one transaction its
 /// profile, email claim, pending codes, second factor and failed-login counter, then any
 /// session a login opened meanwhile. Its tokens fail their next check (no
 /// profile), its refresh tokens are dead (no session), and the email can
@@ -36,6 +42,8 @@ pub async fn erase<S: Store>(
         app.config.account_login_failures_before_delay,
     );
     app.store.delete_sessions(&profile.user_id, None).await?;
+    // Passkeys first: a retry after a 503 finds the account still there.
+    app.store.delete_passkeys(&profile.user_id).await?;
     let erasure = Erasure {
         user_id: &profile.user_id,
         email: &profile.email,

@@ -21,6 +21,8 @@ pub mod authorizer;
 pub mod description;
 mod erasure;
 mod mailed_codes;
+#[cfg(feature = "passkeys")]
+mod passkey_ceremony;
 pub mod password_attempt;
 mod session_tokens;
 
@@ -44,24 +46,32 @@ macro_rules! endpoints {
     (
         with_app { $($variant:ident => $module:ident,)* }
         without_app { $($bare_variant:ident => $bare_module:ident,)* }
+        passkeys { $($passkey_variant:ident => $passkey_module:ident,)* }
     ) => {
         $(mod $module;)*
         $(mod $bare_module;)*
+        $(#[cfg(feature = "passkeys")] mod $passkey_module;)*
 
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
         pub enum Endpoint {
             $($variant,)*
             $($bare_variant,)*
+            $(#[cfg(feature = "passkeys")] $passkey_variant,)*
         }
 
         impl Endpoint {
-            pub const ALL: &[Endpoint] = &[$(Self::$variant,)* $(Self::$bare_variant,)*];
+            pub const ALL: &[Endpoint] = &[
+                $(Self::$variant,)*
+                $(Self::$bare_variant,)*
+                $(#[cfg(feature = "passkeys")] Self::$passkey_variant,)*
+            ];
 
             /// What the endpoint says of itself, beside its handler.
             pub const fn description(self) -> &'static Description {
                 match self {
                     $(Self::$variant => &$module::DESCRIPTION,)*
                     $(Self::$bare_variant => &$bare_module::DESCRIPTION,)*
+                    $(#[cfg(feature = "passkeys")] Self::$passkey_variant => &$passkey_module::DESCRIPTION,)*
                 }
             }
 
@@ -82,6 +92,7 @@ macro_rules! endpoints {
                 match self {
                     $(Self::$variant => $module::handle(app, request).await,)*
                     $(Self::$bare_variant => $bare_module::handle(app.config.public_base_url.as_deref(), request),)*
+                    $(#[cfg(feature = "passkeys")] Self::$passkey_variant => $passkey_module::handle(app, request).await,)*
                 }
             }
         }
@@ -127,6 +138,17 @@ endpoints! {
         OpenidConfiguration => openid_configuration,
         ExampleProtected => example_protected,
         AccountPage => account_page,
+    }
+    // Only with the `passkeys` feature (docs/passkeys.md): only the passkey
+    // functions (the functions-passkeys package) link webauthn-rs and OpenSSL.
+    passkeys {
+        PasskeyRegisterOptions => passkey_register_options,
+        PasskeyRegister => passkey_register,
+        PasskeyLoginOptions => passkey_login_options,
+        PasskeyLogin => passkey_login,
+        ListPasskeys => list_passkeys,
+        RenamePasskey => rename_passkey,
+        DeletePasskey => delete_passkey,
     }
 }
 

@@ -118,6 +118,22 @@ pub enum ApiError {
     EmailTaken,
     /// A passwordless account's sensitive change, its sign-in too old.
     RecentSignInRequired,
+    /// A passkey sign-in that failed for any reason: unknown credential,
+    /// bad signature, wrong origin or RP ID, user not verified, a counter
+    /// that did not grow, a used or expired ceremony. One answer for all.
+    InvalidPasskey,
+    /// A passkey registration the authenticator's answer does not complete.
+    PasskeyRejected,
+    /// A credential id registered already (to anyone).
+    PasskeyExists,
+    /// No such passkey among the caller's.
+    PasskeyNotFound,
+    /// Deleting an account's last way to sign in.
+    LastSignInMethod,
+    /// Too many passkey sign-ins started from this source address this hour.
+    TooManyCeremonies {
+        retry_after: u64,
+    },
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
     /// The token hook failed, and its policy is to deny ([`crate::hook`]).
@@ -155,7 +171,14 @@ impl ApiError {
             Self::PasswordConflict => "password_changed_meanwhile",
             Self::TooManyLogins { .. }
             | Self::TooManyRegistrations { .. }
-            | Self::TooManyMails { .. } => "rate_limited",
+            | Self::TooManyMails { .. }
+            | Self::TooManyCeremonies { .. } => "rate_limited",
+            Self::InvalidPasskey => "invalid_passkey",
+            Self::PasskeyRejected => "passkey_rejected",
+            Self::PasskeyExists => "passkey_exists",
+            Self::PasskeyNotFound => "passkey_not_found",
+            Self::LastSignInMethod => "last_sign_in_method",
+
             Self::InvalidCode => "invalid_code",
             Self::EmailNotVerified => "email_not_verified",
             Self::EmailAlreadyVerified => "email_already_verified",
@@ -241,6 +264,21 @@ impl ApiError {
             ),
             Self::EmailTaken => (StatusCode::CONFLICT, "That email address is taken now."),
             Self::RecentSignInRequired => (StatusCode::FORBIDDEN, "Please sign in again first."),
+            Self::InvalidPasskey => (StatusCode::UNAUTHORIZED, "Invalid passkey."),
+            Self::PasskeyRejected => (
+                StatusCode::BAD_REQUEST,
+                "The passkey could not be registered.",
+            ),
+            Self::PasskeyExists => (StatusCode::CONFLICT, "This passkey is registered already."),
+            Self::PasskeyNotFound => (StatusCode::NOT_FOUND, "Passkey not found."),
+            Self::LastSignInMethod => (
+                StatusCode::CONFLICT,
+                "This is the account's last way to sign in.",
+            ),
+            Self::TooManyCeremonies { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many passkey sign-ins started from this address. Please try again later.",
+            ),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) | Self::TokenHookFailed(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -261,7 +299,8 @@ impl ApiError {
         let mut reply = fail_with(status, message, fields);
         if let Self::TooManyLogins { retry_after }
         | Self::TooManyRegistrations { retry_after }
-        | Self::TooManyMails { retry_after } = self
+        | Self::TooManyMails { retry_after }
+        | Self::TooManyCeremonies { retry_after } = self
         {
             reply
                 .headers_mut()

@@ -53,3 +53,9 @@ fn reply(status: StatusCode, body: &Value) -> Reply {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
+
+/// An answer whose body is `body` exactly, with no `status` field added (a
+/// bare list, WebAuthn options).
+pub fn plain(status: StatusCode, body: &Value) -> Reply {
+    reply(status, body)
+}

@@ -156,6 +156,12 @@ fn render_notice(mail: &OutboxMail, base_url: &str) -> Message {
             "A code went to the new address; the change happens only once that code is entered, within 15 minutes. This address then no longer signs in.",
             "If it was not you, someone knows your password: reset it now from the account page, and sign out your other devices.",
         ),
+        MailKind::PasskeyCloned => (
+            "A sign-in with a copy of your passkey was refused",
+            "Someone tried to sign in to your account with one of your passkeys, and its signature counter shows it may have been copied",
+            "The sign-in was refused. Delete that passkey from the account page and register a new one.",
+            "If you did not just sign in, assume someone else holds that passkey: delete it now.",
+        ),
         _with_code => unreachable!("a mail with a code is rendered by render"),
     };
     let subject = format!("{subject} ({SERVICE_NAME})");
@@ -300,6 +306,7 @@ mod tests {
             MailKind::TotpReset,
             MailKind::RecoveryCodeUsed,
             MailKind::EmailChangeRequested,
+            MailKind::PasskeyCloned,
         ] {
             let notice = OutboxMail::notice(kind, "ann@example.com", 1_795_626_000);
             assert!(notice.code.is_empty());

@@ -39,6 +39,9 @@ pub enum MailKind {
     /// Notice, to the old address: a change of the account's address was
     /// asked for.
     EmailChangeRequested,
+    /// Notice: a passkey's signature counter did not grow (a clone?), and
+    /// the sign-in was refused.
+    PasskeyCloned,
 }
 
 impl MailKind {
@@ -47,12 +50,13 @@ impl MailKind {
         [Self::VerifyEmail, Self::ResetPassword, Self::EmailChange];
 
     /// The kinds that tell the owner of a change, with no code.
-    pub const NOTICES: [MailKind; 5] = [
+    pub const NOTICES: [MailKind; 6] = [
         Self::TotpOn,
         Self::TotpOff,
         Self::TotpReset,
         Self::RecoveryCodeUsed,
         Self::EmailChangeRequested,
+        Self::PasskeyCloned,
     ];
 
     pub fn carries_code(self) -> bool {
@@ -70,6 +74,7 @@ impl MailKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::EmailChange => "email_change",
             Self::EmailChangeRequested => "email_change_requested",
+            Self::PasskeyCloned => "passkey_cloned",
         }
     }
 
@@ -83,6 +88,7 @@ impl MailKind {
             "recovery_code_used" => Some(Self::RecoveryCodeUsed),
             "email_change" => Some(Self::EmailChange),
             "email_change_requested" => Some(Self::EmailChangeRequested),
+            "passkey_cloned" => Some(Self::PasskeyCloned),
             _ => None,
         }
     }

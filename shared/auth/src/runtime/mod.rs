@@ -187,15 +187,23 @@ fn stop(error: &crate::config::ConfigError) -> ! {
 /// `RUST_LOG`, else INFO; JSON if `AWS_LAMBDA_LOG_FORMAT=json`), with one cap
 /// that no directive can lift: below INFO nothing is logged from the crates
 /// that then write what a request carries. `lambda_runtime` logs every raw
-/// event at TRACE (bodies with passwords, headers with tokens), and the SDK's
-/// runtime logs request and response bodies (password hashes) at TRACE.
+/// event at TRACE (bodies with passwords, headers with tokens), the SDK's
+/// runtime logs request and response bodies (password hashes) at TRACE, and
+/// webauthn-rs logs credentials at DEBUG.
 pub fn init_logging() {
     use lambda_http::tracing::subscriber::{
         EnvFilter, filter::LevelFilter, filter::filter_fn, layer::SubscriberExt,
         util::SubscriberInitExt,
     };
     use tracing::Level;
-    const CAPPED: [&str; 3] = ["lambda_runtime", "aws_smithy_runtime", "aws_sigv4"];
+    // webauthn-rs (webauthn_rs, webauthn_rs_core) logs credentials and
+    // ceremony data at DEBUG: nothing of a passkey ceremony is logged.
+    const CAPPED: [&str; 4] = [
+        "lambda_runtime",
+        "aws_smithy_runtime",
+        "aws_sigv4",
+        "webauthn_rs",
+    ];
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
     let level = level
         .as_deref()

@@ -37,6 +37,16 @@ pub enum Items {
     Listed,
     /// Second factors (TOTP and recovery codes).
     SecondFactor,
+    /// An account's passkeys.
+    Passkeys,
+    /// Credential ids' owner claims.
+    PasskeyOwners,
+    /// Passkey ceremonies in progress.
+    Ceremonies,
+    /// Failed passkey sign-ins counted per credential.
+    PasskeyFailures,
+    /// Passkey sign-ins started, counted per source address and hour.
+    CeremonyCounts,
 }
 
 /// One action on one table, for the items of `items` (empty: any item, on

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod email_change;
+mod passkeys;
 mod second_factor;
 mod state;
 

@@ -7,9 +7,11 @@
 pub mod access;
 pub mod dynamo;
 pub mod memory;
+mod passkeys;
 mod records;
 mod second_factor;
 
+pub use passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
 pub use records::*;
 pub use second_factor::{
     Challenge, ChallengePass, FactorUsed, SecondFactor, SecondFactors, TotpConfirmation,
@@ -34,7 +36,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-pub trait Store: SecondFactors + Send + Sync {
+pub trait Store: SecondFactors + Passkeys + Send + Sync {
     /// Writes the user, claims the email and opens the first session (if
     /// any) in one atomic step: all or nothing, and of concurrent
     /// registrations of one email exactly one is `Created`. Also stores the

@@ -209,6 +209,18 @@ impl SignIn {
         }
     }
 
+    /// A sign-in with a passkey alone, which verified its user (RFC 8176:
+    /// `swk` for a synced, backup-eligible one, else `hwk`; `mfa`, since
+    /// user verification was required: something held and a PIN or a
+    /// biometric).
+    pub fn passkey(now: u64, synced: bool) -> Self {
+        let key = if synced { "swk" } else { "hwk" };
+        Self {
+            amr: [key, "mfa"].map(str::to_owned).to_vec(),
+            auth_time: now,
+        }
+    }
+
     /// A sign-in with a password and a second factor (a TOTP code, or a
     /// recovery code: RFC 8176's `otp`, a one-time password either way).
     pub fn with_second_factor(now: u64) -> Self {

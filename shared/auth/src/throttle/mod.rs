@@ -85,6 +85,10 @@ impl Failures {
 pub const ACCOUNT_KIND: &str = "account";
 pub const REGISTRATION_KIND: &str = "register";
 pub const MAIL_KIND: &str = "mail";
+/// Failed passkey sign-ins per credential.
+pub const PASSKEY_KIND: &str = "passkey";
+/// Passkey sign-ins started per source address and hour.
+pub const CEREMONY_KIND: &str = "ceremony";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
@@ -189,6 +193,31 @@ fn hourly(key: &str, limit: u32, now: u64) -> (Counter, u64) {
         free_failures: limit,
     };
     (counter, (hour + 1) * REGISTRATION_WINDOW_SECONDS)
+}
+
+/// Failed passkey sign-ins with one credential (a credential id,
+/// base64url), counted like an account's failed logins.
+pub fn passkey_counter(credential_id: &str, free_failures: u32) -> Counter {
+    Counter {
+        key: format!("{PASSKEY_KIND}:{credential_id}"),
+        free_failures,
+    }
+}
+
+/// Passkey sign-ins started (each writes a ceremony item) from one source
+/// address per hour, so bots cannot fill the table.
+pub const PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR: u32 = 60;
+
+/// The counter of [`PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR`] for `source_ip`
+/// this hour, and the hour's end.
+pub fn ceremony_counter(source_ip: &str, now: u64) -> Option<(Counter, u64)> {
+    let limit = PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR;
+    let source = source_counter(source_ip, limit)?;
+    Some(hourly(
+        &format!("{CEREMONY_KIND}:{}", source.key),
+        limit,
+        now,
+    ))
 }
 
 /// The window of [`registration_counter`] and [`mail_counters`].

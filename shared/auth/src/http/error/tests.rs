@@ -36,6 +36,12 @@ fn one_of_each() -> Vec<ApiError> {
         ApiError::NoTotpPending,
         ApiError::EmailTaken,
         ApiError::RecentSignInRequired,
+        ApiError::InvalidPasskey,
+        ApiError::PasskeyRejected,
+        ApiError::PasskeyExists,
+        ApiError::PasskeyNotFound,
+        ApiError::LastSignInMethod,
+        ApiError::TooManyCeremonies { retry_after: 1 },
         ApiError::Unavailable("x".into()),
         ApiError::TokenHookFailed("x".into()),
     ];
@@ -65,6 +71,8 @@ fn listed(error: &ApiError) {
         E::TotpNotOn | E::SecondFactorRequired | E::NoTotpPending | E::Unavailable(_) => {}
         E::TokenHookFailed(_) => {}
         E::EmailTaken | E::RecentSignInRequired => {}
+        E::InvalidPasskey | E::PasskeyRejected | E::PasskeyExists | E::PasskeyNotFound => {}
+        E::LastSignInMethod | E::TooManyCeremonies { .. } => {}
     }
 }
 

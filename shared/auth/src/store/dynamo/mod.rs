@@ -16,6 +16,7 @@ pub mod formats;
 pub mod migrate;
 mod operations;
 mod outbox_items;
+mod passkeys;
 mod retry;
 pub mod schema;
 mod second_factor;

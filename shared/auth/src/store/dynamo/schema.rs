@@ -21,6 +21,15 @@
 //! - `MFA#<user id>` / `TOTP`: the second factor (`sealed_secret`, `on`,
 //!   `last_step`, `recovery` hashes), see [`super::second_factor`]; the
 //!   login record's `mfa` copies `on`;
+//! - `PASSKEYS#<user id>` / `<credential id>`: one passkey (`name`,
+//!   `passkey` as webauthn-rs serialised it, `user_handle`, `created_at`,
+//!   `last_used_at`, `backed_up`, `backup_eligible`, `counter`): an account's
+//!   passkeys are one `Query`; `PASSKEY#<credential id>` / `OWNER`
+//!   (`user_id`), written with it under `attribute_not_exists`, makes a
+//!   credential id unique to anyone and finds a usernameless sign-in's
+//!   account; `CEREMONY#<ceremony id>` / `PASSKEY` (`kind`, `state`,
+//!   `user_id`, `user_handle`, `expires_at`): a ceremony in progress, taken
+//!   by a conditional delete (see `passkeys.rs`);
 //! - `FAILED#<counter key>` / `LOGIN`: failed logins of an account or a source
 //!   address (`failures`, `last_failure_ms`), read together with the login
 //!   record; `expires_at` forgets them after the failure window.
@@ -61,6 +70,9 @@ const FAILED_PREFIX: &str = "FAILED#";
 const SESSION_PREFIX: &str = "SESSION#";
 const CODE_PREFIX: &str = "CODE#";
 const MFA_PREFIX: &str = "MFA#";
+const PASSKEYS_PREFIX: &str = "PASSKEYS#";
+const PASSKEY_OWNER_PREFIX: &str = "PASSKEY#";
+const CEREMONY_PREFIX: &str = "CEREMONY#";
 pub const PROFILE: &str = "PROFILE";
 pub const LOGIN: &str = "LOGIN";
 
@@ -89,6 +101,30 @@ pub fn sessions_pk(user_id: &str) -> String {
     format!("{SESSION_PREFIX}{user_id}")
 }
 
+/// The partition of a user's passkeys.
+pub fn passkeys_pk(user_id: &str) -> String {
+    format!("{PASSKEYS_PREFIX}{user_id}")
+}
+
+pub fn passkey_key(user_id: &str, credential_id: &str) -> Item {
+    key(passkeys_pk(user_id), credential_id.to_owned())
+}
+
+/// The claim of a credential id, whoever owns it.
+pub fn passkey_owner_key(credential_id: &str) -> Item {
+    key(
+        format!("{PASSKEY_OWNER_PREFIX}{credential_id}"),
+        "OWNER".to_owned(),
+    )
+}
+
+pub fn ceremony_key(ceremony_id: &str) -> Item {
+    key(
+        format!("{CEREMONY_PREFIX}{ceremony_id}"),
+        "PASSKEY".to_owned(),
+    )
+}
+
 pub fn failures_pk(counter: &Counter) -> String {
     format!("{FAILED_PREFIX}{}", counter.key)
 }
@@ -108,6 +144,11 @@ pub fn leading_keys(items: Items) -> String {
         Items::AnyCounter => format!("{FAILED_PREFIX}*"),
         Items::Listed => LISTED.to_owned(),
         Items::SecondFactor => format!("{MFA_PREFIX}*"),
+        Items::Passkeys => passkeys_pk("*"),
+        Items::PasskeyOwners => format!("{PASSKEY_OWNER_PREFIX}*"),
+        Items::Ceremonies => format!("{CEREMONY_PREFIX}*"),
+        Items::PasskeyFailures => counters(throttle::PASSKEY_KIND),
+        Items::CeremonyCounts => counters(throttle::CEREMONY_KIND),
     }
 }
 

@@ -32,6 +32,10 @@ pub(super) struct State {
     pub(super) second_factors: HashMap<String, SecondFactor>,
     /// Sign-ins waiting for their second factor, by (user id, token hash).
     pub(super) challenges: HashMap<(String, String), Challenge>,
+    /// Passkeys by credential id (which makes it unique to anyone).
+    pub(super) passkeys: HashMap<String, StoredPasskey>,
+    /// Passkey ceremonies by id.
+    pub(super) ceremonies: HashMap<String, Ceremony>,
 }
 
 impl State {
