@@ -32,6 +32,7 @@
 
 mod claims;
 mod error;
+mod header;
 mod jwks;
 mod verifier;
 

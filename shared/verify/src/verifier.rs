@@ -1,10 +1,9 @@
 //! The verifier: its configuration, its cache of the key set, and the checks.
 
+use crate::header::checked_header;
 use crate::{Claims, VerifyError, jwks};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -21,8 +20,6 @@ pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 /// A `max-age` longer than this is cut to it: a key dropped by the issuer
 /// must not stay trusted for days because a proxy said so.
 const LONGEST_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
-/// A token longer than this is refused unread.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Checks access tokens against the issuer's published keys. Cheap to clone
 /// (one `Arc`): clones share the cache, so make one per process.
@@ -380,36 +377,5 @@ impl std::fmt::Debug for Verifier {
             .field("jwks_url", &self.inner.jwks_url)
             .field("jwks_fetches", &self.jwks_fetches())
             .finish_non_exhaustive()
-    }
-}
-
-/// The `kid` of a token whose header pins RS256 and names no critical
-/// extension: read here, before jsonwebtoken, so that `alg: none` and
-/// unknown algorithms are refused as such, and nothing else in the header
-/// (`jku`, `jwk`, `x5u`) is ever looked at.
-fn checked_header(token: &str) -> Result<String, VerifyError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(VerifyError::Malformed);
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(VerifyError::Malformed);
-    };
-    let header: Map<String, Value> = (URL_SAFE_NO_PAD.decode(header).ok())
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .ok_or(VerifyError::Malformed)?;
-    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
-        return Err(VerifyError::WrongAlgorithm);
-    }
-    // RFC 7515 §4.1.11: critical extensions a verifier does not understand
-    // must be refused, and this one understands none.
-    if header.contains_key("crit") {
-        return Err(VerifyError::Invalid("a crit header".into()));
-    }
-    match header.get("kid").and_then(Value::as_str) {
-        Some(kid) if !kid.is_empty() => Ok(kid.to_owned()),
-        _ => Err(VerifyError::UnknownKey),
     }
 }

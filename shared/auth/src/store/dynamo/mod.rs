@@ -20,6 +20,7 @@ mod passkeys;
 mod retry;
 pub mod schema;
 mod second_factor;
+mod session_items;
 mod transaction_items;
 
 pub use client::{sdk_config, secrets_client};
