@@ -28,12 +28,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use test_support::*;
 
-/// The audience a verifier of our tokens is configured with: the service's
-/// `TOKEN_AUDIENCE`, which every suite leaves at its default.
-fn audience() -> String {
-    std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| "token-auth".to_owned())
-}
-
 /// The `max-age` of a `Cache-Control: public, max-age=N` answer.
 #[track_caller]
 fn public_max_age(answer: &Answer) -> u64 {
@@ -161,26 +155,6 @@ async fn published_kids(app: &TestApp) -> Vec<String> {
     (keys.iter())
         .map(|key| key["kid"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// One rotation as `make keys rotate` makes it (tools/keys/src/rotation.rs,
-/// a binary's module, so its steps are repeated here): `next` → `current`,
-/// `current` → `retired`, and `fresh` added as the new `next`.
-fn rotate(document: &KeySetDocument, fresh: &auth::tokens::keys::KeyEntry) -> KeySetDocument {
-    let mut keys: Vec<_> = (document.keys.iter().cloned())
-        .map(|mut key| {
-            key.state = match key.state {
-                KeyState::Next => KeyState::Current,
-                KeyState::Current | KeyState::Retired => KeyState::Retired,
-            };
-            key
-        })
-        .collect();
-    keys.push(auth::tokens::keys::KeyEntry {
-        state: KeyState::Next,
-        ..fresh.clone()
-    });
-    KeySetDocument { keys }
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Passkeys (issue 24, docs/passkeys.md): a software authenticator
-//! (webauthn-authenticator-rs's soft passkey) registers and signs in against
+//! (test_support::soft_passkey) registers and signs in against
 //! the API, in-process or over HTTP (`cargo lambda watch`): the options'
 //! shape, usernameless and email sign-ins with `amr`, TOTP accounts signing
 //! in with a passkey alone, single-use ceremonies (replays, parallel calls),
@@ -12,78 +12,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use test_support::mailbox::notices_to;
+use test_support::soft_passkey::SoftPasskey;
 use test_support::*;
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs::prelude::Url;
 
 const INVALID: &str = "Invalid passkey.";
 
-fn origin() -> Url {
-    Url::parse(&support_rp_origin()).unwrap()
+fn origin() -> String {
+    support_rp_origin()
 }
 
-/// A soft passkey that verifies its user (a PIN or a biometric, as far as
-/// the relying party can tell), and the id of the credential it registered
-/// last.
-struct Key {
-    soft: SoftPasskey,
-    id: String,
-}
-
-fn authenticator() -> Key {
-    Key {
-        soft: SoftPasskey::new(true),
-        id: String::new(),
-    }
-}
-
-impl Key {
-    /// Registers, as a browser would. The soft passkey refuses to be asked
-    /// for a resident key (it keeps every key anyway): the copy it gets
-    /// prefers one; the options the API sent require it (checked apart).
-    fn do_registration(
-        &mut self,
-        origin: Url,
-        mut options: Value,
-    ) -> Result<webauthn_rs::prelude::RegisterPublicKeyCredential, String> {
-        let selection = &mut options["publicKey"]["authenticatorSelection"];
-        selection["requireResidentKey"] = false.into();
-        selection["residentKey"] = "preferred".into();
-        let answer = self.soft.do_registration(origin, options_of(&options));
-        let credential = answer.map_err(|error| format!("{error:?}"))?;
-        self.id = URL_SAFE_NO_PAD.encode::<&[u8]>(credential.raw_id.as_ref());
-        Ok(credential)
-    }
-
-    /// Signs, as a browser would. With an empty allow list (usernameless) a
-    /// real authenticator finds its discoverable credential itself; the soft
-    /// passkey needs it named, so the copy it gets names it.
-    fn do_authentication(
-        &mut self,
-        origin: Url,
-        mut options: Value,
-    ) -> Result<webauthn_rs::prelude::PublicKeyCredential, String> {
-        let allowed = &mut options["publicKey"]["allowCredentials"];
-        if allowed.as_array().is_none_or(Vec::is_empty) && !self.id.is_empty() {
-            *allowed = json!([{ "type": "public-key", "id": self.id }]);
-        }
-        let answer = self.soft.do_authentication(origin, options_of(&options));
-        answer.map_err(|error| format!("{error:?}"))
-    }
+/// A software passkey that verifies its user (test_support::soft_passkey).
+fn authenticator() -> SoftPasskey {
+    SoftPasskey::new()
 }
 
 async fn register_options(app: &TestApp, token: &str) -> Answer {
     call_with_token(app, "POST", "/auth/passkeys/register/options", token, None).await
-}
-
-/// The options' WebAuthn part, as the browser gets it (without our id).
-fn options_of<T: serde::de::DeserializeOwned>(body: &Value) -> T {
-    let mut options = body.clone();
-    if let Some(fields) = options.as_object_mut() {
-        fields.remove("ceremony_id");
-    }
-    serde_json::from_value(options).expect("WebAuthn options")
 }
 
 fn ceremony_of(body: &Value) -> String {
@@ -94,12 +38,10 @@ fn ceremony_of(body: &Value) -> String {
         .to_owned()
 }
 
-async fn register_with(app: &TestApp, token: &str, key: &mut Key, name: &str) -> Answer {
+async fn register_with(app: &TestApp, token: &str, key: &mut SoftPasskey, name: &str) -> Answer {
     let options = register_options(app, token).await;
     assert_eq!(options.status, 200, "{}", options.body);
-    let credential = key
-        .do_registration(origin(), options.body.clone())
-        .unwrap_or_else(|error| panic!("the soft passkey registers: {error} {}", options.body));
+    let credential = key.register(&origin(), &options.body);
     let body = json!({
         "ceremony_id": ceremony_of(&options.body),
         "credential": credential,
@@ -116,7 +58,7 @@ async fn register_with(app: &TestApp, token: &str, key: &mut Key, name: &str) ->
 }
 
 /// Registers a passkey and answers its id.
-async fn registered(app: &TestApp, token: &str, key: &mut Key) -> String {
+async fn registered(app: &TestApp, token: &str, key: &mut SoftPasskey) -> String {
     let answer = register_with(app, token, key, "Laptop").await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     answer.body["id"].as_str().unwrap().to_owned()
@@ -135,16 +77,11 @@ async fn login_options(app: &TestApp, email: Option<&str>) -> Answer {
 }
 
 /// A signed assertion for a fresh sign-in ceremony: (ceremony id, credential).
-async fn assertion(app: &TestApp, key: &mut Key, email: Option<&str>) -> (String, Value) {
+async fn assertion(app: &TestApp, key: &mut SoftPasskey, email: Option<&str>) -> (String, Value) {
     let options = login_options(app, email).await;
     assert_eq!(options.status, 200, "{}", options.body);
-    let credential = key
-        .do_authentication(origin(), options.body.clone())
-        .expect("the soft passkey signs");
-    (
-        ceremony_of(&options.body),
-        serde_json::to_value(credential).unwrap(),
-    )
+    let credential = key.sign(&origin(), &options.body);
+    (ceremony_of(&options.body), credential)
 }
 
 async fn passkey_login(app: &TestApp, ceremony_id: &str, credential: &Value) -> Answer {
@@ -391,13 +328,12 @@ async fn tampered_assertions_and_unknown_credentials_are_refused_and_change_noth
     // Another origin (the browser reports where the page was): the same
     // host on another port, which the soft passkey signs for.
     let options = login_options(&app, Some(&email)).await;
-    let mut elsewhere = origin();
-    let port = elsewhere.port_or_known_default().unwrap();
-    elsewhere.set_port(Some(port + 1)).unwrap();
-    let signed = key
-        .do_authentication(elsewhere, options.body.clone())
+    let (host, port) = origin()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_owned(), p.parse::<u16>().unwrap()))
         .unwrap();
-    let credential = serde_json::to_value(signed).unwrap();
+    let elsewhere = format!("{host}:{}", port + 1);
+    let credential = key.sign(&elsewhere, &options.body);
     passkey_login(&app, &ceremony_of(&options.body), &credential)
         .await
         .assert_fail(401, INVALID);
@@ -587,7 +523,7 @@ async fn bad_bodies_are_refused_with_a_400() {
     // A made-up ceremony: the registration is refused.
     let mut key = authenticator();
     let options = register_options(&app, &token).await;
-    let credential = key.do_registration(origin(), options.body.clone()).unwrap();
+    let credential = key.register(&origin(), &options.body);
     let body = json!({ "ceremony_id": "A".repeat(43), "credential": credential });
     let answer = call_with_token(
         &app,
@@ -624,7 +560,7 @@ async fn failed_assertions_are_throttled_per_credential_and_options_per_address(
     // only there can a test pick the address).
     if let TestApp::InProcess(app) = &app {
         let ip = format!("198.51.100.{}", 1 + auth::now() % 250);
-        let limit = auth::throttle::PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR;
+        let limit = app.config.source_passkey_sign_ins_per_hour;
         let endpoint = auth::Endpoint::PasskeyLoginOptions;
         for _ in 0..limit {
             let answer = call_from(app, &ip, endpoint, "{}").await;
@@ -635,4 +571,83 @@ async fn failed_assertions_are_throttled_per_credential_and_options_per_address(
         assert_eq!(answer.body["code"], "rate_limited");
         assert!(answer.headers.contains_key("retry-after"));
     }
+}
+
+#[tokio::test]
+async fn an_assertion_without_user_verification_is_refused() {
+    let app = app().await;
+    let (email, session) = new_account(&app).await;
+    let mut key = authenticator();
+    registered(&app, &session.token(), &mut key).await;
+    // A valid signature over flags that say the user was present, not
+    // verified.
+    key.verifies_user = false;
+    let (ceremony, unverified) = assertion(&app, &mut key, Some(&email)).await;
+    passkey_login(&app, &ceremony, &unverified)
+        .await
+        .assert_fail(401, INVALID);
+    // Nothing changed: the same passkey, verified, signs in.
+    key.verifies_user = true;
+    let (ceremony, credential) = assertion(&app, &mut key, Some(&email)).await;
+    assert_eq!(
+        passkey_login(&app, &ceremony, &credential).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_admin_reset_removes_passkeys_only_when_asked() {
+    let Some((app, backstage)) = app_and_backstage_or_skip("passkeys_admin_reset").await else {
+        return;
+    };
+    let (admin_email, _) = new_account(&app).await;
+    backstage.set_admin(&admin_email, true).await;
+    let admin = login(&app, &admin_email, PASSWORD).await.token();
+    let (email, session) = new_account(&app).await;
+    let mut key = authenticator();
+    registered(&app, &session.token(), &mut key).await;
+    let path = format!("/admin/users/{}/mfa/reset", user_of(&session.token()));
+
+    // Without the body: TOTP alone, which is off, so nothing to reset.
+    call_with_token(&app, "POST", &path, &admin, None)
+        .await
+        .assert_fail(409, "Two-step sign-in is not on.");
+    assert_eq!(list(&app, &session.token()).await.len(), 1);
+    let body = json!({ "passkeys": true }).to_string();
+    call_with_token(&app, "POST", &path, &admin, Some(&body))
+        .await
+        .assert_success(200, "Two-step sign-in reset.");
+    assert!(list(&app, &session.token()).await.is_empty());
+    let (ceremony, credential) = assertion(&app, &mut key, Some(&email)).await;
+    passkey_login(&app, &ceremony, &credential)
+        .await
+        .assert_fail(401, INVALID);
+    // Nothing left to reset.
+    call_with_token(&app, "POST", &path, &admin, Some(&body))
+        .await
+        .assert_fail(409, "Two-step sign-in is not on.");
+}
+
+#[tokio::test]
+async fn a_synced_passkey_says_swk_and_one_whose_backup_eligibility_changed_is_refused() {
+    let app = app().await;
+    let (email, session) = new_account(&app).await;
+    let mut synced = authenticator();
+    synced.synced = true;
+    registered(&app, &session.token(), &mut synced).await;
+    assert_eq!(list(&app, &session.token()).await[0]["backed_up"], true);
+    let (ceremony, credential) = assertion(&app, &mut synced, Some(&email)).await;
+    let signed_in = passkey_login(&app, &ceremony, &credential).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    assert_eq!(amr_of(&signed_in), ["swk", "mfa"]);
+
+    // A device-bound passkey that later claims to be backup eligible.
+    let (_, other) = new_account(&app).await;
+    let mut bound = authenticator();
+    registered(&app, &other.token(), &mut bound).await;
+    bound.synced = true;
+    let (ceremony, credential) = assertion(&app, &mut bound, None).await;
+    passkey_login(&app, &ceremony, &credential)
+        .await
+        .assert_fail(401, INVALID);
 }

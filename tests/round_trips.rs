@@ -510,28 +510,9 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     }
 }
 
-/// The options as the soft passkey takes them: without our `ceremony_id`,
-/// and (it refuses to be asked for a resident key) preferring one; an empty
-/// allow list names `id`, as a real authenticator finds its own.
-fn for_soft_passkey<T: serde::de::DeserializeOwned>(options: &Value, id: &str) -> T {
-    let mut options = options.clone();
-    options.as_object_mut().unwrap().remove("ceremony_id");
-    if let Some(selection) = options["publicKey"].get_mut("authenticatorSelection") {
-        selection["requireResidentKey"] = false.into();
-        selection["residentKey"] = "preferred".into();
-    }
-    let allowed = &mut options["publicKey"]["allowCredentials"];
-    if allowed.as_array().is_some_and(Vec::is_empty) {
-        *allowed = json!([{ "type": "public-key", "id": id }]);
-    }
-    serde_json::from_value(options).unwrap()
-}
-
-/// Passkeys (issue 24), with webauthn-authenticator-rs's soft passkey.
+/// Passkeys (issue 24), with the tests' soft passkey.
 async fn passkeys(api: &mut Counted) {
-    use webauthn_authenticator_rs::WebauthnAuthenticator;
-    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-    let origin = webauthn_rs::prelude::Url::parse(&test_support::support_rp_origin()).unwrap();
+    let origin = test_support::support_rp_origin();
     let email = unique_email();
     let registered = to(Register).body(credentials(&email, PASSWORD));
     let registered = api
@@ -544,10 +525,8 @@ async fn passkeys(api: &mut Counted) {
     let options = api
         .expect("passkey register options", options, 200, (4, 4))
         .await;
-    let mut key = SoftPasskey::new(true);
-    let credential = key
-        .do_registration(origin.clone(), for_soft_passkey(&options, ""))
-        .unwrap();
+    let mut key = test_support::soft_passkey::SoftPasskey::new();
+    let credential = key.register(&origin, &options);
     let body = json!({
         "ceremony_id": options["ceremony_id"],
         "credential": credential,
@@ -579,9 +558,7 @@ async fn passkeys(api: &mut Counted) {
             (4, 4),
         )
         .await;
-    let assertion = key
-        .do_authentication(origin.clone(), for_soft_passkey(&options, &id))
-        .unwrap();
+    let assertion = key.sign(&origin, &options);
     let body = json!({ "ceremony_id": options["ceremony_id"], "credential": assertion });
     // BatchGetItem (the credential's and the address's counters),
     // UpdateItem x2 (the claims, together); DeleteItem (the ceremony);
@@ -595,10 +572,8 @@ async fn passkeys(api: &mut Counted) {
     let options = api
         .expect("passkey login options, usernameless", options, 200, (2, 2))
         .await;
-    let assertion = key
-        .do_authentication(origin, for_soft_passkey(&options, &id))
-        .unwrap();
-    let mut tampered = serde_json::to_value(assertion).unwrap();
+    let assertion = key.sign(&origin, &options);
+    let mut tampered = assertion;
     tampered["response"]["signature"] = "AAAA".into();
     let body = json!({ "ceremony_id": options["ceremony_id"], "credential": tampered });
     // The claims, the ceremony, the credential: then refused, the failure

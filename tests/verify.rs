@@ -26,11 +26,6 @@ use test_support::*;
 use token_auth_verify::{RevocationCheck, Verifier, VerifyError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The service's `TOKEN_AUDIENCE`, which every suite leaves at its default.
-fn audience() -> String {
-    std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| "token-auth".to_owned())
-}
-
 /// What the in-process stand-in answers (JWKS body, `Cache-Control`), and
 /// the requests it answered.
 type LocalJwks = (Arc<Mutex<(String, String)>>, Arc<AtomicU64>);
@@ -315,25 +310,6 @@ async fn the_next_key_signs_after_a_rotation_and_its_tokens_pass_without_a_resta
     assert_eq!(kid_of(&by_next), next);
     assert!(verifier.verify(&by_next).await.is_ok());
     assert_eq!(verifier.jwks_fetches(), 1, "from the cache, no refetch");
-}
-
-/// One rotation as `keys rotate` makes it (tools/keys/src/rotation.rs):
-/// `next` → `current`, `current` → `retired`, `fresh` the new `next`.
-fn rotate(document: &KeySetDocument, fresh: &auth::tokens::keys::KeyEntry) -> KeySetDocument {
-    let mut keys: Vec<_> = (document.keys.iter().cloned())
-        .map(|mut key| {
-            key.state = match key.state {
-                KeyState::Next => KeyState::Current,
-                KeyState::Current | KeyState::Retired => KeyState::Retired,
-            };
-            key
-        })
-        .collect();
-    keys.push(auth::tokens::keys::KeyEntry {
-        state: KeyState::Next,
-        ..fresh.clone()
-    });
-    KeySetDocument { keys }
 }
 
 #[tokio::test]

@@ -21,7 +21,10 @@ For every function of Cargo.toml's router, and the Lambda authorizer:
   9. the latency ledger: a warm and a first status call split into their
      parts, each measured, summed and set against 1 and 2;
  10. two-step sign-in: a TOTP login next to a plain one, the factor's calls,
-     and its functions' INIT.
+     and its functions' INIT;
+ 11. the token hook; 12. the verifier crate;
+ 13. passkeys: a passkey sign-in next to a password login, the passkey
+     functions' INIT and zip next to status's.
 
 Each measure is a module of benchlib/ (its docstring has the map); a partial
 run (BENCH_SECTIONS, BENCH_FUNCTIONS, BENCH_BASELINE: see scripts/bench/bench.sh)
@@ -36,8 +39,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "local")]  # benchlib, and rie (scripts/local)
-from benchlib import (bcrypt, cold, ledger, load, report, rs256, second_factor, secrets, size,  # noqa: E402
-                      token_hook, trips, verifier, warm)
+from benchlib import (bcrypt, cold, ledger, load, passkeys, report, rs256, second_factor,  # noqa: E402
+                      secrets, size, token_hook, trips, verifier, warm)
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
@@ -46,7 +49,7 @@ from benchlib.settings import DATABASE_WARMUP, FLOORED, PARTIAL, SECTIONS  # noq
 # In the table's order, which is also the order they run in.
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
             "rs256": rs256, "secrets": secrets, "ledger": ledger, "second_factor": second_factor,
-            "token_hook": token_hook, "verifier": verifier}
+            "token_hook": token_hook, "verifier": verifier, "passkeys": passkeys}
 if SECTIONS:
     unknown = set(SECTIONS) - set(MEASURES)
     if unknown:

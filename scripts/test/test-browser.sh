@@ -34,7 +34,7 @@ use_signing_keys
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=5
 # Every browser here is 127.0.0.1.
 export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=100000 SOURCE_REGISTRATIONS_PER_HOUR=100000
-export SOURCE_MAILS_PER_HOUR=100000
+export SOURCE_MAILS_PER_HOUR=100000 SOURCE_PASSKEY_SIGN_INS_PER_HOUR=100000
 # One origin besides the page's own may call the API (tests/browser/test_cors.py).
 export CORS_ALLOW_ORIGINS=${CORS_ALLOW_ORIGINS:-https://app.example}
 start_watch 2

@@ -15,6 +15,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 API_URL = os.environ["API_URL"].rstrip("/")
+# The same API by name: passkeys need a domain (RP ID `localhost`), never an IP.
+LOCALHOST_URL = API_URL.replace("//127.0.0.1:", "//localhost:")
 SCREENSHOTS = os.environ.get("SCREENSHOTS", ".tools/screenshots")
 PASSWORD = "correct horse battery"
 # How long a step may take: generous, for a machine busy with other stages.
@@ -37,12 +39,12 @@ class Page:
         self.driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
         self.alerts = []
 
-    def open(self, fragment=""):
+    def open(self, fragment="", origin=API_URL):
         """The page, once its script has shown a screen (on a shared CI
         machine a cold browser can take a while); if it never does, what the
         browser got and logged."""
         for _ in range(3):
-            self.driver.get(f"{API_URL}/account{fragment}")
+            self.driver.get(f"{origin}/account{fragment}")
             # cargo lambda watch loses a large answer (the page) now and then
             # and says so with a 500 of its own (problem+json, never our
             # envelope): about 3 loads in 1,000. API Gateway has no such
@@ -130,10 +132,10 @@ def browser():
     """Opens browsers on the account page ("devices"); closes them all after."""
     opened = []
 
-    def open_one(fragment=""):
+    def open_one(fragment="", origin=API_URL):
         page = Page()
         opened.append(page)
-        return page.open(fragment)
+        return page.open(fragment, origin)
 
     yield open_one
     for page in opened:

@@ -29,8 +29,7 @@ NOT_TIMED = ("list-users", "get-user", "disable-user", "enable-user", "sign-out-
              # mailed code; their round trips are counted.
              "change-email", "confirm-email-change",
              # Issue 24's passkeys: a ceremony needs an authenticator's
-             # answer (the Rust tests' soft passkey); their bench rows, and
-             # the zip size and INIT against status's, are not there yet.
+             # answer; their own section (benchlib/passkeys.py) signs one.
              # Their round trips are counted (tests/round_trips.rs).
              "passkey-register-options", "passkey-register", "passkey-login-options",
              "passkey-login", "passkeys", "rename-passkey", "delete-passkey")

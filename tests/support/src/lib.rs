@@ -105,6 +105,7 @@ pub mod fake_dynamo;
 pub mod mailbox;
 pub mod messages;
 mod secrets;
+pub mod soft_passkey;
 pub mod stored;
 pub mod token_hook;
 pub mod tokens;

@@ -209,3 +209,29 @@ pub fn with(claims: &Value, name: &str, value: Value) -> Value {
     claims[name] = value;
     claims
 }
+
+/// The audience a verifier of our tokens is configured with: the service's
+/// `TOKEN_AUDIENCE`, which every suite leaves at its default.
+pub fn audience() -> String {
+    std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| "token-auth".to_owned())
+}
+
+/// One rotation as `make keys rotate` makes it (tools/keys/src/rotation.rs,
+/// a binary's module, so its steps are repeated here): `next` → `current`,
+/// `current` → `retired`, and `fresh` added as the new `next`.
+pub fn rotate(document: &KeySetDocument, fresh: &KeyEntry) -> KeySetDocument {
+    let mut keys: Vec<_> = (document.keys.iter().cloned())
+        .map(|mut key| {
+            key.state = match key.state {
+                KeyState::Next => KeyState::Current,
+                KeyState::Current | KeyState::Retired => KeyState::Retired,
+            };
+            key
+        })
+        .collect();
+    keys.push(KeyEntry {
+        state: KeyState::Next,
+        ..fresh.clone()
+    });
+    KeySetDocument { keys }
+}

@@ -35,6 +35,9 @@ const LOGIN_FAILURES_BEFORE_DELAY: std::ops::RangeInclusive<u64> = 1..=100_000;
 /// Each registration costs a bcrypt hash; an office or a carrier's NAT shares
 /// one address, so the limit leaves room for a room full of sign-ups.
 const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
+/// Each passkey sign-in started writes a ceremony item: enough for a room of
+/// people behind one address, too few for a bot to fill the table.
+const DEFAULT_SOURCE_PASSKEY_SIGN_INS_PER_HOUR: u64 = 60;
 /// Code mails one address may be sent per hour, whether or not it has an
 /// account (so the limit says nothing about which do).
 const DEFAULT_MAILS_PER_EMAIL_PER_HOUR: u64 = 5;
@@ -71,6 +74,9 @@ pub struct Config {
     pub source_login_failures_before_delay: u32,
     /// Registrations from one source address per hour before it gets 429.
     pub source_registrations_per_hour: u32,
+    /// Passkey sign-ins started (`POST /auth/passkeys/login/options`) from
+    /// one source address per hour before it gets 429.
+    pub source_passkey_sign_ins_per_hour: u32,
     /// Code mails per address per hour (`MAILS_PER_EMAIL_PER_HOUR`).
     pub mails_per_email_per_hour: u32,
     /// Code mails requested per source address per hour (`SOURCE_MAILS_PER_HOUR`).
@@ -156,6 +162,10 @@ impl fmt::Debug for Config {
             .field(
                 "source_registrations_per_hour",
                 &self.source_registrations_per_hour,
+            )
+            .field(
+                "source_passkey_sign_ins_per_hour",
+                &self.source_passkey_sign_ins_per_hour,
             )
             .field("mails_per_email_per_hour", &self.mails_per_email_per_hour)
             .field("source_mails_per_hour", &self.source_mails_per_hour)
@@ -246,6 +256,10 @@ impl Config {
             "SOURCE_REGISTRATIONS_PER_HOUR",
             DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR,
         )?;
+        let source_passkey_sign_ins_per_hour = failures_before_delay(
+            "SOURCE_PASSKEY_SIGN_INS_PER_HOUR",
+            DEFAULT_SOURCE_PASSKEY_SIGN_INS_PER_HOUR,
+        )?;
 
         let mails_per_email_per_hour =
             failures_before_delay("MAILS_PER_EMAIL_PER_HOUR", DEFAULT_MAILS_PER_EMAIL_PER_HOUR)?;
@@ -286,6 +300,7 @@ impl Config {
             account_login_failures_before_delay,
             source_login_failures_before_delay,
             source_registrations_per_hour,
+            source_passkey_sign_ins_per_hour,
             mails_per_email_per_hour,
             source_mails_per_hour,
             require_verified_email,

@@ -19,7 +19,11 @@ use super::description::{Description, Guard, Needs};
 
 const HTML: &str = include_str!("account_page/page.html");
 const STYLE: &str = include_str!("account_page/style.css");
-const SCRIPT: &str = include_str!("account_page/app.js");
+/// The passkey screens first: app.js calls `passkeyScreens`.
+const SCRIPT: &str = concat!(
+    include_str!("account_page/passkeys.js"),
+    include_str!("account_page/app.js")
+);
 
 /// The document and its policy, put together once per cold start.
 struct Page {

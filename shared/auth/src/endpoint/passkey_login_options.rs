@@ -61,7 +61,9 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     };
     let now = crate::now();
     let window = client_address(request, app.config.trusted_proxy)
-        .and_then(|ip| throttle::ceremony_counter(ip, now));
+        .and_then(|ip| {
+            throttle::ceremony_counter(ip, app.config.source_passkey_sign_ins_per_hour, now)
+        });
     if let Some((counter, window_end)) = window
         && !app.store.count_in_window(&counter, window_end).await?
     {

@@ -204,14 +204,10 @@ pub fn passkey_counter(credential_id: &str, free_failures: u32) -> Counter {
     }
 }
 
-/// Passkey sign-ins started (each writes a ceremony item) from one source
-/// address per hour, so bots cannot fill the table.
-pub const PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR: u32 = 60;
-
-/// The counter of [`PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR`] for `source_ip`
-/// this hour, and the hour's end.
-pub fn ceremony_counter(source_ip: &str, now: u64) -> Option<(Counter, u64)> {
-    let limit = PASSKEY_SIGN_INS_PER_SOURCE_PER_HOUR;
+/// The counter of passkey sign-ins started (each writes a ceremony item)
+/// from `source_ip` this hour, `limit` of them allowed
+/// (`SOURCE_PASSKEY_SIGN_INS_PER_HOUR`), and the hour's end.
+pub fn ceremony_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counter, u64)> {
     let source = source_counter(source_ip, limit)?;
     Some(hourly(
         &format!("{CEREMONY_KIND}:{}", source.key),

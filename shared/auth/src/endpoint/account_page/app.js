@@ -130,7 +130,7 @@
     $("resend-form").hidden = user.email_verified;
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
-    await Promise.all([showSessions(), showSecondFactor()]);
+    await Promise.all([showSessions(), showSecondFactor(), passkeys.show()]);
   }
 
   function showName(metadata) {
@@ -223,6 +223,8 @@
     return item;
   }
 
+  const passkeys = passkeyScreens({ $, request, authed, messageOf, notice, signedInWith });
+
   // Forms: each posts its fields and shows the API's message next to it.
   const handlers = {
     "login-form": async (form, body) => {
@@ -307,6 +309,7 @@
       notice(result.data.message);
       await showSecondFactor();
     },
+    "passkey-add-form": async (form, body) => passkeys.add(form, body),
     "name-form": async (form, body) => {
       // The other keys of the metadata kept: the write replaces it whole.
       const metadata = { ...userMetadata, display_name: body.display_name || "" };
@@ -370,6 +373,19 @@
       }
     });
   }
+
+  $("passkey-login").addEventListener("click", async () => {
+    const form = $("login-form");
+    const button = $("passkey-login");
+    button.disabled = true;
+    errorOf(form).textContent = "";
+    try {
+      const error = await passkeys.signIn(form);
+      if (error) errorOf(form).textContent = error;
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   for (const button of document.querySelectorAll("[data-show]")) {
     button.addEventListener("click", () => { notice(""); showScreen(button.dataset.show); });

@@ -3,7 +3,7 @@
 //! and `user_id`), and the one transaction that moves the login record to
 //! the new address.
 
-use super::retry::{Step, built, cancellation_codes, retry, unavailable};
+use super::retry::built;
 use super::schema::{self, has_key, n, s};
 use super::*;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
@@ -124,7 +124,7 @@ impl DynamoStore {
                 return Ok(EmailChangeOutcome::AccountGone);
             }
             let items = self.email_change_items(confirmation, &record)?;
-            let Some(reasons) = self.cancellation(items).await? else {
+            let Some(reasons) = self.transaction_cancellation(items).await? else {
                 return Ok(EmailChangeOutcome::Changed);
             };
             // In the order of the items: the code, the new claim, the old
@@ -241,37 +241,5 @@ impl DynamoStore {
             );
         }
         Ok(items)
-    }
-
-    /// Writes a transaction: `None` if it was written, else the codes of
-    /// its cancellation, in the order of `items`; a conflict with a
-    /// concurrent transaction is retried.
-    async fn cancellation(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> StoreResult<Option<Vec<String>>> {
-        let items = &items;
-        retry((), |(), _| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let Err(error) = result else {
-                return Ok(Step::Done(None));
-            };
-            match cancellation_codes(&error) {
-                Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
-                    Ok(Step::Done(Some(codes)))
-                }
-                Some(codes) if codes.iter().any(|code| code == "TransactionConflict") => {
-                    Ok(Step::Again(()))
-                }
-                _ => Err(unavailable(error)),
-            }
-        })
-        .await?
-        .ok_or_else(|| StoreError("an email change kept conflicting".into()))
     }
 }

@@ -90,10 +90,20 @@ impl DynamoStore {
 
     /// Writes a transaction with conditions: `true` if it was written, `false`
     /// if any condition did not hold; any other failure is storage being
-    /// unavailable. A cancellation for a conflict with a concurrent transaction
+    /// unavailable.
+    async fn conditional_transaction(&self, items: Vec<TransactWriteItem>) -> StoreResult<bool> {
+        Ok(self.transaction_cancellation(items).await?.is_none())
+    }
+
+    /// Writes a transaction with conditions: `None` if it was written, else
+    /// the cancellation's codes, in the order of `items` (which condition
+    /// failed). A cancellation for a conflict with a concurrent transaction
     /// on the same items says nothing about this one, so it is retried, and
     /// the retry sees the items as the other transaction left them.
-    async fn conditional_transaction(&self, items: Vec<TransactWriteItem>) -> StoreResult<bool> {
+    async fn transaction_cancellation(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> StoreResult<Option<Vec<String>>> {
         let items = &items;
         retry((), |(), _| async move {
             let result = self
@@ -103,11 +113,11 @@ impl DynamoStore {
                 .send()
                 .await;
             let Err(error) = result else {
-                return Ok(Step::Done(true));
+                return Ok(Step::Done(None));
             };
             match cancellation_codes(&error) {
                 Some(codes) if codes.iter().any(|code| code == "ConditionalCheckFailed") => {
-                    Ok(Step::Done(false))
+                    Ok(Step::Done(Some(codes)))
                 }
                 Some(codes) if codes.iter().any(|code| code == "TransactionConflict") => {
                     Ok(Step::Again(()))
