@@ -4,8 +4,8 @@
 #   1. format, template lint, unit tests and the API suite in-process;
 #   2. the API suite again over HTTP through `cargo lambda watch`, then the
 #      functions' log checked for secrets, the metrics of a scenario on a
-#      stack of its own, Schemathesis over openapi.yaml,
-#      and the account page in headless Chromium;
+#      stack of its own, Schemathesis over openapi.yaml beside the account
+#      page in headless Chromium;
 #   3. every file in events/ through the Lambda emulator, on the dev-profile
 #      binaries stage 2 built (cargo lambda watch builds them so): the invoke
 #      path, not the shipping optimisations, which `make build` and
@@ -48,11 +48,22 @@ scripts/test/test-e2e.sh
 echo "test: the metrics of a scenario add up, on a stack of its own" >&2
 scripts/test/test-metrics.sh
 
-echo "test: Schemathesis over openapi.yaml" >&2
+# Schemathesis and the browser each wait on their own stack more than they
+# compute (a Python generator, a headless Chromium, each over its own cargo
+# lambda watch and the binaries stage 2 built): side by side they take
+# about the longer one's time. The browser's output is shown when it ends.
+echo "test: Schemathesis over openapi.yaml, beside the account page in headless Chromium" >&2
+browser_log=$(mktemp)
+cleanup_files+=("$browser_log")
+setsid scripts/test/test-browser.sh >"$browser_log" 2>&1 </dev/null &
+browser_pid=$!
+started_pids+=("$browser_pid")
 scripts/test/fuzz-api.sh
-
-echo "test: the account page in headless Chromium" >&2
-scripts/test/test-browser.sh
+browser_status=0
+wait "$browser_pid" || browser_status=$?
+echo "test: the account page in headless Chromium (its output)" >&2
+cat "$browser_log" >&2
+[ "$browser_status" = 0 ] || { echo "test: the browser tests failed" >&2; exit "$browser_status"; }
 
 echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
 # Every function's binary (the packages functions and functions-passkeys),
