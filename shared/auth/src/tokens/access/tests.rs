@@ -291,3 +291,15 @@ fn wrong_issuer_or_audience_future_dates_and_mistyped_claims_are_invalid() {
     let elsewhere = tokens.verify(&token, "https://elsewhere.example", now);
     assert_eq!(elsewhere, Err(TokenRejection::Invalid));
 }
+
+/// The first signature of a cold start costs a signature, not 30 to 50 ms of
+/// CPU-jitter sampling: aws-lc is built to seed from the OS (.cargo/config.toml,
+/// issue 29). Fails when cargo ran without that file (from outside the
+/// repository) or aws-lc-sys stopped reading the setting.
+#[test]
+fn aws_lc_seeds_from_the_os() {
+    assert!(
+        aws_lc_rs::try_fips_cpu_jitter_entropy().is_err(),
+        "aws-lc was built with its CPU-jitter entropy source; see .cargo/config.toml"
+    );
+}
