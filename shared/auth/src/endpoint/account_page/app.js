@@ -185,24 +185,30 @@
     list.replaceChildren(...result.data.data.sessions.map(sessionItem));
   }
 
-  function sessionItem(session) {
-    const item = document.createElement("li");
-    const about = document.createElement("div");
+  // A listed thing (a session, a passkey): its name, a mark if any, when.
+  function about(title, mark, times) {
+    const box = document.createElement("div");
     const name = document.createElement("span");
     name.className = "device";
-    name.textContent = session.device;
-    about.append(name);
-    if (session.current) {
-      const mark = document.createElement("span");
-      mark.className = "current";
-      mark.textContent = "this device";
-      about.append(mark);
+    name.textContent = title;
+    box.append(name);
+    if (mark) {
+      const badge = document.createElement("span");
+      badge.className = "current";
+      badge.textContent = mark;
+      box.append(badge);
     }
-    const times = document.createElement("div");
-    times.className = "when";
-    times.textContent = `Signed in ${when(session.created_at)} · last used ${when(session.last_used_at)}`;
-    about.append(times);
-    item.append(about);
+    const line = document.createElement("div");
+    line.className = "when";
+    line.textContent = times;
+    box.append(line);
+    return box;
+  }
+
+  function sessionItem(session) {
+    const item = document.createElement("li");
+    item.append(about(session.device, session.current && "this device",
+      `Signed in ${when(session.created_at)} · last used ${when(session.last_used_at)}`));
     if (!session.current) {
       const end = document.createElement("button");
       end.type = "button";
@@ -223,7 +229,7 @@
     return item;
   }
 
-  const passkeys = passkeyScreens({ $, request, authed, messageOf, notice, signedInWith });
+  const passkeys = passkeyScreens({ $, request, authed, messageOf, notice, signedInWith, when, about });
 
   // Forms: each posts its fields and shows the API's message next to it.
   const handlers = {

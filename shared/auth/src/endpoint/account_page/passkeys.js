@@ -5,7 +5,7 @@
 // base64url for bytes; the browser's calls take and give ArrayBuffers, so
 // the few byte fields are converted here. app.js calls this with its
 // helpers and puts the handlers it returns on the page.
-function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith }) {
+function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith, when, about }) {
   const supported = typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
 
   const toBytes = (text) =>
@@ -83,11 +83,6 @@ function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith })
     $("passkeys-none").hidden = result.data.length > 0;
   }
 
-  function when(iso) {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-  }
-
   function button(text, label, onClick) {
     const element = document.createElement("button");
     element.type = "button";
@@ -101,22 +96,9 @@ function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith })
   function passkeyItem(passkey) {
     const item = document.createElement("li");
     item.dataset.passkey = passkey.id;
-    const about = document.createElement("div");
-    const name = document.createElement("span");
-    name.className = "device";
-    name.textContent = passkey.name;
-    about.append(name);
-    if (passkey.backed_up) {
-      const mark = document.createElement("span");
-      mark.className = "current";
-      mark.textContent = "synced";
-      about.append(mark);
-    }
-    const times = document.createElement("div");
-    times.className = "when";
     const used = passkey.last_used_at ? when(passkey.last_used_at) : "never";
-    times.textContent = `Added ${when(passkey.created_at)} · last used ${used}`;
-    about.append(times);
+    const details = about(passkey.name, passkey.backed_up && "synced",
+      `Added ${when(passkey.created_at)} · last used ${used}`);
 
     const rename = document.createElement("input");
     rename.type = "text";
@@ -124,7 +106,7 @@ function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith })
     rename.value = passkey.name;
     rename.hidden = true;
     rename.setAttribute("aria-label", `New name for ${passkey.name}`);
-    about.append(rename);
+    details.append(rename);
 
     const path = `/auth/passkeys/${encodeURIComponent(passkey.id)}`;
     const renameButton = button("Rename", `Rename ${passkey.name}`, async () => {
@@ -154,7 +136,7 @@ function passkeyScreens({ $, request, authed, messageOf, notice, signedInWith })
     const actions = document.createElement("div");
     actions.className = "actions";
     actions.append(renameButton, remove);
-    item.append(about, actions);
+    item.append(details, actions);
     return item;
   }
 
