@@ -26,6 +26,8 @@
 //! - [`hook`]: the token hook, custom claims from the team's own code,
 //!   signed per Standard Webhooks.
 //! - [`ids`]: the one shape of each id we issue.
+//! - [`webhooks`]: what happened to an account, told to the team's other
+//!   systems: events written with each change, signed deliveries.
 
 pub mod config;
 pub mod credentials;
@@ -41,6 +43,7 @@ pub mod runtime;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
+pub mod webhooks;
 
 pub use config::Config;
 pub use endpoint::{App, Endpoint};
