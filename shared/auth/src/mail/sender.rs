@@ -24,7 +24,7 @@ use crate::mail::message::{Message, render};
 use crate::mail::outbox::OutboxMail;
 use crate::metrics::Metric;
 use crate::store::dynamo::DynamoStore;
-use crate::store::dynamo::schema::{Item, outbox_mail_from};
+use crate::store::dynamo::schema::{Item, is_event_item, outbox_mail_from};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent};
@@ -154,7 +154,8 @@ impl std::error::Error for UnreadableBatch {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Sent,
-    /// Not an insert (the mailer's own delete, a TTL expiry): nothing to send.
+    /// Not an insert (the mailer's own delete, a TTL expiry), or not a mail
+    /// (a webhook event): nothing to send.
     Ignored,
     Expired,
     Failed,
@@ -212,6 +213,12 @@ async fn handle_record(
         return Outcome::Ignored;
     }
     let item: Item = record.change.new_image.into();
+    // A webhook event shares the outbox (and its stream) with the mails:
+    // the `webhooks` function delivers it, and it is no failure here.
+    if is_event_item(&item) {
+        tracing::debug!(sequence, "a webhook event, not a mail: ignored");
+        return Outcome::Ignored;
+    }
     let mail = match outbox_mail_from(&item) {
         Ok(mail) => mail,
         Err(error) => {

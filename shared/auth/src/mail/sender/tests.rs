@@ -79,7 +79,11 @@ fn record(sequence: &str, event_name: &str, image: Value) -> Value {
 
 /// An outbox item in DynamoDB JSON, written by the store's own codec.
 fn image(mail: &OutboxMail) -> Value {
-    let item = outbox_item(mail);
+    image_of(outbox_item(mail))
+}
+
+/// Any outbox item in DynamoDB JSON.
+fn image_of(item: Item) -> Value {
     let mut image = serde_json::Map::new();
     for (name, value) in item {
         let value = match value {
@@ -184,6 +188,29 @@ async fn removals_and_updates_are_ignored() {
     let failures = run(&postman, vec![removed, expired_by_ttl, modified]).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert!(postman.sent.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_event_is_left_to_the_webhooks_function_not_failed() {
+    use crate::store::dynamo::schema::event_item;
+    use crate::webhooks::{Event, EventType};
+    let postman = FakePostman::default();
+    let event = Event::new(EventType::UserCreated, "u1", NOW).with("email", "ann@example.com");
+    let failures = run(
+        &postman,
+        vec![
+            record("100", "INSERT", image_of(event_item(&event))),
+            insert("200", &mail(1, "bob@example.com")),
+        ],
+    )
+    .await;
+    // Neither a failure (so no dead letter) nor a mail, and the mail after
+    // it goes as usual.
+    assert!(failures.is_empty(), "{failures:?}");
+    let sent = postman.sent.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, "bob@example.com");
+    assert_eq!(*postman.forgotten.lock().unwrap(), [mail(1, "").id]);
 }
 
 #[tokio::test]

@@ -35,7 +35,8 @@
 //!   record; `expires_at` forgets them after the failure window.
 //!
 //! Outbox table (partition key `id`): one item per mail owed, see
-//! [`crate::mail::outbox`] ([`outbox_item`]).
+//! [`crate::mail::outbox`] ([`outbox_item`]), and one per webhook event
+//! owed (`kind` `event`, [`event_item`]), see [`crate::webhooks::event`].
 //!
 //! Revoked-tokens table (partition key `jti`): one item per revoked token, with
 //! `expires_at` (epoch seconds, the table's TTL attribute) set to the token's
@@ -48,7 +49,10 @@
 //! `expires_at` itself.
 
 use super::formats::{FORMAT, ITEM_FORMAT};
-pub use super::outbox_items::{outbox_item, outbox_key, outbox_mail_from};
+pub use super::outbox_items::{
+    EVENT_KIND, OutboxEvent, event_item, is_event_item, outbox_event_from, outbox_item, outbox_key,
+    outbox_mail_from,
+};
 pub use super::session_items::{failures_from, session_from, session_item};
 use crate::mail::outbox::MailKind;
 use crate::metadata;
