@@ -57,7 +57,16 @@ const SES_IDENTITY_ARN: &str =
     "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentityName}";
 const MAIL_DLQ: &str = "MailDeadLetterQueue";
 /// The resources only the mailer may touch.
-const MAILERS_OWN: [&str; 4] = [OUTBOX_STREAM, OUTBOX_STREAMS, SES_IDENTITY, MAIL_DLQ];
+const MAILERS_OWN: [&str; 2] = [SES_IDENTITY, MAIL_DLQ];
+/// The outbox's stream, which the mailer and the webhooks function read.
+const STREAM_READERS: [&str; 2] = ["mailer", "webhooks"];
+/// The webhooks' queues and secret, which only the webhooks function may touch.
+const WEBHOOK_QUEUE: &str = "WebhookQueue";
+const WEBHOOK_DLQ: &str = "WebhookDeadLetterQueue";
+const WEBHOOK_SECRET: &str = "WebhookSecret";
+const WEBHOOK_SECRET_ARN: &str =
+    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${WebhookSecretName}-*";
+const WEBHOOKS_OWN: [&str; 3] = [WEBHOOK_QUEUE, WEBHOOK_DLQ, WEBHOOK_SECRET];
 
 /// One permission: an action on a table (a resource as the template names
 /// it), for the items whose partition key matches one of `keys`, or for any
@@ -99,6 +108,22 @@ fn mailer_grants() -> BTreeSet<Grant> {
         on("GetShardIterator", OUTBOX_STREAM),
         on("ListStreams", OUTBOX_STREAMS),
         on("sqs:SendMessage", MAIL_DLQ),
+    ])
+}
+
+fn webhooks_grants() -> BTreeSet<Grant> {
+    BTreeSet::from([
+        on("DescribeStream", OUTBOX_STREAM),
+        on("GetRecords", OUTBOX_STREAM),
+        on("GetShardIterator", OUTBOX_STREAM),
+        on("ListStreams", OUTBOX_STREAMS),
+        on("sqs:SendMessage", WEBHOOK_QUEUE),
+        on("sqs:ChangeMessageVisibility", WEBHOOK_QUEUE),
+        on("sqs:ReceiveMessage", WEBHOOK_QUEUE),
+        on("sqs:DeleteMessage", WEBHOOK_QUEUE),
+        on("sqs:GetQueueAttributes", WEBHOOK_QUEUE),
+        on("sqs:SendMessage", WEBHOOK_DLQ),
+        on(READ_SECRET, WEBHOOK_SECRET),
     ])
 }
 
@@ -155,6 +180,7 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     let authorizer = TOKEN_CHECK.iter().map(grant_of).chain([secret()]);
     table.insert("authorizer", authorizer.collect());
     table.insert("mailer", mailer_grants());
+    table.insert("webhooks", webhooks_grants());
     table
 }
 
@@ -182,6 +208,11 @@ fn resource_name(resource: &Yaml) -> String {
             if tagged.tag == "Sub" && tagged.value.as_str() == Some(SECRET_ARN) =>
         {
             SECRET.to_owned()
+        }
+        Yaml::Tagged(tagged)
+            if tagged.tag == "Sub" && tagged.value.as_str() == Some(WEBHOOK_SECRET_ARN) =>
+        {
+            WEBHOOK_SECRET.to_owned()
         }
         Yaml::Tagged(tagged)
             if tagged.tag == "Sub" && tagged.value.as_str() == Some(SES_IDENTITY_ARN) =>
@@ -337,7 +368,7 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
             if grant.action == "BatchWriteItem" || grant.action.contains('*') {
                 hazards.push(format!("{function}: {grant:?}"));
             }
-            let on_the_secret = grant.table == SECRET;
+            let on_the_secret = [SECRET, WEBHOOK_SECRET].contains(&grant.table.as_str());
             if on_the_secret != (grant.action == READ_SECRET)
                 || (on_the_secret && grant.keys.is_some())
             {
@@ -346,15 +377,24 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                 ));
             }
             let table = grant.table.as_str();
+            let streams = [OUTBOX_STREAM, OUTBOX_STREAMS];
             if ![USERS, USERS_INDEX, REVOKED, SECRET, OUTBOX].contains(&table)
                 && !MAILERS_OWN.contains(&table)
+                && !WEBHOOKS_OWN.contains(&table)
+                && !streams.contains(&table)
             {
                 hazards.push(format!(
-                    "{function}: not one of the tables, the secret or the mail pipeline: {grant:?}"
+                    "{function}: not one of the tables, the secret or the mail and webhook pipelines: {grant:?}"
                 ));
             }
             if MAILERS_OWN.contains(&table) && function != "mailer" {
                 hazards.push(format!("{function}: the mailer's own: {grant:?}"));
+            }
+            if WEBHOOKS_OWN.contains(&table) && function != "webhooks" {
+                hazards.push(format!("{function}: the webhooks function's own: {grant:?}"));
+            }
+            if streams.contains(&table) && !STREAM_READERS.contains(&function.as_str()) {
+                hazards.push(format!("{function}: the outbox stream: {grant:?}"));
             }
             // The users table holds profiles (with the admin flag), logins,
             // sessions and counters: every grant on it names its prefixes.
@@ -390,7 +430,9 @@ fn no_function_may_batch_write_use_wildcards_or_touch_other_resources() {
 fn exactly_the_functions_that_sign_or_verify_may_read_the_secret() {
     let readers: BTreeSet<String> = grants_in(&repo_file("template.yaml"))
         .into_iter()
-        .filter(|(_, grants)| grants.iter().any(|grant| grant.action == READ_SECRET))
+        .filter(|(_, grants)| {
+            (grants.iter()).any(|grant| grant.action == READ_SECRET && grant.table == SECRET)
+        })
         .map(|(function, _)| function)
         .collect();
     // Every endpoint that needs more than its settings signs or verifies

@@ -58,10 +58,17 @@ pub enum Metric {
     /// The token hook failed (slow, unreachable, or a bad answer): a 503
     /// under the `deny` policy, a token without custom claims under `skip`.
     TokenHookFailed,
+    /// A webhook answered 2xx by its receiver.
+    WebhooksDelivered,
+    /// A webhook try that failed (retried, or dead-lettered after the last).
+    WebhooksFailed,
+    /// A webhook given up on after its last try (also the dead-letter
+    /// queue's depth, which the template's alarm watches).
+    WebhooksDeadLettered,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 24] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -83,6 +90,9 @@ impl Metric {
         Self::AuthorizerErrored,
         Self::StorageUnavailable,
         Self::TokenHookFailed,
+        Self::WebhooksDelivered,
+        Self::WebhooksFailed,
+        Self::WebhooksDeadLettered,
     ];
 
     /// The metric's name in CloudWatch (and in the template's alarms).

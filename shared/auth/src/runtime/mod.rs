@@ -24,6 +24,8 @@ pub enum Function {
     Authorizer,
     /// The outbox table's stream consumer ([`crate::mail::sender`]).
     Mailer,
+    /// The webhooks' fan-out and delivery ([`crate::webhooks`]).
+    Webhooks,
 }
 
 impl Function {
@@ -35,7 +37,8 @@ impl Function {
             Some(endpoint) => Function::Endpoint(endpoint),
             None if crate::endpoint::same(name, "authorizer") => Function::Authorizer,
             None if crate::endpoint::same(name, "mailer") => Function::Mailer,
-            None => panic!("no endpoint, authorizer or mailer has this binary's name"),
+            None if crate::endpoint::same(name, "webhooks") => Function::Webhooks,
+            None => panic!("no endpoint, authorizer, mailer or webhooks has this binary's name"),
         }
     }
 }
@@ -61,12 +64,15 @@ pub fn run(
 macro_rules! lambda_main {
     () => {
         fn main() -> Result<(), $crate::runtime::lambda_http::Error> {
-            use $crate::runtime::{Function, run, serve, serve_authorizer, serve_mailer};
+            use $crate::runtime::{
+                Function, run, serve, serve_authorizer, serve_mailer, serve_webhooks,
+            };
             const FUNCTION: Function = Function::named(env!("CARGO_BIN_NAME"));
             match FUNCTION {
                 Function::Endpoint(endpoint) => run(serve(endpoint)),
                 Function::Authorizer => run(serve_authorizer()),
                 Function::Mailer => run(serve_mailer()),
+                Function::Webhooks => run(serve_webhooks()),
             }
         }
     };
@@ -140,6 +146,48 @@ pub async fn serve_mailer() -> Result<(), lambda_http::Error> {
                 tracing::error!("{error}");
                 lambda_http::Error::from(error)
             })
+        },
+    ))
+    .await
+}
+
+/// Runs the `webhooks` function ([`crate::webhooks`]): the outbox table's
+/// stream fanned out to the delivery queue, and that queue's messages
+/// delivered. It needs no keys and no table: its settings, the queues, and
+/// the receivers' secret, deployed in a secret of its own
+/// (`WEBHOOK_SECRET_ID`, whose value is the `whsec_…`), so that it can read
+/// no signing key.
+pub async fn serve_webhooks() -> Result<(), lambda_http::Error> {
+    use crate::webhooks::delivery::{HttpPoster, deliver_batch};
+    use crate::webhooks::queue::{SqsQueue, sqs_client};
+    use crate::webhooks::{fan_out::fan_out, is_queue_batch, settings::WebhookSettings};
+    init_logging();
+    let sdk = sdk_config().await;
+    let secret = crate::webhooks::settings::read_secret(&sdk)
+        .await
+        .unwrap_or_else(|error| stop(&error));
+    let settings = &WebhookSettings::from_lookup(|name| match name {
+        "WEBHOOK_SECRET" if secret.is_some() => secret.clone(),
+        _ => std::env::var(name).ok(),
+    })
+    .unwrap_or_else(|error| stop(&error));
+    let queue = &SqsQueue {
+        client: sqs_client(&sdk),
+        queue_url: settings.queue_url.clone(),
+        dead_letter_queue_url: settings.dead_letter_queue_url.clone(),
+    };
+    let poster = &HttpPoster::new(settings)
+        .unwrap_or_else(|error| stop(&crate::config::ConfigError(error)));
+    lambda_http::lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let answer = if is_queue_batch(&event.payload) {
+                serde_json::to_value(
+                    deliver_batch(&event.payload, settings, queue, poster, crate::now()).await,
+                )
+            } else {
+                serde_json::to_value(fan_out(&event.payload, settings, queue).await)
+            };
+            answer.map_err(lambda_http::Error::from)
         },
     ))
     .await
