@@ -31,6 +31,7 @@ pub const DESCRIPTION: Description = Description {
         &[
             Access::users("UpdateItem", &[Items::Email]),
             Access::users("DeleteItem", &[Items::AccountFailures]),
+            Access::outbox("PutItem"),
         ],
         super::session_tokens::SESSION_SWEEP,
     ],
@@ -81,6 +82,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if !app
         .store
         .set_password_hash(
+            &claims.sub,
             &attempt.verified(&profile.email, &record.password_hash),
             &new_hash,
         )

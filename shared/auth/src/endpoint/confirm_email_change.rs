@@ -37,6 +37,7 @@ pub const DESCRIPTION: Description = Description {
             Access::users("DeleteItem", &[Items::Code, Items::Email]),
             Access::users("PutItem", &[Items::Email]),
             Access::users("UpdateItem", &[Items::User]),
+            Access::outbox("PutItem"),
         ],
         super::session_tokens::SESSION_SWEEP,
     ],

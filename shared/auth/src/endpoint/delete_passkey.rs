@@ -22,7 +22,10 @@ pub const DESCRIPTION: Description = Description {
         CALLERS_RECORD,
         &[Access::users("Query", &[Items::Passkeys])],
         // One transaction: the passkey and its credential id's claim.
-        &[Access::users("DeleteItem", &[Items::Passkeys, Items::PasskeyOwners])],
+        &[
+            Access::users("DeleteItem", &[Items::Passkeys, Items::PasskeyOwners]),
+            Access::outbox("PutItem"),
+        ],
     ],
     example_body: None,
 };

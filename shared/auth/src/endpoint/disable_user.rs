@@ -18,7 +18,10 @@ pub const DESCRIPTION: Description = Description {
     storage: &[
         // The flag on profile and login record, then the sessions ended.
         super::admin::NAMED_USER,
-        &[Access::users("UpdateItem", &[Items::User, Items::Email])],
+        &[
+            Access::users("UpdateItem", &[Items::User, Items::Email]),
+            Access::outbox("PutItem"),
+        ],
         super::session_tokens::SESSION_SWEEP,
     ],
     example_body: None,

@@ -17,7 +17,10 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::App,
     storage: &[
         super::admin::NAMED_USER,
-        &[Access::users("UpdateItem", &[Items::User, Items::Email])],
+        &[
+            Access::users("UpdateItem", &[Items::User, Items::Email]),
+            Access::outbox("PutItem"),
+        ],
     ],
     example_body: None,
 };

@@ -11,6 +11,8 @@ use crate::store::{Erasure, Profile, Store, Verified};
 /// claims (listed first; its sessions are swept apart).
 pub const ERASURE: &[Access] = &[
     Access::users("Query", &[Items::Passkeys]),
+    // The events: `passkey.removed` with each passkey, `user.deleted`.
+    Access::outbox("PutItem"),
     Access::users(
         "DeleteItem",
         &[

@@ -28,6 +28,7 @@ pub const DESCRIPTION: Description = Description {
             Access::users("ConditionCheckItem", &[Items::Email]),
             Access::users("PutItem", &[Items::Sessions]),
             Access::users("DeleteItem", &[Items::AccountFailures]),
+            Access::outbox("PutItem"),
         ],
         // With a second factor on: the challenge, instead of the session.
         &[Access::users("PutItem", &[Items::SecondFactor])],

@@ -21,6 +21,8 @@ pub const DESCRIPTION: Description = Description {
             Access::revoked("PutItem"),
             Access::users("DeleteItem", &[Items::Sessions]),
             Access::users("Query", &[Items::Sessions]),
+            // The `session.revoked` event.
+            Access::outbox("PutItem"),
         ],
     ],
     example_body: None,

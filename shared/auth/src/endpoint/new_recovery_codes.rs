@@ -18,6 +18,7 @@ pub const DESCRIPTION: Description = Description {
     storage: &[&[
         Access::users("GetItem", &[Items::SecondFactor]),
         Access::users("UpdateItem", &[Items::SecondFactor]),
+        Access::outbox("PutItem"),
     ]],
     example_body: None,
 };

@@ -36,6 +36,7 @@ pub const DESCRIPTION: Description = Description {
             Access::users("UpdateItem", &[Items::Passkeys]),
             Access::users("PutItem", &[Items::Sessions]),
             Access::users("DeleteItem", &[Items::PasskeyFailures]),
+            Access::outbox("PutItem"),
         ],
         // A counter that did not grow: the owner's notice.
         &[Access::outbox("PutItem")],

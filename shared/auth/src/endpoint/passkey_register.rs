@@ -25,6 +25,7 @@ pub const DESCRIPTION: Description = Description {
         &[
             Access::users("PutItem", &[Items::PasskeyOwners, Items::Passkeys]),
             Access::users("ConditionCheckItem", &[Items::User]),
+            Access::outbox("PutItem"),
         ],
     ],
     example_body: Some(

@@ -5,7 +5,7 @@ use crate::http::error::ApiError;
 use crate::tokens::refresh::RefreshToken;
 use crate::http::request::json_body;
 use crate::http::response::Reply;
-use crate::store::{Profile, Session, Store};
+use crate::store::{Profile, Session, SessionEnd, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,11 +20,12 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::Signer,
     storage: &[
         // Read the session with its user; rotate, or (on reuse) end the
-        // session; nothing else.
+        // session with its event; nothing else.
         &[
             Access::users("BatchGetItem", &[Items::User, Items::Sessions]),
             Access::users("UpdateItem", &[Items::Sessions]),
             Access::users("DeleteItem", &[Items::Sessions]),
+            Access::outbox("PutItem"),
         ],
     ],
     example_body: Some(r#"{"refresh_token": "{refresh_token}"}"#),
@@ -120,7 +121,7 @@ async fn refresh_retired<S: Store>(
     }
     tracing::warn!(session = %session.session_id, "refresh token reused; session ended");
     app.store
-        .delete_session(&session.user_id, &session.session_id, now)
+        .delete_session(&session.user_id, &session.session_id, now, SessionEnd::RefreshReused)
         .await?;
     Err(ApiError::RefreshReused)
 }

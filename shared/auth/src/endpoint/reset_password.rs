@@ -24,7 +24,10 @@ pub const DESCRIPTION: Description = Description {
         super::mailed_codes::REDEEM_A_CODE,
         // The code used up, the account's failed logins cleared, and every
         // session ended.
-        &[Access::users("DeleteItem", &[Items::Code, Items::AccountFailures])],
+        &[
+            Access::users("DeleteItem", &[Items::Code, Items::AccountFailures]),
+            Access::outbox("PutItem"),
+        ],
         super::session_tokens::SESSION_SWEEP,
     ],
     example_body: Some(r#"{"email": "someone@example.com", "code": "12345678", "new_password": "a new password"}"#),

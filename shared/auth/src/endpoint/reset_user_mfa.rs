@@ -22,6 +22,7 @@ pub const DESCRIPTION: Description = Description {
         &[
             Access::users("Query", &[Items::Passkeys]),
             Access::users("DeleteItem", &[Items::Passkeys, Items::PasskeyOwners]),
+            Access::outbox("PutItem"),
         ],
         // One transaction: the factor deleted, the login record's copy
         // cleared, the notice to the user.

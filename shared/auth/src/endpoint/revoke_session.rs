@@ -3,7 +3,7 @@ use super::authenticate::{Caller, authenticate};
 use crate::http::error::ApiError;
 use crate::http::request::path_param;
 use crate::http::response::{Reply, success};
-use crate::store::Store;
+use crate::store::{SessionEnd, Store};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
 use super::description::{Description, Guard, Needs};
@@ -16,7 +16,10 @@ pub const DESCRIPTION: Description = Description {
     guard: Guard::Bearer,
     needs: Needs::App,
     storage: &[
-        &[Access::users("DeleteItem", &[Items::Sessions])],
+        &[
+            Access::users("DeleteItem", &[Items::Sessions]),
+            Access::outbox("PutItem"),
+        ],
     ],
     example_body: None,
 };
@@ -32,7 +35,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     // finds nothing, exactly like an unknown one.
     if !app
         .store
-        .delete_session(&claims.sub, session_id, crate::now())
+        .delete_session(&claims.sub, session_id, crate::now(), SessionEnd::Revoked)
         .await?
     {
         return Err(ApiError::SessionNotFound);

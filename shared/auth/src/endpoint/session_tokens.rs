@@ -19,6 +19,8 @@ use serde_json::json;
 pub const SESSION_SWEEP: &[Access] = &[
     Access::users("Query", &[Items::Sessions]),
     Access::users("DeleteItem", &[Items::Sessions]),
+    // The `session.revoked` event, with the last delete.
+    Access::outbox("PutItem"),
 ];
 
 /// A new session for a user signing in (as `sign_in` says), and the refresh

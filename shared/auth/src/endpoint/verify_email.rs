@@ -19,7 +19,10 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::App,
     storage: &[
         super::mailed_codes::REDEEM_A_CODE,
-        &[Access::users("DeleteItem", &[Items::Code])],
+        &[
+            Access::users("DeleteItem", &[Items::Code]),
+            Access::outbox("PutItem"),
+        ],
     ],
     example_body: Some(r#"{"email": "someone@example.com", "code": "12345678"}"#),
 };

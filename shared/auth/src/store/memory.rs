@@ -5,9 +5,12 @@ mod accounts;
 mod email_change;
 mod passkeys;
 mod second_factor;
+mod sessions;
 mod state;
 
+use super::events;
 use super::*;
+use crate::webhooks::{Event, EventType};
 use state::{State, key, live_failures, window_end};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +37,11 @@ impl MemoryStore {
     /// The mails written to the outbox so far, oldest first.
     pub fn outbox(&self) -> Vec<OutboxMail> {
         self.lock().outbox.clone()
+    }
+
+    /// The webhook events written to the outbox so far, oldest first.
+    pub fn events(&self) -> Vec<Event> {
+        self.lock().events.clone()
     }
 
     async fn login_record(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
@@ -76,10 +84,12 @@ impl Store for MemoryStore {
         if user.email_verified {
             state.verified.insert(user.user_id.clone());
         }
+        state.events.push(events::user_created(user, crate::now()));
         if let Some(session) = session {
             state
                 .sessions
                 .insert(key(&session.user_id, &session.session_id), session.clone());
+            state.events.push(events::session_created(session));
         }
         if let Some(code) = verification {
             state.store_code(code);
@@ -136,6 +146,7 @@ impl Store for MemoryStore {
         state
             .sessions
             .insert(key(&session.user_id, &session.session_id), session.clone());
+        state.events.push(events::session_created(session));
         Ok(true)
     }
 
@@ -177,25 +188,8 @@ impl Store for MemoryStore {
     }
 
     async fn end_token_session(&self, claims: &Claims, now: u64) -> StoreResult<Revocation> {
-        let (user_id, session_id, jti, expires_at) =
-            (&claims.sub, &claims.sid, &claims.jti, claims.exp);
         self.check()?;
-        let mut state = self.lock();
-        let session_live = state
-            .sessions
-            .get(&key(user_id, session_id))
-            .is_some_and(|session| session.is_live(now));
-        if !session_live
-            || state
-                .revoked_until
-                .get(jti)
-                .is_some_and(|&until| until > now)
-        {
-            return Ok(Revocation::AlreadyRevoked);
-        }
-        state.revoked_until.insert(jti.to_owned(), expires_at);
-        state.sessions.remove(&key(user_id, session_id));
-        Ok(Revocation::Revoked)
+        Ok(self.lock().end_token_session(claims, now))
     }
 
     async fn session_and_profile(
@@ -248,6 +242,8 @@ impl Store for MemoryStore {
         state.codes.retain(|(_, address), _| address != email);
         state.failures.remove(&erasure.account.key);
         state.second_factors.remove(user_id);
+        let erased = events::plain(EventType::UserDeleted, user_id, crate::now());
+        state.events.push(erased);
         Ok(true)
     }
 
@@ -286,37 +282,41 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn delete_session(&self, user_id: &str, session_id: &str, now: u64) -> StoreResult<bool> {
+    async fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+        why: SessionEnd,
+    ) -> StoreResult<bool> {
         self.check()?;
-        let mut state = self.lock();
-        let key = key(user_id, session_id);
-        let live = state.sessions.get(&key).is_some_and(|s| s.is_live(now));
-        state.sessions.remove(&key);
-        Ok(live)
+        Ok(self.lock().delete_session(user_id, session_id, now, why))
     }
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<()> {
         self.check()?;
-        self.lock()
-            .sessions
-            .retain(|(user, session), _| user != user_id || Some(session.as_str()) == keep);
+        self.lock().delete_sessions(user_id, keep);
         Ok(())
     }
 
     async fn set_password_hash(
         &self,
+        user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
     ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        if !state.settle_if_verified(verified) {
+        let owner = state.user_id_by_email.get(verified.email).map(String::as_str);
+        if owner != Some(user_id) || !state.settle_if_verified(verified) {
             return Ok(false);
         }
-        let user_id = state.user_id_by_email[verified.email].clone();
+        let user_id = user_id.to_owned();
         if let Some(user) = state.users.get_mut(&user_id) {
             user.password_hash = new_hash.to_owned();
         }
+        let changed = events::plain(EventType::UserPasswordChanged, &user_id, crate::now());
+        state.events.push(changed);
         Ok(true)
     }
 
@@ -359,12 +359,20 @@ impl Store for MemoryStore {
             user.password_hash = new_hash.to_owned();
         }
         state.failures.remove(&account.key);
+        let reset = events::plain(EventType::UserPasswordReset, redemption.user_id, redemption.now);
+        state.events.push(reset);
         Ok(true)
     }
 
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
         self.check()?;
-        Ok(self.lock().redeem(redemption))
+        let mut state = self.lock();
+        if !state.redeem(redemption) {
+            return Ok(false);
+        }
+        let (user_id, email) = (redemption.user_id, redemption.email);
+        (state.events).push(events::email_verified(user_id, email, redemption.now));
+        Ok(true)
     }
 
     async fn email_change_attempt(&self, email: &str) -> StoreResult<EmailChangeAttempt> {

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod dynamo;
+pub mod events;
 pub mod memory;
 mod passkeys;
 mod records;
@@ -166,27 +167,31 @@ pub trait Store: SecondFactors + Passkeys + Send + Sync {
         now: u64,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
-    /// Ends one live session; `false` if there was none, or only an expired one.
+    /// Ends one live session, and writes the event of `why` with it;
+    /// `false` (and nothing written) if there was none, or only an expired one.
     fn delete_session(
         &self,
         user_id: &str,
         session_id: &str,
         now: u64,
+        why: SessionEnd,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Ends every session of the user but `keep`. (A query, then batched
-    /// deletes: a few round trips.)
+    /// deletes: a few round trips.) If it ended any, a `session.revoked` of
+    /// scope `others` (with `keep`) or `all` goes with the deletes.
     fn delete_sessions(
         &self,
         user_id: &str,
         keep: Option<&str>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Replaces the password hash, only if it is still `old_hash` (so of two
+    /// Replaces `user_id`'s password hash, only if it is still `old_hash` (so of two
     /// concurrent changes, one fails rather than both "succeeding"), and
     /// settles the password check that allowed it, in one write.
     fn set_password_hash(
         &self,
+        user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
     ) -> impl Future<Output = StoreResult<bool>> + Send;

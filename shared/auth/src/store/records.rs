@@ -263,6 +263,16 @@ pub enum Registration {
     EmailTaken,
 }
 
+/// Why one session ends ([`super::Store::delete_session`]), which is the
+/// event written with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Its owner (or an admin) ended it: `session.revoked`, scope `session`.
+    Revoked,
+    /// A retired refresh token of it came back: `refresh_token.reuse_detected`.
+    RefreshReused,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revocation {
     Revoked,

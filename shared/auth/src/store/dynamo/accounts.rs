@@ -6,6 +6,8 @@ use super::retry::{Step, built, cancellation_codes, retry, unavailable};
 use super::schema::{self, n, s};
 use super::*;
 use crate::mail::outbox::MailKind;
+use crate::store::events;
+use crate::webhooks::EventType;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::builders::DeleteBuilder;
 
@@ -44,9 +46,12 @@ impl DynamoStore {
             put_new(schema::profile_item(user))?,
             put_new(schema::login_item(user))?,
         ];
+        let mut told = vec![events::user_created(user, crate::now())];
         if let Some(session) = session {
             items.push(put_new(schema::session_item(session))?);
+            told.push(events::session_created(session));
         }
+        items.extend(self.put_events(&told)?);
         if let Some(code) = verification {
             items.push(self.put(schema::code_item(code))?);
             items.push(self.put_mail(&code.mail)?);
@@ -128,6 +133,8 @@ impl DynamoStore {
         }
         // The second factor: its sealed secret and recovery codes go too.
         items.push(item(delete(schema::second_factor_key(user_id)))?);
+        let erased = events::plain(EventType::UserDeleted, user_id, crate::now());
+        items.extend(self.put_events(&[erased])?);
         match erasure.verified {
             // Settling the owner's password check clears the counter too.
             Some(verified) => self.write_settled(items, verified.settlement).await,
@@ -166,12 +173,13 @@ impl DynamoStore {
                 .expression_attribute_values(":now", n(now))
                 .build(),
         )?;
-        let written = self
-            .conditional_transaction(vec![
-                TransactWriteItem::builder().put(revoke).build(),
-                TransactWriteItem::builder().delete(end_session).build(),
-            ])
-            .await?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(revoke).build(),
+            TransactWriteItem::builder().delete(end_session).build(),
+        ];
+        let ended = events::session_ended(user_id, session_id, SessionEnd::Revoked, now);
+        items.extend(self.put_events(&[ended])?);
+        let written = self.conditional_transaction(items).await?;
         Ok(if written {
             Revocation::Revoked
         } else {
@@ -249,6 +257,10 @@ impl DynamoStore {
         let mut items = vec![update(schema::profile_key(user_id), "user_id = :user")?];
         if !profile_only {
             items.push(update(schema::login_key(email), "user_id = :user")?);
+        }
+        if let AccountChange::Disabled(disabled) = change {
+            let kind = events::disabled_or_enabled(disabled);
+            items.extend(self.put_events(&[events::plain(kind, user_id, crate::now())])?);
         }
         self.conditional_transaction(items).await
     }

@@ -123,7 +123,10 @@ impl DynamoStore {
             if schema::string_of(&record, "user_id")? != confirmation.user_id {
                 return Ok(EmailChangeOutcome::AccountGone);
             }
-            let items = self.email_change_items(confirmation, &record)?;
+            let mut items = self.email_change_items(confirmation, &record)?;
+            let EmailChangeConfirmation { user_id, email, new_email, now, .. } = *confirmation;
+            let changed = crate::store::events::email_changed(user_id, email, new_email, now);
+            items.extend(self.put_events(&[changed])?);
             let Some(reasons) = self.transaction_cancellation(items).await? else {
                 return Ok(EmailChangeOutcome::Changed);
             };

@@ -21,6 +21,7 @@ mod retry;
 pub mod schema;
 mod second_factor;
 mod session_items;
+mod sessions;
 mod transaction_items;
 
 pub use client::{sdk_config, secrets_client};
@@ -65,7 +66,8 @@ impl DynamoStore {
 
     /// The users table alone, for `make create-admin` (no keys, no other
     /// table): creating an account without a session or a code, and changing
-    /// an account's role.
+    /// an account's role. Without the outbox it writes no webhook event: an
+    /// operator's account is not told to the receivers.
     pub fn users_only(client: Client, users_table: String) -> Self {
         Self {
             client,

@@ -5,6 +5,8 @@ use super::retry::{built, conditional, unavailable};
 use super::schema::{self, has_key, n, s};
 use super::*;
 use crate::mail::outbox::MailKind;
+use crate::store::events;
+use crate::webhooks::EventType;
 use crate::throttle::{Claim, Settlement};
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -101,10 +103,11 @@ impl Store for DynamoStore {
                 .set_item(Some(schema::session_item(session)))
                 .build(),
         )?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
+        items.extend(self.put_events(&[events::session_created(session)])?);
         self.write_settled(items, verified.settlement).await
     }
 
@@ -259,39 +262,23 @@ impl Store for DynamoStore {
         conditional(|| write.clone().send()).await
     }
 
-    async fn delete_session(&self, user_id: &str, session_id: &str, now: u64) -> StoreResult<bool> {
-        let write = self
-            .client
-            .delete_item()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::session_key(user_id, session_id)))
-            .condition_expression("attribute_exists(pk) AND expires_at > :now")
-            .expression_attribute_values(":now", n(now));
-        conditional(|| write.clone().send()).await
+    async fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+        why: SessionEnd,
+    ) -> StoreResult<bool> {
+        self.end_session(user_id, session_id, now, why).await
     }
 
     async fn delete_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<()> {
-        // Expired sessions too: 0 as "now" lists every one still stored.
-        let sessions = self.sessions(user_id, 0).await?;
-        // One DeleteItem each, sent together, rather than BatchWriteItem, whose
-        // permission would also allow puts: a user has a handful of sessions.
-        let deletes = sessions
-            .iter()
-            .filter(|session| Some(session.session_id.as_str()) != keep)
-            .map(|session| {
-                let write = self
-                    .client
-                    .delete_item()
-                    .table_name(&self.users_table)
-                    .set_key(Some(schema::session_key(user_id, &session.session_id)));
-                async move { conditional(|| write.clone().send()).await }
-            });
-        futures_util::future::try_join_all(deletes).await?;
-        Ok(())
+        self.end_sessions(user_id, keep).await
     }
 
     async fn set_password_hash(
         &self,
+        user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
     ) -> StoreResult<bool> {
@@ -301,12 +288,15 @@ impl Store for DynamoStore {
                 .table_name(&self.users_table)
                 .set_key(Some(schema::login_key(email)))
                 .update_expression("SET password_hash = :new")
-                .condition_expression("password_hash = :old")
+                .condition_expression("password_hash = :old AND user_id = :user")
                 .expression_attribute_values(":new", s(new_hash))
                 .expression_attribute_values(":old", s(old_hash))
+                .expression_attribute_values(":user", s(user_id))
                 .build(),
         )?;
-        let items = vec![TransactWriteItem::builder().update(update).build()];
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let changed = events::plain(EventType::UserPasswordChanged, user_id, crate::now());
+        items.extend(self.put_events(&[changed])?);
         self.write_settled(items, verified.settlement).await
     }
 
@@ -370,11 +360,15 @@ impl Store for DynamoStore {
         )?;
         let mut items = self.redeem(redemption, Some(new_hash))?;
         items.push(TransactWriteItem::builder().delete(clear).build());
+        let (user_id, now) = (redemption.user_id, redemption.now);
+        items.extend(self.put_events(&[events::plain(EventType::UserPasswordReset, user_id, now)])?);
         self.conditional_transaction(items).await
     }
 
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
-        let items = self.redeem(redemption, None)?;
+        let mut items = self.redeem(redemption, None)?;
+        let Redemption { user_id, email, now, .. } = *redemption;
+        items.extend(self.put_events(&[events::email_verified(user_id, email, now)])?);
         self.conditional_transaction(items).await
     }
 

@@ -7,6 +7,8 @@ use super::retry::{built, condition_failed, conditional, unavailable};
 use super::schema::{self, Item, n, number_of, s, string_of};
 use super::*;
 use crate::mail::outbox::OutboxMail;
+use crate::store::events;
+use crate::webhooks::EventType;
 use crate::store::passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
@@ -87,10 +89,14 @@ impl DynamoStore {
                 .set_key(Some(schema::passkey_owner_key(credential_id)))
                 .build(),
         )?;
-        Ok(vec![
+        let kind = EventType::PasskeyRemoved;
+        let removed = events::passkey(kind, user_id, credential_id, crate::now());
+        let mut items = vec![
             TransactWriteItem::builder().delete(passkey).build(),
             TransactWriteItem::builder().delete(owner).build(),
-        ])
+        ];
+        items.extend(self.put_events(&[removed])?);
+        Ok(items)
     }
 }
 
@@ -216,14 +222,17 @@ impl Passkeys for DynamoStore {
                 .condition_expression("attribute_exists(pk)")
                 .build(),
         )?;
-        self.conditional_transaction(vec![
+        let (user_id, id) = (&passkey.user_id, &passkey.credential_id);
+        let added = events::passkey(EventType::PasskeyAdded, user_id, id, crate::now());
+        let mut items = vec![
             TransactWriteItem::builder().put(claim).build(),
             TransactWriteItem::builder().put(item).build(),
             TransactWriteItem::builder()
                 .condition_check(profile)
                 .build(),
-        ])
-        .await
+        ];
+        items.extend(self.put_events(&[added])?);
+        self.conditional_transaction(items).await
     }
 
     async fn use_passkey(&self, used: &PasskeyUse<'_>) -> StoreResult<bool> {
@@ -244,11 +253,12 @@ impl Passkeys for DynamoStore {
                 .expression_attribute_values(":now", n(used.now))
                 .build(),
         )?;
-        self.conditional_transaction(vec![
+        let mut items = vec![
             TransactWriteItem::builder().update(update).build(),
             self.put(schema::session_item(used.session))?,
-        ])
-        .await
+        ];
+        items.extend(self.put_events(&[events::session_created(used.session)])?);
+        self.conditional_transaction(items).await
     }
 
     async fn rename_passkey(

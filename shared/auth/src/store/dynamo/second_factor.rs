@@ -7,6 +7,8 @@ use super::retry::{built, unavailable};
 use super::schema::{self, Item, n, number_of, s, string_of};
 use super::*;
 use crate::mail::outbox::OutboxMail;
+use crate::store::events;
+use crate::webhooks::EventType;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 fn second_factor_from(item: &Item) -> StoreResult<SecondFactor> {
@@ -117,13 +119,15 @@ impl SecondFactors for DynamoStore {
                 .expression_attribute_values(":now", n(confirmation.now))
                 .build(),
         )?;
-        self.conditional_transaction(vec![
+        let (user_id, now) = (confirmation.user_id, confirmation.now);
+        let mut items = vec![
             TransactWriteItem::builder().update(factor).build(),
             TransactWriteItem::builder().update(login).build(),
             TransactWriteItem::builder().update(session).build(),
             self.put_mail(confirmation.notice)?,
-        ])
-        .await
+        ];
+        items.extend(self.put_events(&[events::plain(EventType::TotpEnabled, user_id, now)])?);
+        self.conditional_transaction(items).await
     }
 
     async fn open_challenge(
@@ -246,6 +250,11 @@ impl SecondFactors for DynamoStore {
         if let Some(notice) = pass.notice {
             items.push(self.put_mail(notice)?);
         }
+        let mut told = vec![events::session_created(pass.session)];
+        if let FactorUsed::RecoveryCode(_) = pass.used {
+            told.push(events::plain(EventType::RecoveryCodeUsed, user_id, pass.now));
+        }
+        items.extend(self.put_events(&told)?);
         self.write_settled(items, pass.settlement).await
     }
 
@@ -277,13 +286,15 @@ impl SecondFactors for DynamoStore {
                 .condition_expression("user_id = :user AND password_hash = :verified")
                 .expression_attribute_values(":verified", s(verified.password_hash));
         }
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(factor).build(),
             TransactWriteItem::builder()
                 .update(built(login.build())?)
                 .build(),
             self.put_mail(notice)?,
         ];
+        let off = events::plain(EventType::TotpDisabled, user_id, crate::now());
+        items.extend(self.put_events(&[off])?);
         match verified {
             Some(verified) => self.write_settled(items, verified.settlement).await,
             None => self.conditional_transaction(items).await,
@@ -291,17 +302,22 @@ impl SecondFactors for DynamoStore {
     }
 
     async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<bool> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::second_factor_key(user_id)))
-            .update_expression("SET recovery = :codes")
-            .condition_expression("#on = :true")
-            .expression_attribute_names("#on", "on")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":codes", AttributeValue::Ss(hashes.to_vec()));
-        super::retry::conditional(|| update.clone().send()).await
+        let update = built(
+            Update::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::second_factor_key(user_id)))
+                .update_expression("SET recovery = :codes")
+                .condition_expression("#on = :true")
+                .expression_attribute_names("#on", "on")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(":codes", AttributeValue::Ss(hashes.to_vec()))
+                .build(),
+        )?;
+        // A transaction, still one request: the event is written with the codes.
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let kind = EventType::RecoveryCodesRegenerated;
+        items.extend(self.put_events(&[events::plain(kind, user_id, crate::now())])?);
+        self.conditional_transaction(items).await
     }
 }
 

@@ -1,11 +1,12 @@
 //! The items of the transactions [`super::operations`] writes: a put, a
-//! mail into the outbox, and the writes that use a code up.
+//! mail or a webhook event into the outbox, and the writes that use a code up.
 
 use super::retry::built;
 use super::schema::{self, n, s};
 use super::*;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
 use crate::mail::outbox::OutboxMail;
+use crate::webhooks::Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 impl DynamoStore {
@@ -29,6 +30,25 @@ impl DynamoStore {
                 .build(),
         )?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The events of a change into the outbox, for the transaction that
+    /// makes the change: written with it or not at all (issue 27). None for
+    /// a store without the outbox table ([`DynamoStore::users_only`]).
+    pub(super) fn put_events(&self, events: &[Event]) -> StoreResult<Vec<TransactWriteItem>> {
+        if self.outbox_table.is_empty() {
+            return Ok(Vec::new());
+        }
+        let put = |event| {
+            let put = built(
+                Put::builder()
+                    .table_name(&self.outbox_table)
+                    .set_item(Some(schema::event_item(event)))
+                    .build(),
+            )?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        events.iter().map(put).collect()
     }
 
     /// The writes that use a code up: its deletion, only while it is the

@@ -2,6 +2,7 @@
 
 use super::super::*;
 use super::state::State;
+use crate::store::events;
 
 impl State {
     pub(super) fn users_page(&self, limit: u32, after: Option<&PageCursor>) -> UsersPage {
@@ -35,11 +36,13 @@ impl State {
                     user.roles = roles;
                 }
             }
-            AccountChange::Disabled(true) => {
-                self.disabled.insert(user_id.to_owned());
-            }
-            AccountChange::Disabled(false) => {
-                self.disabled.remove(user_id);
+            AccountChange::Disabled(disabled) => {
+                match disabled {
+                    true => self.disabled.insert(user_id.to_owned()),
+                    false => self.disabled.remove(user_id),
+                };
+                let kind = events::disabled_or_enabled(disabled);
+                self.events.push(events::plain(kind, user_id, crate::now()));
             }
             AccountChange::UserMetadata(object) => {
                 self.metadata.entry(user_id.to_owned()).or_default().0 = object;

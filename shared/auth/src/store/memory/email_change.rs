@@ -3,6 +3,7 @@
 
 use super::super::*;
 use super::state::State;
+use crate::store::events;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
 
 const KIND: MailKind = MailKind::EmailChange;
@@ -91,6 +92,7 @@ impl State {
         self.verified.insert(user_id.to_owned());
         self.email_changes.remove(email);
         self.codes.retain(|(_, address), _| address != email);
+        (self.events).push(events::email_changed(user_id, email, new_email, now));
         EmailChangeOutcome::Changed
     }
 }

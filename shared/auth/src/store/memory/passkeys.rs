@@ -3,6 +3,8 @@
 use super::super::*;
 use super::MemoryStore;
 use crate::mail::outbox::OutboxMail;
+use crate::store::events;
+use crate::webhooks::EventType;
 
 impl Passkeys for MemoryStore {
     async fn passkeys(&self, user_id: &str) -> StoreResult<Vec<StoredPasskey>> {
@@ -47,6 +49,9 @@ impl Passkeys for MemoryStore {
         state
             .passkeys
             .insert(passkey.credential_id.clone(), passkey.clone());
+        let (user_id, id) = (&passkey.user_id, &passkey.credential_id);
+        let added = events::passkey(EventType::PasskeyAdded, user_id, id, crate::now());
+        state.events.push(added);
         Ok(true)
     }
 
@@ -67,6 +72,7 @@ impl Passkeys for MemoryStore {
         state
             .sessions
             .insert(super::key(&session.user_id, &session.session_id), session);
+        state.events.push(events::session_created(used.session));
         Ok(true)
     }
 
@@ -93,6 +99,9 @@ impl Passkeys for MemoryStore {
         let ours = (state.passkeys.get(credential_id)).is_some_and(|p| p.user_id == user_id);
         if ours {
             state.passkeys.remove(credential_id);
+            let kind = EventType::PasskeyRemoved;
+            let removed = events::passkey(kind, user_id, credential_id, crate::now());
+            state.events.push(removed);
         }
         Ok(ours)
     }
@@ -100,11 +109,18 @@ impl Passkeys for MemoryStore {
     async fn delete_passkeys(&self, user_id: &str) -> StoreResult<usize> {
         self.check()?;
         let mut state = self.lock();
-        let before = state.passkeys.len();
-        state
-            .passkeys
-            .retain(|_, passkey| passkey.user_id != user_id);
-        Ok(before - state.passkeys.len())
+        let mut ids: Vec<String> = (state.passkeys.values())
+            .filter(|passkey| passkey.user_id == user_id)
+            .map(|passkey| passkey.credential_id.clone())
+            .collect();
+        ids.sort();
+        let now = crate::now();
+        for id in &ids {
+            state.passkeys.remove(id);
+            let removed = events::passkey(EventType::PasskeyRemoved, user_id, id, now);
+            state.events.push(removed);
+        }
+        Ok(ids.len())
     }
 
     async fn send_notice(&self, notice: &OutboxMail) -> StoreResult<()> {

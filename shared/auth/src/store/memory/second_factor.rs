@@ -3,6 +3,8 @@
 use super::super::*;
 use super::MemoryStore;
 use crate::mail::outbox::OutboxMail;
+use crate::store::events;
+use crate::webhooks::EventType;
 
 impl SecondFactors for MemoryStore {
     async fn second_factor(&self, user_id: &str) -> StoreResult<Option<SecondFactor>> {
@@ -72,6 +74,8 @@ impl SecondFactors for MemoryStore {
         session.previous_hash = None;
         session.rotated_at = confirmation.now;
         state.outbox.push(confirmation.notice.clone());
+        let on = events::plain(EventType::TotpEnabled, confirmation.user_id, confirmation.now);
+        state.events.push(on);
         Ok(true)
     }
 
@@ -145,8 +149,13 @@ impl SecondFactors for MemoryStore {
             FactorUsed::Step(step) => factor.last_step = *step,
             FactorUsed::RecoveryCode(hash) => factor.recovery_hashes.retain(|h| h != hash),
         }
+        if let FactorUsed::RecoveryCode(_) = pass.used {
+            let used = events::plain(EventType::RecoveryCodeUsed, &user_id, pass.now);
+            state.events.push(used);
+        }
         let session_key = (user_id, pass.session.session_id.clone());
         state.sessions.insert(session_key, pass.session.clone());
+        state.events.push(events::session_created(pass.session));
         state.settle(pass.settlement);
         state.outbox.extend(pass.notice.cloned());
         Ok(true)
@@ -173,6 +182,8 @@ impl SecondFactors for MemoryStore {
         }
         state.second_factors.remove(user_id);
         state.outbox.push(notice.clone());
+        let off = events::plain(EventType::TotpDisabled, user_id, crate::now());
+        state.events.push(off);
         Ok(true)
     }
 
@@ -182,6 +193,8 @@ impl SecondFactors for MemoryStore {
         match state.second_factors.get_mut(user_id) {
             Some(factor) if factor.on => {
                 factor.recovery_hashes = hashes.to_vec();
+                let kind = EventType::RecoveryCodesRegenerated;
+                state.events.push(events::plain(kind, user_id, crate::now()));
                 Ok(true)
             }
             _ => Ok(false),

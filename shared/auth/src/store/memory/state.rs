@@ -36,6 +36,9 @@ pub(super) struct State {
     pub(super) passkeys: HashMap<String, StoredPasskey>,
     /// Passkey ceremonies by id.
     pub(super) ceremonies: HashMap<String, Ceremony>,
+    /// Every webhook event written to the outbox, in order: only with a
+    /// change that was made, as DynamoDB writes them in its transaction.
+    pub(super) events: Vec<crate::webhooks::Event>,
 }
 
 impl State {

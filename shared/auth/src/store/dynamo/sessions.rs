@@ -1,0 +1,75 @@
+//! Sessions ended, behind [`Store::delete_session`] and
+//! [`Store::delete_sessions`], each with its webhook event.
+
+use super::retry::{built, conditional};
+use super::schema::{self, n};
+use super::*;
+use crate::store::events::{self, RevokedScope};
+
+impl DynamoStore {
+    /// One live session ended, and its event (of `why`) written with it, in
+    /// one transaction: nothing at all if the session was gone or expired.
+    pub(super) async fn end_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+        why: SessionEnd,
+    ) -> StoreResult<bool> {
+        let delete = built(
+            Delete::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::session_key(user_id, session_id)))
+                .condition_expression("attribute_exists(pk) AND expires_at > :now")
+                .expression_attribute_values(":now", n(now))
+                .build(),
+        )?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        items.extend(self.put_events(&[events::session_ended(user_id, session_id, why, now)])?);
+        self.conditional_transaction(items).await
+    }
+
+    /// Every session but `keep` ended.
+    pub(super) async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<()> {
+        // Expired sessions too: 0 as "now" lists every one still stored.
+        let sessions = self.sessions(user_id, 0).await?;
+        let ending: Vec<&Session> = sessions
+            .iter()
+            .filter(|session| Some(session.session_id.as_str()) != keep)
+            .collect();
+        let Some(last) = ending.len().checked_sub(1) else {
+            // Nothing ended: nothing to tell.
+            return Ok(());
+        };
+        let event = events::sessions_revoked(user_id, RevokedScope::keeping(keep), crate::now());
+        let event = &event;
+        // One DeleteItem each, sent together, rather than BatchWriteItem, whose
+        // permission would also allow puts: a user has a handful of sessions.
+        // The deletes are not one atomic step, so neither is the event's
+        // write with them: it goes with the last one, in a transaction of
+        // its own (no request more), and holds as long as that delete does.
+        // A sweep that fails part-way answers 503 and may have told of it.
+        let deletes = ending.iter().enumerate().map(|(at, session)| async move {
+            let key = schema::session_key(user_id, &session.session_id);
+            if at < last {
+                let write = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.users_table)
+                    .set_key(Some(key));
+                return conditional(|| write.clone().send()).await;
+            }
+            let delete = built(
+                Delete::builder()
+                    .table_name(&self.users_table)
+                    .set_key(Some(key))
+                    .build(),
+            )?;
+            let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+            items.extend(self.put_events(std::slice::from_ref(event))?);
+            self.conditional_transaction(items).await
+        });
+        futures_util::future::try_join_all(deletes).await?;
+        Ok(())
+    }
+}

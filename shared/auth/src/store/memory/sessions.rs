@@ -1,0 +1,52 @@
+//! The [`super::MemoryStore`]'s sessions ended, each with its webhook event,
+//! as DynamoDB writes them: only when a session did end.
+
+use super::super::*;
+use super::state::{State, key};
+use crate::store::events::{self, RevokedScope};
+
+impl State {
+    pub(super) fn end_token_session(&mut self, claims: &Claims, now: u64) -> Revocation {
+        let (user_id, session_id, jti, expires_at) =
+            (&claims.sub, &claims.sid, &claims.jti, claims.exp);
+        let session_live = self
+            .sessions
+            .get(&key(user_id, session_id))
+            .is_some_and(|session| session.is_live(now));
+        if !session_live || self.revoked_until.get(jti).is_some_and(|&until| until > now) {
+            return Revocation::AlreadyRevoked;
+        }
+        self.revoked_until.insert(jti.to_owned(), expires_at);
+        self.sessions.remove(&key(user_id, session_id));
+        let ended = events::session_ended(user_id, session_id, SessionEnd::Revoked, now);
+        self.events.push(ended);
+        Revocation::Revoked
+    }
+
+    /// Ends the session if it is live (an expired one goes unannounced).
+    pub(super) fn delete_session(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        now: u64,
+        why: SessionEnd,
+    ) -> bool {
+        let key = key(user_id, session_id);
+        let live = self.sessions.get(&key).is_some_and(|s| s.is_live(now));
+        self.sessions.remove(&key);
+        if live {
+            (self.events).push(events::session_ended(user_id, session_id, why, now));
+        }
+        live
+    }
+
+    pub(super) fn delete_sessions(&mut self, user_id: &str, keep: Option<&str>) {
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|(user, session), _| user != user_id || Some(session.as_str()) == keep);
+        if self.sessions.len() < before {
+            let scope = RevokedScope::keeping(keep);
+            (self.events).push(events::sessions_revoked(user_id, scope, crate::now()));
+        }
+    }
+}
