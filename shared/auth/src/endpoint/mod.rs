@@ -265,4 +265,6 @@ pub async fn within_deadline<T>(
 }
 
 #[cfg(test)]
+mod event_tests;
+#[cfg(test)]
 pub(crate) mod tests;

@@ -39,9 +39,13 @@ pub fn user_created(user: &NewUser, now: u64) -> Event {
 
 /// A session opened, at its creation, with how it was signed in.
 pub fn session_created(session: &Session) -> Event {
-    Event::new(EventType::SessionCreated, &session.user_id, session.created_at)
-        .with("session_id", session.session_id.as_str())
-        .with("amr", session.sign_in.amr.clone())
+    Event::new(
+        EventType::SessionCreated,
+        &session.user_id,
+        session.created_at,
+    )
+    .with("session_id", session.session_id.as_str())
+    .with("amr", session.sign_in.amr.clone())
 }
 
 /// One session ended: revoked (a logout, a revocation), or for the reuse of
@@ -51,10 +55,8 @@ pub fn session_ended(user_id: &str, session_id: &str, why: SessionEnd, now: u64)
         SessionEnd::Revoked => Event::new(EventType::SessionRevoked, user_id, now)
             .with("scope", "session")
             .with("session_id", session_id),
-        SessionEnd::RefreshReused => {
-            Event::new(EventType::RefreshTokenReuseDetected, user_id, now)
-                .with("session_id", session_id)
-        }
+        SessionEnd::RefreshReused => Event::new(EventType::RefreshTokenReuseDetected, user_id, now)
+            .with("session_id", session_id),
     }
 }
 

@@ -307,7 +307,10 @@ impl Store for MemoryStore {
     ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
-        let owner = state.user_id_by_email.get(verified.email).map(String::as_str);
+        let owner = state
+            .user_id_by_email
+            .get(verified.email)
+            .map(String::as_str);
         if owner != Some(user_id) || !state.settle_if_verified(verified) {
             return Ok(false);
         }
@@ -359,7 +362,11 @@ impl Store for MemoryStore {
             user.password_hash = new_hash.to_owned();
         }
         state.failures.remove(&account.key);
-        let reset = events::plain(EventType::UserPasswordReset, redemption.user_id, redemption.now);
+        let reset = events::plain(
+            EventType::UserPasswordReset,
+            redemption.user_id,
+            redemption.now,
+        );
         state.events.push(reset);
         Ok(true)
     }

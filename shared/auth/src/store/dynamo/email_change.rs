@@ -124,7 +124,13 @@ impl DynamoStore {
                 return Ok(EmailChangeOutcome::AccountGone);
             }
             let mut items = self.email_change_items(confirmation, &record)?;
-            let EmailChangeConfirmation { user_id, email, new_email, now, .. } = *confirmation;
+            let EmailChangeConfirmation {
+                user_id,
+                email,
+                new_email,
+                now,
+                ..
+            } = *confirmation;
             let changed = crate::store::events::email_changed(user_id, email, new_email, now);
             items.extend(self.put_events(&[changed])?);
             let Some(reasons) = self.transaction_cancellation(items).await? else {

@@ -6,8 +6,8 @@ use super::schema::{self, has_key, n, s};
 use super::*;
 use crate::mail::outbox::MailKind;
 use crate::store::events;
-use crate::webhooks::EventType;
 use crate::throttle::{Claim, Settlement};
+use crate::webhooks::EventType;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store for DynamoStore {
@@ -361,13 +361,22 @@ impl Store for DynamoStore {
         let mut items = self.redeem(redemption, Some(new_hash))?;
         items.push(TransactWriteItem::builder().delete(clear).build());
         let (user_id, now) = (redemption.user_id, redemption.now);
-        items.extend(self.put_events(&[events::plain(EventType::UserPasswordReset, user_id, now)])?);
+        items.extend(self.put_events(&[events::plain(
+            EventType::UserPasswordReset,
+            user_id,
+            now,
+        )])?);
         self.conditional_transaction(items).await
     }
 
     async fn verify_email(&self, redemption: &Redemption<'_>) -> StoreResult<bool> {
         let mut items = self.redeem(redemption, None)?;
-        let Redemption { user_id, email, now, .. } = *redemption;
+        let Redemption {
+            user_id,
+            email,
+            now,
+            ..
+        } = *redemption;
         items.extend(self.put_events(&[events::email_verified(user_id, email, now)])?);
         self.conditional_transaction(items).await
     }

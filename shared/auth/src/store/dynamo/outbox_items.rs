@@ -84,7 +84,9 @@ pub fn is_event_item(item: &Item) -> bool {
 pub fn outbox_event_from(item: &Item) -> StoreResult<OutboxEvent> {
     let kind = string_of(item, "kind")?;
     if kind != EVENT_KIND {
-        return Err(StoreError(format!("outbox item of kind {kind:?} is no event")));
+        return Err(StoreError(format!(
+            "outbox item of kind {kind:?} is no event"
+        )));
     }
     Ok(OutboxEvent {
         id: string_of(item, "id")?,
@@ -103,7 +105,8 @@ mod tests {
 
     #[test]
     fn an_event_reads_back_from_its_outbox_item() {
-        let event = Event::new(EventType::PasskeyAdded, "u1", 1_796_000_000).with("passkey_id", "k1");
+        let event =
+            Event::new(EventType::PasskeyAdded, "u1", 1_796_000_000).with("passkey_id", "k1");
         let item = event_item(&event);
         assert!(is_event_item(&item));
         assert_eq!(number_of(&item, "expires_at"), Some(event.expires_at()));

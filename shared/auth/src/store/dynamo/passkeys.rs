@@ -8,8 +8,8 @@ use super::schema::{self, Item, n, number_of, s, string_of};
 use super::*;
 use crate::mail::outbox::OutboxMail;
 use crate::store::events;
-use crate::webhooks::EventType;
 use crate::store::passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
+use crate::webhooks::EventType;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 fn flag(item: &Item, name: &str) -> bool {

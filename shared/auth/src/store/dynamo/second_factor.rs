@@ -252,7 +252,11 @@ impl SecondFactors for DynamoStore {
         }
         let mut told = vec![events::session_created(pass.session)];
         if let FactorUsed::RecoveryCode(_) = pass.used {
-            told.push(events::plain(EventType::RecoveryCodeUsed, user_id, pass.now));
+            told.push(events::plain(
+                EventType::RecoveryCodeUsed,
+                user_id,
+                pass.now,
+            ));
         }
         items.extend(self.put_events(&told)?);
         self.write_settled(items, pass.settlement).await

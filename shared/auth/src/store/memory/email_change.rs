@@ -3,8 +3,8 @@
 
 use super::super::*;
 use super::state::State;
-use crate::store::events;
 use crate::credentials::one_time_code::MAX_WRONG_TRIES;
+use crate::store::events;
 
 const KIND: MailKind = MailKind::EmailChange;
 

@@ -74,7 +74,11 @@ impl SecondFactors for MemoryStore {
         session.previous_hash = None;
         session.rotated_at = confirmation.now;
         state.outbox.push(confirmation.notice.clone());
-        let on = events::plain(EventType::TotpEnabled, confirmation.user_id, confirmation.now);
+        let on = events::plain(
+            EventType::TotpEnabled,
+            confirmation.user_id,
+            confirmation.now,
+        );
         state.events.push(on);
         Ok(true)
     }
@@ -194,7 +198,9 @@ impl SecondFactors for MemoryStore {
             Some(factor) if factor.on => {
                 factor.recovery_hashes = hashes.to_vec();
                 let kind = EventType::RecoveryCodesRegenerated;
-                state.events.push(events::plain(kind, user_id, crate::now()));
+                state
+                    .events
+                    .push(events::plain(kind, user_id, crate::now()));
                 Ok(true)
             }
             _ => Ok(false),

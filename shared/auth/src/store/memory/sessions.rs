@@ -13,7 +13,12 @@ impl State {
             .sessions
             .get(&key(user_id, session_id))
             .is_some_and(|session| session.is_live(now));
-        if !session_live || self.revoked_until.get(jti).is_some_and(|&until| until > now) {
+        if !session_live
+            || self
+                .revoked_until
+                .get(jti)
+                .is_some_and(|&until| until > now)
+        {
             return Revocation::AlreadyRevoked;
         }
         self.revoked_until.insert(jti.to_owned(), expires_at);
