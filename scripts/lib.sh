@@ -106,6 +106,26 @@ use_ses() {
   echo "stack: started the SES emulator on $SES_URL (mails at $SES_URL/, log $SES_LOG)" >&2
 }
 
+# start_until_ready NAME LOG PATTERN COMMAND...: COMMAND in a session of its
+# own (stopped on exit), its output in LOG, waited for until LOG has a line
+# starting with PATTERN (up to 5 minutes: a pump's first call compiles its
+# function).
+start_until_ready() {
+  local name=$1 log=$2 pattern=$3 pid
+  shift 3
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  pid=$!
+  started_pids+=("$pid")
+  for _ in $(seq 1 600); do
+    grep -q "^$pattern" "$log" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the $name stopped:" >&2; cat "$log" >&2; return 1
+    fi
+    sleep 0.5
+  done
+  echo "the $name did not get ready:" >&2; tail -n 20 "$log" >&2; return 1
+}
+
 # start_pump INVOKE_URL: the local stream pump (scripts/local/stream-pump.py, for
 # local use only) from the outbox table's stream in DynamoDB Local to the
 # mailer at INVOKE_URL (cargo lambda watch's invoke endpoint for it), once the
@@ -114,22 +134,72 @@ use_ses() {
 # .tools/mail-dead-letters.jsonl). Exports PUMP_LOG.
 start_pump() {
   export MAIL_DEAD_LETTER_FILE=${MAIL_DEAD_LETTER_FILE:-$PWD/.tools/mail-dead-letters.jsonl}
-  PUMP_LOG=$PWD/.tools/stream-pump-$$.log
-  export PUMP_LOG
-  setsid .tools/venv/bin/python scripts/local/stream-pump.py --invoke-url "$1" >"$PUMP_LOG" 2>&1 </dev/null &
-  started_pids+=("$!")
-  local pid=$!
-  for _ in $(seq 1 600); do
-    grep -q "^stream-pump: ready" "$PUMP_LOG" && break
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "the stream pump stopped:" >&2; cat "$PUMP_LOG" >&2; return 1
-    fi
-    sleep 0.5
-  done
-  if ! grep -q "^stream-pump: ready" "$PUMP_LOG"; then
-    echo "the stream pump did not get ready:" >&2; tail -n 20 "$PUMP_LOG" >&2; return 1
-  fi
+  export PUMP_LOG=$PWD/.tools/stream-pump-$$.log
+  start_until_ready "stream pump" "$PUMP_LOG" "stream-pump: ready" \
+    .tools/venv/bin/python scripts/local/stream-pump.py --invoke-url "$1"
   echo "stack: stream pump from the $OUTBOX_TABLE stream to $1 (log $PUMP_LOG)" >&2
+}
+
+# use_webhooks: the webhooks' local parts, started before the functions
+# (whose env file carries their settings): a local SQS (moto's server, unless
+# AWS_ENDPOINT_URL_SQS names one) with the delivery queue and its dead
+# letters, FIFO as in template.yaml; and, unless WEBHOOK_URLS is set, a
+# receiver (scripts/local/webhook-receiver.py) that checks each signature
+# with the standardwebhooks package, under a throwaway WEBHOOK_SECRET.
+# Retries come seconds apart (WEBHOOK_RETRY_SECONDS, default 1,1,2), not
+# minutes as deployed. Exports AWS_ENDPOINT_URL_SQS, WEBHOOK_URLS,
+# WEBHOOK_SECRET, WEBHOOK_QUEUE_URL, WEBHOOK_DEAD_LETTER_QUEUE_URL,
+# WEBHOOK_RETRY_SECONDS, and WEBHOOK_RECEIVER_URL and WEBHOOK_RECEIVER_LOG
+# for a receiver started here.
+use_webhooks() {
+  local port queues
+  if [ -z "${AWS_ENDPOINT_URL_SQS:-}" ]; then
+    port=$(free_port)
+    export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+    # moto's server serves every API it emulates: here, SQS.
+    use_local "local SQS (moto)" secrets-manager-local.sh "$port"
+  fi
+  queues=$(.tools/venv/bin/python - <<'PY'
+import json, os, boto3
+sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"])
+fifo = {"FifoQueue": "true"}
+dead = sqs.create_queue(QueueName="WebhookDeadLetterQueue.fifo", Attributes=fifo)["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "20"})
+queue = sqs.create_queue(QueueName="WebhookQueue.fifo", Attributes=dict(
+    fifo, VisibilityTimeout="60", RedrivePolicy=redrive))["QueueUrl"]
+print(queue, dead)
+PY
+)
+  read -r WEBHOOK_QUEUE_URL WEBHOOK_DEAD_LETTER_QUEUE_URL <<<"$queues"
+  export WEBHOOK_QUEUE_URL WEBHOOK_DEAD_LETTER_QUEUE_URL
+  export WEBHOOK_RETRY_SECONDS=${WEBHOOK_RETRY_SECONDS:-1,1,2}
+  if [ -z "${WEBHOOK_URLS:-}" ]; then
+    WEBHOOK_SECRET=whsec_$(python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')
+    export WEBHOOK_SECRET
+    port=$(free_port)
+    export WEBHOOK_RECEIVER_LOG=$PWD/.tools/webhook-receiver-$port.log
+    start_until_ready "webhook receiver" "$WEBHOOK_RECEIVER_LOG" "webhook-receiver: listening" \
+      .tools/venv/bin/python -u scripts/local/webhook-receiver.py --port "$port"
+    export WEBHOOK_RECEIVER_URL="http://127.0.0.1:$port" WEBHOOK_URLS="http://127.0.0.1:$port/hooks"
+    echo "stack: webhook receiver on $WEBHOOK_RECEIVER_URL (events at $WEBHOOK_RECEIVER_URL/, log $WEBHOOK_RECEIVER_LOG)" >&2
+  fi
+}
+
+# start_webhook_pumps INVOKE_URL: Lambda's two event source mappings of the
+# webhooks function at INVOKE_URL, for local use only: the outbox table's
+# stream (scripts/local/stream-pump.py) and the delivery queue
+# (scripts/local/queue-pump.py, one message a batch as deployed). Exports
+# WEBHOOK_PUMP_LOG and QUEUE_PUMP_LOG.
+start_webhook_pumps() {
+  export WEBHOOK_PUMP_LOG=$PWD/.tools/webhook-stream-pump-$$.log QUEUE_PUMP_LOG=$PWD/.tools/queue-pump-$$.log
+  MAIL_DEAD_LETTER_FILE=$PWD/.tools/webhook-stream-dead-letters.jsonl \
+    start_until_ready "webhooks' stream pump" "$WEBHOOK_PUMP_LOG" "stream-pump: ready" \
+    .tools/venv/bin/python scripts/local/stream-pump.py --invoke-url "$1"
+  start_until_ready "queue pump" "$QUEUE_PUMP_LOG" "queue-pump: ready" \
+    .tools/venv/bin/python scripts/local/queue-pump.py --queue-url "$WEBHOOK_QUEUE_URL" \
+    --invoke-url "$1" --batch-size 1
+  echo "stack: webhooks: the $OUTBOX_TABLE stream and $WEBHOOK_QUEUE_URL to $1 (logs $WEBHOOK_PUMP_LOG, $QUEUE_PUMP_LOG)" >&2
 }
 
 # env_file_json JSON: the JSON document on one line, such that an env file for
@@ -174,7 +244,9 @@ ENV
     SOURCE_LOGIN_FAILURES_BEFORE_DELAY SOURCE_REGISTRATIONS_PER_HOUR SOURCE_PASSKEY_SIGN_INS_PER_HOUR \
     PUBLIC_BASE_URL \
     TOKEN_AUDIENCE MAILS_PER_EMAIL_PER_HOUR SOURCE_MAILS_PER_HOUR REQUIRE_VERIFIED_EMAIL \
-    TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE RP_ID RP_ORIGIN; do
+    TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE RP_ID RP_ORIGIN \
+    AWS_ENDPOINT_URL_SQS WEBHOOK_URLS WEBHOOK_SECRET WEBHOOK_QUEUE_URL WEBHOOK_DEAD_LETTER_QUEUE_URL \
+    WEBHOOK_RETRY_SECONDS WEBHOOK_TIMEOUT_MS; do
     if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$file"; fi
   done
   cleanup_files+=("$file")

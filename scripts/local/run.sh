@@ -9,6 +9,9 @@ source "$(dirname "$0")/../lib.sh"
 use_dynamodb 8000
 use_ses 8005
 use_signing_keys
+# Webhooks: to WEBHOOK_URLS (with WEBHOOK_SECRET) when set, else to a local
+# receiver whose page shows them as they arrive.
+use_webhooks
 export PUBLIC_BASE_URL=http://127.0.0.1:9000
 # Passkeys are bound to a domain (an IP address is no RP ID): they are
 # tested at http://localhost:9000/account (docs/passkeys.md).
@@ -39,6 +42,8 @@ $(key_ids | sed 's/^/                              /')
   mails                     from $MAIL_FROM through the SES emulator: see them at $SES_URL/
                             (failed ones: ${MAIL_DEAD_LETTER_FILE:-.tools/mail-dead-letters.jsonl})
   instances per function    $CONCURRENCY
+  webhooks                  to $WEBHOOK_URLS, retried after ${WEBHOOK_RETRY_SECONDS} s
+                            ${WEBHOOK_RECEIVER_URL:+(see them at $WEBHOOK_RECEIVER_URL/)}
   CORS_ALLOW_ORIGINS        $cors
   TOKEN_HOOK_URL            $hook
   RP_ID, RP_ORIGIN          $RP_ID, $RP_ORIGIN (passkeys: use http://localhost:9000/account)
@@ -63,4 +68,7 @@ watch=$!
 started_pids+=("$watch")
 # Local only: Lambda's event source mapping does this when deployed.
 start_pump "http://127.0.0.1:$watch_port/2015-03-31/functions/mailer/invocations"
+start_webhook_pumps "http://127.0.0.1:$watch_port/2015-03-31/functions/webhooks/invocations"
+# The events as they arrive, beside the functions' output.
+[ -z "${WEBHOOK_RECEIVER_LOG:-}" ] || { tail -n 0 -f "$WEBHOOK_RECEIVER_LOG" >&2 & started_pids+=("$!"); }
 wait "$watch"

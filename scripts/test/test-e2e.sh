@@ -19,7 +19,9 @@ source "$(dirname "$0")/../lib.sh"
 
 # The test binaries that run over HTTP too; the others need the in-process app
 # (faults, outage, round_trips) or no app at all (routes).
-E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys)
+E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys webhooks)
+# E2E_ONLY="webhooks logout" runs those alone.
+[ -z "${E2E_ONLY:-}" ] || read -r -a E2E_TESTS <<<"$E2E_ONLY"
 e2e_args=()
 for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 
@@ -36,6 +38,8 @@ if [ -z "${AWS_ENDPOINT_URL_SESV2:-}" ] || [ -z "${SES_PID_FILE:-}" ]; then
   use_ses "$(free_port)"
 fi
 use_signing_keys
+# Webhooks to a receiver of the run's own, through a local SQS.
+use_webhooks
 export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 # Through cargo lambda watch every request comes from 127.0.0.1, so the whole
 # suite's failed logins, and its hundreds of registrations, would share one
@@ -50,6 +54,7 @@ export SOURCE_MAILS_PER_HOUR=${SOURCE_MAILS_PER_HOUR:-100000}
 secrets=$(mktemp)
 cleanup_files+=("$secrets")
 printf 'refresh_token_secret\t%s\n' "$REFRESH_TOKEN_SECRET" >>"$secrets"
+printf 'webhook_secret\t%s\n' "${WEBHOOK_SECRET#whsec_}" >>"$secrets"
 # Each signing key's PEM body: the base64 lines of every private key.
 printf '%s' "$SIGNING_KEYS" | python3 -c '
 import json, sys
@@ -65,10 +70,12 @@ cleanup_files+=("$dead_letters")
 MAIL_DEAD_LETTER_FILE=$dead_letters PUMP_MAX_RETRIES=${PUMP_MAX_RETRIES:-4} \
   PUMP_BACKOFF_SECONDS=${PUMP_BACKOFF_SECONDS:-0.25} \
   start_pump "$API_URL/2015-03-31/functions/mailer/invocations"
+start_webhook_pumps "$API_URL/2015-03-31/functions/webhooks/invocations"
 cargo test --locked -p api-tests "${e2e_args[@]}"
 # The codes of the mails sent so far, before tests/mail.rs restarts the
 # emulator (which keeps them in memory).
 .tools/venv/bin/python scripts/test/no-secrets-in-log.py --record-mail-codes "$SES_URL" "$secrets"
 MAIL_DEAD_LETTER_FILE=$dead_letters cargo test --locked -p api-tests --test mail
 .tools/venv/bin/python scripts/test/no-secrets-in-log.py --record-mail-codes "$SES_URL" "$secrets"
-.tools/venv/bin/python scripts/test/no-secrets-in-log.py "$secrets" "$WATCH_LOG" "$PUMP_LOG"
+.tools/venv/bin/python scripts/test/no-secrets-in-log.py "$secrets" "$WATCH_LOG" "$PUMP_LOG" \
+  "$WEBHOOK_PUMP_LOG" "$QUEUE_PUMP_LOG" "$WEBHOOK_RECEIVER_LOG"

@@ -39,8 +39,8 @@ cfn-lint
 cargo test --workspace --exclude token-auth-verify --locked
 cargo test --locked -p token-auth-verify --all-features
 
-echo "test: the local stream pump never skips a record" >&2
-.tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py
+echo "test: the local stream pump never skips a record; the queue pump and the webhook receiver" >&2
+.tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py tests/pump/test_queue_pump.py
 
 echo "test: the API suite over HTTP, through cargo lambda watch" >&2
 scripts/test/test-e2e.sh
