@@ -225,26 +225,7 @@ impl Store for MemoryStore {
 
     async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
         self.check()?;
-        let mut state = self.lock();
-        let (user_id, email) = (erasure.user_id, erasure.email);
-        if state.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
-            return Ok(false);
-        }
-        if let Some(verified) = erasure.verified
-            && !state.settle_if_verified(verified)
-        {
-            return Ok(false);
-        }
-        state.users.remove(user_id);
-        state.user_id_by_email.remove(email);
-        state.verified.remove(user_id);
-        state.disabled.remove(user_id);
-        state.codes.retain(|(_, address), _| address != email);
-        state.failures.remove(&erasure.account.key);
-        state.second_factors.remove(user_id);
-        let erased = events::plain(EventType::UserDeleted, user_id, crate::now());
-        state.events.push(erased);
-        Ok(true)
+        Ok(self.lock().erase(erasure))
     }
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {

@@ -54,3 +54,29 @@ impl State {
         true
     }
 }
+
+impl State {
+    /// [`Store::erase_account`]: everything under the id and the email, with
+    /// the `user.deleted` event.
+    pub(super) fn erase(&mut self, erasure: &Erasure<'_>) -> bool {
+        let (user_id, email) = (erasure.user_id, erasure.email);
+        if self.user_id_by_email.get(email).map(String::as_str) != Some(user_id) {
+            return false;
+        }
+        if let Some(verified) = erasure.verified
+            && !self.settle_if_verified(verified)
+        {
+            return false;
+        }
+        self.users.remove(user_id);
+        self.user_id_by_email.remove(email);
+        self.verified.remove(user_id);
+        self.disabled.remove(user_id);
+        self.codes.retain(|(_, address), _| address != email);
+        self.failures.remove(&erasure.account.key);
+        self.second_factors.remove(user_id);
+        let kind = crate::webhooks::EventType::UserDeleted;
+        self.events.push(events::plain(kind, user_id, crate::now()));
+        true
+    }
+}
