@@ -414,34 +414,54 @@ async fn a_refresh_rotation_that_meets_a_transaction_is_retried() {
 
 #[tokio::test]
 async fn a_session_deletion_that_meets_a_transaction_is_retried() {
+    // One transaction: the session deleted, its webhook event written.
     let user = signed_in().await;
-    let (fake, app) = user.in_fake(vec![("DeleteItem", conflict_once())]).await;
+    let conflict = cancelled(&["TransactionConflict", "None"]);
+    let answers = vec![("TransactWriteItems", vec![conflict, written()])];
+    let (fake, app) = user.in_fake(answers).await;
     revoke_session(&app, &user.access, &some_session())
         .await
         .assert_success(200, SESSION_REVOKED);
     let operations = fake.operations();
-    assert_eq!(operations, ["BatchGetItem", "DeleteItem", "DeleteItem"]);
+    assert_eq!(
+        operations,
+        ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
+    );
 }
 
 #[tokio::test]
 async fn ending_the_other_sessions_retries_a_deletion_that_meets_a_transaction() {
     // The same retry where logout (scope=others) and password change end a
     // user's other sessions, one DeleteItem each.
+    // Of two other sessions, the first goes by DeleteItem, the last in a
+    // transaction with the webhook event: each retried.
     let user = signed_in().await;
-    let sessions = query_answer(&[user.session.clone(), user.another_session()]);
+    let third = live_session_item(&user_of(&user.access), &some_session(), "a third");
+    let sessions = query_answer(&[user.session.clone(), user.another_session(), third]);
+    let conflict = cancelled(&["TransactionConflict", "None"]);
     let (fake, app) = user
         .in_fake(vec![
             ("Query", vec![sessions]),
             ("DeleteItem", conflict_once()),
+            ("TransactWriteItems", vec![conflict, written()]),
         ])
         .await;
     logout_scope(&app, &user.access, "others")
         .await
         .assert_success(200, LOGGED_OUT);
-    let operations = fake.operations();
+    let mut operations = fake.operations();
+    // The two deletions are sent together: their order is either.
+    operations[2..].sort();
     assert_eq!(
         operations,
-        ["BatchGetItem", "Query", "DeleteItem", "DeleteItem"]
+        [
+            "BatchGetItem",
+            "Query",
+            "DeleteItem",
+            "DeleteItem",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ]
     );
 }
 
