@@ -161,7 +161,7 @@ use_webhooks() {
   fi
   queues=$(.tools/venv/bin/python - <<'PY'
 import json, os, boto3
-sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"])
+sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name=os.environ["AWS_REGION"])
 fifo = {"FifoQueue": "true"}
 dead = sqs.create_queue(QueueName="WebhookDeadLetterQueue.fifo", Attributes=fifo)["QueueUrl"]
 arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -247,7 +247,13 @@ ENV
     TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE RP_ID RP_ORIGIN \
     AWS_ENDPOINT_URL_SQS WEBHOOK_URLS WEBHOOK_SECRET WEBHOOK_QUEUE_URL WEBHOOK_DEAD_LETTER_QUEUE_URL \
     WEBHOOK_RETRY_SECONDS WEBHOOK_TIMEOUT_MS; do
-    if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$file"; fi
+    # Quoted: the env file's parser refuses a bare `+`, `/` or `=` (a
+    # whsec_ secret's base64), and has no escape for a quote.
+    case "${!name:-}" in
+      "") ;;
+      *"'"*) echo "write_function_env: $name holds a single quote" >&2; return 1 ;;
+      *) echo "$name='${!name}'" >>"$file" ;;
+    esac
   done
   cleanup_files+=("$file")
 }
