@@ -128,10 +128,15 @@ pub async fn deliver_batch(
     let mut answer = SqsBatchResponse::default();
     // A group with a message kept: its later messages wait, not overtake.
     let mut held_groups = HashSet::new();
-    let records = event["Records"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let records = event["Records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     for record in records {
         let message_id = record["messageId"].as_str().unwrap_or_default();
-        let group = record["attributes"]["MessageGroupId"].as_str().unwrap_or_default();
+        let group = record["attributes"]["MessageGroupId"]
+            .as_str()
+            .unwrap_or_default();
         let delivered = !held_groups.contains(group)
             && deliver_record(record, settings, queue, poster, now).await;
         if !delivered {
@@ -156,12 +161,24 @@ async fn deliver_record(
     let body = record["body"].as_str().unwrap_or_default();
     let Ok(delivery) = serde_json::from_str::<Delivery>(body) else {
         // Never readable: kept until the queue's redrive policy dead-letters it.
-        tracing::error!(message = record["messageId"].as_str(), "unreadable delivery");
+        tracing::error!(
+            message = record["messageId"].as_str(),
+            "unreadable delivery"
+        );
         return false;
     };
-    let (id, kind, position) = (delivery.id.as_str(), delivery.kind.as_str(), delivery.receiver);
+    let (id, kind, position) = (
+        delivery.id.as_str(),
+        delivery.kind.as_str(),
+        delivery.receiver,
+    );
     let Some(receiver) = settings.receivers.get(position) else {
-        tracing::warn!(id, kind, position, "delivery dropped: no such receiver in WEBHOOK_URLS any more");
+        tracing::warn!(
+            id,
+            kind,
+            position,
+            "delivery dropped: no such receiver in WEBHOOK_URLS any more"
+        );
         return true;
     };
     let tries: u32 = record["attributes"]["ApproximateReceiveCount"]
@@ -185,7 +202,13 @@ async fn deliver_record(
                 true
             }
             Err(error) => {
-                tracing::error!(id, kind, position, tries, "event not dead-lettered, kept: {error}");
+                tracing::error!(
+                    id,
+                    kind,
+                    position,
+                    tries,
+                    "event not dead-lettered, kept: {error}"
+                );
                 false
             }
         };

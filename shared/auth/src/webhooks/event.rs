@@ -153,8 +153,7 @@ mod tests {
 
     #[test]
     fn the_body_has_the_standard_webhooks_shape() {
-        let event = Event::new(EventType::SessionRevoked, "u1", 1_796_000_000)
-            .with("scope", "all");
+        let event = Event::new(EventType::SessionRevoked, "u1", 1_796_000_000).with("scope", "all");
         let body: Value = serde_json::from_str(&event.body()).unwrap();
         assert_eq!(
             body,

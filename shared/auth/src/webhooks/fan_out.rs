@@ -42,10 +42,15 @@ pub async fn fan_out(
     queue: &impl Queue,
 ) -> DynamoDbEventResponse {
     let mut answer = DynamoDbEventResponse::default();
-    let records = event["Records"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let records = event["Records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let mut failed = false;
     for record in records {
-        let sequence = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default();
+        let sequence = record["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap_or_default();
         if !failed && !enqueue_record(record, settings, queue).await {
             failed = true;
         }

@@ -21,7 +21,9 @@ use serde_json::Value;
 
 /// An outbox item that is an event (not a mail).
 pub fn is_event(item: &Item) -> bool {
-    item.get("kind").and_then(|kind| kind.as_s().ok()).is_some_and(|kind| kind == "event")
+    item.get("kind")
+        .and_then(|kind| kind.as_s().ok())
+        .is_some_and(|kind| kind == "event")
 }
 
 /// Which half a batch is for: `true` for the delivery queue's messages
@@ -29,3 +31,6 @@ pub fn is_event(item: &Item) -> bool {
 pub fn is_queue_batch(event: &Value) -> bool {
     event["Records"][0]["eventSource"].as_str() == Some("aws:sqs")
 }
+
+#[cfg(test)]
+mod tests;

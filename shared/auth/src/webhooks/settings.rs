@@ -46,7 +46,9 @@ impl WebhookSettings {
                 .map(str::to_owned)
                 .collect()
         };
-        let urls = set("WEBHOOK_URLS").map(|urls| list(&urls)).unwrap_or_default();
+        let urls = set("WEBHOOK_URLS")
+            .map(|urls| list(&urls))
+            .unwrap_or_default();
         if urls.len() > MAX_RECEIVERS {
             return Err(ConfigError(format!(
                 "WEBHOOK_URLS holds at most {MAX_RECEIVERS} URLs"
@@ -66,7 +68,11 @@ impl WebhookSettings {
                 .map(|secret| WebhookSecret::parse("WEBHOOK_SECRET", secret))
                 .collect::<Result<Vec<_>, _>>()?,
             None if urls.is_empty() => Vec::new(),
-            None => return Err(ConfigError("WEBHOOK_SECRET is required with WEBHOOK_URLS".into())),
+            None => {
+                return Err(ConfigError(
+                    "WEBHOOK_SECRET is required with WEBHOOK_URLS".into(),
+                ));
+            }
         };
         if !urls.is_empty() && secrets.len() != 1 && secrets.len() != urls.len() {
             return Err(ConfigError(
@@ -81,7 +87,8 @@ impl WebhookSettings {
                 secret: secrets[index.min(secrets.len() - 1)].clone(),
             })
             .collect();
-        let retry_text = set("WEBHOOK_RETRY_SECONDS").unwrap_or_else(|| DEFAULT_RETRY_SECONDS.into());
+        let retry_text =
+            set("WEBHOOK_RETRY_SECONDS").unwrap_or_else(|| DEFAULT_RETRY_SECONDS.into());
         let retry_delays = list(&retry_text)
             .iter()
             .map(|delay| delay.parse().ok().filter(|delay| *delay <= MAX_DELAY_SECONDS))
@@ -104,7 +111,9 @@ impl WebhookSettings {
                 .ok()
                 .filter(|ms| (100..=30_000).contains(ms))
                 .ok_or_else(|| {
-                    ConfigError(format!("WEBHOOK_TIMEOUT_MS must be 100 to 30000, got {raw:?}"))
+                    ConfigError(format!(
+                        "WEBHOOK_TIMEOUT_MS must be 100 to 30000, got {raw:?}"
+                    ))
                 })?,
         };
         Ok(Self {
