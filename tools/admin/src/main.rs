@@ -126,7 +126,7 @@ async fn promote(
     // taken back (the hash written over itself, only while it is still the
     // one checked), so a promotion never counts against the owner's logins.
     let settled = store
-        .set_password_hash(&attempt.verified(email, hash), hash)
+        .set_password_hash(&record.user_id, &attempt.verified(email, hash), hash)
         .await
         .map_err(|error| error.0)?;
     if !settled {
