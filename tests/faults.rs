@@ -482,18 +482,21 @@ async fn a_password_update_cancelled_for_a_conflict_is_retried() {
     change_password(&app, Some(&user.access), PASSWORD, "a brand new password")
         .await
         .assert_success(200, PASSWORD_CHANGED);
-    // The token check, the hash with its counter, the claim, the sweep before
-    // the change, the change twice, the sweep after it.
+    // The token check; the hash with its counter and the sessions' listing
+    // (issue 29: sent together, so in either order); the claim; the change
+    // (with the sessions listed) twice; the sweep after it.
+    let mut operations = fake.operations();
+    operations[1..3].sort();
     let expected = [
         "BatchGetItem",
         "BatchGetItem",
-        "UpdateItem",
         "Query",
+        "UpdateItem",
         "TransactWriteItems",
         "TransactWriteItems",
         "Query",
     ];
-    assert_eq!(fake.operations(), expected);
+    assert_eq!(operations, expected);
 }
 
 #[tokio::test]

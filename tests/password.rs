@@ -98,3 +98,35 @@ async fn a_password_change_clears_the_accounts_failed_logins() {
         .await
         .assert_success(200, LOGGED_IN);
 }
+
+#[tokio::test]
+async fn a_password_change_ends_more_sessions_than_one_transaction_holds() {
+    // Issue 29: up to MAX_ENDED_WITH_A_CHANGE other sessions end in the
+    // change's own transaction; past them, they are swept (batched deletes)
+    // before it. Either way every other session ends.
+    let test = "a_password_change_ends_more_sessions_than_one_transaction_holds";
+    let Some((app, backstage)) = app_and_backstage_or_skip(test).await else {
+        return;
+    };
+    let (_, laptop, phone) = on_laptop_and_phone(&app).await;
+    let laptop_token = laptop.token();
+    let user_id = user_of(&laptop_token);
+    backstage
+        .put_sessions(&user_id, auth::store::MAX_ENDED_WITH_A_CHANGE + 5)
+        .await;
+    change_password(
+        &app,
+        Some(&laptop_token),
+        PASSWORD,
+        "a brand new passphrase",
+    )
+    .await
+    .assert_success(200, PASSWORD_CHANGED);
+    assert_session_ended(&app, &phone).await;
+    assert_eq!(status(&app, &laptop_token).await.status, 200);
+    assert_eq!(
+        backstage.stored_sessions(&user_id).await,
+        1,
+        "only the caller's session is left"
+    );
+}

@@ -222,6 +222,35 @@ impl Backstage {
         assert!(changed.unwrap(), "{email}'s account changed");
     }
 
+    /// Puts `count` live sessions of `user_id` straight into the table, as
+    /// that many logins would have opened them.
+    pub async fn put_sessions(&self, user_id: &str, count: usize) {
+        let now = auth::now();
+        for at in 0..count {
+            let session = auth::store::Session {
+                user_id: user_id.to_owned(),
+                session_id: format!("put-behind-the-back-{at}"),
+                device: "backstage".to_owned(),
+                created_at: now,
+                last_used_at: now,
+                expires_at: now + 3600,
+                refresh_hash: format!("hash-{at}"),
+                previous_hash: None,
+                rotated_at: now,
+                sign_in: auth::store::SignIn::password(now),
+            };
+            let item = auth::store::dynamo::schema::session_item(&session);
+            self.put_user_item(item).await;
+        }
+    }
+
+    /// How many sessions of `user_id` are stored, expired ones too.
+    pub async fn stored_sessions(&self, user_id: &str) -> usize {
+        use auth::store::Store;
+        let store = self.users_store();
+        store.sessions(user_id, 0).await.unwrap().len()
+    }
+
     /// The service's store over the users table alone (profiles, login
     /// records, sessions), for writes behind the service's back.
     pub fn users_store(&self) -> auth::store::dynamo::DynamoStore {

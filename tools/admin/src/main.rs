@@ -126,7 +126,12 @@ async fn promote(
     // taken back (the hash written over itself, only while it is still the
     // one checked), so a promotion never counts against the owner's logins.
     let settled = store
-        .set_password_hash(&record.user_id, &attempt.verified(email, hash), hash)
+        .set_password_hash(
+            &record.user_id,
+            &attempt.verified(email, hash),
+            hash,
+            Default::default(),
+        )
         .await
         .map_err(|error| error.0)?;
     if !settled {

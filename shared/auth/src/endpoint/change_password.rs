@@ -5,7 +5,8 @@ use crate::http::error::{ApiError, TokenRejection};
 use crate::credentials::password;
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
-use crate::store::Store;
+use crate::store::{Ending, Store};
+use super::session_tokens::ended_with_the_change;
 use super::password_attempt::PasswordAttempt;
 use crate::throttle;
 use lambda_http::{Request, http::StatusCode};
@@ -26,13 +27,17 @@ pub const DESCRIPTION: Description = Description {
             Access::users("BatchGetItem", &[Items::Email, Items::AccountFailures]),
             Access::users("UpdateItem", &[Items::AccountFailures]),
         ],
-        // The new hash, and the counter cleared, in one transaction; the
-        // other sessions ended.
+        // The new hash, the counter cleared and the other sessions (listed
+        // with the first read) ended, in one transaction: the sessions'
+        // DeleteItem is the sweep's, below.
         &[
             Access::users("UpdateItem", &[Items::Email]),
             Access::users("DeleteItem", &[Items::AccountFailures]),
             Access::outbox("PutItem"),
         ],
+        // The sweep after it, for a session opened in between (and before
+        // it, for more sessions than one transaction holds).
+
         super::session_tokens::SESSION_SWEEP,
     ],
     example_body: Some(r#"{"current_password": "{password}", "new_password": "a new password"}"#),
@@ -43,9 +48,11 @@ pub const DESCRIPTION: Description = Description {
 ///
 /// A wrong current password is a counted failure and nothing else: no second
 /// check of the new one, which would make each counted failure two guesses.
-/// The other sessions end before the change, so a change that fails half-way
-/// (503) leaves the old password in force and the client's retry works; a
-/// second sweep after it ends any session a login opened in between.
+/// The other sessions end in the change's own transaction (issue 29), so a
+/// change that fails (503) leaves the old password and the sessions in force
+/// and the client's retry works; a sweep after it ends any session a login
+/// opened between the listing and the change. (Past
+/// [`crate::store::MAX_ENDED_WITH_A_CHANGE`] they are swept before it.)
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct PasswordBody {
@@ -67,8 +74,12 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         &profile.email,
         app.config.account_login_failures_before_delay,
     );
-    let (record, attempt) =
-        PasswordAttempt::begin(&app.store, &profile.email, account, Vec::new()).await?;
+    // The sessions to end with the change, listed alongside the password
+    // check's first read (expired ones too: 0 as "now").
+    let listed = async { Ok(app.store.sessions(&claims.sub, 0).await?) };
+    // Boxed: the handler's future is deep, and this adds to it.
+    let check = PasswordAttempt::begin_with(&app.store, &profile.email, account, Vec::new(), listed);
+    let (record, attempt, listed) = Box::pin(check).await?;
     let record = record
         .filter(|record| record.user_id == claims.sub)
         .ok_or(TokenRejection::Invalid)?;
@@ -78,16 +89,11 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     }
     let new_hash = password::hash(&new, cost).await?;
     let keep = Some(claims.sid.as_str());
-    app.store.delete_sessions(&claims.sub, keep).await?;
-    if !app
-        .store
-        .set_password_hash(
-            &claims.sub,
-            &attempt.verified(&profile.email, &record.password_hash),
-            &new_hash,
-        )
-        .await?
-    {
+    let ids = ended_with_the_change(app, &claims.sub, listed, keep).await?;
+    let ending = Ending { ids: &ids, keep };
+    let verified = attempt.verified(&profile.email, &record.password_hash);
+    let changed = app.store.set_password_hash(&claims.sub, &verified, &new_hash, ending);
+    if !changed.await? {
         return Err(ApiError::PasswordConflict);
     }
     app.store.delete_sessions(&claims.sub, keep).await?;

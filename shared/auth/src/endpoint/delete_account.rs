@@ -1,7 +1,7 @@
 use super::App;
 use super::authenticate::authenticate;
-use super::erasure::erase;
-use super::password_attempt::check_callers_password;
+use super::erasure::{erase, listed};
+use super::password_attempt::check_callers_password_with;
 use crate::credentials::{check_password, required_string};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
@@ -45,9 +45,13 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if profile.roles.is_admin() {
         return Err(ApiError::OwnAdminAccount);
     }
-    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
+    // The sessions and passkeys to erase, listed alongside the password check.
+    let listing = listed(app, &profile.user_id);
+    // Boxed: the handler's future is deep, and this adds to it.
+    let check = check_callers_password_with(app, request, &caller, &given, listing);
+    let (record, attempt, listed) = Box::pin(check).await?;
     let verified = attempt.verified(&profile.email, &record.password_hash);
-    if !erase(app, profile, Some(&verified)).await? {
+    if !Box::pin(erase(app, profile, Some(&verified), listed)).await? {
         // The password changed while we checked it (or the account went).
         return Err(ApiError::PasswordConflict);
     }

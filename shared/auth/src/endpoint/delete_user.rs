@@ -1,6 +1,6 @@
 use super::App;
-use super::admin::{admin_action, named_profile};
-use super::erasure::erase;
+use super::admin::{admin_action, named_profile, named_user};
+use super::erasure::{erase, listed};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
 use crate::store::Store;
@@ -26,11 +26,15 @@ pub const DESCRIPTION: Description = Description {
 /// register again.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "delete_user", |admin| async move {
-        let profile = named_profile(app, request).await?;
+        // The sessions and passkeys to erase, listed alongside the profile.
+        let listing = listed(app, named_user(request)?);
+        let reads = futures_util::future::try_join(named_profile(app, request), listing);
+        // Boxed: the handler's future is deep, and this adds to it.
+        let (profile, listed) = Box::pin(reads).await?;
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }
-        if !erase(app, &profile, None).await? {
+        if !Box::pin(erase(app, &profile, None, listed)).await? {
             return Err(ApiError::UserNotFound);
         }
         Ok(success(

@@ -1,10 +1,10 @@
 use super::App;
-use crate::store::AccountChange;
-use super::admin::{admin_action, named_profile, change_user};
+use super::admin::{admin_action, named_profile, named_user};
+use super::session_tokens::ended_with_the_change;
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
-use crate::store::Store;
+use crate::store::{Ending, Store};
 use crate::store::access::{Access, Items};
 use lambda_http::{Request, http::StatusCode};
 use serde_json::json;
@@ -16,10 +16,12 @@ pub const DESCRIPTION: Description = Description {
     guard: Guard::Bearer,
     needs: Needs::App,
     storage: &[
-        // The flag on profile and login record, then the sessions ended.
+        // The flag on profile and login record, and the sessions listed
+        // with the named user ended, in one transaction; then the sweep.
         super::admin::NAMED_USER,
         &[
             Access::users("UpdateItem", &[Items::User, Items::Email]),
+            Access::users("DeleteItem", &[Items::Sessions]),
             Access::outbox("PutItem"),
         ],
         super::session_tokens::SESSION_SWEEP,
@@ -32,15 +34,27 @@ pub const DESCRIPTION: Description = Description {
 /// tokens fail their next check (the token check reads the flag).
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     admin_action(app, request, "disable_user", |admin| async move {
-        let profile = named_profile(app, request).await?;
+        // The sessions to end with the flag, listed alongside the profile.
+        let listing = async { Ok(app.store.sessions(named_user(request)?, 0).await?) };
+        let reads = futures_util::future::try_join(named_profile(app, request), listing);
+        // Boxed: the handler's future is deep, and this adds to it.
+        let (profile, listed) = Box::pin(reads).await?;
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }
-        change_user(app, &profile, AccountChange::Disabled(true)).await?;
+        let ids = ended_with_the_change(app, &profile.user_id, listed, None).await?;
+        let ending = Ending {
+            ids: &ids,
+            keep: None,
+        };
+        let user_id = &profile.user_id;
+        if !app.store.disable_account(user_id, &profile.email, ending).await? {
+            return Err(ApiError::UserNotFound);
+        }
         // After the flag: a login racing this one cannot open a session
         // once the flag is set (its write checks it), and this sweep ends
-        // any opened before.
-        app.store.delete_sessions(&profile.user_id, None).await?;
+        // any opened between the listing and the flag.
+        app.store.delete_sessions(user_id, None).await?;
         Ok(success(
             StatusCode::OK,
             json!({ "message": "User disabled." }),

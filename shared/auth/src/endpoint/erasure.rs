@@ -2,9 +2,10 @@
 //! owner's `DELETE /auth/account` alike.
 
 use super::App;
+use super::session_tokens::ended_with_the_change;
 use crate::http::error::ApiError;
 use crate::store::access::{Access, Items};
-use crate::store::{Erasure, Profile, Store, Verified};
+use crate::store::{Ending, Erasure, Profile, Session, Store, Verified};
 
 /// Erasing an account's own items: profile, email claim, codes, failed
 /// logins, second factor, and its passkeys with their credential ids'
@@ -27,34 +28,61 @@ pub const ERASURE: &[Access] = &[
     ),
 ];
 
-/// Erases `profile`'s account: its sessions, its passkeys, then in one transaction its
-/// profile, email claim, pending codes, second factor and failed-login counter, then any
-/// session a login opened meanwhile. Its tokens fail their next check (no
-/// profile), its refresh tokens are dead (no session), and the email can
-/// register again. A 503 part-way leaves the account in place, to be erased
-/// by a retry. `verified`: the owner's password check, which must still hold.
+/// What an erasure lists first, alongside the reads before it (issue 29):
+/// the account's sessions, expired ones too, and whether it has passkeys.
+pub struct Listed {
+    sessions: Vec<Session>,
+    passkeys: bool,
+}
+
+/// [`Listed`] for `user_id`: two queries, sent together.
+pub async fn listed<S: Store>(app: &App<S>, user_id: &str) -> Result<Listed, ApiError> {
+    let (sessions, passkeys) =
+        futures_util::future::try_join(app.store.sessions(user_id, 0), app.store.passkeys(user_id))
+            .await?;
+    Ok(Listed {
+        sessions,
+        passkeys: !passkeys.is_empty(),
+    })
+}
+
+/// Erases `profile`'s account: its passkeys (if `listed` found any), then in
+/// one transaction its profile, email claim, pending codes, second factor,
+/// failed-login counter and the sessions `listed` found, then any session a
+/// login opened meanwhile. Its tokens fail their next check (no profile),
+/// its refresh tokens are dead (no session), and the email can register
+/// again. A 503 part-way leaves the account in place, to be erased by a
+/// retry. `verified`: the owner's password check, which must still hold.
 /// `false`: the account was gone, or its password changed, meanwhile.
 pub async fn erase<S: Store>(
     app: &App<S>,
     profile: &Profile,
     verified: Option<&Verified<'_>>,
+    listed: Listed,
 ) -> Result<bool, ApiError> {
     let account = crate::throttle::account_counter(
         &profile.email,
         app.config.account_login_failures_before_delay,
     );
-    app.store.delete_sessions(&profile.user_id, None).await?;
+    let user_id = &profile.user_id;
+    let ids = ended_with_the_change(app, user_id, listed.sessions, None).await?;
     // Passkeys first: a retry after a 503 finds the account still there.
-    app.store.delete_passkeys(&profile.user_id).await?;
+    if listed.passkeys {
+        app.store.delete_passkeys(user_id).await?;
+    }
     let erasure = Erasure {
-        user_id: &profile.user_id,
+        user_id,
         email: &profile.email,
         account: &account,
         verified,
+        ending: Ending {
+            ids: &ids,
+            keep: None,
+        },
     };
     if !app.store.erase_account(&erasure).await? {
         return Ok(false);
     }
-    app.store.delete_sessions(&profile.user_id, None).await?;
+    app.store.delete_sessions(user_id, None).await?;
     Ok(true)
 }

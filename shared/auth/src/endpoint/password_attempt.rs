@@ -4,6 +4,7 @@ use crate::http::error::ApiError;
 use crate::store::access::{Access, Items};
 use crate::store::{LoginAttempt, LoginRecord, Store, Verified};
 use crate::throttle::{self, Claim, Counter, Failures, Settlement};
+use std::future::Future;
 
 /// A password check under the account's and the source's counters: the
 /// login record read with them, then the claims on them.
@@ -36,13 +37,35 @@ impl PasswordAttempt {
         account: Counter,
         sources: Vec<Counter>,
     ) -> Result<(Option<LoginRecord>, Self), ApiError> {
+        let nothing = async { Ok(()) };
+        let (record, attempt, ()) =
+            Self::begin_with(store, email, account, sources, nothing).await?;
+        Ok((record, attempt))
+    }
+
+    /// [`PasswordAttempt::begin`], with `alongside` (a read the caller needs
+    /// next, independent of this one) sent together with the first read and
+    /// awaited with it: no round trip of its own (issue 29).
+    pub async fn begin_with<S: Store, T>(
+        store: &S,
+        email: &str,
+        account: Counter,
+        sources: Vec<Counter>,
+        alongside: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<(Option<LoginRecord>, Self, T), ApiError> {
         let counters: Vec<Counter> = std::iter::once(account.clone())
             .chain(sources.iter().cloned())
             .collect();
+        let first = store.login_attempt(email, &counters, crate::now_millis());
+        let first = async { Ok::<_, ApiError>(first.await?) };
+        let (first, got) = futures_util::future::try_join(first, alongside).await?;
+        let mut first = Some(first);
         for _ in 0..CLAIM_ROUNDS {
             let now_ms = crate::now_millis();
-            let LoginAttempt { record, failures } =
-                store.login_attempt(email, &counters, now_ms).await?;
+            let LoginAttempt { record, failures } = match first.take() {
+                Some(read) => read,
+                None => store.login_attempt(email, &counters, now_ms).await?,
+            };
             if let Some(retry_after) = throttle::wait(&counters, &failures, now_ms) {
                 return Err(ApiError::TooManyLogins { retry_after });
             }
@@ -60,7 +83,7 @@ impl PasswordAttempt {
                     clear: account,
                     release,
                 };
-                return Ok((record, Self { settlement }));
+                return Ok((record, Self { settlement }, got));
             }
             // A parallel attempt moved a counter between the read and the
             // claim: read again, and wait if it now says so.
@@ -75,13 +98,26 @@ impl PasswordAttempt {
         email: &str,
         request: &lambda_http::Request,
     ) -> Result<(Option<LoginRecord>, Self), ApiError> {
+        let nothing = async { Ok(()) };
+        let (record, attempt, ()) = Self::for_request_with(app, email, request, nothing).await?;
+        Ok((record, attempt))
+    }
+
+    /// [`PasswordAttempt::for_request`], with `alongside` as
+    /// [`PasswordAttempt::begin_with`] sends it.
+    pub async fn for_request_with<S: Store, T>(
+        app: &super::App<S>,
+        email: &str,
+        request: &lambda_http::Request,
+        alongside: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<(Option<LoginRecord>, Self, T), ApiError> {
         let config = &app.config;
         let account = throttle::account_counter(email, config.account_login_failures_before_delay);
         let sources = crate::http::request::client_address(request, config.trusted_proxy)
             .and_then(|ip| throttle::source_counter(ip, config.source_login_failures_before_delay))
             .into_iter()
             .collect();
-        Self::begin(&app.store, email, account, sources).await
+        Self::begin_with(&app.store, email, account, sources, alongside).await
     }
 
     /// What settles this attempt: for a check that is not a password's (a
@@ -118,8 +154,24 @@ pub async fn check_callers_password<S: Store>(
     caller: &super::authenticate::Caller,
     given: &str,
 ) -> Result<(LoginRecord, PasswordAttempt), ApiError> {
+    let nothing = async { Ok(()) };
+    let (record, attempt, ()) =
+        check_callers_password_with(app, request, caller, given, nothing).await?;
+    Ok((record, attempt))
+}
+
+/// [`check_callers_password`], with `alongside` sent together with its
+/// first read ([`PasswordAttempt::begin_with`]).
+pub async fn check_callers_password_with<S: Store, T>(
+    app: &super::App<S>,
+    request: &lambda_http::Request,
+    caller: &super::authenticate::Caller,
+    given: &str,
+    alongside: impl Future<Output = Result<T, ApiError>>,
+) -> Result<(LoginRecord, PasswordAttempt, T), ApiError> {
     let email = &caller.profile.email;
-    let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
+    let (record, attempt, got) =
+        PasswordAttempt::for_request_with(app, email, request, alongside).await?;
     let record = record
         .filter(|record| record.user_id == caller.claims.sub)
         .ok_or(crate::http::error::TokenRejection::Invalid)?;
@@ -128,7 +180,7 @@ pub async fn check_callers_password<S: Store>(
     if !crate::credentials::password::verify(given, hash, app.config.bcrypt_cost).await {
         return Err(ApiError::WrongPassword);
     }
-    Ok((record, attempt))
+    Ok((record, attempt, got))
 }
 
 /// Step-up: an account with a second factor changes its password, deletes

@@ -23,6 +23,28 @@ pub const SESSION_SWEEP: &[Access] = &[
     Access::outbox("PutItem"),
 ];
 
+/// The ids of the sessions `listed` (of `user_id`) that a change ends in
+/// its own transaction: all but `keep`. Past
+/// [`crate::store::MAX_ENDED_WITH_A_CHANGE`], more than one transaction
+/// holds: they are swept now, before the change ([`Store::delete_sessions`],
+/// batched deletes), and none is left for it.
+pub async fn ended_with_the_change<S: Store>(
+    app: &App<S>,
+    user_id: &str,
+    listed: Vec<Session>,
+    keep: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let ids: Vec<String> = (listed.into_iter())
+        .map(|session| session.session_id)
+        .filter(|id| Some(id.as_str()) != keep)
+        .collect();
+    if ids.len() <= crate::store::MAX_ENDED_WITH_A_CHANGE {
+        return Ok(ids);
+    }
+    app.store.delete_sessions(user_id, keep).await?;
+    Ok(Vec::new())
+}
+
 /// A new session for a user signing in (as `sign_in` says), and the refresh
 /// token that opens it.
 pub fn new_session<S: Store>(

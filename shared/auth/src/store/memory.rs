@@ -223,6 +223,21 @@ impl Store for MemoryStore {
         Ok(self.lock().change_account(user_id, email, change))
     }
 
+    async fn disable_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        ending: Ending<'_>,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        let mut state = self.lock();
+        let disabled = state.change_account(user_id, email, AccountChange::Disabled(true));
+        Ok(disabled && {
+            state.end_listed(user_id, ending);
+            true
+        })
+    }
+
     async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
         self.check()?;
         Ok(self.lock().erase(erasure))
@@ -285,6 +300,7 @@ impl Store for MemoryStore {
         user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
+        ending: Ending<'_>,
     ) -> StoreResult<bool> {
         self.check()?;
         let mut state = self.lock();
@@ -299,6 +315,7 @@ impl Store for MemoryStore {
         if let Some(user) = state.users.get_mut(&user_id) {
             user.password_hash = new_hash.to_owned();
         }
+        state.end_listed(&user_id, ending);
         let changed = events::plain(EventType::UserPasswordChanged, &user_id, crate::now());
         state.events.push(changed);
         Ok(true)

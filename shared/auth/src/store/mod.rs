@@ -141,10 +141,21 @@ pub trait Store: SecondFactors + Passkeys + Send + Sync {
         change: AccountChange,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
-    /// Erases the account's profile, email claim, pending codes and failed
-    /// logins in one transaction: `false` (nothing written) if it is gone, or
-    /// for an owner's deletion whose verified password is no longer the
-    /// account's. The sessions are the caller's ([`Store::delete_sessions`]).
+    /// Disables the account ([`AccountChange::Disabled`]) and ends the
+    /// sessions `ending` lists, in one transaction: `false` (nothing
+    /// written) for an account gone meanwhile.
+    fn disable_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        ending: Ending<'_>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Erases the account's profile, email claim, pending codes, failed
+    /// logins and the sessions its `ending` lists in one transaction: `false`
+    /// (nothing written) if it is gone, or for an owner's deletion whose
+    /// verified password is no longer the account's. Sessions opened after
+    /// the listing are the caller's ([`Store::delete_sessions`]).
     fn erase_account(
         &self,
         erasure: &Erasure<'_>,
@@ -187,13 +198,15 @@ pub trait Store: SecondFactors + Passkeys + Send + Sync {
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Replaces `user_id`'s password hash, only if it is still `old_hash` (so of two
-    /// concurrent changes, one fails rather than both "succeeding"), and
-    /// settles the password check that allowed it, in one write.
+    /// concurrent changes, one fails rather than both "succeeding"), settles
+    /// the password check that allowed it and ends the sessions `ending`, in
+    /// one write: all of it, or (on a failure) none.
     fn set_password_hash(
         &self,
         user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
+        ending: Ending<'_>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Stores a code and its mail, replacing the address's pending code of the

@@ -135,7 +135,23 @@ pub struct Erasure<'a> {
     /// the erasure settles, and which holds only while that hash is still the
     /// account's.
     pub verified: Option<&'a Verified<'a>>,
+    /// The sessions listed before, ended in the erasure's own transaction.
+    pub ending: Ending<'a>,
 }
+
+/// Sessions a change ends in its own transaction (issue 29): `ids`, of the
+/// change's user, listed before it, all but `keep`; with them the
+/// `session.revoked` event of that scope. Ending nothing: no event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ending<'a> {
+    pub ids: &'a [String],
+    pub keep: Option<&'a str>,
+}
+
+/// The most sessions a change ends in its own transaction: DynamoDB takes
+/// 100 items in one, and the change writes up to ten of its own. Past them
+/// the sessions are swept apart, in batches, before the change.
+pub const MAX_ENDED_WITH_A_CHANGE: usize = 90;
 
 /// A one-time code to be stored with the mail that carries it
 /// ([`crate::credentials::one_time_code`]): both are written together, or neither.

@@ -135,6 +135,7 @@ impl DynamoStore {
         items.push(item(delete(schema::second_factor_key(user_id)))?);
         let erased = events::plain(EventType::UserDeleted, user_id, crate::now());
         items.extend(self.put_events(&[erased])?);
+        items.extend(self.ending(user_id, erasure.ending)?);
         match erasure.verified {
             // Settling the owner's password check clears the counter too.
             Some(verified) => self.write_settled(items, verified.settlement).await,
@@ -192,6 +193,7 @@ impl DynamoStore {
         user_id: &str,
         email: &str,
         change: AccountChange,
+        ending: Vec<TransactWriteItem>,
     ) -> StoreResult<bool> {
         // What the change sets, and removes (roles: an empty set is no set).
         let (set, remove): (Vec<(String, AttributeValue)>, Option<&str>) = match &change {
@@ -262,6 +264,7 @@ impl DynamoStore {
             let kind = events::disabled_or_enabled(disabled);
             items.extend(self.put_events(&[events::plain(kind, user_id, crate::now())])?);
         }
+        items.extend(ending);
         self.conditional_transaction(items).await
     }
 }

@@ -209,7 +209,20 @@ impl Store for DynamoStore {
         email: &str,
         change: AccountChange,
     ) -> StoreResult<bool> {
-        self.write_account_change(user_id, email, change).await
+        self.write_account_change(user_id, email, change, Vec::new())
+            .await
+    }
+
+    async fn disable_account(
+        &self,
+        user_id: &str,
+        email: &str,
+        ending: Ending<'_>,
+    ) -> StoreResult<bool> {
+        let change = AccountChange::Disabled(true);
+        let ending = self.ending(user_id, ending)?;
+        self.write_account_change(user_id, email, change, ending)
+            .await
     }
 
     async fn erase_account(&self, erasure: &Erasure<'_>) -> StoreResult<bool> {
@@ -217,25 +230,7 @@ impl Store for DynamoStore {
     }
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.users_table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(schema::sessions_pk(user_id)))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut sessions = Vec::new();
-        while let Some(page) = pages.next().await {
-            for item in page.map_err(unavailable)?.items() {
-                let session = schema::session_from(item)?;
-                if session.is_live(now) {
-                    sessions.push(session);
-                }
-            }
-        }
-        Ok(sessions)
+        self.list_sessions(user_id, now).await
     }
 
     async fn rotate_refresh(
@@ -281,6 +276,7 @@ impl Store for DynamoStore {
         user_id: &str,
         verified: &Verified<'_>,
         new_hash: &str,
+        ending: Ending<'_>,
     ) -> StoreResult<bool> {
         let (email, old_hash) = (verified.email, verified.password_hash);
         let update = built(
@@ -295,6 +291,7 @@ impl Store for DynamoStore {
                 .build(),
         )?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.ending(user_id, ending)?);
         let changed = events::plain(EventType::UserPasswordChanged, user_id, crate::now());
         items.extend(self.put_events(&[changed])?);
         self.write_settled(items, verified.settlement).await

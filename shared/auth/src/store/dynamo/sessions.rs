@@ -1,12 +1,63 @@
 //! Sessions ended, behind [`Store::delete_session`] and
 //! [`Store::delete_sessions`], each with its webhook event.
 
-use super::retry::{built, conditional};
+use super::retry::{built, conditional, unavailable};
+use super::schema::s;
 use super::schema::{self, n};
 use super::*;
 use crate::store::events::{self, RevokedScope};
 
 impl DynamoStore {
+    /// The user's live sessions ([`Store::sessions`]), every page.
+    pub(super) async fn list_sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.users_table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(schema::sessions_pk(user_id)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut sessions = Vec::new();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(unavailable)?.items() {
+                let session = schema::session_from(item)?;
+                if session.is_live(now) {
+                    sessions.push(session);
+                }
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// The deletes of the sessions a change ends in its own transaction, with
+    /// their event; none for none. Unconditional: a session gone meanwhile
+    /// is no reason to refuse the change.
+    pub(super) fn ending(
+        &self,
+        user_id: &str,
+        ending: Ending<'_>,
+    ) -> StoreResult<Vec<TransactWriteItem>> {
+        if ending.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut items = Vec::with_capacity(ending.ids.len() + 1);
+        for session_id in ending.ids {
+            let delete = built(
+                Delete::builder()
+                    .table_name(&self.users_table)
+                    .set_key(Some(schema::session_key(user_id, session_id)))
+                    .build(),
+            )?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let scope = RevokedScope::keeping(ending.keep);
+        let revoked = events::sessions_revoked(user_id, scope, crate::now());
+        items.extend(self.put_events(&[revoked])?);
+        Ok(items)
+    }
+
     /// One live session ended, and its event (of `why`) written with it, in
     /// one transaction: nothing at all if the session was gone or expired.
     pub(super) async fn end_session(

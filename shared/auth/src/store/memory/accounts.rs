@@ -75,6 +75,7 @@ impl State {
         self.codes.retain(|(_, address), _| address != email);
         self.failures.remove(&erasure.account.key);
         self.second_factors.remove(user_id);
+        self.end_listed(user_id, erasure.ending);
         let kind = crate::webhooks::EventType::UserDeleted;
         self.events.push(events::plain(kind, user_id, crate::now()));
         true

@@ -54,4 +54,17 @@ impl State {
             (self.events).push(events::sessions_revoked(user_id, scope, crate::now()));
         }
     }
+
+    /// The sessions a change ends in its own write, with their event, as
+    /// DynamoDB writes them: the event whenever any were listed.
+    pub(super) fn end_listed(&mut self, user_id: &str, ending: Ending<'_>) {
+        if ending.ids.is_empty() {
+            return;
+        }
+        for session_id in ending.ids {
+            self.sessions.remove(&key(user_id, session_id));
+        }
+        let scope = RevokedScope::keeping(ending.keep);
+        (self.events).push(events::sessions_revoked(user_id, scope, crate::now()));
+    }
 }
