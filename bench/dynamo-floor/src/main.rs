@@ -1,3 +1,6 @@
+//! `bench-dynamo-floor secret COUNT SECRET_ID`: reads a Secrets Manager secret
+//! COUNT times (see `secret_floor`).
+//!
 //! `bench-dynamo-floor OP COUNT USER_ID SESSION_ID EMAIL`: issues the DynamoDB
 //! requests of one endpoint COUNT times (at most 10 000) with a bare SDK client
 //! and prints each call's duration in milliseconds, one a line. The first line
@@ -635,9 +638,35 @@ async fn client() -> Client {
     Client::new(&aws_config::defaults(BehaviorVersion::latest()).load().await)
 }
 
+/// `secret COUNT SECRET_ID`: GetSecretValue of SECRET_ID, COUNT times, on a
+/// client of its own (endpoint from AWS_ENDPOINT_URL_SECRETS_MANAGER, as for
+/// the functions): the first line is what a cold start's read of the keys
+/// costs at the least, its connection included.
+async fn secret_floor(count: u32, secret_id: &str) -> Result<(), Error> {
+    let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    for _ in 0..count {
+        let started = std::time::Instant::now();
+        client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await?;
+        println!("{:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let (Some("secret"), Some(count), Some(secret_id)) = (
+        args.first().map(String::as_str),
+        args.get(1).and_then(|c| c.parse::<u32>().ok()),
+        args.get(2),
+    ) {
+        return secret_floor(count.min(10_000), secret_id).await;
+    }
     let (op, count, [user_id, session_id, email]) = match (
         args.first(),
         args.get(1).and_then(|c| c.parse::<u32>().ok()),
