@@ -13,6 +13,10 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
+# stage TEXT: names the next stage, with the seconds since make test began,
+# so that a slow stage shows in any log (the budget is 15 minutes).
+stage() { echo "test: [${SECONDS} s] $*" >&2; }
+
 use_dynamodb "$(free_port)"
 # The mails of the HTTP run and of events/ go to an SES emulator of its own.
 use_ses "$(free_port)"
@@ -39,20 +43,20 @@ cfn-lint
 cargo test --workspace --exclude token-auth-verify --locked
 cargo test --locked -p token-auth-verify --all-features
 
-echo "test: the local stream pump never skips a record; the queue pump and the webhook receiver" >&2
+stage "the local stream pump never skips a record; the queue pump and the webhook receiver"
 .tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py tests/pump/test_queue_pump.py
 
-echo "test: the API suite over HTTP, through cargo lambda watch" >&2
+stage "the API suite over HTTP, through cargo lambda watch"
 scripts/test/test-e2e.sh
 
-echo "test: the metrics of a scenario add up, on a stack of its own" >&2
+stage "the metrics of a scenario add up, on a stack of its own"
 scripts/test/test-metrics.sh
 
 # Schemathesis and the browser each wait on their own stack more than they
 # compute (a Python generator, a headless Chromium, each over its own cargo
 # lambda watch and the binaries stage 2 built): side by side they take
 # about the longer one's time. The browser's output is shown when it ends.
-echo "test: Schemathesis over openapi.yaml, beside the account page in headless Chromium" >&2
+stage "Schemathesis over openapi.yaml, beside the account page in headless Chromium"
 browser_log=$(mktemp)
 cleanup_files+=("$browser_log")
 setsid scripts/test/test-browser.sh >"$browser_log" 2>&1 </dev/null &
@@ -61,11 +65,11 @@ started_pids+=("$browser_pid")
 scripts/test/fuzz-api.sh
 browser_status=0
 wait "$browser_pid" || browser_status=$?
-echo "test: the account page in headless Chromium (its output)" >&2
+stage "the account page in headless Chromium (its output)"
 cat "$browser_log" >&2
 [ "$browser_status" = 0 ] || { echo "test: the browser tests failed" >&2; exit "$browser_status"; }
 
-echo "test: events/ through the Lambda emulator, keys from a local Secrets Manager" >&2
+stage "events/ through the Lambda emulator, keys from a local Secrets Manager"
 # Every function's binary (the packages functions and functions-passkeys),
 # already built by stage 2's cargo lambda watch: a check, not a build (a
 # build of its own, another profile, cost minutes of CI for the same path).
@@ -76,3 +80,4 @@ use_secrets_manager "$(free_port)"
 cargo run -q --locked -p keys -- create --secret token-auth/events >/dev/null
 env -u SIGNING_KEYS -u REFRESH_TOKEN_SECRET -u PUBLIC_BASE_URL AUTH_SECRET_ID=token-auth/events \
   RIE_BOOTSTRAPS="${CARGO_TARGET_DIR:-target}/debug" .tools/venv/bin/python scripts/local/rie.py events
+stage "all passed"
