@@ -18,6 +18,8 @@
 //!                   counters; an UpdateItem claiming each counter, both at
 //!                   once; a transaction: the hash unchanged, the new session,
 //!                   the account's counter cleared, the address's released
+//!   (every change's transaction also puts its webhook event in the outbox
+//!   table, as the functions do: login, logout, register, revoke-session)
 //!   logout          TransactWriteItems: conditional put of a revoked-token
 //!                   entry and conditional delete of the session
 //!   register        UpdateItem counting the address's registration, then
@@ -27,7 +29,8 @@
 //!   refresh         GetItem of the session, consistent, then an UpdateItem
 //!                   rotating its refresh hash if it is the one read
 //!   sessions        the token check, then a Query of the user's sessions
-//!   revoke-session  the token check, then a conditional DeleteItem of a session
+//!   revoke-session  the token check, then TransactWriteItems: a conditional
+//!                   delete of a session and its webhook event
 //!   password        the token check; BatchGetItem of the login record and the
 //!                   account's counter; an UpdateItem claiming the counter; the
 //!                   other sessions ended (a Query, a DeleteItem each); a
@@ -60,7 +63,9 @@
 use auth::Config;
 use auth::credentials::one_time_code::{self, CodeKey};
 use auth::mail::outbox::{MailKind, OutboxMail};
+use auth::store::SessionEnd;
 use auth::store::dynamo::schema::{self, Item, n, s};
+use auth::store::events;
 use auth::store::{NewCode, NewUser, Session};
 use auth::throttle::{self, Counter, FAILURE_WINDOW_SECONDS};
 use aws_config::BehaviorVersion;
@@ -330,6 +335,16 @@ impl Floor {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// A webhook event put in the outbox table, as every account change's
+    /// transaction carries one (issue 27).
+    fn put_event(&self, event: &auth::webhooks::Event) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.outbox)
+            .set_item(Some(schema::event_item(event)))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     /// A fresh code of `kind` for `email` and its mail, as the functions make them.
     fn new_code(&self, kind: MailKind, email: &str) -> Result<NewCode, Error> {
         let code = one_time_code::new_code().map_err(|error| format!("{error:?}"))?;
@@ -436,12 +451,10 @@ impl Floor {
             .condition_expression("password_hash = :verified")
             .expression_attribute_values(":verified", s(hash))
             .build()?;
+        let opened = session(&self.user_id, &unique(i));
         let put = Put::builder()
             .table_name(&self.users)
-            .set_item(Some(schema::session_item(&session(
-                &self.user_id,
-                &unique(i),
-            ))))
+            .set_item(Some(schema::session_item(&opened)))
             .build()?;
         let release = Update::builder()
             .table_name(&self.users)
@@ -455,6 +468,7 @@ impl Floor {
             .transact_items(TransactWriteItem::builder().put(put).build())
             .transact_items(self.clear(&account)?)
             .transact_items(TransactWriteItem::builder().update(release).build())
+            .transact_items(self.put_event(&events::session_created(&opened))?)
             .send()
             .await?;
         Ok(())
@@ -479,6 +493,12 @@ impl Floor {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(revoke).build())
             .transact_items(TransactWriteItem::builder().delete(end).build())
+            .transact_items(self.put_event(&events::session_ended(
+                &self.user_id,
+                session_id,
+                SessionEnd::Revoked,
+                now(),
+            ))?)
             .send()
             .await?;
         Ok(())
@@ -513,6 +533,7 @@ impl Floor {
             roles: auth::roles::Roles::default(),
             email_verified: false,
         };
+        let first = session(&id, "first");
         // A client request token is at most 36 characters.
         let token: String = id
             .chars()
@@ -524,9 +545,11 @@ impl Floor {
             .transact_write_items()
             .transact_items(self.put_new(schema::profile_item(&user))?)
             .transact_items(self.put_new(schema::login_item(&user))?)
-            .transact_items(self.put_new(schema::session_item(&session(&id, "first")))?)
+            .transact_items(self.put_new(schema::session_item(&first))?)
             .transact_items(self.put(schema::code_item(&code))?)
             .transact_items(self.put_mail(&code.mail)?)
+            .transact_items(self.put_event(&events::user_created(&user, now()))?)
+            .transact_items(self.put_event(&events::session_created(&first))?)
             .client_request_token(token)
             .send()
             .await?;
@@ -541,12 +564,17 @@ impl Floor {
 
     async fn revoke_session(&self, i: u32, session_id: &str) -> Result<(), Error> {
         self.authenticate(i).await?;
-        self.client
-            .delete_item()
+        let end = Delete::builder()
             .table_name(&self.users)
             .set_key(Some(schema::session_key(&self.user_id, session_id)))
             .condition_expression(LIVE_SESSION)
             .expression_attribute_values(":now", n(now()))
+            .build()?;
+        let ended = events::session_ended(&self.user_id, session_id, SessionEnd::Revoked, now());
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(end).build())
+            .transact_items(self.put_event(&ended)?)
             .send()
             .await?;
         Ok(())
