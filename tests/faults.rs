@@ -137,15 +137,41 @@ where
     seen
 }
 
-/// Every request of a call is attempts at one operation: the first that
-/// fails ends the call, and nothing after it is tried.
+/// The requests a call sends together in its first round trip, for a call
+/// that starts with more than one (issue 29: login's read goes with its
+/// claims, one per counter: the account's (or the passkey's) and the
+/// address's).
+fn sent_together_first(name: &str) -> &'static [&'static str] {
+    match name {
+        "login" | "passkey-login" => &["BatchGetItem", "UpdateItem", "UpdateItem"],
+        _ => &[],
+    }
+}
+
+/// Every request of a call is attempts at one operation (or at the few its
+/// first round trip sends together, [`sent_together_first`]): the first
+/// that fails ends the call, and nothing after it is tried. The attempts
+/// at the most tried of them.
 fn attempts_of_one_operation(name: &str, operations: &[String]) -> usize {
     assert!(!operations.is_empty(), "{name}: storage was never asked");
+    let together = sent_together_first(name);
+    if together.is_empty() {
+        assert!(
+            operations.iter().all(|op| *op == operations[0]),
+            "{name}: went on after a failed operation: {operations:?}"
+        );
+        return operations.len();
+    }
     assert!(
-        operations.iter().all(|op| *op == operations[0]),
+        operations.iter().all(|op| together.contains(&op.as_str())),
         "{name}: went on after a failed operation: {operations:?}"
     );
-    operations.len()
+    let attempts = |first: &&str| {
+        let sent = operations.iter().filter(|op| op == first).count();
+        let copies = together.iter().filter(|op| *op == first).count();
+        sent.div_ceil(copies)
+    };
+    together.iter().map(attempts).max().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -482,11 +508,11 @@ async fn a_password_update_cancelled_for_a_conflict_is_retried() {
     change_password(&app, Some(&user.access), PASSWORD, "a brand new password")
         .await
         .assert_success(200, PASSWORD_CHANGED);
-    // The token check; the hash with its counter and the sessions' listing
-    // (issue 29: sent together, so in either order); the claim; the change
-    // (with the sessions listed) twice; the sweep after it.
+    // The token check; the hash with its counter, the claim on it and the
+    // sessions' listing (issue 29: sent together, so in any order); the
+    // change (with the sessions listed) twice; the sweep after it.
     let mut operations = fake.operations();
-    operations[1..3].sort();
+    operations[1..4].sort();
     let expected = [
         "BatchGetItem",
         "BatchGetItem",

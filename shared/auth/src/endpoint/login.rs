@@ -36,10 +36,11 @@ pub const DESCRIPTION: Description = Description {
     example_body: Some(r#"{"email": "someone@example.com", "password": "{password}"}"#),
 };
 
-/// `POST /auth/login`: one read (the account and its failed-login counters),
-/// one write claiming the attempt on the counters, one bcrypt verify (also for
-/// unknown emails), then on success one write: the new session, with the
-/// attempt settled.
+/// `POST /auth/login`: one read (the account and its failed-login counters)
+/// with the writes claiming the attempt on the counters, sent together
+/// (issue 29; past the free failures the claims follow the read), one bcrypt
+/// verify (also for unknown emails), then on success one write: the new
+/// session, with the attempt settled.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let credentials = Credentials::from_request(request)?;
     let email = &credentials.email;

@@ -30,7 +30,9 @@ impl PasswordAttempt {
     /// attempt while any counter makes it wait: before bcrypt, so waiting costs
     /// an attacker time and us nothing. Then claims the attempt's failure on
     /// every counter, conditionally on the counters still allowing it, so of
-    /// parallel attempts only as many go on as the counters allow.
+    /// parallel attempts only as many go on as the counters allow. Below the
+    /// free failures the claims need no read and go with it
+    /// ([`Store::claim_below_free`]): one round trip in all.
     pub async fn begin<S: Store>(
         store: &S,
         email: &str,
@@ -56,9 +58,21 @@ impl PasswordAttempt {
         let counters: Vec<Counter> = std::iter::once(account.clone())
             .chain(sources.iter().cloned())
             .collect();
-        let first = store.login_attempt(email, &counters, crate::now_millis());
+        // The first read goes with a claim that needs none (issue 29): it
+        // holds while every counter is below its free failures, where no
+        // read could make the attempt wait. Only past them is the claim made
+        // on what the read saw.
+        let now_ms = crate::now_millis();
+        let first = store.login_attempt(email, &counters, now_ms);
         let first = async { Ok::<_, ApiError>(first.await?) };
-        let (first, got) = futures_util::future::try_join(first, alongside).await?;
+        let below_free = store.claim_below_free(&counters, now_ms);
+        let below_free = async { Ok::<_, ApiError>(below_free.await?) };
+        let (first, claimed, got) =
+            futures_util::future::try_join3(first, below_free, alongside).await?;
+        if let Some(seen) = claimed {
+            let settlement = Self::settlement_of(account, counters.iter().zip(seen), now_ms);
+            return Ok((first.record, Self { settlement }, got));
+        }
         let mut first = Some(first);
         for _ in 0..CLAIM_ROUNDS {
             let now_ms = crate::now_millis();
@@ -71,24 +85,35 @@ impl PasswordAttempt {
             }
             let claims: Vec<(&Counter, Failures)> = counters.iter().zip(failures).collect();
             if store.claim_attempt(&claims, now_ms).await? {
-                let release = claims[1..]
-                    .iter()
-                    .map(|(counter, seen)| Claim {
-                        counter: (*counter).clone(),
-                        seen: *seen,
-                        at_ms: now_ms,
-                    })
-                    .collect();
-                let settlement = Settlement {
-                    clear: account,
-                    release,
-                };
+                let claimed = claims.iter().map(|(counter, seen)| (*counter, *seen));
+                let settlement = Self::settlement_of(account, claimed, now_ms);
                 return Ok((record, Self { settlement }, got));
             }
             // A parallel attempt moved a counter between the read and the
             // claim: read again, and wait if it now says so.
         }
         Err(ApiError::TooManyLogins { retry_after: 1 })
+    }
+
+    /// What settles the claims made at `at_ms` on `claimed` (the account's
+    /// counter first, over the failures each was seen with): the account's
+    /// cleared, the others' taken back.
+    fn settlement_of<'a>(
+        account: Counter,
+        claimed: impl Iterator<Item = (&'a Counter, Failures)>,
+        at_ms: u64,
+    ) -> Settlement {
+        let release = (claimed.skip(1))
+            .map(|(counter, seen)| Claim {
+                counter: counter.clone(),
+                seen,
+                at_ms,
+            })
+            .collect();
+        Settlement {
+            clear: account,
+            release,
+        }
     }
 
     /// [`PasswordAttempt::begin`] on the counters a login from `request`

@@ -11,7 +11,7 @@ mod state;
 use super::events;
 use super::*;
 use crate::webhooks::{Event, EventType};
-use state::{State, key, live_failures, window_end};
+use state::{State, key, live_failures};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -118,19 +118,16 @@ impl Store for MemoryStore {
         now_ms: u64,
     ) -> StoreResult<bool> {
         self.check()?;
-        let mut state = self.lock();
-        let admitted = claims.iter().all(|(counter, seen)| {
-            live_failures(&state, &counter.key, now_ms).admits(seen, counter.free_failures)
-        });
-        if admitted {
-            for (counter, _) in claims {
-                let failures = live_failures(&state, &counter.key, now_ms).and_one_more(now_ms);
-                state
-                    .failures
-                    .insert(counter.key.clone(), (failures, window_end(now_ms)));
-            }
-        }
-        Ok(admitted)
+        Ok(self.lock().claim(claims, now_ms))
+    }
+
+    async fn claim_below_free(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> StoreResult<Option<Vec<Failures>>> {
+        self.check()?;
+        Ok(self.lock().claim_below_free(counters, now_ms))
     }
 
     async fn create_session(

@@ -70,6 +70,21 @@ pub trait Store: SecondFactors + Passkeys + Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
+    /// Claims one attempt on each of `counters` as [`Store::claim_attempt`]
+    /// does, but without a read first (issue 29), so it can go with the read:
+    /// only while each counter has no failures or fewer than its free ones,
+    /// which impose no wait whatever they are. The failures each held before
+    /// (what a read would have seen), if every claim held; `None`, and
+    /// nothing stays claimed, if a counter was at or past its free failures
+    /// (or expired, not yet deleted): the caller reads and claims as before.
+    /// One write per counter, sent together: one round trip (two when one is
+    /// refused).
+    fn claim_below_free(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> impl Future<Output = StoreResult<Option<Vec<Failures>>>> + Send;
+
     /// Opens a session for a login, only if the password hash it verified is
     /// still the account's (`false` otherwise): a login that raced a password
     /// change must not leave a session the change meant to end. Settles the

@@ -218,6 +218,67 @@ impl DynamoStore {
         conditional(|| update.clone().send()).await
     }
 
+    /// [`Store::claim_below_free`]: every claim sent together; if one is
+    /// refused, the others are taken back.
+    async fn claim_all_below_free(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> StoreResult<Option<Vec<Failures>>> {
+        let each = (counters.iter()).map(|counter| self.claim_one_below_free(counter, now_ms));
+        let claimed = futures_util::future::join_all(each).await;
+        let held = |claim: &StoreResult<Option<Failures>>| claim.as_ref().ok().copied().flatten();
+        if let Some(seen) = claimed.iter().map(held).collect::<Option<Vec<_>>>() {
+            return Ok(Some(seen));
+        }
+        let taken: Vec<Claim> = (counters.iter().zip(&claimed))
+            .filter_map(|(counter, claim)| {
+                held(claim).map(|seen| Claim {
+                    counter: counter.clone(),
+                    seen,
+                    at_ms: now_ms,
+                })
+            })
+            .collect();
+        futures_util::future::try_join_all(taken.iter().map(|claim| self.take_back(claim))).await?;
+        claimed.into_iter().try_for_each(|claim| claim.map(drop))?;
+        Ok(None)
+    }
+
+    /// Claims one attempt on `counter` without a read first
+    /// ([`Store::claim_below_free`]): only while it has no item, or a live
+    /// one below its free failures. The failures it held before, if it did.
+    async fn claim_one_below_free(
+        &self,
+        counter: &Counter,
+        now_ms: u64,
+    ) -> StoreResult<Option<Failures>> {
+        let now = now_ms / 1000;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::failures_key(counter)))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, \
+                 last_failure_ms = :now_ms, expires_at = :expires",
+            )
+            // An expired item (TTL deletes late) is not counted on: the
+            // caller's read-then-claim starts it again from one.
+            .condition_expression(
+                "attribute_not_exists(pk) OR (expires_at > :now AND failures < :free)",
+            )
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":now_ms", n(now_ms))
+            .expression_attribute_values(":expires", n(now + FAILURE_WINDOW_SECONDS))
+            .expression_attribute_values(":free", n(u64::from(counter.free_failures)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
+        let claimed = retry::conditional_output(|| update.clone().send()).await?;
+        Ok(claimed.map(|output| schema::failures_from(output.attributes(), now_ms)))
+    }
+
     /// Writes `items` (a success's transaction) with the account's counter
     /// cleared in it, and takes the other claims back at the same time: `true`
     /// if the transaction's conditions held.

@@ -74,6 +74,14 @@ impl Store for DynamoStore {
         Ok(false)
     }
 
+    async fn claim_below_free(
+        &self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> StoreResult<Option<Vec<Failures>>> {
+        self.claim_all_below_free(counters, now_ms).await
+    }
+
     async fn settle_attempt(&self, settlement: &Settlement) -> StoreResult<()> {
         self.write_settled(Vec::new(), settlement).await.map(|_| ())
     }
@@ -239,22 +247,7 @@ impl Store for DynamoStore {
         new_hash: &str,
         now: u64,
     ) -> StoreResult<bool> {
-        let (user_id, session_id, old_hash) =
-            (&session.user_id, &session.session_id, &session.refresh_hash);
-        let write = self
-            .client
-            .update_item()
-            .table_name(&self.users_table)
-            .set_key(Some(schema::session_key(user_id, session_id)))
-            .update_expression(
-                "SET refresh_hash = :new, previous_hash = :old, rotated_at = :now, \
-                 last_used_at = :now",
-            )
-            .condition_expression("refresh_hash = :old")
-            .expression_attribute_values(":new", s(new_hash))
-            .expression_attribute_values(":old", s(old_hash))
-            .expression_attribute_values(":now", n(now));
-        conditional(|| write.clone().send()).await
+        self.rotate(session, new_hash, now).await
     }
 
     async fn delete_session(

@@ -70,7 +70,19 @@ fn met_transaction<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
 /// if it was made, `false` if its condition did not hold; a try that met a
 /// transaction is sent again, and any other failure is storage being
 /// unavailable.
-pub async fn conditional<O, E, R, F, Fut>(mut send: F) -> StoreResult<bool>
+pub async fn conditional<O, E, R, F, Fut>(send: F) -> StoreResult<bool>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    Ok(conditional_output(send).await?.is_some())
+}
+
+/// [`conditional`], with the write's answer if it was made (`None` if its
+/// condition did not hold).
+pub async fn conditional_output<O, E, R, F, Fut>(mut send: F) -> StoreResult<Option<O>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
@@ -81,8 +93,8 @@ where
         let sent = send();
         async move {
             match sent.await {
-                Ok(_) => Ok(Step::Done(true)),
-                Err(error) if condition_failed(&error) => Ok(Step::Done(false)),
+                Ok(output) => Ok(Step::Done(Some(output))),
+                Err(error) if condition_failed(&error) => Ok(Step::Done(None)),
                 Err(error) if met_transaction(&error) => Ok(Step::Again(())),
                 Err(error) => Err(unavailable(error)),
             }

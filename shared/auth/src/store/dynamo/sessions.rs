@@ -2,12 +2,36 @@
 //! [`Store::delete_sessions`], each with its webhook event.
 
 use super::retry::{built, conditional, unavailable};
-use super::schema::s;
-use super::schema::{self, n};
+use super::schema::{self, n, s};
 use super::*;
 use crate::store::events::{self, RevokedScope};
 
 impl DynamoStore {
+    /// A refresh token rotated ([`Store::rotate_refresh`]).
+    pub(super) async fn rotate(
+        &self,
+        session: &Session,
+        new_hash: &str,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let (user_id, session_id, old_hash) =
+            (&session.user_id, &session.session_id, &session.refresh_hash);
+        let write = self
+            .client
+            .update_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::session_key(user_id, session_id)))
+            .update_expression(
+                "SET refresh_hash = :new, previous_hash = :old, rotated_at = :now, \
+                 last_used_at = :now",
+            )
+            .condition_expression("refresh_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":now", n(now));
+        conditional(|| write.clone().send()).await
+    }
+
     /// The user's live sessions ([`Store::sessions`]), every page.
     pub(super) async fn list_sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
         let mut pages = self

@@ -142,6 +142,42 @@ impl State {
 }
 
 /// A counter's failures, zero once its window has passed.
+impl State {
+    /// [`Store::claim_attempt`]: all of `claims` or none.
+    pub(super) fn claim(&mut self, claims: &[(&Counter, Failures)], now_ms: u64) -> bool {
+        let admitted = claims.iter().all(|(counter, seen)| {
+            live_failures(self, &counter.key, now_ms).admits(seen, counter.free_failures)
+        });
+        if admitted {
+            for (counter, _) in claims {
+                let failures = live_failures(self, &counter.key, now_ms).and_one_more(now_ms);
+                (self.failures).insert(counter.key.clone(), (failures, window_end(now_ms)));
+            }
+        }
+        admitted
+    }
+
+    /// [`Store::claim_below_free`]: all of `counters` or none, each only
+    /// while it has no failures or fewer than its free ones.
+    pub(super) fn claim_below_free(
+        &mut self,
+        counters: &[Counter],
+        now_ms: u64,
+    ) -> Option<Vec<Failures>> {
+        let seen: Vec<Failures> = (counters.iter())
+            .map(|counter| live_failures(self, &counter.key, now_ms))
+            .collect();
+        let below = |(counter, seen): (&Counter, &Failures)| {
+            *seen == Failures::default() || seen.count < counter.free_failures
+        };
+        if !counters.iter().zip(&seen).all(below) {
+            return None;
+        }
+        let claims: Vec<(&Counter, Failures)> = counters.iter().zip(seen.clone()).collect();
+        self.claim(&claims, now_ms).then_some(seen)
+    }
+}
+
 pub(super) fn live_failures(state: &State, key: &str, now_ms: u64) -> Failures {
     match state.failures.get(key) {
         Some((failures, until)) if *until > now_ms / 1000 => *failures,
