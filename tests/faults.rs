@@ -140,10 +140,13 @@ where
 /// The requests a call sends together in its first round trip, for a call
 /// that starts with more than one (issue 29: login's read goes with its
 /// claims, one per counter: the account's (or the passkey's) and the
-/// address's).
+/// address's; an admin's disabling or deletion reads the user it names, and
+/// lists their sessions (and passkeys), with the token check).
 fn sent_together_first(name: &str) -> &'static [&'static str] {
     match name {
         "login" | "passkey-login" => &["BatchGetItem", "UpdateItem", "UpdateItem"],
+        "disable-user" => &["BatchGetItem", "GetItem", "Query"],
+        "delete-user" => &["BatchGetItem", "GetItem", "Query", "Query"],
         _ => &[],
     }
 }

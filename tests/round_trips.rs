@@ -151,9 +151,10 @@ impl Counted {
 //   counts hold however long either takes.)
 //   - password: the Query and the claim go with the hash's BatchGetItem, no
 //     DeleteItem round trip: 6 requests in 4 round trips (was 7 in 7).
-//   - admin: disable: the Query goes with the GetItem: 5 in 4 (was 5 in 5).
-//   - admin: delete user: both Queries (sessions, passkeys) go with the
-//     GetItem: 6 in 4 (was 6 in 6).
+//   - admin: disable: the GetItem (the named user) and the Query go with
+//     the token check: 5 in 3 (was 5 in 5).
+//   - admin: delete user: the GetItem and both Queries (sessions, passkeys)
+//     go with the token check: 6 in 3 (was 6 in 6).
 //   - delete-account: both Queries and the claims go with the BatchGetItem,
 //     the sweep's DeleteItem into the erasure: 9 in 4 (was 10 in 8).
 #[tokio::test]
@@ -326,14 +327,14 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         (3, 2),
     )
     .await;
-    // The token check; GetItem with Query (their sessions), together;
+    // The token check with GetItem and Query (their sessions), together;
     // TransactWriteItems (the flag on profile and login record, their one
     // session ended); Query (the sweep after: none).
     api.expect(
         "admin: disable",
         user(DisableUser, "/disable").token(&admin),
         200,
-        (5, 4),
+        (5, 3),
     )
     .await;
     // The token check; GetItem; TransactWriteItems.
@@ -373,7 +374,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         (3, 3),
     )
     .await;
-    // The token check; GetItem with Query (the sessions: none left) and
+    // The token check with GetItem, Query (the sessions: none left) and
     // Query (the passkeys: none here), together; TransactWriteItems
     // (profile, email claim, both codes, the counter); Query (the sweep
     // after).
@@ -381,7 +382,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         "admin: delete user",
         user(DeleteUser, "").token(&admin),
         200,
-        (6, 4),
+        (6, 3),
     )
     .await;
     // The owner: the token check; BatchGetItem (hash and counters) with

@@ -31,14 +31,37 @@ where
     F: FnOnce(Caller) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    let caller = authenticate(app, request).await?;
+    let nothing = async { Ok(()) };
+    admin_action_with(app, request, action, nothing, |caller, _| run(caller)).await
+}
+
+/// [`admin_action`], with `alongside` (the reads of the user the route
+/// names, which need nothing from the caller) sent together with the token
+/// check (issue 29), and its outcome given to `run`: an error in it is
+/// `run`'s to answer, after the admin check, so a caller who is not an
+/// admin is refused as before, however the reads went.
+pub async fn admin_action_with<'a, S, T, A, F, Fut>(
+    app: &'a App<S>,
+    request: &'a Request,
+    action: &'static str,
+    alongside: A,
+    run: F,
+) -> Result<Reply, ApiError>
+where
+    S: Store,
+    A: Future<Output = Result<T, ApiError>>,
+    F: FnOnce(Caller, Result<T, ApiError>) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let (caller, got) = futures_util::future::join(authenticate(app, request), alongside).await;
+    let caller = caller?;
     let caller_id = caller.profile.user_id.clone();
     let result = if !caller.profile.roles.is_admin() {
         Err(ApiError::AdminRequired)
     } else if app.config.require_mfa_for_admins && !caller.claims.has_mfa() {
         Err(ApiError::SecondFactorRequired)
     } else {
-        run(caller).await
+        run(caller, got).await
     };
     audit(&caller_id, action, named_user(request).ok(), &result);
     result

@@ -1,5 +1,5 @@
 use super::App;
-use super::admin::{admin_action, named_profile, named_user};
+use super::admin::{admin_action_with, named_profile, named_user};
 use super::erasure::{erase, listed};
 use crate::http::error::ApiError;
 use crate::http::response::{Reply, success};
@@ -25,12 +25,12 @@ pub const DESCRIPTION: Description = Description {
 /// `DELETE /admin/users/{id}`: erases the user ([`erase`]); the email can
 /// register again.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-    admin_action(app, request, "delete_user", |admin| async move {
-        // The sessions and passkeys to erase, listed alongside the profile.
-        let listing = listed(app, named_user(request)?);
-        let reads = futures_util::future::try_join(named_profile(app, request), listing);
-        // Boxed: the handler's future is deep, and this adds to it.
-        let (profile, listed) = Box::pin(reads).await?;
+    // The profile, and the sessions and passkeys to erase, read alongside
+    // the token check. Boxed: the handler's future is deep.
+    let listing = async { listed(app, named_user(request)?).await };
+    let reads = Box::pin(futures_util::future::try_join(named_profile(app, request), listing));
+    admin_action_with(app, request, "delete_user", reads, |admin, read| async move {
+        let (profile, listed) = read?;
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }

@@ -1,5 +1,5 @@
 use super::App;
-use super::admin::{admin_action, named_profile, named_user};
+use super::admin::{admin_action_with, named_profile, named_user};
 use super::session_tokens::ended_with_the_change;
 use super::description::{Description, Guard, Needs};
 use crate::http::error::ApiError;
@@ -33,12 +33,12 @@ pub const DESCRIPTION: Description = Description {
 /// the password is right) or refresh; every session ends, and their access
 /// tokens fail their next check (the token check reads the flag).
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
-    admin_action(app, request, "disable_user", |admin| async move {
-        // The sessions to end with the flag, listed alongside the profile.
-        let listing = async { Ok(app.store.sessions(named_user(request)?, 0).await?) };
-        let reads = futures_util::future::try_join(named_profile(app, request), listing);
-        // Boxed: the handler's future is deep, and this adds to it.
-        let (profile, listed) = Box::pin(reads).await?;
+    // The profile, and the sessions to end with the flag, read alongside
+    // the token check. Boxed: the handler's future is deep.
+    let listing = async { Ok(app.store.sessions(named_user(request)?, 0).await?) };
+    let reads = Box::pin(futures_util::future::try_join(named_profile(app, request), listing));
+    admin_action_with(app, request, "disable_user", reads, |admin, read| async move {
+        let (profile, listed) = read?;
         if profile.user_id == admin.profile.user_id {
             return Err(ApiError::OwnAdminAccount);
         }
