@@ -9,7 +9,10 @@ use crate::store::{Ending, Erasure, Profile, Session, Store, Verified};
 
 /// Erasing an account's own items: profile, email claim, codes, failed
 /// logins, second factor, and its passkeys with their credential ids'
-/// claims (listed first; its sessions are swept apart).
+/// claims (listed first). Its sessions, listed with them, end in the
+/// erasure's transaction: their Query and DeleteItem are
+/// [`super::session_tokens::SESSION_SWEEP`]'s, which the sweep after it
+/// (and, past one transaction's worth, before it) needs anyway.
 pub const ERASURE: &[Access] = &[
     Access::users("Query", &[Items::Passkeys]),
     // The events: `passkey.removed` with each passkey, `user.deleted`.

@@ -15,7 +15,8 @@ use lambda_http::{Request, http::StatusCode, http::header};
 use serde_json::json;
 
 /// Ending every session (or every other one) of an account: its sessions
-/// listed, then deleted one by one.
+/// listed, then deleted one by one (or, for a change that ends them, in the
+/// change's own transaction: [`ended_with_the_change`]).
 pub const SESSION_SWEEP: &[Access] = &[
     Access::users("Query", &[Items::Sessions]),
     Access::users("DeleteItem", &[Items::Sessions]),
