@@ -201,10 +201,16 @@ pub async fn serve_webhooks() -> Result<(), lambda_http::Error> {
 async fn app(signs: bool) -> App<DynamoStore> {
     let sdk = sdk_config().await;
     let secrets = SecretSource::from_env(&sdk);
-    let from_secret = match &secrets {
-        Some(source) => source.read().await.unwrap_or_else(|error| stop(&error)),
-        None => Vec::new(),
+    let read = async {
+        match &secrets {
+            Some(source) => source.read().await.unwrap_or_else(|error| stop(&error)),
+            None => Vec::new(),
+        }
     };
+    // The read is a network round trip (deployed, the secret's first
+    // request opens its connection too): the DynamoDB client is built while
+    // it is in flight, not after (issue 29, INIT as deployed).
+    let (from_secret, dynamodb) = tokio::join!(read, async { aws_sdk_dynamodb::Client::new(&sdk) });
     let config = Config::from_lookup(|name| {
         from_secret
             .iter()
@@ -219,7 +225,7 @@ async fn app(signs: bool) -> App<DynamoStore> {
             .unwrap_or_else(|error| stop(&crate::config::ConfigError(error)));
     }
     tracing::info!(keys = %config.signing_keys.summary(), "signing keys loaded");
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config);
+    let store = DynamoStore::new(dynamodb, &config);
     let mut app = App::new(config, store);
     app.secrets = secrets;
     app
