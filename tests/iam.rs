@@ -64,8 +64,7 @@ const STREAM_READERS: [&str; 2] = ["mailer", "webhooks"];
 const WEBHOOK_QUEUE: &str = "WebhookQueue";
 const WEBHOOK_DLQ: &str = "WebhookDeadLetterQueue";
 const WEBHOOK_SECRET: &str = "WebhookSecret";
-const WEBHOOK_SECRET_ARN: &str =
-    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${WebhookSecretName}-*";
+const WEBHOOK_SECRET_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${WebhookSecretName}-*";
 const WEBHOOKS_OWN: [&str; 3] = [WEBHOOK_QUEUE, WEBHOOK_DLQ, WEBHOOK_SECRET];
 
 /// One permission: an action on a table (a resource as the template names
@@ -391,7 +390,9 @@ fn hazards(template: &BTreeMap<String, BTreeSet<Grant>>) -> Vec<String> {
                 hazards.push(format!("{function}: the mailer's own: {grant:?}"));
             }
             if WEBHOOKS_OWN.contains(&table) && function != "webhooks" {
-                hazards.push(format!("{function}: the webhooks function's own: {grant:?}"));
+                hazards.push(format!(
+                    "{function}: the webhooks function's own: {grant:?}"
+                ));
             }
             if streams.contains(&table) && !STREAM_READERS.contains(&function.as_str()) {
                 hazards.push(format!("{function}: the outbox stream: {grant:?}"));

@@ -176,8 +176,8 @@ pub async fn serve_webhooks() -> Result<(), lambda_http::Error> {
         queue_url: settings.queue_url.clone(),
         dead_letter_queue_url: settings.dead_letter_queue_url.clone(),
     };
-    let poster = &HttpPoster::new(settings)
-        .unwrap_or_else(|error| stop(&crate::config::ConfigError(error)));
+    let poster =
+        &HttpPoster::new(settings).unwrap_or_else(|error| stop(&crate::config::ConfigError(error)));
     lambda_http::lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let answer = if is_queue_batch(&event.payload) {
