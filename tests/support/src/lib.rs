@@ -65,6 +65,10 @@
 //!   token verified with nothing but the discovery URL; the rotation cycle
 //!   over real calls (in-process); the authorizer over DynamoDB Local
 //!   (in-process); the example route without an authorizer's context.
+//! - `oidc_provider.rs`: the OpenID Connect client (`auth::oidc`, issue 28)
+//!   against the local provider (`scripts/local/oidc-provider.js`): a sign-in
+//!   through it; wrong or missing PKCE verifiers, nonce and audience
+//!   mismatches; a provider that never answers or answers garbage.
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
 //!   and `auth::Endpoint` declare the same routes; exactly the routes behind
 //!   the authorizer carry it.
