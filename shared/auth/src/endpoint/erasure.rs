@@ -8,9 +8,10 @@ use crate::store::{Erasure, Profile, Store, Verified};
 
 /// Erasing an account's own items: profile, email claim, codes, failed
 /// logins, second factor, and its passkeys with their credential ids'
-/// claims (listed first; its sessions are swept apart).
+/// claims, and its identities at other providers with their claims (listed
+/// first; its sessions are swept apart).
 pub const ERASURE: &[Access] = &[
-    Access::users("Query", &[Items::Passkeys]),
+    Access::users("Query", &[Items::Passkeys, Items::Identities]),
     // The events: `passkey.removed` with each passkey, `user.deleted`.
     Access::outbox("PutItem"),
     Access::users(
@@ -23,6 +24,8 @@ pub const ERASURE: &[Access] = &[
             Items::SecondFactor,
             Items::Passkeys,
             Items::PasskeyOwners,
+            Items::Identities,
+            Items::IdentityOwners,
         ],
     ),
 ];
@@ -46,6 +49,12 @@ pub async fn erase<S: Store>(
     app.store.delete_sessions(&profile.user_id, None).await?;
     // Passkeys first: a retry after a 503 finds the account still there.
     app.store.delete_passkeys(&profile.user_id).await?;
+    // Its links to other providers, so the identities can sign up again.
+    for identity in app.store.identities(&profile.user_id).await? {
+        app.store
+            .unlink_identity(&profile.user_id, &identity)
+            .await?;
+    }
     let erasure = Erasure {
         user_id: &profile.user_id,
         email: &profile.email,
