@@ -130,34 +130,38 @@ impl Provider {
     ) -> Result<String, OidcError> {
         let metadata = self.metadata().await?;
         let settings = &self.settings;
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "authorization_code")
-            .append_pair("code", code)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("code_verifier", verifier.as_str());
-        let mut request = self.client()?.post(&metadata.token_endpoint);
-        match metadata.client_auth() {
-            ClientAuth::Basic => {
-                let encode = |text: &str| {
-                    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-                };
-                let pair = format!(
-                    "{}:{}",
-                    encode(&settings.client_id),
-                    encode(settings.client_secret())
-                );
-                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
-                request = request.header("authorization", format!("Basic {basic}"));
+        // Built in a block: the serializer is not `Send`, and must not live
+        // across the request's await.
+        let request = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "authorization_code")
+                .append_pair("code", code)
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("code_verifier", verifier.as_str());
+            let mut request = self.client()?.post(&metadata.token_endpoint);
+            match metadata.client_auth() {
+                ClientAuth::Basic => {
+                    let encode = |text: &str| {
+                        url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+                    };
+                    let pair = format!(
+                        "{}:{}",
+                        encode(&settings.client_id),
+                        encode(settings.client_secret())
+                    );
+                    let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+                    request = request.header("authorization", format!("Basic {basic}"));
+                }
+                ClientAuth::Post => {
+                    form.append_pair("client_id", &settings.client_id)
+                        .append_pair("client_secret", settings.client_secret());
+                }
             }
-            ClientAuth::Post => {
-                form.append_pair("client_id", &settings.client_id)
-                    .append_pair("client_secret", settings.client_secret());
-            }
-        }
-        let request = request
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(form.finish());
+            request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(form.finish())
+        };
         let (status, body) = self.send(request, "token").await?;
         let answer: Option<Value> = serde_json::from_slice(&body).ok();
         if !status.is_success() {
