@@ -137,6 +137,9 @@ endpoints! {
         OauthStart => oauth_start,
         OauthCallback => oauth_callback,
         OauthToken => oauth_token,
+        OauthLink => oauth_link,
+        ListIdentities => list_identities,
+        DeleteIdentity => delete_identity,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

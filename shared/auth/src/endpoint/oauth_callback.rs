@@ -24,11 +24,9 @@ pub const DESCRIPTION: Description = Description {
         // The identity's account, else the address's account.
         &[Access::users("GetItem", &[Items::IdentityOwners, Items::User])],
         &[Access::users("BatchGetItem", &[Items::Email])],
-        // A link: the claim and the record, while the account exists.
-        &[
-            Access::users("ConditionCheckItem", &[Items::User]),
-            Access::users("PutItem", &[Items::IdentityOwners, Items::Identities]),
-        ],
+        // A link: the claim and the record (the PutItem below), while the
+        // account exists.
+        &[Access::users("ConditionCheckItem", &[Items::User])],
         // A new account: one transaction.
         &[
             Access::users(
