@@ -40,6 +40,9 @@ fi
 use_signing_keys
 # Webhooks to a receiver of the run's own, through a local SQS.
 use_webhooks
+# Sign-in with another provider: the local `mock` provider unless
+# OIDC_PROVIDERS is set (docs/oidc.md).
+use_oidc_provider
 export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 # Through cargo lambda watch every request comes from 127.0.0.1, so the whole
 # suite's failed logins, and its hundreds of registrations, would share one
