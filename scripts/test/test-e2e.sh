@@ -19,7 +19,7 @@ source "$(dirname "$0")/../lib.sh"
 
 # The test binaries that run over HTTP too; the others need the in-process app
 # (faults, outage, round_trips) or no app at all (routes).
-E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys webhooks)
+E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys webhooks oidc)
 # E2E_ONLY="webhooks logout" runs those alone.
 [ -z "${E2E_ONLY:-}" ] || read -r -a E2E_TESTS <<<"$E2E_ONLY"
 e2e_args=()
