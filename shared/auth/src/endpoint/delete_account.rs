@@ -1,8 +1,7 @@
 use super::App;
 use super::authenticate::authenticate;
 use super::erasure::erase;
-use super::password_attempt::check_callers_password;
-use crate::credentials::{check_password, required_string};
+use super::password_attempt::{confirm_caller, optional_password};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
@@ -32,6 +31,8 @@ pub const DESCRIPTION: Description = Description {
 /// throttled like a login's, so a stolen access token alone erases nothing.
 /// An admin is refused (409): demoted first (`make demote-admin`), so that
 /// no deployment loses its last admin by accident.
+/// An account with no password (made through a provider) sends no
+/// `password`: its token's sign-in must be under 5 minutes old instead.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct DeleteBody {
@@ -39,15 +40,15 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     }
     let caller = authenticate(app, request).await?;
     let body: DeleteBody = json_body(request)?;
-    let given = required_string("password", body.password)?;
-    check_password(&given)?;
+    let given = optional_password(body.password)?;
     let profile = &caller.profile;
     if profile.roles.is_admin() {
         return Err(ApiError::OwnAdminAccount);
     }
-    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
-    let verified = attempt.verified(&profile.email, &record.password_hash);
-    if !erase(app, profile, Some(&verified)).await? {
+    // An account with no password confirms with a recent sign-in instead.
+    let (record, attempt) = confirm_caller(app, request, &caller, given.as_deref()).await?;
+    let verified = (attempt.as_ref()).map(|attempt| attempt.verified(&profile.email, &record.password_hash));
+    if !erase(app, profile, verified.as_ref()).await? {
         // The password changed while we checked it (or the account went).
         return Err(ApiError::PasswordConflict);
     }

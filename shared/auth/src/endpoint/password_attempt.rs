@@ -161,6 +161,20 @@ pub fn recent_sign_in(claims: &crate::tokens::access::Claims, now: u64) -> Resul
     }
 }
 
+/// The `password` of a body that confirms a change: optional (an account
+/// without one confirms with a recent sign-in), checked for its length
+/// when given.
+pub fn optional_password(password: Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    let given = match password {
+        None | Some(serde_json::Value::Null) => None,
+        password => Some(crate::credentials::required_string("password", password)?),
+    };
+    if let Some(given) = &given {
+        crate::credentials::check_password(given)?;
+    }
+    Ok(given)
+}
+
 /// The caller's identity confirmed again before a sensitive change, with
 /// step-up either way: the password `given`, as [`check_callers_password`]
 /// checks it (the attempt, to settle in the change's write); or, for an
