@@ -57,14 +57,10 @@ pub async fn open_state<S: Store>(
     let verifier = Verifier::generate()
         .map_err(|error| ApiError::Unavailable(format!("no randomness: {error}")))?;
     let callback = callback_uri(app, request, name)?;
-    let url = provider
-        .authorization_url(&callback, &state, &nonce, &verifier.challenge())
-        .await
-        .map_err(|error| ApiError::Unavailable(format!("provider {name}: {error}")))?;
     let now = crate::now();
     let opened = OauthState {
         provider: name.clone(),
-        nonce,
+        nonce: nonce.clone(),
         verifier: verifier.as_str().to_owned(),
         code_challenge,
         redirect_to: redirect_to.as_str().to_owned(),
@@ -72,8 +68,13 @@ pub async fn open_state<S: Store>(
         created_at: now,
         expires_at: now + STATE_LIFETIME_SECONDS,
     };
+    // Stored first: a provider that does not answer leaves a state its TTL
+    // deletes, and no URL is handed out for a state never stored.
     app.store.open_oauth_state(&state, &opened).await?;
-    Ok(url)
+    provider
+        .authorization_url(&callback, &state, &nonce, &verifier.challenge())
+        .await
+        .map_err(|error| ApiError::Unavailable(format!("provider {name}: {error}")))
 }
 
 /// A 302 to `to`, cached by no one.
