@@ -646,3 +646,34 @@ async fn an_account_without_a_password_confirms_with_a_fresh_sign_in() {
     assert_eq!(challenged.status, 401, "{}", challenged.body);
     assert!(challenged.body["mfa_token"].is_string());
 }
+
+#[tokio::test]
+async fn a_provider_error_or_a_foreign_issuer_goes_back_with_an_error_and_writes_nothing() {
+    if !configured("oidc") {
+        return;
+    }
+    let app = app().await;
+    for (extra, error) in [
+        ("&error=access_denied", "provider_error"),
+        ("&iss=https%3A%2F%2Fevil.example", "issuer_mismatch"),
+        ("&code=not-a-code-the-provider-issued", "provider_error"),
+    ] {
+        let verifier = Verifier::generate().unwrap();
+        let started = start(&app, &app_url(), &verifier.challenge()).await;
+        let authorize = started.location();
+        let state = authorize
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        let path = format!("/auth/oauth/mock/callback?state={}{extra}", enc(&state));
+        let back = raw(&app, "GET", &path, None, None).await;
+        assert_eq!(back.status, 302, "{extra}: {}", back.body);
+        assert_eq!(back.param("error").as_deref(), Some(error), "{extra}");
+        assert_eq!(back.param("code"), None);
+        // The state is used up all the same.
+        let again = raw(&app, "GET", &path, None, None).await;
+        assert_eq!(again.status, 400, "{extra}");
+    }
+}
