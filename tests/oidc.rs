@@ -677,3 +677,28 @@ async fn a_provider_error_or_a_foreign_issuer_goes_back_with_an_error_and_writes
         assert_eq!(again.status, 400, "{extra}");
     }
 }
+
+#[tokio::test]
+async fn starts_are_limited_per_source_address() {
+    if !configured("oidc") || over_http() {
+        return;
+    }
+    let app = in_process_app_with(|config| config.source_oauth_starts_per_hour = 2).await;
+    let ip = unique_ip();
+    let challenge = Verifier::generate().unwrap().challenge();
+    let path = format!(
+        "/auth/oauth/mock/start?redirect_to={}&code_challenge={challenge}",
+        enc(&app_url())
+    );
+    let route = auth::Endpoint::OauthStart.route();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let request = routed(request_from(&ip, Body::Empty), route, &path);
+        let answer = Box::pin(auth::Endpoint::OauthStart.handle(&app, request)).await;
+        statuses.push(answer.status().as_u16());
+        if answer.status() == 429 {
+            assert!(answer.headers().contains_key("retry-after"));
+        }
+    }
+    assert_eq!(statuses, [302, 302, 429]);
+}
