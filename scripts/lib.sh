@@ -202,6 +202,35 @@ start_webhook_pumps() {
   echo "stack: webhooks: the $OUTBOX_TABLE stream and $WEBHOOK_QUEUE_URL to $1 (logs $WEBHOOK_PUMP_LOG, $QUEUE_PUMP_LOG)" >&2
 }
 
+# use_oidc_provider: sign-in with another provider, locally (issue 28).
+# Unless OIDC_PROVIDERS is set, starts scripts/local/oidc-provider.js (npm's
+# oauth2-mock-server, installed by scripts/setup/tools.sh into .tools/oidc) on
+# a free port and names it provider `mock`; ALLOWED_REDIRECT_URLS defaults to
+# the account page's own URLs (start_watch adds the watch's own `…/account`
+# when it chose them). Skipped, saying so, where node or the package is
+# missing. Exports OIDC_PROVIDERS, ALLOWED_REDIRECT_URLS, and OIDC_ISSUER and
+# OIDC_PROVIDER_LOG for a provider started here.
+use_oidc_provider() {
+  local port
+  if [ -z "${OIDC_PROVIDERS:-}" ]; then
+    if ! command -v node >/dev/null || [ ! -e .tools/oidc/node_modules/oauth2-mock-server/package.json ]; then
+      echo "stack: no local OpenID Connect provider (node or .tools/oidc missing: run scripts/setup/tools.sh)" >&2
+      return 0
+    fi
+    port=$(free_port)
+    export OIDC_PROVIDER_LOG=$PWD/.tools/oidc-provider-$port.log
+    start_until_ready "OpenID Connect provider" "$OIDC_PROVIDER_LOG" "oidc-provider: listening" \
+      node scripts/local/oidc-provider.js --port "$port"
+    export OIDC_ISSUER="http://127.0.0.1:$port"
+    export OIDC_PROVIDERS='[{"name":"mock","issuer":"'"$OIDC_ISSUER"'","client_id":"token-auth-local","client_secret":"local-secret","label":"Mock provider"}]'
+    echo "stack: OpenID Connect provider \`mock\` on $OIDC_ISSUER (log $OIDC_PROVIDER_LOG)" >&2
+  fi
+  if [ -z "${ALLOWED_REDIRECT_URLS:-}" ]; then
+    export ALLOWED_REDIRECT_URLS="http://localhost:9000/account,http://127.0.0.1:9000/account"
+    export OIDC_REDIRECTS_DEFAULTED=1
+  fi
+}
+
 # env_file_json JSON: the JSON document on one line, such that an env file for
 # cargo lambda watch can carry it in single quotes. Its parser (env-file-reader) turns every
 # `\n` into a newline, in any quotes, and has no escape for a backslash: the
@@ -245,6 +274,7 @@ ENV
     PUBLIC_BASE_URL \
     TOKEN_AUDIENCE MAILS_PER_EMAIL_PER_HOUR SOURCE_MAILS_PER_HOUR REQUIRE_VERIFIED_EMAIL \
     TOKEN_HOOK_URL TOKEN_HOOK_SECRET TOKEN_HOOK_TIMEOUT_MS TOKEN_HOOK_FAILURE RP_ID RP_ORIGIN \
+    OIDC_PROVIDERS ALLOWED_REDIRECT_URLS SOURCE_OAUTH_STARTS_PER_HOUR \
     AWS_ENDPOINT_URL_SQS WEBHOOK_URLS WEBHOOK_SECRET WEBHOOK_QUEUE_URL WEBHOOK_DEAD_LETTER_QUEUE_URL \
     WEBHOOK_RETRY_SECONDS WEBHOOK_TIMEOUT_MS; do
     # Quoted: the env file's parser refuses a bare `+`, `/` or `=` (a
@@ -304,6 +334,10 @@ start_watch() {
   # Passkeys: an IP address is no RP ID; the tests' soft authenticator
   # claims this origin (docs/passkeys.md).
   export RP_ID=localhost RP_ORIGIN="http://localhost:$port"
+  # A sign-in with a provider may come back to the watch's own account page.
+  if [ "${OIDC_REDIRECTS_DEFAULTED:-}" = 1 ]; then
+    ALLOWED_REDIRECT_URLS="$ALLOWED_REDIRECT_URLS,$PUBLIC_BASE_URL/account,http://localhost:$port/account"
+  fi
   watch_port=$port
   [ -z "${CORS_ALLOW_ORIGINS:-}" ] || watch_port=$(free_port)
   env_file=$(mktemp)

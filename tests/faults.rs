@@ -63,7 +63,16 @@ fn every_call() -> Vec<Call> {
             Call {
                 name: description.function,
                 method: description.method,
-                path: description.route.replace("{id}", &id),
+                path: description
+                    .route
+                    .replace("{id}", &id)
+                    .replace("{provider}", "mock")
+                    + match description.function {
+                        // What gets a sign-in with a provider to storage.
+                        "oauth-start" => OAUTH_START_QUERY,
+                        "oauth-callback" => "?code=x&state=AAAAAAAAAAAAAAAAAAAAAA",
+                        _ => "",
+                    },
                 bearer: (description.guard == Guard::Bearer).then(|| bearer.clone()),
                 body: description.example_body.map(|body| {
                     body.replace("{refresh_token}", &refresh)
@@ -91,6 +100,9 @@ fn every_call() -> Vec<Call> {
     }
     calls
 }
+
+/// A start's query: a redirect_to [`local_config`] allows, a challenge.
+const OAUTH_START_QUERY: &str = "?redirect_to=http%3A%2F%2Flocalhost%3A9000%2Faccount&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// The in-process app over a fake DynamoDB.
 async fn app_over(fake: &FakeDynamo) -> TestApp {
@@ -146,7 +158,7 @@ fn sent_together_first(name: &str) -> &'static [&'static str] {
     match name {
         "login" | "passkey-login" => &["BatchGetItem", "UpdateItem", "UpdateItem"],
         "disable-user" => &["BatchGetItem", "GetItem", "Query"],
-        "delete-user" => &["BatchGetItem", "GetItem", "Query", "Query"],
+        "delete-user" => &["BatchGetItem", "GetItem", "Query", "Query", "Query"],
         _ => &[],
     }
 }

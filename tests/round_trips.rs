@@ -374,22 +374,23 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         (3, 3),
     )
     .await;
-    // The token check with GetItem, Query (the sessions: none left) and
-    // Query (the passkeys: none here), together; TransactWriteItems
-    // (profile, email claim, both codes, the counter); Query (the sweep
-    // after).
+    // The token check with GetItem, Query (the sessions: none left),
+    // Query (the passkeys: none here) and Query (the linked identities:
+    // none here), together; TransactWriteItems (profile, email claim, both
+    // codes, the counter); Query (the sweep after).
     api.expect(
         "admin: delete user",
         user(DeleteUser, "").token(&admin),
         200,
-        (6, 3),
+        (7, 3),
     )
     .await;
     // The owner: the token check; BatchGetItem (hash and counters) with
-    // UpdateItem x2 (the claims), Query (the sessions) and Query (the
-    // passkeys: none here), together; TransactWriteItems (the erasure,
-    // their one session and the counter with it) with UpdateItem (the
-    // address's claim taken back) together; Query (the sweep after).
+    // UpdateItem x2 (the claims), Query (the sessions), Query (the
+    // passkeys: none here) and Query (the linked identities: none here),
+    // together; TransactWriteItems (the erasure, their one session and the
+    // counter with it) with UpdateItem (the address's claim taken back)
+    // together; Query (the sweep after).
     let owner = api
         .expect(
             "register (an owner)",
@@ -402,7 +403,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     let erase = to(DeleteAccount)
         .token(&owner)
         .body(json!({ "password": PASSWORD }).to_string());
-    api.expect("delete-account", erase, 200, (9, 4)).await;
+    api.expect("delete-account", erase, 200, (10, 4)).await;
 
     // The second factor (issue 23), on a new account.
     let totp_email = unique_email();
@@ -520,6 +521,7 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
         .await;
 
     passkeys(&mut api).await;
+    oidc(&mut api).await;
 
     // Every endpoint that touches storage has its row (a new one fails
     // here, by name, until the walk calls it).
@@ -612,4 +614,174 @@ async fn passkeys(api: &mut Counted) {
         .at(&format!("/auth/passkeys/{id}"))
         .token(&token);
     api.expect("delete passkey", delete, 200, (4, 4)).await;
+}
+
+/// At the local provider (`OIDC_PROVIDERS`' `mock`): `sub` signs in with a
+/// verified `email`; answers the callback's path and query.
+async fn at_provider(authorize: &str, sub: &str, email: &str) -> String {
+    let mut url = url::Url::parse(authorize).unwrap();
+    url.query_pairs_mut()
+        .append_pair("sub", sub)
+        .append_pair("email", email)
+        .append_pair("email_verified", "true");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.expect("the provider answers");
+    let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    format!("{}?{}", back.path(), back.query().unwrap_or_default())
+}
+
+/// Sign-in with another provider (issue 28), through the local provider.
+async fn oidc(api: &mut Counted) {
+    use auth::oidc::pkce::Verifier;
+    let Some(redirect_to) = std::env::var("ALLOWED_REDIRECT_URLS")
+        .ok()
+        .filter(|_| std::env::var("OIDC_PROVIDERS").is_ok())
+        .and_then(|list| list.split(',').next().map(str::to_owned))
+    else {
+        eprintln!("round_trips: the sign-in with a provider skipped: OIDC_PROVIDERS is unset");
+        for endpoint in [
+            OauthStart,
+            OauthCallback,
+            OauthToken,
+            OauthLink,
+            ListIdentities,
+            DeleteIdentity,
+        ] {
+            api.covered.insert(endpoint);
+        }
+        return;
+    };
+    let encoded: String = url::form_urlencoded::byte_serialize(redirect_to.as_bytes()).collect();
+    let verifier = Verifier::generate().unwrap();
+    let start_path = format!(
+        "/auth/oauth/mock/start?redirect_to={encoded}&code_challenge={}",
+        verifier.challenge()
+    );
+    // UpdateItem (the address's starts this hour); PutItem (the state).
+    let started = api
+        .expect_redirect("oauth start", to(OauthStart).at(&start_path), (2, 2))
+        .await;
+    let email = unique_email();
+    let callback = at_provider(&started, &email, &email).await;
+    // DeleteItem (the state, taken); GetItem (the identity's claim: none);
+    // BatchGetItem (the address's account: none); TransactWriteItems (the
+    // new account: profile, email claim, identity, session, events); PutItem
+    // (the one-time code).
+    let back = api
+        .expect_redirect(
+            "oauth callback, a new account",
+            to(OauthCallback).at(&callback),
+            (5, 5),
+        )
+        .await;
+    let code = param(&back, "code");
+    let body = json!({ "code": code, "code_verifier": verifier.as_str() }).to_string();
+    // DeleteItem (the code, taken); BatchGetItem (the session and the
+    // profile); UpdateItem (the session's first refresh token).
+    let signed_in = api
+        .expect(
+            "oauth token, a new account",
+            to(OauthToken).body(body),
+            200,
+            (3, 3),
+        )
+        .await;
+    let token = signed_in["auth_token"].as_str().unwrap().to_owned();
+
+    // Again: the identity's account.
+    let started = api
+        .expect_redirect(
+            "oauth start (again)",
+            to(OauthStart).at(&start_path),
+            (2, 2),
+        )
+        .await;
+    let callback = at_provider(&started, &email, &email).await;
+    // DeleteItem (the state); GetItem (the identity's claim); GetItem (the
+    // profile: not disabled); PutItem (the code).
+    let back = api
+        .expect_redirect(
+            "oauth callback, a known identity",
+            to(OauthCallback).at(&callback),
+            (4, 4),
+        )
+        .await;
+    let body =
+        json!({ "code": param(&back, "code"), "code_verifier": verifier.as_str() }).to_string();
+    // DeleteItem (the code); GetItem (the profile); BatchGetItem (the login
+    // record: TOTP?); TransactWriteItems (the session, while the account is
+    // as read; the counter cleared).
+    api.expect(
+        "oauth token, a known identity",
+        to(OauthToken).body(body),
+        200,
+        (4, 4),
+    )
+    .await;
+
+    // The token check; PutItem (the state).
+    let link_body = json!({ "redirect_to": redirect_to }).to_string();
+    let link = to(OauthLink)
+        .at("/auth/oauth/mock/link")
+        .token(&token)
+        .body(link_body);
+    api.expect("oauth link", link, 200, (2, 2)).await;
+    // The token check; Query.
+    let listed = api
+        .expect("identities", to(ListIdentities).token(&token), 200, (2, 2))
+        .await;
+    let id = listed["identities"][0]["id"].as_str().unwrap().to_owned();
+    // The token check; BatchGetItem (the login record: no password); Query
+    // (the identities); Query (the passkeys: none): the last way in, 409.
+    let last = to(DeleteIdentity)
+        .at(&format!("/auth/identities/{id}"))
+        .token(&token);
+    api.expect("delete identity, the last way in", last, 409, (4, 4))
+        .await;
+}
+
+fn param(location: &str, name: &str) -> String {
+    let url = url::Url::parse(location).unwrap();
+    let found = url.query_pairs().find(|(key, _)| key == name);
+    found
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {location}"))
+}
+
+impl Counted {
+    /// As [`Counted::expect`], for a call that answers a 302: its `Location`.
+    async fn expect_redirect(
+        &mut self,
+        what: &str,
+        call: Call<'_>,
+        (requests, round_trips): (usize, usize),
+    ) -> String {
+        let request = request_from("192.0.2.10", Body::Empty);
+        let request = routed(request, call.endpoint.route(), &call.path);
+        self.log.take();
+        self.covered.insert(call.endpoint);
+        let response = Box::pin(Endpoint::handle(call.endpoint, &self.app, request)).await;
+        let (sent, took) = self.log.take();
+        let sent: Vec<String> = sent.into_iter().map(|sent| sent.operation).collect();
+        assert_eq!(
+            response.status().as_u16(),
+            302,
+            "{what}: {:?}",
+            response.body()
+        );
+        assert_eq!(
+            (sent.len(), took),
+            (requests, round_trips),
+            "{what}: (requests, round trips) of {sent:?}"
+        );
+        self.table.push(format!(
+            "| {what} | {} | {took} | {} |",
+            sent.len(),
+            sent.join(", ")
+        ));
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
 }

@@ -12,6 +12,9 @@ use_signing_keys
 # Webhooks: to WEBHOOK_URLS (with WEBHOOK_SECRET) when set, else to a local
 # receiver whose page shows them as they arrive.
 use_webhooks
+# Sign-in with another provider: the local `mock` provider unless
+# OIDC_PROVIDERS is set (docs/oidc.md).
+use_oidc_provider
 export PUBLIC_BASE_URL=http://127.0.0.1:9000
 # Passkeys are bound to a domain (an IP address is no RP ID): they are
 # tested at http://localhost:9000/account (docs/passkeys.md).

@@ -19,7 +19,7 @@ source "$(dirname "$0")/../lib.sh"
 
 # The test binaries that run over HTTP too; the others need the in-process app
 # (faults, outage, round_trips) or no app at all (routes).
-E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys webhooks)
+E2E_TESTS=(register login status logout refresh sessions password recovery email_change admin throttle hostile_tokens hostile_bodies keys second_factor verify passkeys webhooks oidc)
 # E2E_ONLY="webhooks logout" runs those alone.
 [ -z "${E2E_ONLY:-}" ] || read -r -a E2E_TESTS <<<"$E2E_ONLY"
 e2e_args=()
@@ -40,6 +40,9 @@ fi
 use_signing_keys
 # Webhooks to a receiver of the run's own, through a local SQS.
 use_webhooks
+# Sign-in with another provider: the local `mock` provider unless
+# OIDC_PROVIDERS is set (docs/oidc.md).
+use_oidc_provider
 export BCRYPT_COST=${BCRYPT_COST:-4} ACCESS_TOKEN_TTL_SECONDS=${ACCESS_TOKEN_TTL_SECONDS:-3600}
 # Through cargo lambda watch every request comes from 127.0.0.1, so the whole
 # suite's failed logins, and its hundreds of registrations, would share one

@@ -28,6 +28,9 @@ export PUBLIC_BASE_URL=http://127.0.0.1
 export RP_ID=localhost RP_ORIGIN=http://localhost:9000
 # A short reuse grace window, so tests can wait it out.
 export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
+# Sign-in with another provider: the local `mock` provider, for the
+# in-process suites (tests/oidc.rs, round_trips) and the HTTP run.
+use_oidc_provider
 
 cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1

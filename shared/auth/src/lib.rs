@@ -28,6 +28,8 @@
 //! - [`ids`]: the one shape of each id we issue.
 //! - [`webhooks`]: what happened to an account, told to the team's other
 //!   systems: events written with each change, signed deliveries.
+//! - [`oidc`]: sign-in with another provider (OpenID Connect, PKCE): the
+//!   settings, the provider client and the ID token's checks.
 
 pub mod config;
 pub mod credentials;
@@ -38,6 +40,7 @@ pub mod ids;
 pub mod mail;
 pub mod metadata;
 pub mod metrics;
+pub mod oidc;
 pub mod roles;
 pub mod runtime;
 pub mod store;

@@ -131,6 +131,11 @@ pub fn local_config() -> Config {
         "BCRYPT_COST" => Some("4".into()),
         "RP_ID" => Some("localhost".into()),
         "RP_ORIGIN" => Some(support_rp_origin()),
+        // A provider nothing answers for (the fault tests stop at storage).
+        "OIDC_PROVIDERS" => Some(
+            r#"[{"name":"mock","issuer":"http://127.0.0.1:9","client_id":"c","client_secret":"s","label":"Mock"}]"#.into(),
+        ),
+        "ALLOWED_REDIRECT_URLS" => Some("http://localhost:9000/account".into()),
         _ => None,
     })
     .unwrap()

@@ -65,6 +65,17 @@
 //!   token verified with nothing but the discovery URL; the rotation cycle
 //!   over real calls (in-process); the authorizer over DynamoDB Local
 //!   (in-process); the example route without an authorizer's context.
+//! - `oidc_provider.rs`: the OpenID Connect client (`auth::oidc`, issue 28)
+//!   against the local provider (`scripts/local/oidc-provider.js`): a sign-in
+//!   through it; wrong or missing PKCE verifiers, nonce and audience
+//!   mismatches; a provider that never answers or answers garbage.
+//! - `oidc.rs` (HTTP): sign-in with another provider (issue 28) through
+//!   the local provider: the whole flow with the redirects followed by hand,
+//!   `amr` `fed`; the linking rules (new, verified on both sides, refused);
+//!   the TOTP challenge; replayed and foreign states; the app's PKCE
+//!   verifier and single-use codes; `redirect_to` variations; link, list,
+//!   unlink (409 for the last way in); disabled and erased accounts. Skips
+//!   without `OIDC_PROVIDERS` (`use_oidc_provider` sets it).
 //! - `routes.rs`: template.yaml, the `cargo lambda watch` router, openapi.yaml
 //!   and `auth::Endpoint` declare the same routes; exactly the routes behind
 //!   the authorizer carry it.

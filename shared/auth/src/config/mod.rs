@@ -38,6 +38,8 @@ const DEFAULT_SOURCE_REGISTRATIONS_PER_HOUR: u64 = 100;
 /// Each passkey sign-in started writes a ceremony item: enough for a room of
 /// people behind one address, too few for a bot to fill the table.
 const DEFAULT_SOURCE_PASSKEY_SIGN_INS_PER_HOUR: u64 = 60;
+/// Each sign-in with a provider started writes a state item: the same room.
+const DEFAULT_SOURCE_OAUTH_STARTS_PER_HOUR: u64 = 60;
 /// Code mails one address may be sent per hour, whether or not it has an
 /// account (so the limit says nothing about which do).
 const DEFAULT_MAILS_PER_EMAIL_PER_HOUR: u64 = 5;
@@ -77,6 +79,10 @@ pub struct Config {
     /// Passkey sign-ins started (`POST /auth/passkeys/login/options`) from
     /// one source address per hour before it gets 429.
     pub source_passkey_sign_ins_per_hour: u32,
+    /// `GET /auth/oauth/{provider}/start` per source address and hour.
+    pub source_oauth_starts_per_hour: u32,
+    /// Sign-in with other providers (`OIDC_PROVIDERS`, `ALLOWED_REDIRECT_URLS`).
+    pub oidc: crate::oidc::OidcSettings,
     /// Code mails per address per hour (`MAILS_PER_EMAIL_PER_HOUR`).
     pub mails_per_email_per_hour: u32,
     /// Code mails requested per source address per hour (`SOURCE_MAILS_PER_HOUR`).
@@ -172,6 +178,7 @@ impl fmt::Debug for Config {
             .field("require_verified_email", &self.require_verified_email)
             .field("token_hook", &self.token_hook)
             .field("relying_party", &self.relying_party)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -261,6 +268,10 @@ impl Config {
             DEFAULT_SOURCE_PASSKEY_SIGN_INS_PER_HOUR,
         )?;
 
+        let source_oauth_starts_per_hour = failures_before_delay(
+            "SOURCE_OAUTH_STARTS_PER_HOUR",
+            DEFAULT_SOURCE_OAUTH_STARTS_PER_HOUR,
+        )?;
         let mails_per_email_per_hour =
             failures_before_delay("MAILS_PER_EMAIL_PER_HOUR", DEFAULT_MAILS_PER_EMAIL_PER_HOUR)?;
         let source_mails_per_hour =
@@ -301,6 +312,8 @@ impl Config {
             source_login_failures_before_delay,
             source_registrations_per_hour,
             source_passkey_sign_ins_per_hour,
+            source_oauth_starts_per_hour,
+            oidc: crate::oidc::OidcSettings::from_lookup(&lookup)?,
             mails_per_email_per_hour,
             source_mails_per_hour,
             require_verified_email,

@@ -35,6 +35,10 @@ struct SecretValue {
     /// The token hook's `whsec_…` secret, for a deployment with a hook.
     #[serde(default)]
     token_hook_secret: Option<String>,
+    /// The providers of `OIDC_PROVIDERS` (their client secrets): the list
+    /// itself, or its JSON text.
+    #[serde(default)]
+    oidc_providers: Option<serde_json::Value>,
 }
 
 impl SecretSource {
@@ -78,6 +82,13 @@ impl SecretSource {
                 .token_hook_secret
                 .map(|secret| ("TOKEN_HOOK_SECRET", secret)),
         );
+        settings.extend(value.oidc_providers.map(|providers| {
+            let json = match providers {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            ("OIDC_PROVIDERS", json)
+        }));
         Ok(settings)
     }
 

@@ -116,3 +116,34 @@ fn a_trusted_proxy_is_named_or_refused() {
     let error = with("x-forwarded-for").unwrap_err();
     assert!(error.0.contains("TRUSTED_PROXY"), "{}", error.0);
 }
+
+#[test]
+fn oidc_settings_are_read_with_the_rest() {
+    let config = Config::from_lookup(env(&complete())).unwrap();
+    assert!(config.oidc.providers.is_empty());
+    assert_eq!(config.source_oauth_starts_per_hour, 60);
+    let mut settings = complete();
+    let providers = r#"[{"name":"mock","issuer":"http://127.0.0.1:9400","client_id":"c","client_secret":"s","label":"Mock"}]"#;
+    settings.push(("OIDC_PROVIDERS", providers));
+    settings.push(("ALLOWED_REDIRECT_URLS", "http://localhost:9000/account"));
+    settings.push(("SOURCE_OAUTH_STARTS_PER_HOUR", "7"));
+    let config = Config::from_lookup(env(&settings)).unwrap();
+    assert_eq!(config.oidc.providers[0].name, "mock");
+    assert!(
+        config
+            .oidc
+            .redirects
+            .allows("http://localhost:9000/account")
+            .is_some()
+    );
+    assert_eq!(config.source_oauth_starts_per_hour, 7);
+    assert!(
+        !format!("{config:?}").contains("\"s\""),
+        "the client secret stays hidden"
+    );
+    let app = crate::App::new(config, crate::store::memory::MemoryStore::default());
+    assert!(app.provider("mock").is_some() && app.provider("other").is_none());
+    // Providers without a redirect list: refused at init.
+    settings.retain(|(name, _)| *name != "ALLOWED_REDIRECT_URLS");
+    assert!(Config::from_lookup(env(&settings)).is_err());
+}

@@ -8,6 +8,7 @@ use crate::credentials::recovery_codes::RecoveryKey;
 use crate::credentials::sealed::SealingKeys;
 use crate::hook::TokenHook;
 use crate::http::error::ApiError;
+use crate::oidc::Provider;
 use crate::store::Store;
 use crate::tokens::access::Tokens;
 use crate::tokens::refresh::RefreshKeys;
@@ -29,6 +30,9 @@ pub struct App<S> {
     pub secrets: Option<SecretSource>,
     /// Custom claims for every token, if a hook is set ([`crate::hook`]).
     pub token_hook: Option<TokenHook>,
+    /// One client per configured provider (`OIDC_PROVIDERS`), kept for the
+    /// instance's life so that discovery and JWKS are fetched once.
+    pub providers: Vec<Provider>,
 }
 
 impl<S: Store> App<S> {
@@ -43,6 +47,13 @@ impl<S: Store> App<S> {
         let sealing_keys = SealingKeys::new(&config.refresh_token_secret, &[]);
         let recovery_key = RecoveryKey::new(&config.refresh_token_secret);
         let token_hook = config.token_hook.clone().map(TokenHook::new);
+        let providers = config
+            .oidc
+            .providers
+            .iter()
+            .cloned()
+            .map(Provider::new)
+            .collect();
         Self {
             config,
             tokens,
@@ -53,11 +64,19 @@ impl<S: Store> App<S> {
             store,
             secrets: None,
             token_hook,
+            providers,
         }
     }
 }
 
 impl<S> App<S> {
+    /// The configured provider called `name`, if any.
+    pub fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .find(|provider| provider.settings().name == name)
+    }
+
     /// The `iss` of tokens issued or checked for a request API Gateway
     /// received on `domain` (see [`issuer`]).
     pub fn issuer(&self, domain: Option<&str>) -> Result<String, ApiError> {

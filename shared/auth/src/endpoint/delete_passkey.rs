@@ -20,7 +20,8 @@ pub const DESCRIPTION: Description = Description {
     needs: Needs::App,
     storage: &[
         CALLERS_RECORD,
-        &[Access::users("Query", &[Items::Passkeys])],
+        // Its passkeys; without a password, its linked identities too.
+        &[Access::users("Query", &[Items::Passkeys, Items::Identities])],
         // One transaction: the passkey and its credential id's claim.
         &[
             Access::users("DeleteItem", &[Items::Passkeys, Items::PasskeyOwners]),
@@ -32,7 +33,8 @@ pub const DESCRIPTION: Description = Description {
 
 /// `DELETE /auth/passkeys/{id}`: deletes one of the caller's passkeys
 /// (step-up where TOTP is on). An account keeps at least one way to sign
-/// in: its last passkey, with no password, is refused with 409.
+/// in: its last passkey, with no password and no linked identity, is
+/// refused with 409.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let caller = authenticate(app, request).await?;
     let id = path_param(request, "id")
@@ -45,7 +47,10 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     if !passkeys.iter().any(|passkey| passkey.credential_id == id) {
         return Err(ApiError::PasskeyNotFound);
     }
-    if !record.has_password() && passkeys.len() <= 1 {
+    if !record.has_password()
+        && passkeys.len() <= 1
+        && app.store.identities(user_id).await?.is_empty()
+    {
         return Err(ApiError::LastSignInMethod);
     }
     if !app.store.delete_passkey(user_id, id).await? {

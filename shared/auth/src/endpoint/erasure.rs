@@ -5,16 +5,17 @@ use super::App;
 use super::session_tokens::ended_with_the_change;
 use crate::http::error::ApiError;
 use crate::store::access::{Access, Items};
-use crate::store::{Ending, Erasure, Profile, Session, Store, Verified};
+use crate::store::{Ending, Erasure, Identity, Profile, Session, Store, Verified};
 
 /// Erasing an account's own items: profile, email claim, codes, failed
-/// logins, second factor, and its passkeys with their credential ids'
-/// claims (listed first). Its sessions, listed with them, end in the
+/// logins, second factor, its passkeys with their credential ids' claims,
+/// and its identities at other providers with their claims (listed first).
+/// Its sessions, listed with them, end in the
 /// erasure's transaction: their Query and DeleteItem are
 /// [`super::session_tokens::SESSION_SWEEP`]'s, which the sweep after it
 /// (and, past one transaction's worth, before it) needs anyway.
 pub const ERASURE: &[Access] = &[
-    Access::users("Query", &[Items::Passkeys]),
+    Access::users("Query", &[Items::Passkeys, Items::Identities]),
     // The events: `passkey.removed` with each passkey, `user.deleted`.
     Access::outbox("PutItem"),
     Access::users(
@@ -27,25 +28,35 @@ pub const ERASURE: &[Access] = &[
             Items::SecondFactor,
             Items::Passkeys,
             Items::PasskeyOwners,
+            Items::Identities,
+            Items::IdentityOwners,
         ],
     ),
 ];
 
 /// What an erasure lists first, alongside the reads before it (issue 29):
-/// the account's sessions, expired ones too, and whether it has passkeys.
+/// the account's sessions, expired ones too, whether it has passkeys, and
+/// its identities at other providers.
 pub struct Listed {
     sessions: Vec<Session>,
     passkeys: bool,
+    identities: Vec<Identity>,
 }
 
-/// [`Listed`] for `user_id`: two queries, sent together.
+/// [`Listed`] for `user_id`: three queries, sent together.
 pub async fn listed<S: Store>(app: &App<S>, user_id: &str) -> Result<Listed, ApiError> {
-    let (sessions, passkeys) =
-        futures_util::future::try_join(app.store.sessions(user_id, 0), app.store.passkeys(user_id))
-            .await?;
+    // Boxed: three SDK futures side by side are deep, and the handlers'
+    // futures that hold this one are deep already.
+    let (sessions, passkeys, identities) = Box::pin(futures_util::future::try_join3(
+        app.store.sessions(user_id, 0),
+        app.store.passkeys(user_id),
+        app.store.identities(user_id),
+    ))
+    .await?;
     Ok(Listed {
         sessions,
         passkeys: !passkeys.is_empty(),
+        identities,
     })
 }
 
@@ -72,6 +83,10 @@ pub async fn erase<S: Store>(
     // Passkeys first: a retry after a 503 finds the account still there.
     if listed.passkeys {
         app.store.delete_passkeys(user_id).await?;
+    }
+    // Its links to other providers, so the identities can sign up again.
+    for identity in &listed.identities {
+        Box::pin(app.store.unlink_identity(user_id, identity)).await?;
     }
     let erasure = Erasure {
         user_id,

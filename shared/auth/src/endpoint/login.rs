@@ -48,7 +48,12 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
     // bcrypt runs for unknown emails too (against a dummy hash), so both take
     // the same time.
-    let stored_hash = record.as_ref().map(|r| r.password_hash.as_str());
+    // An account with no password (made through a provider) gets the dummy
+    // hash too: refused like a wrong password, in the same time.
+    let stored_hash = record
+        .as_ref()
+        .filter(|r| r.has_password())
+        .map(|r| r.password_hash.as_str());
     let verified =
         password::verify(&credentials.password, stored_hash, app.config.bcrypt_cost).await;
     let record = match record {

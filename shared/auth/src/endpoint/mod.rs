@@ -21,6 +21,7 @@ pub mod authorizer;
 pub mod description;
 mod erasure;
 mod mailed_codes;
+mod oauth;
 #[cfg(feature = "passkeys")]
 mod passkey_ceremony;
 pub mod password_attempt;
@@ -133,6 +134,12 @@ endpoints! {
         ResetUserMfa => reset_user_mfa,
         ChangeEmail => change_email,
         ConfirmEmailChange => confirm_email_change,
+        OauthStart => oauth_start,
+        OauthCallback => oauth_callback,
+        OauthToken => oauth_token,
+        OauthLink => oauth_link,
+        ListIdentities => list_identities,
+        DeleteIdentity => delete_identity,
     }
     without_app {
         OpenidConfiguration => openid_configuration,

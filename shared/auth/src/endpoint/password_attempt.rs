@@ -238,6 +238,20 @@ pub fn recent_sign_in(claims: &crate::tokens::access::Claims, now: u64) -> Resul
     }
 }
 
+/// The `password` of a body that confirms a change: optional (an account
+/// without one confirms with a recent sign-in), checked for its length
+/// when given.
+pub fn optional_password(password: Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    let given = match password {
+        None | Some(serde_json::Value::Null) => None,
+        password => Some(crate::credentials::required_string("password", password)?),
+    };
+    if let Some(given) = &given {
+        crate::credentials::check_password(given)?;
+    }
+    Ok(given)
+}
+
 /// The caller's identity confirmed again before a sensitive change, with
 /// step-up either way: the password `given`, as [`check_callers_password`]
 /// checks it (the attempt, to settle in the change's write); or, for an
@@ -250,26 +264,46 @@ pub async fn confirm_caller<S: Store>(
     caller: &super::authenticate::Caller,
     given: Option<&str>,
 ) -> Result<(LoginRecord, Option<PasswordAttempt>), ApiError> {
+    let nothing = async { Ok(()) };
+    let (record, attempt, ()) = confirm_caller_with(app, request, caller, given, nothing).await?;
+    Ok((record, attempt))
+}
+
+/// [`confirm_caller`], with `alongside` sent together with its first read
+/// (a listing the change needs anyway: one round trip for both).
+pub async fn confirm_caller_with<S: Store, T>(
+    app: &super::App<S>,
+    request: &lambda_http::Request,
+    caller: &super::authenticate::Caller,
+    given: Option<&str>,
+    alongside: impl Future<Output = Result<T, ApiError>>,
+) -> Result<(LoginRecord, Option<PasswordAttempt>, T), ApiError> {
     let email = &caller.profile.email;
     let ours = |record: Option<LoginRecord>| {
         record
             .filter(|record| record.user_id == caller.claims.sub)
             .ok_or(crate::http::error::TokenRejection::Invalid)
     };
-    let (record, attempt) = match given {
+    let (record, attempt, got) = match given {
         Some(_) => {
-            let (record, attempt) = PasswordAttempt::for_request(app, email, request).await?;
-            (ours(record)?, Some(attempt))
+            // Boxed, as each branch's future is: the handlers' futures are deep.
+            let check = PasswordAttempt::for_request_with(app, email, request, alongside);
+            let (record, attempt, got) = Box::pin(check).await?;
+            (ours(record)?, Some(attempt), got)
         }
         None => {
-            let read = app.store.login_attempt(email, &[], crate::now_millis());
-            (ours(read.await?.record)?, None)
+            let read = async {
+                let read = app.store.login_attempt(email, &[], crate::now_millis());
+                Ok::<_, ApiError>(read.await?)
+            };
+            let (read, got) = Box::pin(futures_util::future::try_join(read, alongside)).await?;
+            (ours(read.record)?, None, got)
         }
     };
     step_up(&record, &caller.claims)?;
     if !record.has_password() {
         recent_sign_in(&caller.claims, crate::now())?;
-        return Ok((record, None));
+        return Ok((record, None, got));
     }
     let (Some(given), Some(attempt)) = (given, attempt) else {
         return Err(ApiError::bad_request("password is required."));
@@ -278,7 +312,7 @@ pub async fn confirm_caller<S: Store>(
     if !crate::credentials::password::verify(given, hash, app.config.bcrypt_cost).await {
         return Err(ApiError::WrongPassword);
     }
-    Ok((record, Some(attempt)))
+    Ok((record, Some(attempt), got))
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 use super::App;
 use super::authenticate::authenticate;
 use super::description::{Description, Guard, Needs};
-use super::password_attempt::{PASSWORD_CHECK, check_callers_password};
+use super::password_attempt::{PASSWORD_CHECK, confirm_caller, optional_password};
 use super::totp_confirm::factor_on_and_used;
-use crate::credentials::{check_password, required_string};
 use crate::http::error::ApiError;
 use crate::mail::outbox::{MailKind, OutboxMail};
 use crate::http::request::json_body;
@@ -39,6 +38,8 @@ pub const DESCRIPTION: Description = Description {
 /// secret and recovery codes deleted. Step-up: the token's sign-in must have
 /// used the second factor (403 `Second factor required.`), and the password
 /// is asked again, checked and throttled as at login.
+/// An account with no password (made through a provider) sends no
+/// `password`: its token's sign-in must be under 5 minutes old instead.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct DisableBody {
@@ -46,15 +47,15 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     }
     let caller = authenticate(app, request).await?;
     let body: DisableBody = json_body(request)?;
-    let given = required_string("password", body.password)?;
-    check_password(&given)?;
+    let given = optional_password(body.password)?;
     let user_id = &caller.claims.sub;
     factor_on_and_used(app, &caller).await?;
-    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
+    // An account with no password confirms with a recent sign-in instead.
+    let (record, attempt) = confirm_caller(app, request, &caller, given.as_deref()).await?;
     let email = &caller.profile.email;
-    let verified = attempt.verified(email, &record.password_hash);
+    let verified = (attempt.as_ref()).map(|attempt| attempt.verified(email, &record.password_hash));
     let notice = OutboxMail::notice(MailKind::TotpOff, email, crate::now());
-    let turned_off = app.store.turn_off_totp(user_id, email, Some(&verified), &notice);
+    let turned_off = app.store.turn_off_totp(user_id, email, verified.as_ref(), &notice);
     if !turned_off.await? {
         return Err(ApiError::PasswordConflict);
     }

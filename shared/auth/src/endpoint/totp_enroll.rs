@@ -1,9 +1,8 @@
 use super::App;
 use super::authenticate::authenticate;
 use super::description::{Description, Guard, Needs};
-use super::password_attempt::{PASSWORD_CHECK, check_callers_password};
+use super::password_attempt::{PASSWORD_CHECK, confirm_caller, optional_password};
 use crate::credentials::totp::{Totp, qr_svg};
-use crate::credentials::{check_password, required_string};
 use crate::http::error::ApiError;
 use crate::http::request::json_body;
 use crate::http::response::{Reply, success};
@@ -37,6 +36,8 @@ pub const DESCRIPTION: Description = Description {
 /// caller, pending until a first code confirms it (`totp-confirm`); enrolling
 /// again replaces a pending one. The secret is shown this once (base32, an
 /// `otpauth://` URI and its QR code) and stored only sealed.
+/// An account with no password (made through a provider) sends no
+/// `password`: its token's sign-in must be under 5 minutes old instead.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
     struct EnrollBody {
@@ -44,18 +45,27 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
     }
     let caller = authenticate(app, request).await?;
     let body: EnrollBody = json_body(request)?;
-    let given = required_string("password", body.password)?;
-    check_password(&given)?;
+    let given = optional_password(body.password)?;
     let user_id = &caller.claims.sub;
     if let Some(factor) = app.store.second_factor(user_id).await?
         && factor.on
     {
         return Err(ApiError::TotpAlreadyOn);
     }
-    let (record, attempt) = check_callers_password(app, request, &caller, &given).await?;
+    // An account with no password confirms with a recent sign-in instead;
+    // its write then holds while the account still has none.
+    let (record, attempt) = confirm_caller(app, request, &caller, given.as_deref()).await?;
     let secret = Totp::new_secret()?;
     let sealed = app.sealing_keys.seal(&totp_context(user_id), &secret)?;
-    let verified = attempt.verified(&caller.profile.email, &record.password_hash);
+    let email = &caller.profile.email;
+    let no_claims = crate::throttle::Settlement {
+        clear: crate::throttle::account_counter(email, app.config.account_login_failures_before_delay),
+        release: Vec::new(),
+    };
+    let verified = match &attempt {
+        Some(attempt) => attempt.verified(email, &record.password_hash),
+        None => crate::store::Verified { email, password_hash: &record.password_hash, settlement: &no_claims },
+    };
     if !app.store.begin_totp(user_id, &sealed, &verified).await? {
         // Turned on meanwhile (another enrolment confirmed), or the password
         // changed under the check.

@@ -134,6 +134,22 @@ pub enum ApiError {
     TooManyCeremonies {
         retry_after: u64,
     },
+    /// Too many sign-ins with a provider started from this address this hour.
+    TooManyOauthStarts {
+        retry_after: u64,
+    },
+    /// No provider of that name is configured.
+    UnknownProvider,
+    /// A `redirect_to` not on `ALLOWED_REDIRECT_URLS`.
+    RedirectNotAllowed,
+    /// A sign-in's `state` unknown, used, expired or of another provider.
+    InvalidOauthState,
+    /// A one-time code from a provider sign-in unknown, used or expired.
+    InvalidOauthCode,
+    /// A `code_verifier` that does not match the app's `code_challenge`.
+    CodeVerifierMismatch,
+    /// No such identity among the caller's.
+    IdentityNotFound,
     /// Storage could not answer. The detail is logged, never sent.
     Unavailable(String),
     /// The token hook failed, and its policy is to deny ([`crate::hook`]).
@@ -172,7 +188,14 @@ impl ApiError {
             Self::TooManyLogins { .. }
             | Self::TooManyRegistrations { .. }
             | Self::TooManyMails { .. }
-            | Self::TooManyCeremonies { .. } => "rate_limited",
+            | Self::TooManyCeremonies { .. }
+            | Self::TooManyOauthStarts { .. } => "rate_limited",
+            Self::UnknownProvider => "unknown_provider",
+            Self::RedirectNotAllowed => "redirect_not_allowed",
+            Self::InvalidOauthState => "invalid_state",
+            Self::InvalidOauthCode => "invalid_oauth_code",
+            Self::CodeVerifierMismatch => "code_verifier_mismatch",
+            Self::IdentityNotFound => "identity_not_found",
             Self::InvalidPasskey => "invalid_passkey",
             Self::PasskeyRejected => "passkey_rejected",
             Self::PasskeyExists => "passkey_exists",
@@ -279,6 +302,25 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many passkey sign-ins started from this address. Please try again later.",
             ),
+            Self::TooManyOauthStarts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins started from this address. Please try again later.",
+            ),
+            Self::UnknownProvider => (StatusCode::BAD_REQUEST, "Unknown provider."),
+            Self::RedirectNotAllowed => (
+                StatusCode::BAD_REQUEST,
+                "redirect_to is not an allowed URL.",
+            ),
+            Self::InvalidOauthState => (
+                StatusCode::BAD_REQUEST,
+                "Invalid, used or expired sign-in state.",
+            ),
+            Self::InvalidOauthCode => (StatusCode::BAD_REQUEST, "Invalid, used or expired code."),
+            Self::CodeVerifierMismatch => (
+                StatusCode::BAD_REQUEST,
+                "code_verifier does not match the code_challenge.",
+            ),
+            Self::IdentityNotFound => (StatusCode::NOT_FOUND, "Identity not found."),
             // The detail is for the log, which the caller writes.
             Self::Unavailable(_) | Self::TokenHookFailed(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -300,7 +342,8 @@ impl ApiError {
         if let Self::TooManyLogins { retry_after }
         | Self::TooManyRegistrations { retry_after }
         | Self::TooManyMails { retry_after }
-        | Self::TooManyCeremonies { retry_after } = self
+        | Self::TooManyCeremonies { retry_after }
+        | Self::TooManyOauthStarts { retry_after } = self
         {
             reply
                 .headers_mut()

@@ -47,6 +47,16 @@ pub enum Items {
     PasskeyFailures,
     /// Passkey sign-ins started, counted per source address and hour.
     CeremonyCounts,
+    /// Sign-ins at another provider in progress (their states).
+    OauthStates,
+    /// One-time codes handed to apps after such a sign-in.
+    AppCodes,
+    /// (provider, `sub`) claims: which account an identity belongs to.
+    IdentityOwners,
+    /// An account's linked identities.
+    Identities,
+    /// Sign-ins with a provider started, counted per source address and hour.
+    OauthStartCounts,
 }
 
 /// One action on one table, for the items of `items` (empty: any item, on

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod email_change;
+mod federation;
 mod passkeys;
 mod second_factor;
 mod sessions;

@@ -7,11 +7,16 @@
 pub mod access;
 pub mod dynamo;
 pub mod events;
+mod federation;
 pub mod memory;
 mod passkeys;
 mod records;
 mod second_factor;
 
+pub use federation::{
+    APP_CODE_LIFETIME_SECONDS, AppCode, FederatedSignUp, Federation, Identity, OauthState,
+    STATE_LIFETIME_SECONDS,
+};
 pub use passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
 pub use records::*;
 pub use second_factor::{
@@ -37,7 +42,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-pub trait Store: SecondFactors + Passkeys + Send + Sync {
+pub trait Store: SecondFactors + Passkeys + Federation + Send + Sync {
     /// Writes the user, claims the email and opens the first session (if
     /// any) in one atomic step: all or nothing, and of concurrent
     /// registrations of one email exactly one is `Created`. Also stores the

@@ -237,6 +237,15 @@ impl SignIn {
         }
     }
 
+    /// A sign-in through another provider (OpenID Connect): RFC 8176's
+    /// `fed`, never `mfa` (the provider's own factors are not taken on trust).
+    pub fn federated(now: u64) -> Self {
+        Self {
+            amr: vec!["fed".to_owned()],
+            auth_time: now,
+        }
+    }
+
     /// A sign-in with a password and a second factor (a TOTP code, or a
     /// recovery code: RFC 8176's `otp`, a one-time password either way).
     pub fn with_second_factor(now: u64) -> Self {

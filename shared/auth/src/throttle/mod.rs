@@ -89,6 +89,8 @@ pub const MAIL_KIND: &str = "mail";
 pub const PASSKEY_KIND: &str = "passkey";
 /// Passkey sign-ins started per source address and hour.
 pub const CEREMONY_KIND: &str = "ceremony";
+/// Sign-ins with another provider started, per source address and hour.
+pub const OAUTH_KIND: &str = "oauth";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
@@ -214,6 +216,13 @@ pub fn ceremony_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counte
         limit,
         now,
     ))
+}
+
+/// The hourly count of sign-ins with a provider started from `source_ip`
+/// (see [`ceremony_counter`]).
+pub fn oauth_start_counter(source_ip: &str, limit: u32, now: u64) -> Option<(Counter, u64)> {
+    let source = source_counter(source_ip, limit)?;
+    Some(hourly(&format!("{OAUTH_KIND}:{}", source.key), limit, now))
 }
 
 /// The window of [`registration_counter`] and [`mail_counters`].

@@ -42,6 +42,13 @@ fn one_of_each() -> Vec<ApiError> {
         ApiError::PasskeyNotFound,
         ApiError::LastSignInMethod,
         ApiError::TooManyCeremonies { retry_after: 1 },
+        ApiError::TooManyOauthStarts { retry_after: 1 },
+        ApiError::UnknownProvider,
+        ApiError::RedirectNotAllowed,
+        ApiError::InvalidOauthState,
+        ApiError::InvalidOauthCode,
+        ApiError::CodeVerifierMismatch,
+        ApiError::IdentityNotFound,
         ApiError::Unavailable("x".into()),
         ApiError::TokenHookFailed("x".into()),
     ];
@@ -73,6 +80,9 @@ fn listed(error: &ApiError) {
         E::EmailTaken | E::RecentSignInRequired => {}
         E::InvalidPasskey | E::PasskeyRejected | E::PasskeyExists | E::PasskeyNotFound => {}
         E::LastSignInMethod | E::TooManyCeremonies { .. } => {}
+        E::TooManyOauthStarts { .. } | E::UnknownProvider | E::RedirectNotAllowed => {}
+        E::InvalidOauthState | E::InvalidOauthCode | E::CodeVerifierMismatch => {}
+        E::IdentityNotFound => {}
     }
 }
 

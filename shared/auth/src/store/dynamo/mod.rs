@@ -12,6 +12,7 @@
 mod accounts;
 mod client;
 mod email_change;
+mod federation;
 pub mod formats;
 pub mod migrate;
 mod operations;

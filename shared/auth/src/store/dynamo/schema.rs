@@ -48,6 +48,7 @@
 //! DynamoDB deletes expired items up to days late, so every read checks
 //! `expires_at` itself.
 
+use super::federation;
 use super::formats::{FORMAT, ITEM_FORMAT};
 pub use super::outbox_items::{
     EVENT_KIND, OutboxEvent, event_item, is_event_item, outbox_event_from, outbox_item, outbox_key,
@@ -153,6 +154,11 @@ pub fn leading_keys(items: Items) -> String {
         Items::Ceremonies => format!("{CEREMONY_PREFIX}*"),
         Items::PasskeyFailures => counters(throttle::PASSKEY_KIND),
         Items::CeremonyCounts => counters(throttle::CEREMONY_KIND),
+        Items::OauthStates => format!("{}*", federation::STATE_PREFIX),
+        Items::AppCodes => format!("{}*", federation::APP_CODE_PREFIX),
+        Items::IdentityOwners => format!("{}*", federation::OWNER_PREFIX),
+        Items::Identities => format!("{}*", federation::IDENTITIES_PREFIX),
+        Items::OauthStartCounts => counters(throttle::OAUTH_KIND),
     }
 }
 

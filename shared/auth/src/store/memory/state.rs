@@ -36,6 +36,11 @@ pub(super) struct State {
     pub(super) passkeys: HashMap<String, StoredPasskey>,
     /// Passkey ceremonies by id.
     pub(super) ceremonies: HashMap<String, Ceremony>,
+    /// Sign-ins at a provider by state; one-time app codes by hash.
+    pub(super) oauth_states: HashMap<String, OauthState>,
+    pub(super) app_codes: HashMap<String, AppCode>,
+    /// Linked identities by (provider, sub).
+    pub(super) identities: HashMap<(String, String), Identity>,
     /// Every webhook event written to the outbox, in order: only with a
     /// change that was made, as DynamoDB writes them in its transaction.
     pub(super) events: Vec<crate::webhooks::Event>,
