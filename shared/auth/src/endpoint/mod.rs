@@ -274,4 +274,6 @@ pub async fn within_deadline<T>(
 #[cfg(test)]
 mod event_tests;
 #[cfg(test)]
+mod second_factor_event_tests;
+#[cfg(test)]
 pub(crate) mod tests;
