@@ -40,6 +40,17 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(48))'; }
 
+# run_tests CARGO_ARGS...: the Rust tests those cargo arguments select, through
+# cargo nextest (settings in .config/nextest.toml: the binaries side by side),
+# or cargo test where nextest is not installed.
+run_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --locked --no-tests=pass "$@"
+  else
+    cargo test --locked "$@"
+  fi
+}
+
 # use_signing_keys: SIGNING_KEYS (the access tokens' RSA key set) and
 # REFRESH_TOKEN_SECRET from the environment, or throwaway ones: a key set made
 # by the project's key tool (tools/keys), on one line for env files. Exports

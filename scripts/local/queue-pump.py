@@ -34,56 +34,18 @@ watch compiles it).
 
 import argparse
 import base64
-import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import boto3
 import botocore.exceptions
 
+from batch_function import Function
+
 
 def log(message):
     print(f"queue-pump: {message}", file=sys.stderr, flush=True)
-
-
-class Function:
-    """The function, through cargo lambda watch's Lambda invoke API."""
-
-    def __init__(self, url):
-        self.url = url
-
-    def invoke(self, records):
-        """The function's answer: ("ok", failed message ids), or ("error",
-        why) for a function error, or ("unreachable", why)."""
-        request = urllib.request.Request(
-            self.url, data=json.dumps({"Records": records}).encode(), method="POST",
-            headers={"content-type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:
-                body = json.load(response)
-        except urllib.error.HTTPError as error:
-            return "error", f"HTTP {error.code}"
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            return "unreachable", str(error)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return "error", "an answer that is not JSON"
-        if not isinstance(body, dict):
-            # Lambda reads an answer it cannot parse as failing the whole batch.
-            return "error", f"an answer that is not an object: {type(body).__name__}"
-        if "errorType" in body or "errorMessage" in body:
-            return "error", f"function error {body.get('errorType')}"
-        failures = body.get("batchItemFailures") or []
-        if not isinstance(failures, list):
-            return "error", "batchItemFailures that is not a list"
-        ids = [failure.get("itemIdentifier") if isinstance(failure, dict) else None for failure in failures]
-        if any(not isinstance(message_id, str) or not message_id for message_id in ids):
-            # Lambda reads an empty or missing identifier as the whole batch failing.
-            return "error", "a batch item failure without an identifier"
-        return "ok", ids
 
 
 def message_attribute(value):

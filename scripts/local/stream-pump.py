@@ -50,11 +50,11 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import boto3
 import botocore.exceptions
+
+from batch_function import Function
 
 POLL_SECONDS = 0.2
 SHARDS_EVERY_SECONDS = 5
@@ -76,38 +76,6 @@ def jsonable(value):
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     return value
-
-
-class Mailer:
-    """The function, through cargo lambda watch's Lambda invoke API."""
-
-    def __init__(self, url):
-        self.url = url
-
-    def invoke(self, records):
-        """The mailer's answer: ("ok", failed sequence numbers), or ("error",
-        why) for a function error, or ("unreachable", why)."""
-        request = urllib.request.Request(
-            self.url, data=json.dumps({"Records": records}).encode(), method="POST",
-            headers={"content-type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:
-                body = json.load(response)
-        except urllib.error.HTTPError as error:
-            return "error", f"HTTP {error.code}"
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            return "unreachable", str(error)
-        except json.JSONDecodeError:
-            return "error", "an answer that is not JSON"
-        if not isinstance(body, dict) or "errorType" in body or "errorMessage" in body:
-            return "error", f"function error {body.get('errorType') if isinstance(body, dict) else body!r}"
-        failures = body.get("batchItemFailures") or []
-        ids = [failure.get("itemIdentifier") if isinstance(failure, dict) else None for failure in failures]
-        if any(not isinstance(sequence, str) or not sequence for sequence in ids):
-            # Lambda reads an empty or missing identifier as the whole batch failing.
-            return "error", "a batch item failure without an identifier"
-        return "ok", ids
 
 
 class DeadLetters:
@@ -204,7 +172,7 @@ def main():
     stream_arn = dynamodb.describe_table(TableName=args.table)["Table"].get("LatestStreamArn")
     if not stream_arn:
         sys.exit(f"stream-pump: {args.table} has no stream (see scripts/local/create_tables.py)")
-    mailer = Mailer(args.invoke_url)
+    mailer = Function(args.invoke_url)
     dead_letters = DeadLetters(dead_letter_file, stream_arn)
 
     # Positions first, so that a LATEST start misses nothing written after

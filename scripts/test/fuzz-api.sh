@@ -3,7 +3,7 @@
 # on a free port and the DynamoDB Local that the environment names, or one of
 # its own (what it starts is stopped at the end).
 # Fails on any answer that is a 5xx, has a status code, Content-Type, headers
-# or body that openapi.yaml does not document for it. Three passes:
+# or body that openapi.yaml does not document for it. Three passes (1 beside 2 then 3):
 #   1. every operation without a valid token (none, or generated ones);
 #   2. the operations behind a token, with a real one (scripts/test/fuzz_hooks.py):
 #      a user's, so the admin operations answer 403;
@@ -14,12 +14,7 @@ set -euo pipefail
 extra_args=("$@")
 source "$(dirname "$0")/../lib.sh"
 
-if [ ! -f .tools/schemathesis/.installed ] || ! cmp -s scripts/setup/fuzz-requirements.txt .tools/schemathesis/.installed; then
-  echo "fuzz-api: installing Schemathesis into .tools/schemathesis" >&2
-  python3 -m venv .tools/schemathesis
-  .tools/schemathesis/bin/pip install --quiet --disable-pip-version-check -r scripts/setup/fuzz-requirements.txt
-  cp scripts/setup/fuzz-requirements.txt .tools/schemathesis/.installed
-fi
+scripts/setup/schemathesis.sh
 
 # The DynamoDB Local that the environment names (make test's), or one of its own.
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
@@ -43,8 +38,9 @@ routes | while read -r method path _; do
   curl -s -o /dev/null --max-time 600 -X "$method" "$API_URL${path//\{*\}/warm-up}" || true
 done
 
-# From a scratch directory: Schemathesis and Hypothesis keep files where they
-# run, and the project is no place for them.
+# From scratch directories, one per pass: Schemathesis and Hypothesis keep
+# files where they run (an example database each pass writes), and the
+# project is no place for them.
 root=$PWD scratch=$(mktemp -d)
 cleanup_files+=("$scratch")
 # Schemathesis filters Authorization headers from what it prints, but not the
@@ -52,11 +48,16 @@ cleanup_files+=("$scratch")
 mask_tokens() {
   sed -E -u 's/eyJ[A-Za-z0-9_.-]*/[token]/g; s/("(auth|refresh)_token"[[:space:]]*:[[:space:]]*")[^"]*/\1[token]/g'
 }
-# One worker: with two, Hypothesis on Python 3.11 sometimes stops with
-# "AST constructor recursion depth mismatch" (CPython's ast is not thread-safe
-# there), an error of the tool, not of the API.
+# st PASS ARGS...: one pass, in its own scratch directory. One worker per
+# pass: with two, Hypothesis on Python 3.11 sometimes stops with "AST
+# constructor recursion depth mismatch" (CPython's ast is not thread-safe
+# there), an error of the tool, not of the API; passes are processes of
+# their own, so two can run side by side.
 st() {
-  (cd "$scratch" && SCHEMATHESIS_HOOKS="$root/scripts/test/fuzz_hooks.py" \
+  local pass=$1
+  shift
+  mkdir -p "$scratch/$pass"
+  (cd "$scratch/$pass" && SCHEMATHESIS_HOOKS="$root/scripts/test/fuzz_hooks.py" \
     "$root/.tools/schemathesis/bin/st" run "$root/openapi.yaml" --url "$API_URL" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --max-examples "${FUZZ_MAX_EXAMPLES:-100}" --seed "${FUZZ_SEED:-$RANDOM}" \
@@ -74,12 +75,22 @@ admin_email="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(8)
 admin_password=$(random_secret)
 printf '%s\n' "$admin_password" | cargo run -q --locked -p admin --bin admin -- create-admin "$admin_email" >&2
 
+# Pass 1 beside passes 2 and 3 (each waits on the API more than it
+# computes), each into a file of its own, shown in order when all have ended.
+# Passes 2 and 3 run one after the other: the admin's calls follow the links
+# of the answers they get (list-users to disable and delete) and would shut
+# pass 2's account out mid-run.
+st 1 >"$scratch/1.log" &
+pass_1=$!
 failed=0
-echo "fuzz-api: pass 1 of 3, every operation without a valid token" >&2
-st || failed=1
-echo "fuzz-api: pass 2 of 3, the operations behind a token, with a user's" >&2
-FUZZ_AUTH=1 st --exclude-operation-id-regex '^(register|login|refresh)$' || failed=1
-echo "fuzz-api: pass 3 of 3, the admin operations, with an admin's token" >&2
+FUZZ_AUTH=1 st 2 --exclude-operation-id-regex '^(register|login|refresh)$' >"$scratch/2.log" || failed=1
 FUZZ_AUTH=1 FUZZ_ADMIN_EMAIL=$admin_email FUZZ_ADMIN_PASSWORD=$admin_password \
-  st --include-path-regex '^/admin/' || failed=1
+  st 3 --include-path-regex '^/admin/' >"$scratch/3.log" || failed=1
+wait "$pass_1" || failed=1
+echo "fuzz-api: pass 1 of 3, every operation without a valid token" >&2
+cat "$scratch/1.log"
+echo "fuzz-api: pass 2 of 3, the operations behind a token, with a user's" >&2
+cat "$scratch/2.log"
+echo "fuzz-api: pass 3 of 3, the admin operations, with an admin's token" >&2
+cat "$scratch/3.log"
 exit $failed

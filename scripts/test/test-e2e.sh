@@ -28,7 +28,8 @@ for test in "${E2E_TESTS[@]}"; do e2e_args+=(--test "$test"); done
 if [ -n "${API_URL:-}" ]; then
   unset AWS_ENDPOINT_URL_DYNAMODB USERS_TABLE REVOKED_TOKENS_TABLE SIGNING_KEYS REFRESH_TOKEN_SECRET
   unset SES_URL AWS_ENDPOINT_URL_SESV2
-  exec cargo test --locked -p api-tests "${e2e_args[@]}"
+  run_tests -p api-tests "${e2e_args[@]}"
+  exit
 fi
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
@@ -74,7 +75,7 @@ MAIL_DEAD_LETTER_FILE=$dead_letters PUMP_MAX_RETRIES=${PUMP_MAX_RETRIES:-4} \
   PUMP_BACKOFF_SECONDS=${PUMP_BACKOFF_SECONDS:-0.25} \
   start_pump "$API_URL/2015-03-31/functions/mailer/invocations"
 start_webhook_pumps "$API_URL/2015-03-31/functions/webhooks/invocations"
-cargo test --locked -p api-tests "${e2e_args[@]}"
+run_tests -p api-tests "${e2e_args[@]}"
 # The codes of the mails sent so far, before tests/mail.rs restarts the
 # emulator (which keeps them in memory).
 .tools/venv/bin/python scripts/test/no-secrets-in-log.py --record-mail-codes "$SES_URL" "$secrets"

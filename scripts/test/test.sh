@@ -7,7 +7,7 @@
 #      stack of its own, Schemathesis over openapi.yaml beside the account
 #      page in headless Chromium;
 #   3. every file in events/ through the Lambda emulator, on the dev-profile
-#      binaries stage 2 built (cargo lambda watch builds them so): the invoke
+#      binaries stage 1 built (as cargo lambda watch builds them): the invoke
 #      path, not the shipping optimisations, which `make build` and
 #      `make bench` cover.
 set -euo pipefail
@@ -32,6 +32,13 @@ export BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=3600 REFRESH_REUSE_GRACE_SECONDS=2
 # in-process suites (tests/oidc.rs, round_trips) and the HTTP run.
 use_oidc_provider
 
+# Schemathesis (stage 4's, a download) installs while the stack compiles.
+schemathesis_log=$(mktemp)
+cleanup_files+=("$schemathesis_log")
+scripts/setup/schemathesis.sh >"$schemathesis_log" 2>&1 &
+schemathesis_pid=$!
+started_pids+=("$schemathesis_pid")
+
 cargo fmt --all -- --check
 sam validate --lint --template template.yaml --region us-east-1
 # cfn-lint with the serverless rules; the exceptions, with their reasons, in .cfnlintrc.yaml.
@@ -43,11 +50,44 @@ cfn-lint
 # the tests a hyper, an AWS SDK, a lambda_http and an auth of their own, and
 # the watch would compile the stack again: the verifier is tested apart, with
 # every feature (the axum extractor, its example), no service needed.
-cargo test --workspace --exclude token-auth-verify --locked
-cargo test --locked -p token-auth-verify --all-features
+# The functions' packages have no tests (each binary is one line): a test
+# harness of each would be fifty links for nothing. Their binaries are built
+# below, as the watch runs them.
+in_process=(--workspace --exclude token-auth-verify --exclude functions --exclude functions-passkeys)
+stage "the tests' build"
+cargo test --locked "${in_process[@]}" --no-run
 
-stage "the local stream pump never skips a record; the queue pump and the webhook receiver"
-.tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py tests/pump/test_queue_pump.py
+# The tests run from their binaries, leaving the build directory free: the
+# functions' binaries (stages 2 to 5 run them) and the verifier build beside
+# them, and the pumps' tests run too. Each one's output is shown when it ends.
+stage "unit tests and the API suite in-process; beside them, the functions' build, the verifier and the pumps' tests"
+tests_log=$(mktemp) pumps_log=$(mktemp)
+cleanup_files+=("$tests_log" "$pumps_log")
+run_tests "${in_process[@]}" >"$tests_log" 2>&1 &
+tests_pid=$!
+started_pids+=("$tests_pid")
+# Until the runner has its binaries (a check of the build just made) and
+# runs them; cargo test, without nextest, holds the build directory to the
+# end, and the builds below wait for it.
+for _ in $(seq 1 120); do
+  if grep -qE '^ *(Starting|Running) ' "$tests_log" || ! kill -0 "$tests_pid" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+# The local stream pump never skips a record; the queue pump and the webhook receiver.
+.tools/venv/bin/python -B -m unittest tests/pump/test_stream_pump.py tests/pump/test_queue_pump.py >"$pumps_log" 2>&1 &
+pumps_pid=$!
+started_pids+=("$pumps_pid")
+cargo build --locked -p functions -p functions-passkeys
+cargo test --locked -p token-auth-verify --all-features
+tests_status=0 pumps_status=0
+wait "$tests_pid" || tests_status=$?
+stage "unit tests and the API suite in-process (their output)"
+cat "$tests_log" >&2
+[ "$tests_status" = 0 ] || { echo "test: the in-process tests failed" >&2; exit "$tests_status"; }
+wait "$pumps_pid" || pumps_status=$?
+stage "the local stream pump never skips a record; the queue pump and the webhook receiver (their output)"
+cat "$pumps_log" >&2
+[ "$pumps_status" = 0 ] || { echo "test: the pumps' tests failed" >&2; exit "$pumps_status"; }
 
 stage "the API suite over HTTP, through cargo lambda watch"
 scripts/test/test-e2e.sh
@@ -57,9 +97,10 @@ scripts/test/test-metrics.sh
 
 # Schemathesis and the browser each wait on their own stack more than they
 # compute (a Python generator, a headless Chromium, each over its own cargo
-# lambda watch and the binaries stage 2 built): side by side they take
+# lambda watch and the binaries stage 1 built): side by side they take
 # about the longer one's time. The browser's output is shown when it ends.
 stage "Schemathesis over openapi.yaml, beside the account page in headless Chromium"
+wait "$schemathesis_pid" || { cat "$schemathesis_log" >&2; exit 1; }
 browser_log=$(mktemp)
 cleanup_files+=("$browser_log")
 setsid scripts/test/test-browser.sh >"$browser_log" 2>&1 </dev/null &
@@ -74,8 +115,8 @@ cat "$browser_log" >&2
 
 stage "events/ through the Lambda emulator, keys from a local Secrets Manager"
 # Every function's binary (the packages functions and functions-passkeys),
-# already built by stage 2's cargo lambda watch: a check, not a build (a
-# build of its own, another profile, cost minutes of CI for the same path).
+# already built by stage 1: a check, not a build (a build of its own, another
+# profile, cost minutes of CI for the same path).
 cargo build --locked -p functions -p functions-passkeys
 # The deployed path: no key in the functions' environment; they read the
 # secret named by AUTH_SECRET_ID at init, as in template.yaml.
