@@ -303,3 +303,63 @@ async fn a_change_that_did_not_happen_is_not_told() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(delivered(&receiver.attempts(&user_id).await).len(), 3);
 }
+
+#[tokio::test]
+async fn a_passkey_added_then_removed_is_told_by_its_id() {
+    let Some(receiver) = receiver_or_skip("a_passkey_added_then_removed") else {
+        return;
+    };
+    let app = app().await;
+    let (_, registered) = new_account(&app).await;
+    let token = registered.token();
+    let user_id = user_of(&token);
+    let options = call_with_token(
+        &app,
+        "POST",
+        "/auth/passkeys/register/options",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(options.status, 200, "{}", options.body);
+    record_ceremony(&options.body);
+    let credential = soft_passkey::SoftPasskey::new().register(&support_rp_origin(), &options.body);
+    let body = json!({
+        "ceremony_id": options.body["ceremony_id"],
+        "credential": credential,
+        "name": "Laptop",
+    });
+    let path = "/auth/passkeys/register";
+    let added = call_with_token(&app, "POST", path, &token, Some(&body.to_string())).await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let passkey_id = added.body["id"].as_str().unwrap().to_owned();
+    // A refused removal (no such passkey) is not told.
+    let missing = "/auth/passkeys/AQEBAQEBAQEBAQEBAQEBAQ";
+    call_with_token(&app, "DELETE", missing, &token, None)
+        .await
+        .assert_fail(404, "Passkey not found.");
+    call_with_token(
+        &app,
+        "DELETE",
+        &format!("/auth/passkeys/{passkey_id}"),
+        &token,
+        None,
+    )
+    .await
+    .assert_success(200, "Passkey deleted.");
+
+    let events = receiver.delivered(&user_id, 4).await;
+    let passkey_events: Vec<&Value> = events
+        .iter()
+        .filter(|event| event["type"].as_str().unwrap().starts_with("passkey."))
+        .collect();
+    let kinds: Vec<&str> = passkey_events
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["passkey.added", "passkey.removed"], "{events:#?}");
+    for event in passkey_events {
+        assert_eq!(event["data"]["passkey_id"], passkey_id.as_str());
+        assert_eq!(event["data"]["user_id"], user_id.as_str());
+    }
+}
