@@ -140,11 +140,14 @@ endpoints! {
         OauthLink => oauth_link,
         ListIdentities => list_identities,
         DeleteIdentity => delete_identity,
+        OauthCode => oauth_code,
+        // Needs the providers (their buttons; OIDC_PROVIDERS is in the
+        // secret) and the allowed redirects (the hosted sign-in's check).
+        AccountPage => account_page,
     }
     without_app {
         OpenidConfiguration => openid_configuration,
         ExampleProtected => example_protected,
-        AccountPage => account_page,
     }
     // Only with the `passkeys` feature (docs/passkeys.md): only the passkey
     // functions (the functions-passkeys package) link webauthn-rs and OpenSSL.
