@@ -32,6 +32,8 @@ pub use authenticate::{Caller, check_token};
 pub use description::{Description, Guard, Needs};
 pub use forgot_password::FORGOT_MESSAGE;
 pub use jwks::JWKS_MAX_AGE_SECONDS;
+/// The key a one-time code is stored under (the tests expire one by hand).
+pub use oauth::code_hash;
 pub use status::status_reply;
 
 use crate::http::error::ApiError;
