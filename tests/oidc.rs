@@ -914,7 +914,11 @@ async fn the_page_as_hosted_sign_in_hands_the_app_a_code_for_its_sign_in() {
     let answer = call_with_token(&app, "POST", "/auth/oauth/code", &token, Some(&plain)).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     let answer = call(&app, "POST", "/auth/oauth/code", None, Some(&body)).await;
-    assert!(matches!(answer.status.as_u16(), 401 | 403), "{}", answer.body);
+    assert!(
+        matches!(answer.status.as_u16(), 401 | 403),
+        "{}",
+        answer.body
+    );
 
     // An account with TOTP on: the page asked for the code; the app's
     // session carries it and is not challenged again.
