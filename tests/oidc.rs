@@ -364,6 +364,13 @@ async fn an_account_with_totp_on_gets_the_second_factor_challenge() {
     )
     .await;
     assert_eq!(finished.status, 200, "{}", finished.body);
+    // The second factor's `amr`, as for any (docs/oidc.md): `mfa` from this
+    // service's TOTP, never from the provider's word; no token before it.
+    assert_eq!(
+        claims_of(&finished.token())["amr"],
+        json!(["pwd", "otp", "mfa"])
+    );
+    assert!(answer.body.get("auth_token").is_none());
 }
 
 #[tokio::test]
@@ -701,4 +708,287 @@ async fn starts_are_limited_per_source_address() {
         }
     }
     assert_eq!(statuses, [302, 302, 429]);
+}
+
+/// A code past its 60 s is refused: the stored code's expiry set in the
+/// past by hand (no clock to move), as DynamoDB's TTL may not have deleted
+/// it yet. In-process: the test reaches the store.
+#[tokio::test]
+async fn a_code_after_its_60_seconds_is_refused() {
+    if !configured("oidc") || over_http() {
+        return;
+    }
+    use auth::store::Federation;
+    let app = in_process_app_with(|_| {}).await;
+    let test_app: TestApp = in_process_app_with(|_| {}).await.into();
+    let (back, verifier) = through_provider(&test_app, &Person::new(true)).await;
+    let code = back.param("code").unwrap();
+    let hash = auth::endpoint::code_hash(&code);
+    let mut stored = app.store.take_app_code(&hash).await.unwrap().unwrap();
+    assert_eq!(
+        stored.expires_at,
+        auth::now() + 60,
+        "60 s from now, give or take"
+    );
+    stored.expires_at = auth::now() - 1;
+    app.store.put_app_code(&hash, &stored).await.unwrap();
+    let answer = redeem(&test_app, &code, verifier.as_str()).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.body["code"], "invalid_oauth_code");
+}
+
+/// What the stand-in provider below does at its token endpoint.
+#[derive(Clone, Copy)]
+enum Misbehaving {
+    /// Answers after the 5 s budget.
+    Slow,
+    /// Answers 200 with a body that is not JSON.
+    Garbage,
+}
+
+/// A provider that discovers fine and then misbehaves at its token
+/// endpoint, on a local port: `http://127.0.0.1:P/slow` and
+/// `…/garbage` are its issuers (the mock provider cannot be made slow).
+async fn misbehaving_provider() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = base.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let base = served.clone();
+            tokio::spawn(async move {
+                let mut head = vec![0_u8; 8192];
+                let read = socket.read(&mut head).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&head[..read]).into_owned();
+                let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                let mode = if path.starts_with("/slow/") {
+                    Misbehaving::Slow
+                } else {
+                    Misbehaving::Garbage
+                };
+                let issuer = format!(
+                    "{base}{}",
+                    if path.starts_with("/slow/") {
+                        "/slow"
+                    } else {
+                        "/garbage"
+                    }
+                );
+                let body = if path.ends_with("/.well-known/openid-configuration") {
+                    json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": format!("{issuer}/authorize"),
+                        "token_endpoint": format!("{issuer}/token"),
+                        "jwks_uri": format!("{issuer}/jwks"),
+                        "code_challenge_methods_supported": ["S256"],
+                    })
+                    .to_string()
+                } else {
+                    if let Misbehaving::Slow = mode {
+                        let late = auth::oidc::provider::BUDGET + std::time::Duration::from_secs(2);
+                        tokio::time::sleep(late).await;
+                    }
+                    "<html>this is not JSON".to_owned()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    base
+}
+
+/// A provider slower than the 5 s budget, or answering garbage at its
+/// token endpoint: the callback, its state consumed, goes back to the app
+/// with `error=provider_unavailable` and no code, and makes no account.
+/// In-process: the providers are configured here.
+#[tokio::test]
+async fn a_slow_or_garbled_provider_goes_back_with_an_error_and_writes_nothing() {
+    if !configured("oidc") || over_http() {
+        return;
+    }
+    let base = misbehaving_provider().await;
+    let app: TestApp = in_process_app_with(|config| {
+        for name in ["slow", "garbage"] {
+            let mut provider = config.oidc.providers[0].clone();
+            provider.name = name.into();
+            provider.issuer = format!("{base}/{name}");
+            config.oidc.providers.push(provider);
+        }
+    })
+    .await
+    .into();
+    for name in ["slow", "garbage"] {
+        let verifier = Verifier::generate().unwrap();
+        let path = format!(
+            "/auth/oauth/{name}/start?redirect_to={}&code_challenge={}",
+            enc(&app_url()),
+            verifier.challenge()
+        );
+        let started = raw(&app, "GET", &path, None, None).await;
+        assert_eq!(started.status, 302, "{name}: {}", started.body);
+        let state = started.param("state").unwrap();
+        let callback = format!(
+            "/auth/oauth/{name}/callback?code=a-code&state={}",
+            enc(&state)
+        );
+        let began = std::time::Instant::now();
+        let back = raw(&app, "GET", &callback, None, None).await;
+        assert_eq!(back.status, 302, "{name}: {}", back.body);
+        assert!(back.location().as_str().starts_with(&app_url()), "{name}");
+        assert_eq!(
+            back.param("error").as_deref(),
+            Some("provider_unavailable"),
+            "{name}"
+        );
+        assert_eq!(back.param("code"), None, "{name}");
+        // Within the budget, and a little: the slow answer was not awaited.
+        assert!(began.elapsed() < auth::oidc::provider::BUDGET + std::time::Duration::from_secs(2));
+        // The state is used up all the same.
+        let again = raw(&app, "GET", &callback, None, None).await;
+        assert_eq!(again.status, 400, "{name}");
+    }
+}
+
+/// The account page as an app's hosted sign-in (`POST /auth/oauth/code`):
+/// a person signed in by password (and TOTP, when on) gets the app a code
+/// that the app redeems with its verifier for that sign-in's session: its
+/// `amr`, no second challenge. A redirect not allowed, a bad challenge, no
+/// token: refused. The page itself refuses to serve a hosted sign-in for a
+/// redirect not allowed.
+#[tokio::test]
+async fn the_page_as_hosted_sign_in_hands_the_app_a_code_for_its_sign_in() {
+    if !configured("oidc") {
+        return;
+    }
+    let app = app().await;
+    let (email, session) = verified_account(&app).await;
+    let token = session.token();
+    let verifier = Verifier::generate().unwrap();
+    let mint = |redirect_to: &str, challenge: &str| {
+        json!({ "redirect_to": redirect_to, "code_challenge": challenge }).to_string()
+    };
+    let body = mint(&app_url(), &verifier.challenge());
+    let minted = call_with_token(&app, "POST", "/auth/oauth/code", &token, Some(&body)).await;
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    let url = Url::parse(minted.body["redirect_url"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        format!("{}{}", url.origin().ascii_serialization(), url.path()),
+        app_url()
+    );
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens = redeem(&app, &code, verifier.as_str()).await;
+    tokens.assert_success(200, "Successfully logged in.");
+    let claims = claims_of(&tokens.token());
+    assert_eq!(claims["sub"], claims_of(&token)["sub"]);
+    assert_eq!(
+        claims["amr"],
+        json!(["pwd"]),
+        "the page's sign-in, not a provider's"
+    );
+    assert_eq!(
+        redeem(&app, &code, verifier.as_str()).await.status,
+        400,
+        "once"
+    );
+
+    // Refused: a redirect not allowed, a malformed challenge, no token.
+    let evil = mint("https://evil.example/cb", &verifier.challenge());
+    let answer = call_with_token(&app, "POST", "/auth/oauth/code", &token, Some(&evil)).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.body["code"], "redirect_not_allowed");
+    let plain = mint(&app_url(), "plain-is-not-a-challenge");
+    let answer = call_with_token(&app, "POST", "/auth/oauth/code", &token, Some(&plain)).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let answer = call(&app, "POST", "/auth/oauth/code", None, Some(&body)).await;
+    assert!(
+        matches!(answer.status.as_u16(), 401 | 403),
+        "{}",
+        answer.body
+    );
+
+    // An account with TOTP on: the page asked for the code; the app's
+    // session carries it and is not challenged again.
+    let enroll = json!({ "password": PASSWORD }).to_string();
+    let enrolled =
+        call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some(&enroll)).await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let secret = enrolled.body["secret"].as_str().unwrap();
+    record_second_factor(Some(secret), &[]);
+    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
+    let first = json!({ "code": totp.code_at(auth::now()) }).to_string();
+    let confirmed =
+        call_with_token(&app, "POST", "/auth/mfa/totp/confirm", &token, Some(&first)).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let challenged = login(&app, &email, PASSWORD).await;
+    let step = json!({
+        "mfa_token": challenged.body["mfa_token"],
+        "code": totp.code_at(auth::now() + 30),
+    });
+    let finished = call(
+        &app,
+        "POST",
+        "/auth/login/mfa",
+        None,
+        Some(&step.to_string()),
+    )
+    .await;
+    assert_eq!(finished.status, 200, "{}", finished.body);
+    let minted = call_with_token(
+        &app,
+        "POST",
+        "/auth/oauth/code",
+        &finished.token(),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    let url = Url::parse(minted.body["redirect_url"].as_str().unwrap()).unwrap();
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens = redeem(&app, &code, verifier.as_str()).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(
+        claims_of(&tokens.token())["amr"],
+        json!(["pwd", "otp", "mfa"])
+    );
+
+    // The page: a hosted sign-in only for an allowed redirect.
+    let page = |redirect_to: &str| {
+        format!(
+            "/account?redirect_to={}&code_challenge={}",
+            enc(redirect_to),
+            verifier.challenge()
+        )
+    };
+    assert_eq!(
+        raw(&app, "GET", &page(&app_url()), None, None).await.status,
+        200
+    );
+    for refused in [
+        page("https://evil.example/cb"),
+        page(&format!("{}/../x", app_url())),
+        format!("/account?redirect_to={}", enc(&app_url())),
+    ] {
+        let answer = raw(&app, "GET", &refused, None, None).await;
+        assert_eq!(answer.status, 400, "{refused}");
+        assert!(answer.headers.get("location").is_none(), "{refused}");
+    }
 }

@@ -647,6 +647,7 @@ async fn oidc(api: &mut Counted) {
             OauthCallback,
             OauthToken,
             OauthLink,
+            OauthCode,
             ListIdentities,
             DeleteIdentity,
         ] {
@@ -729,6 +730,12 @@ async fn oidc(api: &mut Counted) {
         .token(&token)
         .body(link_body);
     api.expect("oauth link", link, 200, (2, 2)).await;
+    // The token check; PutItem (the code): the account page as an app's
+    // hosted sign-in.
+    let mint_body =
+        json!({ "redirect_to": redirect_to, "code_challenge": verifier.challenge() }).to_string();
+    let mint = to(OauthCode).token(&token).body(mint_body);
+    api.expect("oauth code", mint, 200, (2, 2)).await;
     // The token check; Query.
     let listed = api
         .expect("identities", to(ListIdentities).token(&token), 200, (2, 2))

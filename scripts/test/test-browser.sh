@@ -37,6 +37,14 @@ export SOURCE_LOGIN_FAILURES_BEFORE_DELAY=100000 SOURCE_REGISTRATIONS_PER_HOUR=1
 export SOURCE_MAILS_PER_HOUR=100000 SOURCE_PASSKEY_SIGN_INS_PER_HOUR=100000
 # One origin besides the page's own may call the API (tests/browser/test_cors.py).
 export CORS_ALLOW_ORIGINS=${CORS_ALLOW_ORIGINS:-https://app.example}
+# Sign-in with a provider (tests/browser/test_providers.py): the local mock
+# (make test's, or one started here), and an app on a port of its own that
+# uses the page as its hosted sign-in, whose /cb a sign-in may return to
+# (start_watch adds the page's own URLs).
+use_oidc_provider
+export BROWSER_APP_PORT=${BROWSER_APP_PORT:-$(free_port)}
+[ -z "${ALLOWED_REDIRECT_URLS:-}" ] \
+  || export ALLOWED_REDIRECT_URLS="$ALLOWED_REDIRECT_URLS,http://127.0.0.1:$BROWSER_APP_PORT/cb"
 start_watch 2
 # Each function compiles on its first request: have them all built before a
 # browser waits on one (cargo lambda watch answers 503 meanwhile).

@@ -32,6 +32,8 @@ pub use authenticate::{Caller, check_token};
 pub use description::{Description, Guard, Needs};
 pub use forgot_password::FORGOT_MESSAGE;
 pub use jwks::JWKS_MAX_AGE_SECONDS;
+/// The key a one-time code is stored under (the tests expire one by hand).
+pub use oauth::code_hash;
 pub use status::status_reply;
 
 use crate::http::error::ApiError;
@@ -140,11 +142,14 @@ endpoints! {
         OauthLink => oauth_link,
         ListIdentities => list_identities,
         DeleteIdentity => delete_identity,
+        OauthCode => oauth_code,
+        // Needs the providers (their buttons; OIDC_PROVIDERS is in the
+        // secret) and the allowed redirects (the hosted sign-in's check).
+        AccountPage => account_page,
     }
     without_app {
         OpenidConfiguration => openid_configuration,
         ExampleProtected => example_protected,
-        AccountPage => account_page,
     }
     // Only with the `passkeys` feature (docs/passkeys.md): only the passkey
     // functions (the functions-passkeys package) link webauthn-rs and OpenSSL.

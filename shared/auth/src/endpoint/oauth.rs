@@ -9,7 +9,9 @@ use crate::http::response::Reply;
 use crate::oidc::Provider;
 use crate::oidc::pkce::Verifier;
 use crate::store::access::{Access, Items};
-use crate::store::{APP_CODE_LIFETIME_SECONDS, AppCode, OauthState, STATE_LIFETIME_SECONDS, Store};
+use crate::store::{
+    APP_CODE_LIFETIME_SECONDS, AppCode, OauthState, STATE_LIFETIME_SECONDS, SignIn, Store,
+};
 use aws_lc_rs::digest;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -89,8 +91,9 @@ pub fn redirect(to: &str) -> Reply {
     response
 }
 
-/// A 302 back to the app's `redirect_to` with `pairs` added to its query.
-pub fn back_to_app(redirect_to: &Url, pairs: &[(&str, &str)]) -> Reply {
+/// The app's `redirect_to` with `pairs` added to its query (the app's own
+/// query kept).
+pub fn app_url(redirect_to: &Url, pairs: &[(&str, &str)]) -> Url {
     let mut url = redirect_to.clone();
     {
         let mut query = url.query_pairs_mut();
@@ -98,7 +101,12 @@ pub fn back_to_app(redirect_to: &Url, pairs: &[(&str, &str)]) -> Reply {
             query.append_pair(name, value);
         }
     }
-    redirect(url.as_str())
+    url
+}
+
+/// A 302 back to the app's `redirect_to` with `pairs` added to its query.
+pub fn back_to_app(redirect_to: &Url, pairs: &[(&str, &str)]) -> Reply {
+    redirect(app_url(redirect_to, pairs).as_str())
 }
 
 /// The key a one-time code is stored under: its SHA-256, hex.
@@ -112,11 +120,13 @@ pub fn code_hash(code: &str) -> String {
 }
 
 /// Stores a one-time code for `user_id` and answers it (60 s, single use).
+/// `sign_in`: a person already signed in (hosted sign-in), else `None`.
 pub async fn issue_app_code<S: Store>(
     app: &App<S>,
     (user_id, session_id): (&str, Option<String>),
     code_challenge: &str,
     device: String,
+    sign_in: Option<SignIn>,
 ) -> Result<String, ApiError> {
     let code = crate::ids::random_base64(32)?;
     let stored = AppCode {
@@ -125,6 +135,7 @@ pub async fn issue_app_code<S: Store>(
         device,
         code_challenge: code_challenge.to_owned(),
         expires_at: crate::now() + APP_CODE_LIFETIME_SECONDS,
+        sign_in,
     };
     app.store.put_app_code(&code_hash(&code), &stored).await?;
     Ok(code)

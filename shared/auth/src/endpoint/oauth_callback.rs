@@ -198,7 +198,7 @@ async fn sign_in<S: Store>(
     match app.store.create_federated_user(&user, &session, &identity).await? {
         FederatedSignUp::Created => {
             let opened = (user.user_id.as_str(), Some(session.session_id));
-            let code = issue_app_code(app, opened, challenge, device).await?;
+            let code = issue_app_code(app, opened, challenge, device, None).await?;
             Ok(Outcome::Code(code))
         }
         FederatedSignUp::EmailTaken => Ok(Outcome::Error("account_exists_sign_in_to_link")),
@@ -221,6 +221,9 @@ async fn existing<S: Store>(
     match app.store.profile(user_id).await? {
         None => Ok(Outcome::Error("account_not_found")),
         Some(profile) if profile.disabled => Ok(Outcome::Error("account_disabled")),
-        Some(_) => Ok(Outcome::Code(issue_app_code(app, (user_id, None), challenge, device).await?)),
+        Some(_) => {
+            let code = issue_app_code(app, (user_id, None), challenge, device, None).await?;
+            Ok(Outcome::Code(code))
+        }
     }
 }

@@ -54,7 +54,9 @@ struct TokenBody {
 /// one-time code of a sign-in with a provider. The code is used up by the
 /// first try, right or wrong. 200 with the login's body, `amr` `["fed"]`;
 /// for an account with TOTP on, 401 with an `mfa_token` exactly as `POST
-/// /auth/login` answers, finished at `POST /auth/login/mfa`.
+/// /auth/login` answers, finished at `POST /auth/login/mfa`. A hosted
+/// sign-in's code (`POST /auth/oauth/code`) carries the page's sign-in: its
+/// `amr` and `auth_time`, and no second challenge.
 pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, ApiError> {
     let body: TokenBody = json_body(request)?;
     let code = crate::credentials::required_string("code", body.code)?;
@@ -117,7 +119,8 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         password_hash: &record.password_hash,
         settlement: &settlement,
     };
-    if record.mfa {
+    // A hosted sign-in's code: the page already asked for the second factor.
+    if record.mfa && stored.sign_in.is_none() {
         let token = MfaToken::new(user_id)?;
         let challenge = Challenge {
             user_id: user_id.clone(),
@@ -131,7 +134,8 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         }
         return Err(ApiError::SecondFactorChallenge { mfa_token: token.encode() });
     }
-    let sign_in = (Some(stored.device.clone()), crate::store::SignIn::federated(now));
+    let how = (stored.sign_in.clone()).unwrap_or_else(|| crate::store::SignIn::federated(now));
+    let sign_in = (Some(stored.device.clone()), how);
     let (session, refresh) = new_session(app, user_id, sign_in, request, now)?;
     let claims = hook_claims(app, user_id, Some(&profile), &session.sign_in.amr, now).await?;
     if !app.store.create_session(&session, &verified).await? {

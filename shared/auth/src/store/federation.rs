@@ -3,7 +3,7 @@
 //! and the identities linked to accounts, each (provider, `sub`) claimed by
 //! one account.
 
-use super::{NewUser, Session, StoreResult};
+use super::{NewUser, Session, SignIn, StoreResult};
 use std::future::Future;
 
 /// How long a state lives: checked in code, the item's TTL deletes it later.
@@ -40,6 +40,11 @@ pub struct AppCode {
     pub device: String,
     pub code_challenge: String,
     pub expires_at: u64,
+    /// A code minted for a person already signed in (the account page as an
+    /// app's hosted sign-in, `POST /auth/oauth/code`): how they signed in,
+    /// carried to the app's session, whose second factor was already asked.
+    /// `None`: a provider's sign-in (`fed`; TOTP asked at redemption).
+    pub sign_in: Option<SignIn>,
 }
 
 /// An identity at a provider, linked to an account.

@@ -130,7 +130,7 @@
     $("resend-form").hidden = user.email_verified;
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
-    await Promise.all([showSessions(), showSecondFactor(), passkeys.show()]);
+    await Promise.all([showSessions(), showSecondFactor(), passkeys.show(), federation.show()]);
   }
 
   function showName(metadata) {
@@ -230,6 +230,11 @@
   }
 
   const passkeys = passkeyScreens({ $, request, authed, messageOf, notice, signedInWith, when, about });
+  const federation = federationScreens({
+    $, request, authed, messageOf, notice, when, about, signedInWith, showScreen, signedIn, showAccount,
+    // A provider's sign-in of an account with TOTP on: the login's second step.
+    challenged: (token) => { pendingSignIn = token; showScreen("mfa-form"); },
+  });
 
   // Forms: each posts its fields and shows the API's message next to it.
   const handlers = {
@@ -343,6 +348,8 @@
     keep(result.data);
     form.reset();
     notice(result.data.message);
+    // An app's hosted sign-in goes back to the app instead.
+    if (await federation.afterSignIn()) return;
     await showAccount();
   }
 
@@ -459,7 +466,11 @@
   }
 
   (async () => {
-    if (fromMailLink()) return;
-    if (await signedIn()) await showAccount(); else showScreen("login-form");
+    if (fromMailLink() || await federation.fromUrl()) return;
+    if (!await signedIn()) {
+      showScreen("login-form");
+    } else if (!await federation.afterSignIn()) {
+      await showAccount();
+    }
   })();
 })();

@@ -5,7 +5,7 @@
 //!   delete that returns it;
 //! - `APPCODE#<SHA-256 of the code>` / `CODE`: the one-time code handed to
 //!   the app (`user_id`, `session_id`, `device`, `code_challenge`,
-//!   `expires_at`), taken the same way;
+//!   `expires_at`; `amr` and `auth_time` for a hosted sign-in's), taken the same way;
 //! - `IDENTITY#<provider>#<sub>` / `OWNER` (`user_id`, `id`): the claim that
 //!   makes an identity one account's, put under `attribute_not_exists`;
 //! - `IDENTITIES#<user id>` / `<id>` (`provider`, `sub`, `email`,
@@ -15,7 +15,7 @@ use super::retry::{built, cancellation_codes, condition_failed, unavailable};
 use super::schema::{self, Item, key, n, number_of, s, string_of};
 use super::*;
 use crate::store::events;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 pub const STATE_PREFIX: &str = "OAUTHSTATE#";
 pub const APP_CODE_PREFIX: &str = "APPCODE#";
@@ -68,6 +68,21 @@ fn app_code_from(item: &Item) -> StoreResult<AppCode> {
         device: string_of(item, "device")?,
         code_challenge: string_of(item, "code_challenge")?,
         expires_at: number_of(item, "expires_at").unwrap_or(0),
+        sign_in: sign_in_of(item),
+    })
+}
+
+/// A hosted sign-in's `amr` and `auth_time`, if the code carries them.
+fn sign_in_of(item: &Item) -> Option<SignIn> {
+    let Some(AttributeValue::L(methods)) = item.get("amr") else {
+        return None;
+    };
+    Some(SignIn {
+        amr: methods
+            .iter()
+            .filter_map(|method| method.as_s().ok().cloned())
+            .collect(),
+        auth_time: number_of(item, "auth_time")?,
     })
 }
 
@@ -182,6 +197,13 @@ impl Federation for DynamoStore {
             ("expires_at".to_owned(), n(code.expires_at)),
         ]);
         optional(&mut item, "session_id", code.session_id.as_ref());
+        if let Some(sign_in) = &code.sign_in {
+            item.insert(
+                "amr".to_owned(),
+                AttributeValue::L(sign_in.amr.iter().map(s).collect()),
+            );
+            item.insert("auth_time".to_owned(), n(sign_in.auth_time));
+        }
         let put = self.client.put_item().table_name(&self.users_table);
         put.set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())

@@ -145,6 +145,7 @@ mod tests {
             device: "d".into(),
             code_challenge: "c".into(),
             expires_at: 2,
+            sign_in: Some(SignIn::password(1)),
         };
         store.put_app_code("h", &code).await.unwrap();
         assert_eq!(store.take_app_code("h").await.unwrap(), Some(code));

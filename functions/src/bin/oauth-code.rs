@@ -1,0 +1,1 @@
+auth::lambda_main!();
