@@ -10,13 +10,13 @@
 
 use auth::Endpoint;
 use auth::endpoint::Guard;
-use auth::store::dynamo::schema::Item;
+use auth::store::dynamo::schema::{self, Item};
 use auth::tokens::refresh::RefreshToken;
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::fake_dynamo::{
-    self, FakeDynamo, Reply, batch_get_answer, cancelled, internal_error, query_answer,
-    transaction_conflict, written,
+    self, FakeDynamo, Reply, batch_get_answer, cancelled, get_item_answer, internal_error,
+    query_answer, transaction_conflict, written,
 };
 use test_support::stored::{
     account_counter_item, live_session_item, login_record_item, profile_item,
@@ -157,6 +157,8 @@ where
 fn sent_together_first(name: &str) -> &'static [&'static str] {
     match name {
         "login" | "passkey-login" => &["BatchGetItem", "UpdateItem", "UpdateItem"],
+        // The token check, and the account's last sign-in (issue 29).
+        "password" => &["BatchGetItem", "GetItem"],
         "disable-user" => &["BatchGetItem", "GetItem", "Query"],
         "delete-user" => &["BatchGetItem", "GetItem", "Query", "Query", "Query"],
         _ => &[],
@@ -508,13 +510,15 @@ async fn ending_the_other_sessions_retries_a_deletion_that_meets_a_transaction()
 
 #[tokio::test]
 async fn a_password_update_cancelled_for_a_conflict_is_retried() {
-    // Its transaction: the new hash (conditional on the old one) and the
-    // account counter's deletion.
+    // Its transaction: the new hash (conditional on the old one), the check
+    // of the last sign-in and the account counter's deletion.
     let user = signed_in().await;
     let only_this_session = query_answer(std::slice::from_ref(&user.session));
-    let conflict = cancelled(&["TransactionConflict", "None"]);
+    let conflict = cancelled(&["TransactionConflict", "None", "None"]);
     let (fake, app) = user
         .in_fake(vec![
+            // No last sign-in recorded.
+            ("GetItem", vec![written()]),
             ("UpdateItem", vec![written()]),
             ("Query", vec![only_this_session]),
             ("TransactWriteItems", vec![conflict, written()]),
@@ -523,19 +527,62 @@ async fn a_password_update_cancelled_for_a_conflict_is_retried() {
     change_password(&app, Some(&user.access), PASSWORD, "a brand new password")
         .await
         .assert_success(200, PASSWORD_CHANGED);
-    // The token check; the hash with its counter, the claim on it and the
-    // sessions' listing (issue 29: sent together, so in any order); the
-    // change (with the sessions listed) twice; the sweep after it.
+    // The token check with the last sign-in; the hash with its counter, the
+    // claim on it and the sessions' listing (issue 29: each round sent
+    // together, so in any order); the change (with the sessions listed)
+    // twice, and no sweep after it: the last sign-in was still the one read.
     let mut operations = fake.operations();
-    operations[1..4].sort();
+    operations[..2].sort();
+    operations[2..5].sort();
     let expected = [
         "BatchGetItem",
+        "GetItem",
         "BatchGetItem",
         "Query",
         "UpdateItem",
         "TransactWriteItems",
         "TransactWriteItems",
+    ];
+    assert_eq!(operations, expected);
+}
+
+#[tokio::test]
+async fn a_sign_in_since_the_listing_fails_the_password_change_and_is_swept_after() {
+    // Issue 29: the change holds only while the last sign-in read with the
+    // token is still the last. Here a login opened a session after it was
+    // read (the transaction fails on that check): the change is written
+    // again without it, and the sweep after ends the new session.
+    let user = signed_in().await;
+    let last = schema::last_opened_item(&schema::session_from(&user.session).unwrap());
+    let only_this_session = query_answer(std::slice::from_ref(&user.session));
+    let opened_since = query_answer(&[user.session.clone(), user.another_session()]);
+    let signed_in_since = cancelled(&["None", "ConditionalCheckFailed", "None"]);
+    let (fake, app) = user
+        .in_fake(vec![
+            ("GetItem", vec![get_item_answer(&last)]),
+            ("UpdateItem", vec![written()]),
+            ("Query", vec![only_this_session, opened_since]),
+            ("TransactWriteItems", vec![signed_in_since, written()]),
+        ])
+        .await;
+    change_password(&app, Some(&user.access), PASSWORD, "a brand new password")
+        .await
+        .assert_success(200, PASSWORD_CHANGED);
+    let mut operations = fake.operations();
+    operations[..2].sort();
+    operations[2..5].sort();
+    let expected = [
+        "BatchGetItem",
+        "GetItem",
+        "BatchGetItem",
         "Query",
+        "UpdateItem",
+        // Refused for the sign-in; written without the check.
+        "TransactWriteItems",
+        "TransactWriteItems",
+        // The sweep: the new session's delete, with its event.
+        "Query",
+        "TransactWriteItems",
     ];
     assert_eq!(operations, expected);
 }

@@ -549,7 +549,9 @@ fn asks(sent: &Sent) -> Vec<Ask> {
             let (_, placeholder) = condition
                 .split_once('=')
                 .unwrap_or_else(|| panic!("a query by partition key: {body}"));
-            let value = &body["ExpressionAttributeValues"][placeholder.trim()]["S"];
+            // The partition key's placeholder, before any sort-key condition.
+            let placeholder = placeholder.split_whitespace().next().unwrap_or_default();
+            let value = &body["ExpressionAttributeValues"][placeholder]["S"];
             // A query of an index is authorised on the index's ARN.
             let table = match body["IndexName"].as_str() {
                 Some(index) => format!("{}/index/{index}", table(body)),

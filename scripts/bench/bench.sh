@@ -38,10 +38,20 @@ selection=()
 select_bin() { [[ " ${selection[*]} " == *" --bin $1 "* ]] || selection+=(--bin "$1"); }
 if [ -n "${BENCH_FUNCTIONS:-}" ]; then
   selection=(-p functions)
-  for function in ${BENCH_FUNCTIONS//,/ } register login status password; do
+  # status and password are the references of other sections; §14 alone
+  # sets its rows against hello and needs only the users' register and login.
+  always="register login status password"
+  if [ "${BENCH_SECTIONS:-}" = federation ]; then always="register login"; fi
+  for function in ${BENCH_FUNCTIONS//,/ } $always; do
     select_bin "$function"
   done
   # The second factor's section runs its own functions (benchlib/settings.py's SECOND_FACTOR).
+  # Issue 28's and 27's functions: their own section (benchlib/federation.py).
+  if wants federation; then
+    for function in oauth-start oauth-callback oauth-token oauth-link identities delete-identity webhooks; do
+      select_bin "$function"
+    done
+  fi
   if wants second_factor; then
     for function in totp-enroll totp-confirm mfa-status login-mfa totp-disable new-recovery-codes reset-user-mfa; do
       select_bin "$function"
@@ -104,4 +114,12 @@ export MAILS_PER_EMAIL_PER_HOUR=100000 SOURCE_MAILS_PER_HOUR=100000
 # Passkeys (§13): the relying party of make run, and the per-address limit of
 # passkey sign-ins started raised as the mails' are.
 export RP_ID=localhost RP_ORIGIN=http://localhost:9000 SOURCE_PASSKEY_SIGN_INS_PER_HOUR=100000
+# Sign-in with another provider and webhooks (§14): the local mock provider,
+# its starts per address raised as the mails' are; a local SQS and a
+# webhook receiver that checks each delivery's signature.
+if wants federation; then
+  export SOURCE_OAUTH_STARTS_PER_HOUR=100000
+  use_oidc_provider
+  use_webhooks
+fi
 .tools/venv/bin/python scripts/bench/bench.py

@@ -45,6 +45,14 @@ SECOND_FACTOR = ("totp-enroll", "totp-confirm", "mfa-status", "login-mfa", "totp
                  "new-recovery-codes", "reset-user-mfa")
 
 
+# Sign-in with another provider (issue 28) and the webhooks function (issue
+# 27, an SQS consumer with no route): measured by their own section
+# (benchlib/federation.py), which times the calls a series can repeat (a
+# sign-in at the provider needs a browser's round trip per callback).
+FEDERATION = ("oauth-start", "oauth-callback", "oauth-token", "oauth-link", "identities",
+              "delete-identity", "webhooks")
+
+
 def functions():
     """Every function but NOT_TIMED, in the order of Cargo.toml's router (the
     routes make run serves), as cargo reads it (lib.sh's `routes` does the
@@ -55,9 +63,9 @@ def functions():
         check=True, capture_output=True, text=True).stdout)
     router = metadata["metadata"]["lambda"]["watch"]["router"]
     names = [name for name in dict.fromkeys(target["function"] for targets in router.values() for target in targets)
-             if name not in NOT_TIMED and name not in SECOND_FACTOR]
+             if name not in NOT_TIMED and name not in SECOND_FACTOR and name not in FEDERATION]
     wanted = {name.strip() for name in os.environ.get("BENCH_FUNCTIONS", "").split(",") if name.strip()}
-    unknown = wanted - set(names) - {"authorizer"}
+    unknown = wanted - set(names) - {"authorizer", *FEDERATION}
     if unknown:
         raise SystemExit(f"bench: BENCH_FUNCTIONS names no function of the router: {sorted(unknown)}")
     return [name for name in names if not wanted or name in wanted or name in ALWAYS]

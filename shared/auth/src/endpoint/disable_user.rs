@@ -45,7 +45,7 @@ pub async fn handle<S: Store>(app: &App<S>, request: &Request) -> Result<Reply, 
         let ids = ended_with_the_change(app, &profile.user_id, listed, None).await?;
         let ending = Ending {
             ids: &ids,
-            keep: None,
+            ..Ending::default()
         };
         let user_id = &profile.user_id;
         if !app.store.disable_account(user_id, &profile.email, ending).await? {

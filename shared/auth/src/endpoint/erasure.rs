@@ -95,7 +95,7 @@ pub async fn erase<S: Store>(
         verified,
         ending: Ending {
             ids: &ids,
-            keep: None,
+            ..Ending::default()
         },
     };
     if !app.store.erase_account(&erasure).await? {

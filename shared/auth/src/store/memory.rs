@@ -243,15 +243,14 @@ impl Store for MemoryStore {
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
         self.check()?;
-        let mut sessions: Vec<Session> = self
-            .lock()
-            .sessions
-            .values()
-            .filter(|s| s.user_id == user_id && s.is_live(now))
-            .cloned()
-            .collect();
-        sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        Ok(sessions)
+        Ok(self.lock().sessions_of(user_id, now))
+    }
+
+    async fn last_opened(&self, _user_id: &str) -> StoreResult<Option<String>> {
+        // Nothing to record: a change here ends every other session when it
+        // is written (`State::end_listed`), so none opened since can outlive it.
+        self.check()?;
+        Ok(None)
     }
 
     async fn rotate_refresh(

@@ -188,6 +188,14 @@ pub trait Store: SecondFactors + Passkeys + Federation + Send + Sync {
         now: u64,
     ) -> impl Future<Output = StoreResult<Vec<Session>>> + Send;
 
+    /// The session `user_id` signed in to last, as every sign-in records it
+    /// with its session (`None`: none recorded): read before a change lists
+    /// the sessions it ends ([`OpenedSince::LastWas`]).
+    fn last_opened(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+
     /// Swaps the session's refresh hash from `old_hash` to `new_hash`, only if
     /// `old_hash` is still the live one: of concurrent rotations one wins
     /// (`true`), the others see `false`.
@@ -220,7 +228,8 @@ pub trait Store: SecondFactors + Passkeys + Federation + Send + Sync {
     /// Replaces `user_id`'s password hash, only if it is still `old_hash` (so of two
     /// concurrent changes, one fails rather than both "succeeding"), settles
     /// the password check that allowed it and ends the sessions `ending`, in
-    /// one write: all of it, or (on a failure) none.
+    /// one write: all of it, or (on a failure, or a sign-in since `ending`'s
+    /// listing) none.
     fn set_password_hash(
         &self,
         user_id: &str,

@@ -146,6 +146,20 @@ pub struct Erasure<'a> {
 pub struct Ending<'a> {
     pub ids: &'a [String],
     pub keep: Option<&'a str>,
+    /// What the change knows of sessions opened after `ids` were listed.
+    pub since: OpenedSince<'a>,
+}
+
+/// Sessions opened between a change's listing and its write (issue 29).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum OpenedSince<'a> {
+    #[default] // The caller sweeps after the change.
+    Unchecked,
+    /// The account's last sign-in was this session (`None`: none recorded)
+    /// when read before the listing ([`super::Store::last_opened`]); the
+    /// change holds only while it still is, so a sign-in in between fails
+    /// the change (`false`, nothing written) rather than outliving it.
+    LastWas(Option<&'a str>),
 }
 
 /// The most sessions a change ends in its own transaction: DynamoDB takes

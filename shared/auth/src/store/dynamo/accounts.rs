@@ -131,8 +131,10 @@ impl DynamoStore {
         for kind in MailKind::WITH_CODE {
             items.push(item(delete(schema::code_key(kind, email)))?);
         }
-        // The second factor: its sealed secret and recovery codes go too.
+        // The second factor: its sealed secret and recovery codes go too; and
+        // the last sign-in's item, which the sessions' listing skips.
         items.push(item(delete(schema::second_factor_key(user_id)))?);
+        items.push(item(delete(schema::last_opened_key(user_id)))?);
         let erased = events::plain(EventType::UserDeleted, user_id, crate::now());
         items.extend(self.put_events(&[erased])?);
         items.extend(self.ending(user_id, erasure.ending)?);

@@ -76,6 +76,8 @@ fn kind_of(item: &Item) -> Option<Kind> {
     match (pk.split_once('#')?.0, sk.as_str()) {
         ("USER", PROFILE) => Some(Kind::Profile),
         ("EMAIL", LOGIN) => Some(Kind::Login),
+        // The last sign-in's item carries no format: it lives as long as a session.
+        ("SESSION", super::schema::LAST_OPENED) => None,
         ("SESSION", _) => Some(Kind::Session),
         ("MFA", "TOTP") => Some(Kind::SecondFactor),
         ("USER", sk) if sk.starts_with("SESSION#") => Some(Kind::OldSession),

@@ -114,6 +114,7 @@ impl Store for DynamoStore {
         let mut items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().put(put).build(),
+            self.put(schema::last_opened_item(session))?,
         ];
         items.extend(self.put_events(&[events::session_created(session)])?);
         self.write_settled(items, verified.settlement).await
@@ -239,6 +240,10 @@ impl Store for DynamoStore {
 
     async fn sessions(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
         self.list_sessions(user_id, now).await
+    }
+
+    async fn last_opened(&self, user_id: &str) -> StoreResult<Option<String>> {
+        self.read_last_opened(user_id).await
     }
 
     async fn rotate_refresh(

@@ -256,6 +256,7 @@ impl Passkeys for DynamoStore {
         let mut items = vec![
             TransactWriteItem::builder().update(update).build(),
             self.put(schema::session_item(used.session))?,
+            self.put(schema::last_opened_item(used.session))?,
         ];
         items.extend(self.put_events(&[events::session_created(used.session)])?);
         self.conditional_transaction(items).await

@@ -13,6 +13,8 @@
 //!   token check reads profile and session in the same `BatchGetItem`. They
 //!   have a partition prefix of their own so that IAM can let login and
 //!   refresh write sessions without letting them write profiles (`admin`).
+//!   `SESSION#<user id>` / `#` ([`LAST_OPENED`]): the last session a sign-in
+//!   opened, which a change that ends sessions checks (issue 29);
 //! - `CODE#<email>` / `<kind>` (`verify_email`, `reset_password`,
 //!   `email_change`): the address's pending one-time code of that kind
 //!   (`code_hash`, `wrong_tries`, `expires_at`), read together with the login
@@ -54,7 +56,9 @@ pub use super::outbox_items::{
     EVENT_KIND, OutboxEvent, event_item, is_event_item, outbox_event_from, outbox_item, outbox_key,
     outbox_mail_from,
 };
-pub use super::session_items::{failures_from, session_from, session_item};
+pub use super::session_items::{
+    LAST_OPENED, failures_from, last_opened_item, last_opened_key, session_from, session_item,
+};
 use crate::mail::outbox::MailKind;
 use crate::metadata;
 use crate::roles::Roles;

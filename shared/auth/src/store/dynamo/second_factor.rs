@@ -243,6 +243,7 @@ impl SecondFactors for DynamoStore {
                 .update(built(factor.build())?)
                 .build(),
             self.put(session)?,
+            self.put(schema::last_opened_item(pass.session))?,
             TransactWriteItem::builder()
                 .condition_check(self.not_disabled(pass.email, user_id)?)
                 .build(),

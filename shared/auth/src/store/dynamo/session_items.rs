@@ -2,7 +2,7 @@
 //! [`super::schema`] (which re-exports them).
 
 use super::formats::{FORMAT, ITEM_FORMAT};
-use super::schema::{Item, n, number_of, s, session_key, string_of};
+use super::schema::{Item, key, n, number_of, s, session_key, sessions_pk, string_of};
 use crate::store::{Session, SignIn, StoreError, StoreResult};
 use crate::throttle::Failures;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -24,6 +24,28 @@ pub fn session_item(session: &Session) -> Item {
         ),
         ("auth_time".to_owned(), n(session.sign_in.auth_time)),
         (FORMAT.to_owned(), n(ITEM_FORMAT)),
+    ]);
+    item
+}
+
+/// The sort key of an account's last sign-in, `SESSION#<user id>` / `#`
+/// (`session_id`, `expires_at` the session's): in the sessions' partition,
+/// which every sign-in may write, and below every session id (base64url, so
+/// `-` at the least), so the sessions' query skips it by its key alone.
+pub const LAST_OPENED: &str = "#";
+
+pub fn last_opened_key(user_id: &str) -> Item {
+    key(sessions_pk(user_id), LAST_OPENED.to_owned())
+}
+
+/// Written (replaced) with every session a sign-in opens: a change that
+/// read it before listing the sessions it ends holds only while it stands.
+/// Session ids are random, so it never comes back to a value once replaced.
+pub fn last_opened_item(session: &Session) -> Item {
+    let mut item = last_opened_key(&session.user_id);
+    item.extend([
+        ("session_id".to_owned(), s(&session.session_id)),
+        ("expires_at".to_owned(), n(session.expires_at)),
     ]);
     item
 }

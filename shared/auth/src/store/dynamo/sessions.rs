@@ -38,8 +38,10 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.users_table)
-            .key_condition_expression("pk = :pk")
+            // Every session, and not the last sign-in's item below them.
+            .key_condition_expression("pk = :pk AND sk > :below")
             .expression_attribute_values(":pk", s(schema::sessions_pk(user_id)))
+            .expression_attribute_values(":below", s(schema::LAST_OPENED))
             .consistent_read(true)
             .into_paginator()
             .send();
@@ -57,16 +59,33 @@ impl DynamoStore {
 
     /// The deletes of the sessions a change ends in its own transaction, with
     /// their event; none for none. Unconditional: a session gone meanwhile
-    /// is no reason to refuse the change.
+    /// is no reason to refuse the change. With [`OpenedSince::LastWas`], a
+    /// check that no sign-in opened a session since they were listed.
     pub(super) fn ending(
         &self,
         user_id: &str,
         ending: Ending<'_>,
     ) -> StoreResult<Vec<TransactWriteItem>> {
-        if ending.ids.is_empty() {
-            return Ok(Vec::new());
+        let mut items = Vec::with_capacity(ending.ids.len() + 2);
+        if let OpenedSince::LastWas(last) = ending.since {
+            let check = ConditionCheck::builder()
+                .table_name(&self.users_table)
+                .set_key(Some(schema::last_opened_key(user_id)));
+            let check = match last {
+                Some(session_id) => check
+                    .condition_expression("session_id = :last")
+                    .expression_attribute_values(":last", s(session_id)),
+                None => check.condition_expression("attribute_not_exists(pk)"),
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(built(check.build())?)
+                    .build(),
+            );
         }
-        let mut items = Vec::with_capacity(ending.ids.len() + 1);
+        if ending.ids.is_empty() {
+            return Ok(items);
+        }
         for session_id in ending.ids {
             let delete = built(
                 Delete::builder()
@@ -80,6 +99,22 @@ impl DynamoStore {
         let revoked = events::sessions_revoked(user_id, scope, crate::now());
         items.extend(self.put_events(&[revoked])?);
         Ok(items)
+    }
+
+    /// The last sign-in's session ([`Store::last_opened`]), read
+    /// consistently: a sign-in whose write succeeded before is seen.
+    pub(super) async fn read_last_opened(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.users_table)
+            .set_key(Some(schema::last_opened_key(user_id)))
+            .consistent_read(true)
+            .send();
+        let item = read.await.map_err(unavailable)?;
+        Ok(item
+            .item()
+            .and_then(|item| schema::string_of(item, "session_id").ok()))
     }
 
     /// One live session ended, and its event (of `why`) written with it, in

@@ -55,9 +55,25 @@ impl State {
         }
     }
 
+    /// The user's live sessions at `now`, by id.
+    pub(super) fn sessions_of(&self, user_id: &str, now: u64) -> Vec<Session> {
+        let mut sessions: Vec<Session> = (self.sessions.values())
+            .filter(|s| s.user_id == user_id && s.is_live(now))
+            .cloned()
+            .collect();
+        sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        sessions
+    }
+
     /// The sessions a change ends in its own write, with their event, as
-    /// DynamoDB writes them: the event whenever any were listed.
+    /// DynamoDB writes them: the event whenever any were listed. A change
+    /// that checks for sessions opened since ([`OpenedSince::LastWas`])
+    /// ends every other one: this write is atomic, so none was opened since
+    /// unseen, and the one a sign-in in between opened ends with the rest.
     pub(super) fn end_listed(&mut self, user_id: &str, ending: Ending<'_>) {
+        if let OpenedSince::LastWas(_) = ending.since {
+            return self.delete_sessions(user_id, ending.keep);
+        }
         if ending.ids.is_empty() {
             return;
         }
