@@ -24,7 +24,9 @@ For every function of Cargo.toml's router, and the Lambda authorizer:
      and its functions' INIT;
  11. the token hook; 12. the verifier crate;
  13. passkeys: a passkey sign-in next to a password login, the passkey
-     functions' INIT and zip next to status's.
+     functions' INIT and zip next to status's;
+ 14. CPU per status call: user + system time per call, and callgrind's
+     instructions per call split by the ledger's parts.
 
 Each measure is a module of benchlib/ (its docstring has the map); a partial
 run (BENCH_SECTIONS, BENCH_FUNCTIONS, BENCH_BASELINE: see scripts/bench/bench.sh)
@@ -39,8 +41,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "local")]  # benchlib, and rie (scripts/local)
-from benchlib import (bcrypt, cold, ledger, load, passkeys, report, rs256, second_factor,  # noqa: E402
-                      secrets, size, token_hook, trips, verifier, warm)
+from benchlib import (bcrypt, cold, cpu, ledger, load, passkeys, report, rs256,  # noqa: E402
+                      second_factor, secrets, size, token_hook, trips, verifier, warm)
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
 from benchlib.floors import Floors  # noqa: E402
@@ -49,7 +51,7 @@ from benchlib.settings import DATABASE_WARMUP, FLOORED, PARTIAL, SECTIONS  # noq
 # In the table's order, which is also the order they run in.
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
             "rs256": rs256, "secrets": secrets, "ledger": ledger, "second_factor": second_factor,
-            "token_hook": token_hook, "verifier": verifier, "passkeys": passkeys}
+            "token_hook": token_hook, "verifier": verifier, "passkeys": passkeys, "cpu": cpu}
 if SECTIONS:
     unknown = set(SECTIONS) - set(MEASURES)
     if unknown:

@@ -14,5 +14,6 @@
   ledger     9. the latency ledger         second_factor  10. two-step sign-in
   token_hook 11. login and refresh with a token hook
   verifier   12. shared/verify's warm verify next to Tokens::verify
+  cpu        14. CPU and instructions per status call (also scripts/bench/cpu.sh)
   report     the table and bench/results.md
 """
