@@ -79,7 +79,6 @@ fn viewer_ip(value: &str) -> Option<&str> {
 fn source_ip(request: &Request) -> Option<&str> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
-        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.as_deref(),
         _ => None,
     }
 }
@@ -89,7 +88,6 @@ fn source_ip(request: &Request) -> Option<&str> {
 pub fn domain_name(request: &Request) -> Option<&str> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => context.domain_name.as_deref(),
-        RequestContext::ApiGatewayV1(context) => context.domain_name.as_deref(),
         _ => None,
     }
     .filter(|domain| !domain.is_empty())
