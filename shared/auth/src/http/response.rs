@@ -51,8 +51,10 @@ fn reply(status: StatusCode, body: &Value) -> Reply {
 pub fn serialized(status: StatusCode, body: &impl serde::Serialize) -> Reply {
     match serde_json::to_string(body) {
         Ok(text) => text_reply(status, text),
-        Err(error) => crate::http::error::ApiError::Unavailable(format!("answer not serialized: {error}"))
-            .into_reply(),
+        Err(error) => {
+            crate::http::error::ApiError::Unavailable(format!("answer not serialized: {error}"))
+                .into_reply()
+        }
     }
 }
 

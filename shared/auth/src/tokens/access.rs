@@ -183,8 +183,8 @@ impl Tokens {
         // them) and of its type; then jsonwebtoken's checks, in its order:
         // expiry, not-before, issuer, audience, with no leeway. RFC 7519
         // §4.1.4: "on or after" its expiry a token must not be accepted.
-        let claims: Claims =
-            jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| TokenRejection::Invalid)?;
+        let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| TokenRejection::Invalid)?;
         if claims.exp <= now {
             return Err(TokenRejection::Expired);
         }

@@ -285,7 +285,12 @@ fn rsa_private_key(pkcs8: &[u8]) -> Option<RsaPrivateKey<'_>> {
     let public_der = pkcs1::der::Encode::encode_to_slice(&key.public_key(), &mut buffer)
         .ok()?
         .to_vec();
-    Some(RsaPrivateKey { der, n, e, public_der })
+    Some(RsaPrivateKey {
+        der,
+        n,
+        e,
+        public_der,
+    })
 }
 
 /// A key set for unit tests: throwaway keys that sign nothing anywhere else.
