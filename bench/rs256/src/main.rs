@@ -108,7 +108,6 @@ fn runner(what: &str) -> Box<dyn FnMut()> {
                 amr: vec!["pwd".into()],
                 auth_time: now,
                 claims: None,
-                nbf: None,
             };
             let header = Header::new(Algorithm::HS256);
             let token = jsonwebtoken::encode(&header, &claims, &encoding).expect("sign");

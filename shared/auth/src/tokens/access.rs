@@ -9,7 +9,7 @@ use crate::roles::Roles;
 use crate::store::SignIn;
 use crate::tokens::keys::{KeySet, SigningKey};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, Header};
+use jsonwebtoken::{Algorithm, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 
@@ -53,10 +53,6 @@ pub struct Claims {
     /// ([`crate::hook`]); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Metadata>,
-    /// Never issued; a token that has one in the future is refused, as
-    /// jsonwebtoken's `validate_nbf` did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
 }
 
 impl Claims {
@@ -140,7 +136,6 @@ impl Tokens {
             amr: sign_in.amr.clone(),
             auth_time: sign_in.auth_time,
             claims: custom,
-            nbf: None,
         };
         let keys = self.keys();
         let signer = keys.current();
@@ -168,31 +163,24 @@ impl Tokens {
             .as_deref()
             .and_then(|kid| keys.get(kid))
             .ok_or(TokenRejection::Invalid)?;
-        // The RS256 signature over `header.payload`, with the key aws-lc
-        // parsed once per key set (jsonwebtoken's `decode` parses it for
-        // every token: issue 29 target 5); nothing of the payload is read
-        // before it holds.
-        let (message, signature) = token.rsplit_once('.').ok_or(TokenRejection::Invalid)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenRejection::Invalid)?;
-        key.verifier
-            .verify_sig(message.as_bytes(), &signature)
-            .map_err(|_| TokenRejection::Invalid)?;
-        // Every claim we issue is required (`Claims` has no default for
-        // them) and of its type; then jsonwebtoken's checks, in its order:
-        // expiry, not-before, issuer, audience, with no leeway. RFC 7519
-        // §4.1.4: "on or after" its expiry a token must not be accepted.
-        let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token)
-            .map_err(|_| TokenRejection::Invalid)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        // `iat` and `jti` are not on jsonwebtoken's list of spec claims; they are
+        // required all the same, by `Claims` having no default for them.
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => TokenRejection::Expired,
+                _ => TokenRejection::Invalid,
+            })?
+            .claims;
+        // jsonwebtoken accepts a token in the very second it expires; RFC 7519
+        // §4.1.4 says "on or after" that time it must not be accepted.
         if claims.exp <= now {
             return Err(TokenRejection::Expired);
-        }
-        if claims.nbf.is_some_and(|nbf| nbf > now)
-            || claims.iss != issuer
-            || claims.aud != self.audience
-        {
-            return Err(TokenRejection::Invalid);
         }
         // We never issue a token dated in the future, nor ids of another
         // shape; a token that has them was not ours.

@@ -19,7 +19,6 @@
 //! never gets to be current. A verifier (status, the Lambda authorizer…)
 //! never parses a private key.
 
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
@@ -94,11 +93,6 @@ pub struct SigningKey {
     pub encoding: EncodingKey,
     /// The public half (modulus and exponent).
     pub decoding: DecodingKey,
-    /// The public half as aws-lc's RS256 verifier, parsed once per key set:
-    /// jsonwebtoken rebuilds the key from `n` and `e` for every token, and
-    /// aws-lc then computes its Montgomery constants again each time (issue
-    /// 29 target 5: 12% of a token's check).
-    pub verifier: ParsedPublicKey,
     /// The public half as a JWK.
     pub jwk: Value,
     /// The private key parsed and checked by aws-lc, on first use.
@@ -228,8 +222,6 @@ fn signing_key(entry: &KeyEntry) -> Result<SigningKey, String> {
     if rsa.e.last().is_none_or(|last| last & 1 == 0) || rsa.e == [1] {
         return Err(fault("the public exponent is unusable"));
     }
-    let verifier = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa.public_der)
-        .map_err(|_| fault("the public key is not usable for RS256"))?;
     let n = URL_SAFE_NO_PAD.encode(rsa.n);
     let e = URL_SAFE_NO_PAD.encode(rsa.e);
     Ok(SigningKey {
@@ -237,7 +229,6 @@ fn signing_key(entry: &KeyEntry) -> Result<SigningKey, String> {
         state: entry.state,
         encoding: EncodingKey::from_rsa_der(rsa.der),
         decoding: DecodingKey::from_rsa_raw_components(rsa.n, rsa.e),
-        verifier,
         jwk: json!({"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": e}),
         signer: OnceLock::new(),
     })
@@ -251,9 +242,6 @@ struct RsaPrivateKey<'a> {
     /// Modulus and public exponent, big-endian without leading zeros.
     n: &'a [u8],
     e: &'a [u8],
-    /// The public key as PKCS#1 `RSAPublicKey` DER, what aws-lc's verifier
-    /// takes.
-    public_der: Vec<u8>,
 }
 
 impl RsaPrivateKey<'_> {
@@ -280,17 +268,7 @@ fn rsa_private_key(pkcs8: &[u8]) -> Option<RsaPrivateKey<'_>> {
     let der = info.private_key.as_bytes();
     let key = pkcs1::RsaPrivateKeyRef::try_from(der).ok()?;
     let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
-    // Room for the largest modulus accepted and an exponent as long.
-    let mut buffer = [0u8; 2 * MAX_RSA_BITS / 8 + 32];
-    let public_der = pkcs1::der::Encode::encode_to_slice(&key.public_key(), &mut buffer)
-        .ok()?
-        .to_vec();
-    Some(RsaPrivateKey {
-        der,
-        n,
-        e,
-        public_der,
-    })
+    Some(RsaPrivateKey { der, n, e })
 }
 
 /// A key set for unit tests: throwaway keys that sign nothing anywhere else.
