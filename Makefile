@@ -1,6 +1,6 @@
 # Plain targets over the scripts in scripts/ (setup/, local/, test/, bench/);
 # each installs what it needs first. `make help` lists them.
-.PHONY: help run metrics create-admin demote-admin migrate test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench build deploy tools lint fmt keys
+.PHONY: help run metrics create-admin demote-admin migrate test test-e2e test-browser screenshots fuzz-api fuzz load invoke bench bench-cpu build deploy tools lint fmt keys
 .DEFAULT_GOAL := run
 
 help: ## this list: every target and what it does (plain `make` is `make run`)
@@ -33,6 +33,9 @@ invoke: ## make invoke FN=status EVENT=events/status-no-token.json [TOKEN=…]: 
 
 bench: ## cold start, latency over the storage floor, bcrypt share, load, size, round trips, RS256, keys from Secrets Manager, the latency ledger, the verifier crate's warm verify: one table, also in bench/results.md
 	scripts/bench/bench.sh
+
+bench-cpu: ## make bench's section 15 alone: CPU (user + sys) and callgrind instructions per status call, split by the ledger's parts
+	scripts/bench/cpu.sh
 
 fuzz: ## cargo-fuzz (stable, no sanitizer) on the token, body and refresh-token parsers: FUZZ_SECONDS (60) per target; fails on a crash
 	scripts/test/fuzz.sh

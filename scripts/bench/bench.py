@@ -26,7 +26,9 @@ For every function of Cargo.toml's router, and the Lambda authorizer:
  13. passkeys: a passkey sign-in next to a password login, the passkey
      functions' INIT and zip next to status's;
  14. sign-in with another provider and webhooks: each function's INIT, first
-     invoke, warm p50 over its floor and zip.
+     invoke, warm p50 over its floor and zip;
+ 15. CPU per status call: user + system time per call, and callgrind's
+     instructions per call split by the ledger's parts.
 
 Each measure is a module of benchlib/ (its docstring has the map); a partial
 run (BENCH_SECTIONS, BENCH_FUNCTIONS, BENCH_BASELINE: see scripts/bench/bench.sh)
@@ -41,7 +43,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "local")]  # benchlib, and rie (scripts/local)
-from benchlib import (bcrypt, cold, federation, ledger, load, passkeys, report, rs256,  # noqa: E402
+from benchlib import (bcrypt, cold, cpu, federation, ledger, load, passkeys, report, rs256,  # noqa: E402
                       second_factor, secrets, size, token_hook, trips, verifier, warm)
 from benchlib.calls import Calls  # noqa: E402
 from benchlib.emulator import check_bootstraps  # noqa: E402
@@ -52,7 +54,7 @@ from benchlib.settings import DATABASE_WARMUP, FLOORED, PARTIAL, SECTIONS  # noq
 MEASURES = {"cold": cold, "warm": warm, "bcrypt": bcrypt, "load": load, "size": size, "trips": trips,
             "rs256": rs256, "secrets": secrets, "ledger": ledger, "second_factor": second_factor,
             "token_hook": token_hook, "verifier": verifier, "passkeys": passkeys,
-            "federation": federation}
+            "federation": federation, "cpu": cpu}
 if SECTIONS:
     unknown = set(SECTIONS) - set(MEASURES)
     if unknown:

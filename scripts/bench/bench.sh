@@ -83,6 +83,19 @@ built=$(cargo metadata --no-deps --format-version 1 \
 if [ "$(realpath -m "$built")" != "$(realpath -m target/lambda)" ]; then
   rm -rf target/lambda && mkdir -p target && cp -R "$built" target/lambda
 fi
+# Section 14 (CPU per status call): status again in the cpu-bench profile,
+# the release build with its symbols, for callgrind to name functions; and
+# valgrind itself, from the distribution's archive (the section says so and
+# stops if it cannot be installed).
+if wants cpu; then
+  cargo build --locked --profile cpu-bench -p functions --bin status
+  mkdir -p target/cpu-bench
+  cp "$(dirname "$built")/cpu-bench/status" target/cpu-bench/status
+  if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null 2>&1 \
+      || echo "bench: could not install valgrind; section 15 will fail" >&2
+  fi
+fi
 # The round-trips test, which counts DynamoDB requests per call for the last
 # section (a debug build, as make test builds it): compiled now, not while
 # anything is being timed.

@@ -15,5 +15,6 @@
   token_hook 11. login and refresh with a token hook
   verifier   12. shared/verify's warm verify next to Tokens::verify
   passkeys   13. passkeys          federation 14. another provider's sign-in, webhooks
+  cpu        15. CPU and instructions per status call (also scripts/bench/cpu.sh)
   report     the table and bench/results.md
 """

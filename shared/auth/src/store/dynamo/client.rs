@@ -1,5 +1,6 @@
 //! The SDK's shared settings and its HTTPS client, built once per cold start.
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider, SharedHttpClient};
 use std::time::Duration;
@@ -31,7 +32,12 @@ pub async fn sdk_config() -> SdkConfig {
                 .operation_timeout(Duration::from_secs(5))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        // Stalled-stream protection watches a body's throughput through a
+        // wrapper and a timer on every poll; our bodies are a few hundred
+        // bytes, and the attempt timeout above already bounds a request that
+        // stalls (issue 29 target 5, docs/performance.md).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         let credentials =
             Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "Environment");
