@@ -198,7 +198,7 @@ def measure_with(event):
 
 
 NOTE = f"""\
-- 14: status's release build with symbols (profile cpu-bench) under the emulator,
+- 15: status's release build with symbols (profile cpu-bench) under the emulator,
   a valid token, DynamoDB Local: CPU of the bootstrap process (utime + stime
   from /proc/<pid>/stat; on-CPU ns from schedstat) over {CPU_CALLS} calls after
   {WARM}; instructions per call from two callgrind runs ({CALLGRIND_WARM} + {CALLGRIND_CALLS} and
@@ -209,14 +209,14 @@ NOTE = f"""\
 def rows(table, results):
     result = results["cpu"]
     cpu, instructions = result["cpu"], result["instructions"]
-    table.row("14 cpu", f"status: CPU per call (utime+stime; schedstat), {CPU_CALLS} calls",
+    table.row("15 cpu", f"status: CPU per call (utime+stime; schedstat), {CPU_CALLS} calls",
               f"{cpu['stat_ms']:.3f} ms; {cpu['schedstat_ms']:.3f} ms",
               f"user {cpu['user_ms']:.3f} ms, system {cpu['system_ms']:.3f} ms; wall {cpu['wall_ms']:.2f} ms a call",
               "", "")
-    table.row("14 cpu", "status: instructions per call (callgrind)", f"{instructions['total']:,.0f}", "", "", "")
+    table.row("15 cpu", "status: instructions per call (callgrind)", f"{instructions['total']:,.0f}", "", "", "")
     for part, count in instructions.items():
         if part != "total":
-            table.row("14 cpu", f"status instructions: {part}", f"{count:,.0f}", "",
+            table.row("15 cpu", f"status instructions: {part}", f"{count:,.0f}", "",
                       f"{count / instructions['total']:.0%}", "")
 
 
