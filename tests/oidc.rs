@@ -630,6 +630,29 @@ async fn disabled_accounts_are_refused_and_erased_accounts_lose_their_links() {
 }
 
 #[tokio::test]
+async fn the_second_factor_status_says_whether_the_account_has_a_password() {
+    if !configured("oidc") {
+        return;
+    }
+    let app = app().await;
+    let has_password = |token: String| {
+        let app = &app;
+        async move {
+            let answer = call_with_token(app, "GET", "/auth/mfa", &token, None).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            answer.body["has_password"].clone()
+        }
+    };
+    // Made through a provider: none.
+    let tokens = signed_in(&app, &Person::new(true)).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(has_password(tokens.token()).await, json!(false));
+    // Registered with a password: one.
+    let (_, session) = verified_account(&app).await;
+    assert_eq!(has_password(session.token()).await, json!(true));
+}
+
+#[tokio::test]
 async fn an_account_without_a_password_confirms_with_a_fresh_sign_in() {
     if !configured("oidc") {
         return;

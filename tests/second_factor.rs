@@ -62,7 +62,7 @@ async fn a_first_code_turns_totp_on_with_ten_recovery_codes_and_ends_the_other_s
     let token = laptop.token();
     assert_eq!(
         mfa_state(&app, &token).await,
-        json!({ "status": "success", "totp": false, "recovery_codes_left": 0 })
+        json!({ "status": "success", "totp": false, "recovery_codes_left": 0, "has_password": true })
     );
 
     enroll(&app, &token, "not the password")
@@ -86,7 +86,7 @@ async fn a_first_code_turns_totp_on_with_ten_recovery_codes_and_ends_the_other_s
     assert_eq!(claims["sid"], claims_of(&token)["sid"], "the same session");
     assert_eq!(
         mfa_state(&app, &answer.token()).await,
-        json!({ "status": "success", "totp": true, "recovery_codes_left": 10 })
+        json!({ "status": "success", "totp": true, "recovery_codes_left": 10, "has_password": true })
     );
     assert_eq!(notices_to(&email, MailKind::TotpOn).await, 1, "a notice");
 
@@ -430,7 +430,7 @@ async fn new_recovery_codes_void_the_old_and_turning_totp_off_needs_the_password
     assert_eq!(notices_to(&email, MailKind::TotpOff).await, 1);
     assert_eq!(
         mfa_state(&app, &token).await,
-        json!({ "status": "success", "totp": false, "recovery_codes_left": 0 })
+        json!({ "status": "success", "totp": false, "recovery_codes_left": 0, "has_password": true })
     );
     login(&app, &email, PASSWORD)
         .await

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pyotp
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -128,6 +129,38 @@ def test_link_the_provider_from_the_account(browser, email):
     page.click("#identities li button")
     page.wait_text("#notice", "Mock provider is unlinked.")
     page.visible("#identities-none")
+
+
+def test_an_account_without_a_password_confirms_with_its_recent_sign_in(browser, email):
+    page = browser()
+    verifier, challenge = pkce()
+    page.driver.execute_script("sessionStorage.setItem('token-auth.pkce-verifier', arguments[0])", verifier)
+    sub = f"sub-{secrets.token_hex(6)}"
+    page.driver.get(authorize_url(f"{API_URL}/account", challenge, sub=sub, email=email, email_verified="true"))
+    page.wait_text("#account-email", email)
+    # Made through the provider: no password to type, none to change; the
+    # recent sign-in confirms instead, and the page says so.
+    page.visible("#totp-enroll-form")
+    page.wait_text("#totp-enroll-form [data-recent]", "Confirmed by your recent sign-in (within 5 minutes)")
+    assert not page.el("#enroll-password").is_displayed()
+    assert not page.el("#password-form").is_displayed()
+    shown = [field for field in page.driver.find_elements(By.CSS_SELECTOR, "#signed-in input[type=password]")
+             if field.is_displayed()]
+    assert shown == []
+    page.click("#totp-enroll-form button[type=submit]")
+    page.visible("#totp-confirm-form")
+    secret = page.el("#totp-secret").text
+    assert len(secret) >= 32, secret
+    page.fill("totp-confirm-form", code=pyotp.TOTP(secret).now())
+    page.wait_text("#notice", "Two-step sign-in is on.")
+    page.click("#codes-saved")
+    # Off again, with no password either.
+    page.visible("#totp-disable-form")
+    assert not page.el("#disable-password").is_displayed()
+    assert page.el("#totp-disable-form [data-recent]").is_displayed()
+    page.click("#totp-disable-form button[type=submit]")
+    page.wait_text("#notice", "Two-step sign-in is off.")
+    page.wait_text("#mfa-state", "Off.")
 
 
 class App(http.server.BaseHTTPRequestHandler):

@@ -149,14 +149,28 @@
     }
     const on = result.data.totp;
     const left = result.data.recovery_codes_left;
+    const withPassword = result.data.has_password !== false;
     $("mfa-state").textContent = on
       ? `On. ${left} recovery ${left === 1 ? "code" : "codes"} left.`
-      : "Off: signing in asks for your password only.";
+      : withPassword ? "Off: signing in asks for your password only." : "Off.";
+    showPasswordFields(withPassword);
     $("totp-enroll-form").hidden = on;
     $("totp-confirm-form").hidden = true;
     $("recovery-codes").hidden = true;
     $("new-codes-form").hidden = !on;
     $("totp-disable-form").hidden = !on;
+  }
+
+  // An account made through a provider has no password: its recent sign-in
+  // confirms instead (the API answers 403 when it is too old), and there is
+  // no password to change.
+  function showPasswordFields(withPassword) {
+    for (const field of document.querySelectorAll("[data-password]")) {
+      field.hidden = !withPassword;
+      if (field.tagName === "INPUT") field.required = withPassword;
+    }
+    for (const line of document.querySelectorAll("[data-recent]")) line.hidden = withPassword;
+    $("password-form").hidden = !withPassword;
   }
 
   // Recovery codes, shown once: to copy, download or write down.
