@@ -419,8 +419,8 @@ async fn each_call_costs_the_dynamodb_requests_it_is_designed_to() {
     let registered = to(Register).body(credentials(&totp_email, PASSWORD));
     let totp_owner = api.expect("register (TOTP)", registered, 201, (2, 2)).await;
     let totp_owner = totp_owner["auth_token"].as_str().unwrap().to_owned();
-    // The token check; GetItem (the factor).
-    api.expect("mfa status", to(MfaStatus).token(&totp_owner), 200, (2, 2))
+    // The token check; the factor (GetItem) beside the login record (BatchGetItem: a password?).
+    api.expect("mfa status", to(MfaStatus).token(&totp_owner), 200, (3, 2))
         .await;
     // The token check; GetItem (the factor: not on); BatchGetItem (hash and
     // counters) with UpdateItem x2 (the claims), together; TransactWriteItems
