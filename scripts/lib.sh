@@ -55,9 +55,20 @@ run_tests() {
 # REFRESH_TOKEN_SECRET from the environment, or throwaway ones: a key set made
 # by the project's key tool (tools/keys), on one line for env files. Exports
 # both, and KEYS_ORIGIN saying which.
+# keys_tool ARGS...: tools/keys, as KEYS_BIN names it (make test's, built
+# once with the workspace: a `cargo run -p keys` would build the stack again
+# with the keys package's features alone), else through cargo run.
+keys_tool() {
+  if [ -n "${KEYS_BIN:-}" ]; then
+    "$KEYS_BIN" "$@"
+  else
+    cargo run -q --locked -p keys -- "$@"
+  fi
+}
+
 use_signing_keys() {
   if [ -z "${SIGNING_KEYS:-}" ]; then
-    SIGNING_KEYS=$(cargo run -q --locked -p keys -- create \
+    SIGNING_KEYS=$(keys_tool create \
       | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":")))')
     KEYS_ORIGIN="generated for this run; tokens die with them"
   else
@@ -69,7 +80,7 @@ use_signing_keys() {
 
 # key_ids: the kids and states of SIGNING_KEYS, never a key.
 key_ids() {
-  printf '%s' "$SIGNING_KEYS" | cargo run -q --locked -p keys -- list
+  printf '%s' "$SIGNING_KEYS" | keys_tool list
 }
 
 # use_local NAME SCRIPT PORT: the local NAME on 127.0.0.1:PORT, started by

@@ -73,7 +73,12 @@ st() {
 # cannot end its own account (409), nor guess its id to sign itself out.
 admin_email="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(8))')@example.com"
 admin_password=$(random_secret)
-printf '%s\n' "$admin_password" | cargo run -q --locked -p admin --bin admin -- create-admin "$admin_email" >&2
+# ADMIN_BIN: make test's admin tool, built with the workspace (as KEYS_BIN).
+if [ -n "${ADMIN_BIN:-}" ]; then
+  printf '%s\n' "$admin_password" | "$ADMIN_BIN" create-admin "$admin_email" >&2
+else
+  printf '%s\n' "$admin_password" | cargo run -q --locked -p admin --bin admin -- create-admin "$admin_email" >&2
+fi
 
 # Pass 1 beside passes 2 and 3 (each waits on the API more than it
 # computes), each into a file of its own, shown in order when all have ended.
