@@ -30,6 +30,10 @@ def downloaded(folder, name):
 
 def turn_on(page, tmp_path):
     """Turns two-step sign-in on from the page; the key and the codes."""
+    # The page's first look at the second factor (GET /auth/mfa) sets the
+    # forms: answered after the enrolment began, it would hide the
+    # confirmation form this goes on to fill.
+    page.wait_text("#mfa-state", "Off")
     page.fill("totp-enroll-form", password="not the password")
     page.wait_text("#totp-enroll-form .error", "Current password is incorrect.")
     page.fill("totp-enroll-form", password=PASSWORD)
