@@ -83,7 +83,7 @@ built=$(cargo metadata --no-deps --format-version 1 \
 if [ "$(realpath -m "$built")" != "$(realpath -m target/lambda)" ]; then
   rm -rf target/lambda && mkdir -p target && cp -R "$built" target/lambda
 fi
-# Section 14 (CPU per status call): status again in the cpu-bench profile,
+# Section 15 (CPU per status call): status again in the cpu-bench profile,
 # the release build with its symbols, for callgrind to name functions; and
 # valgrind itself, from the distribution's archive (the section says so and
 # stops if it cannot be installed).
