@@ -62,6 +62,6 @@ done
 shots=$(mktemp -d)
 cleanup_files+=("$shots")
 PYTHONDONTWRITEBYTECODE=1 SCREENSHOTS=$shots \
-  .tools/venv/bin/python -m pytest -q -p no:cacheprovider tests/browser ${PYTEST_ARGS:-}
+  .tools/venv/bin/python -m pytest -q -p no:cacheprovider --reruns 1 tests/browser ${PYTEST_ARGS:-}
 mkdir -p "${SCREENSHOTS:-.tools/screenshots}"
 cp "$shots"/*.png "${SCREENSHOTS:-.tools/screenshots}/"
