@@ -333,16 +333,7 @@ async fn an_account_with_totp_on_gets_the_second_factor_challenge() {
     let (email, session) = verified_account(&app).await;
     let body = json!({ "password": PASSWORD }).to_string();
     let token = session.token();
-    let enrolled =
-        call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some(&body)).await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let secret = enrolled.body["secret"].as_str().unwrap();
-    record_second_factor(Some(secret), &[]);
-    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
-    let code = json!({ "code": totp.code_at(auth::now()) }).to_string();
-    let confirmed =
-        call_with_token(&app, "POST", "/auth/mfa/totp/confirm", &token, Some(&code)).await;
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let (totp, _) = turn_totp_on(&app, &token, &body).await;
 
     let answer = signed_in(&app, &Person::with_email(&email, true)).await;
     assert_eq!(answer.status, 401, "{}", answer.body);
@@ -662,15 +653,7 @@ async fn an_account_without_a_password_confirms_with_a_fresh_sign_in() {
     let tokens = signed_in(&app, &person).await;
     let token = tokens.token();
     // TOTP enrolment with no password: the fresh token stands in for it.
-    let enrolled = call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some("{}")).await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let secret = enrolled.body["secret"].as_str().unwrap();
-    record_second_factor(Some(secret), &[]);
-    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
-    let code = json!({ "code": totp.code_at(auth::now()) }).to_string();
-    let confirmed =
-        call_with_token(&app, "POST", "/auth/mfa/totp/confirm", &token, Some(&code)).await;
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    turn_totp_on(&app, &token, "{}").await;
     // Now the provider's sign-in asks the second factor too.
     let challenged = signed_in(&app, &person).await;
     assert_eq!(challenged.status, 401, "{}", challenged.body);
@@ -946,16 +929,7 @@ async fn the_page_as_hosted_sign_in_hands_the_app_a_code_for_its_sign_in() {
     // An account with TOTP on: the page asked for the code; the app's
     // session carries it and is not challenged again.
     let enroll = json!({ "password": PASSWORD }).to_string();
-    let enrolled =
-        call_with_token(&app, "POST", "/auth/mfa/totp/enroll", &token, Some(&enroll)).await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let secret = enrolled.body["secret"].as_str().unwrap();
-    record_second_factor(Some(secret), &[]);
-    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
-    let first = json!({ "code": totp.code_at(auth::now()) }).to_string();
-    let confirmed =
-        call_with_token(&app, "POST", "/auth/mfa/totp/confirm", &token, Some(&first)).await;
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let (totp, _) = turn_totp_on(&app, &token, &enroll).await;
     let challenged = login(&app, &email, PASSWORD).await;
     let step = json!({
         "mfa_token": challenged.body["mfa_token"],

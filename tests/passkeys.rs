@@ -249,15 +249,7 @@ async fn an_account_with_totp_on_signs_in_with_a_passkey_alone() {
 /// confirmed it (its sign-in used the factor).
 async fn enable_totp(app: &TestApp, token: &str) -> String {
     let body = json!({ "password": PASSWORD }).to_string();
-    let enrolled = call_with_token(app, "POST", "/auth/mfa/totp/enroll", token, Some(&body)).await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let secret = enrolled.body["secret"].as_str().unwrap();
-    record_second_factor(Some(secret), &[]);
-    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
-    let code = json!({ "code": totp.code_at(auth::now()) }).to_string();
-    let confirmed =
-        call_with_token(app, "POST", "/auth/mfa/totp/confirm", token, Some(&code)).await;
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let (_, confirmed) = turn_totp_on(app, token, &body).await;
     confirmed.body["auth_token"]
         .as_str()
         .map_or_else(|| token.to_owned(), str::to_owned)

@@ -559,3 +559,25 @@ pub async fn on_laptop_and_phone(app: &TestApp) -> (String, Answer, Answer) {
     let phone = sign_in(app, &email, "phone").await;
     (email, laptop, phone)
 }
+
+/// Turns TOTP on for the account behind `token`: enrols with `enroll_body`
+/// (`{"password"}`, or `{}` for an account confirmed by a recent sign-in) and
+/// confirms with the current code. The authenticator, and the confirmation's
+/// answer (its token is that of a session which used the factor).
+pub async fn turn_totp_on(
+    app: &TestApp,
+    token: &str,
+    enroll_body: &str,
+) -> (auth::credentials::totp::Totp, Answer) {
+    let enroll = "/auth/mfa/totp/enroll";
+    let enrolled = call_with_token(app, "POST", enroll, token, Some(enroll_body)).await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let secret = enrolled.body["secret"].as_str().unwrap();
+    crate::record_second_factor(Some(secret), &[]);
+    let totp = auth::credentials::totp::Totp::from_base32(secret).unwrap();
+    let code = json!({ "code": totp.code_at(auth::now()) }).to_string();
+    let confirm = "/auth/mfa/totp/confirm";
+    let confirmed = call_with_token(app, "POST", confirm, token, Some(&code)).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    (totp, confirmed)
+}
